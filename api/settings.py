@@ -1,0 +1,23 @@
+"""Service settings, read from the environment once at start-up."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in os.environ.get(name, "").split(",") if x.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``DLOM_UPDATE_TOKEN``: bearer token that enables /sparql/update and mutations (unset: updates off).
+    ``DLOM_QUERY_TIMEOUT_S``: per-query time limit. ``DLOM_MAX_ROWS``: result row limit.
+    ``DLOM_MAX_BODY_BYTES``: largest accepted request body. ``DLOM_FEDERATION_ALLOWLIST``: comma-separated
+    URL prefixes that SERVICE/LOAD may reach (unset: none)."""
+
+    update_token: str | None = field(default_factory=lambda: os.environ.get("DLOM_UPDATE_TOKEN") or None)
+    query_timeout_s: float = field(default_factory=lambda: float(os.environ.get("DLOM_QUERY_TIMEOUT_S", "30")))
+    max_rows: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_ROWS", "10000")))
+    max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_BODY_BYTES", str(1 << 20))))
+    federation_allowlist: tuple[str, ...] = field(default_factory=lambda: _list("DLOM_FEDERATION_ALLOWLIST"))

@@ -1,0 +1,4 @@
+"""(to be filled in)"""
+from fastapi import APIRouter
+
+router = APIRouter()

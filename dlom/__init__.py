@@ -1,0 +1,1 @@
+"""DLOM command-line interface."""

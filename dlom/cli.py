@@ -1,0 +1,179 @@
+"""The ``dlom`` command: set up, import, query, export and serve the DLOM knowledge graph."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kg.errors import DlomError
+from kg.results import BooleanResult, GraphResult, Solutions
+from kg.store import Store, open_store
+from kg.terms import to_python
+
+app = typer.Typer(help="DLOM: choose and discover deep-learning deployments on IoT and edge devices.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")]
+
+
+@contextmanager
+def opened(url: str | None, initialize: bool = True) -> Iterator[Store]:
+    """Open the store, load the ontology and shipped graph on first use, and report DLOM errors
+    as one clear message (exit code 1) instead of a traceback."""
+    from kg.bootstrap import ensure_initialized
+
+    try:
+        store = open_store(url)
+    except DlomError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1) from None
+    try:
+        if initialize and ensure_initialized(store):
+            err.print(f"[green]initialized[/green] {store.url} with the DLOM ontology and shipped knowledge graph")
+        yield store
+    except DlomError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+
+
+@app.command()
+def init(store: StoreOption = None) -> None:
+    """Create the store and load the ontology and the shipped knowledge graph (once)."""
+    with opened(store) as s:
+        console.print(f"{s.url}: {s.count()} quads")
+
+
+@app.command("import")
+def import_(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="mlperf-tiny | tags | rdf | records")],
+    path: Annotated[Path, typer.Argument(help="File or directory to import.")],
+    store: StoreOption = None,
+) -> None:
+    """Validate and import data; all or nothing."""
+    from dlom.progress import RichProgress
+    from kg.importers import importers
+
+    registry = importers()
+    if fmt not in registry:
+        err.print(f"[red]error:[/red] unknown format {fmt!r}; known: {', '.join(sorted(registry))}")
+        raise typer.Exit(2)
+    with opened(store) as s, RichProgress() as progress:
+        report = registry[fmt](s, path, progress)
+    console.print(f"imported {report.triples} triples from {report.source}")
+    for kind, n in sorted(report.counts.items()):
+        console.print(f"  {kind}: {n}")
+    for file, reason in report.skipped:
+        console.print(f"  [yellow]skipped[/yellow] {file}: {reason}")
+
+
+@app.command()
+def query(
+    sparql: Annotated[str, typer.Argument(help="A SPARQL 1.1 query (or @file.rq).")],
+    fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    store: StoreOption = None,
+) -> None:
+    """Run a SPARQL query over the union of all repositories."""
+    from kg.namespaces import SPARQL_PREFIXES
+
+    text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
+    if "prefix" not in text.lower():
+        text = SPARQL_PREFIXES + text
+    with opened(store) as s:
+        result = s.query(text)
+        if isinstance(result, BooleanResult):
+            console.print(json.dumps(result.value) if fmt == "json" else str(result.value).lower())
+            return
+        if isinstance(result, GraphResult):
+            for t in result.triples:
+                sys.stdout.write(f"{t} .\n")
+            return
+        _print_solutions(result, fmt)
+
+
+def _print_solutions(result: Solutions, fmt: str) -> None:
+    rows = [[to_python(t) for t in row] for row in result.rows]
+    if fmt == "json":
+        sys.stdout.write(json.dumps([dict(zip(result.variables, r)) for r in rows], indent=2) + "\n")
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(result.variables)
+        w.writerows(["" if v is None else v for v in r] for r in rows)
+    else:
+        table = Table(*result.variables)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        console.print(table)
+        console.print(f"{len(rows)} row(s)")
+
+
+@app.command()
+def stats(store: StoreOption = None) -> None:
+    """Counts per repository and per class."""
+    from kg.stats import graph_stats
+
+    with opened(store) as s:
+        st = graph_stats(s)
+    table = Table("repository", "quads")
+    for name, n in st.repositories.items():
+        table.add_row(name, str(n))
+    console.print(table)
+    table = Table("class", "instances")
+    for name, n in st.classes.items():
+        table.add_row(name, str(n))
+    console.print(table)
+    console.print(f"total: {st.total} quads")
+
+
+@app.command()
+def export(path: Annotated[Path, typer.Argument(help="Output file (.nq or .nq.gz).")], store: StoreOption = None) -> None:
+    """Dump everything as N-Quads."""
+    from kg.dump import export_nquads
+
+    with opened(store, initialize=False) as s:
+        n = export_nquads(s, path)
+    console.print(f"exported {n} quads to {path}")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="An N-Quads dump made by 'dlom export'.")],
+    replace: Annotated[bool, typer.Option(help="Replace the store's content (in one transaction).")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Load a dump into an empty store (or replace the store's content with --replace)."""
+    from kg.dump import restore_nquads
+
+    with opened(store, initialize=False) as s:
+        n = restore_nquads(s, path, replace=replace)
+    console.print(f"restored {n} quads from {path}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    store: StoreOption = None,
+) -> None:
+    """Serve the SPARQL endpoint, GraphQL, REST API and web UI."""
+    try:
+        from api.server import run
+    except ImportError:
+        err.print("[red]error:[/red] the API is not available in this build")
+        raise typer.Exit(1) from None
+    run(host=host, port=port, store_url=store)
+
+
+if __name__ == "__main__":
+    app()

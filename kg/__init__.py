@@ -1,0 +1,1 @@
+"""DLOM knowledge-graph core: ontology, stores, validated writes and importers."""

@@ -1,0 +1,78 @@
+"""The paper's four repositories (§5.2) as named graphs, plus one for the ontology.
+
+Every subject is routed to the repository of its class; queries see the union of all of them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+
+from pyoxigraph import NamedNode, Quad, Triple
+
+from kg.namespaces import DLOM, RDF
+
+
+class Repository(Enum):
+    ONTOLOGY = "https://w3id.org/dlom/graph/ontology"
+    DLN_PARAMETERS = "https://w3id.org/dlom/graph/dln-parameters"
+    CLIENT_CONFIGURATIONS = "https://w3id.org/dlom/graph/client-configurations"
+    SERVER_CONFIGURATIONS = "https://w3id.org/dlom/graph/server-configurations"
+    MODELS_AND_PERFORMANCE = "https://w3id.org/dlom/graph/models-and-performance"
+
+    @property
+    def graph(self) -> NamedNode:
+        return NamedNode(self.value)
+
+
+_BY_CLASS: dict[str, Repository] = {
+    str(DLOM.DLN.value): Repository.DLN_PARAMETERS,
+    str(DLOM.EndDevice.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.Framework.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.Compiler.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.OptimizationTechnique.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.Quantization.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.Pruning.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.KnowledgeDistillation.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.TensorDecomposition.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.FineTuning.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.HardwareOptimization.value): Repository.CLIENT_CONFIGURATIONS,
+    str(DLOM.CloudConfiguration.value): Repository.SERVER_CONFIGURATIONS,
+    str(DLOM.FogComputing.value): Repository.SERVER_CONFIGURATIONS,
+    str(DLOM.ShieldedExecution.value): Repository.SERVER_CONFIGURATIONS,
+    str(DLOM.Objective.value): Repository.ONTOLOGY,
+    str(DLOM.TechniqueEffect.value): Repository.ONTOLOGY,
+}
+
+
+def repository_for_types(types: Iterable[str]) -> Repository:
+    """The repository for a subject with the given rdf:type IRIs; models, performance, provenance and
+    anything unclassified go to the models-and-performance repository."""
+    for t in types:
+        repo = _BY_CLASS.get(t)
+        if repo is not None:
+            return repo
+    return Repository.MODELS_AND_PERFORMANCE
+
+
+def route(triples: Iterable[Triple], known_types: dict[str, list[str]] | None = None) -> list[Quad]:
+    """Place each triple in the named graph of its subject's class.
+
+    The subject's types come from the triples themselves, then from ``known_types`` (types already in
+    the store, for writes that add to an existing entity).
+    """
+    triples = list(triples)
+    types: dict[str, list[str]] = {}
+    rdf_type = RDF.type
+    for t in triples:
+        if t.predicate == rdf_type and isinstance(t.object, NamedNode):
+            types.setdefault(str(t.subject), []).append(t.object.value)
+    graphs: dict[str, NamedNode] = {}
+    quads = []
+    for t in triples:
+        key = str(t.subject)
+        g = graphs.get(key)
+        if g is None:
+            subject_types = types.get(key) or (known_types or {}).get(key, [])
+            g = graphs[key] = repository_for_types(subject_types).graph
+        quads.append(Quad(t.subject, t.predicate, t.object, g))
+    return quads

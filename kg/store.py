@@ -1,0 +1,110 @@
+"""The one protocol every knowledge-graph backend implements, and opening a backend by URL.
+
+Backends live one per file in :mod:`kg.stores` and register the URL schemes they serve with
+:func:`register_backend`; callers only ever call :func:`open_store`.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from pyoxigraph import NamedNode, Quad
+
+from kg import config
+from kg.errors import StoreURLError
+from kg.results import QueryResult
+from kg.terms import Term
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A quad store with SPARQL 1.1. Every write method is atomic: it lands whole or not at all."""
+
+    url: str
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Term] | None = None,
+        default_graph: Sequence[NamedNode] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query. By default the default graph is the union of all named graphs.
+
+        ``substitutions`` binds variables to terms before evaluation (safe parameter binding: user
+        values never become query text). ``default_graph``/``named_graphs`` restrict the dataset as in
+        the SPARQL protocol. Raises :class:`kg.errors.QueryError` on a syntax error and
+        :class:`kg.errors.QueryTimeoutError` past ``timeout_s``.
+        """
+        ...
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 update atomically. It is not validated here: see :mod:`kg.writes`."""
+        ...
+
+    def add(self, quads: Iterable[Quad]) -> None:
+        """Add quads atomically (validated writes go through :func:`kg.writes.write_triples`)."""
+        ...
+
+    def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
+        """Remove then add quads in one atomic transaction."""
+        ...
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        """Every quad, or those of one named graph."""
+        ...
+
+    def count(self, graph: NamedNode | None = None) -> int:
+        """Number of quads, or of one named graph."""
+        ...
+
+    def clear(self) -> None:
+        """Remove everything."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (and its lock)."""
+        ...
+
+
+BackendFactory = Callable[[str], Store]
+_BACKENDS: dict[str, BackendFactory] = {}
+
+
+def register_backend(*schemes: str) -> Callable[[BackendFactory], BackendFactory]:
+    """Class decorator: the decorated backend serves URLs with these schemes."""
+
+    def decorate(factory: BackendFactory) -> BackendFactory:
+        for scheme in schemes:
+            _BACKENDS[scheme] = factory
+        return factory
+
+    return decorate
+
+
+def _discover_backends() -> None:
+    import kg.stores
+
+    for module in pkgutil.iter_modules(kg.stores.__path__):
+        importlib.import_module(f"kg.stores.{module.name}")
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the store a URL names (default: env ``DLOM_STORE`` or the embedded store under ``DLOM_HOME``).
+
+    ``oxigraph:///abs/path`` is the embedded on-disk store, ``oxigraph://`` an in-memory one.
+    """
+    url = url or config.store_url()
+    scheme = urlsplit(url).scheme
+    if not _BACKENDS:
+        _discover_backends()
+    factory = _BACKENDS.get(scheme)
+    if factory is None:
+        known = ", ".join(sorted(f"{s}://" for s in _BACKENDS))
+        raise StoreURLError(f"unknown store URL scheme {scheme!r} in {url!r}; known: {known}")
+    return factory(url)

@@ -1,0 +1,160 @@
+"""The embedded default store: Oxigraph (RocksDB) on disk, or in memory for tests."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pyoxigraph as ox
+from pyoxigraph import NamedNode, Quad
+
+from kg.binding import bind
+from kg.errors import QueryError, QueryTimeoutError, StoreLockedError, StoreURLError
+from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
+from kg.store import register_backend
+from kg.terms import Term
+
+_CHECK_EVERY = 256  # rows between deadline checks while streaming results
+
+
+@register_backend("oxigraph")
+class OxigraphStore:
+    """Oxigraph store. ``oxigraph:///abs/path`` opens (or creates) an on-disk store; ``oxigraph://``
+    an in-memory one. Only one process may hold an on-disk store open."""
+
+    def __init__(self, url: str = "oxigraph://") -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "oxigraph":
+            raise StoreURLError(f"not an oxigraph URL: {url!r}")
+        raw_path = unquote(parts.netloc + parts.path)
+        self.url = url
+        self.path: Path | None = Path(raw_path) if raw_path else None
+        if self.path is None:
+            self._store = ox.Store()
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._store = ox.Store(str(self.path))
+        except OSError as e:
+            if "lock" in str(e).lower():
+                raise StoreLockedError(
+                    f"the store at {self.path} is open in another process; stop it (e.g. a running "
+                    f"'dlom serve') or point DLOM_HOME/DLOM_STORE elsewhere. ({e})"
+                ) from None
+            raise
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Term] | None = None,
+        default_graph: Sequence[NamedNode] | None = None,
+        named_graphs: Sequence[NamedNode] | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
+        deadline = time.monotonic() + timeout_s if timeout_s else None
+        kwargs: dict = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = list(default_graph) or [ox.DefaultGraph()]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = list(named_graphs)
+        try:
+            result = self._store.query(bind(sparql, substitutions or {}), **kwargs)
+        except SyntaxError as e:
+            raise QueryError(f"SPARQL syntax error: {e}") from None
+        except (OSError, ValueError, TypeError, RuntimeError) as e:
+            raise QueryError(f"query failed: {e}") from None
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeoutError(f"query exceeded its {timeout_s:g} s time limit")
+        if isinstance(result, ox.QueryBoolean):
+            return BooleanResult(bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            return Solutions(variables, _solution_rows(result, len(variables), deadline, timeout_s))
+        return GraphResult(_with_deadline(iter(result), deadline, timeout_s))
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        return iter(self._store.quads_for_pattern(None, None, None, graph))
+
+    def count(self, graph: NamedNode | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
+
+    # -- writes (each one transaction) -----------------------------------------------------------
+
+    def update(self, sparql: str) -> None:
+        try:
+            self._store.update(sparql)
+        except SyntaxError as e:
+            raise QueryError(f"SPARQL update syntax error: {e}") from None
+        except (OSError, ValueError) as e:
+            raise QueryError(f"update failed: {e}") from None
+
+    def add(self, quads: Iterable[Quad]) -> None:
+        self._store.extend(quads)
+
+    def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
+        remove, add = list(remove), list(add)
+        if not remove:
+            return self.add(add)
+        # One SPARQL update is one transaction. Terms are written by pyoxigraph's own N-Triples
+        # serialization, so no user text is spliced into the update unescaped.
+        body = "DELETE DATA {\n" + _quads_block(remove) + "};\nINSERT DATA {\n" + _quads_block(add) + "}"
+        self._store.update(body)
+
+    def load_nquads(self, data: bytes | Path) -> None:
+        """Load N-Quads in one transaction (the fast path for restore and the shipped graph)."""
+        if isinstance(data, Path):
+            self._store.load(path=str(data), format=ox.RdfFormat.N_QUADS)
+        else:
+            self._store.load(data, format=ox.RdfFormat.N_QUADS)
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+        del self._store
+
+    def __repr__(self) -> str:
+        return f"OxigraphStore({self.url!r})"
+
+
+def _quads_block(quads: list[Quad]) -> str:
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        g = q.graph_name
+        key = "" if isinstance(g, ox.DefaultGraph) else str(g)
+        by_graph.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    parts = []
+    for g, lines in by_graph.items():
+        inner = "\n".join(lines)
+        parts.append(f"GRAPH {g} {{\n{inner}\n}}\n" if g else inner + "\n")
+    return "".join(parts)
+
+
+def _solution_rows(
+    solutions: ox.QuerySolutions, width: int, deadline: float | None, timeout_s: float | None
+) -> Iterator[tuple[Term | None, ...]]:
+    for i, solution in enumerate(solutions):
+        if deadline is not None and i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+            raise QueryTimeoutError(f"query exceeded its {timeout_s:g} s time limit")
+        yield tuple(solution[j] for j in range(width))
+
+
+def _with_deadline(items: Iterator, deadline: float | None, timeout_s: float | None) -> Iterator:
+    for i, item in enumerate(items):
+        if deadline is not None and i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+            raise QueryTimeoutError(f"query exceeded its {timeout_s:g} s time limit")
+        yield item

@@ -1,0 +1,33 @@
+"""Shared fixtures: stores, the shared data directory."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.ontology import ontology_quads
+from kg.store import Store, open_store
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+MLPERF_TINY = SHARED / "data" / "mlperf-tiny"
+W3C_SPARQL11 = SHARED / "data" / "w3c-sparql11"
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    """An in-memory store with the ontology loaded (no shipped graph)."""
+    s = open_store("oxigraph://")
+    s.add(ontology_quads())
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def disk_store(tmp_path: Path) -> Iterator[Store]:
+    """An on-disk store with the ontology loaded."""
+    s = open_store(f"oxigraph://{tmp_path / 'store'}")
+    s.add(ontology_quads())
+    yield s
+    s.close()
