@@ -23,8 +23,8 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python benchmarks/kg_import.py
-	$(BIN)/python benchmarks/kg_query1.py
+	$(BIN)/python -m benchmarks.kg_import
+	$(BIN)/python -m benchmarks.kg_query1
 
 clean:
 	rm -rf $(VENV) build *.egg-info

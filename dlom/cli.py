@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kg.errors import DlomError
@@ -35,14 +36,14 @@ def opened(url: str | None, initialize: bool = True) -> Iterator[Store]:
     try:
         store = open_store(url)
     except DlomError as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(1) from None
     try:
         if initialize and ensure_initialized(store):
             err.print(f"[green]initialized[/green] {store.url} with the DLOM ontology and shipped knowledge graph")
         yield store
     except DlomError as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(1) from None
     finally:
         store.close()

@@ -10,12 +10,18 @@ from kg.ontology import ontology_quads
 from kg.repositories import Repository
 from kg.store import Store
 
-SHIPPED_GRAPH = Path(__file__).parent / "data" / "dlom-kg.nq.gz"
+SHIPPED_DIR = Path(__file__).parent / "data"
+
+
+def shipped_files() -> list[Path]:
+    """The shipped knowledge-graph files: ``dlom-kg.nq.gz`` (every MLPerf Tiny round, built by
+    ``scripts/build_shipped_graph.py``) and ``bench-sweep.nq.gz`` (DLOM's own measured sweep)."""
+    return sorted(SHIPPED_DIR.glob("*.nq.gz"))
 
 
 def shipped_quads() -> list[Quad]:
-    """The shipped knowledge graph (built from all MLPerf Tiny rounds by ``scripts/build_shipped_graph.py``)."""
-    return read_nquads(SHIPPED_GRAPH) if SHIPPED_GRAPH.exists() else []
+    """The quads of every shipped file."""
+    return [q for path in shipped_files() for q in read_nquads(path)]
 
 
 def ensure_initialized(store: Store, with_shipped_graph: bool = True) -> bool:

@@ -24,23 +24,17 @@ class Repository(Enum):
         return NamedNode(self.value)
 
 
+_CLASSES_BY_REPOSITORY: dict[Repository, tuple[str, ...]] = {
+    Repository.DLN_PARAMETERS: ("DLN",),
+    Repository.CLIENT_CONFIGURATIONS: (
+        "EndDevice", "Framework", "Compiler", "OptimizationTechnique", "Quantization", "Pruning",
+        "KnowledgeDistillation", "TensorDecomposition", "FineTuning", "HardwareOptimization",
+    ),
+    Repository.SERVER_CONFIGURATIONS: ("CloudConfiguration", "FogComputing", "ShieldedExecution"),
+    Repository.ONTOLOGY: ("Objective", "TechniqueEffect"),
+}
 _BY_CLASS: dict[str, Repository] = {
-    str(DLOM.DLN.value): Repository.DLN_PARAMETERS,
-    str(DLOM.EndDevice.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.Framework.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.Compiler.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.OptimizationTechnique.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.Quantization.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.Pruning.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.KnowledgeDistillation.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.TensorDecomposition.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.FineTuning.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.HardwareOptimization.value): Repository.CLIENT_CONFIGURATIONS,
-    str(DLOM.CloudConfiguration.value): Repository.SERVER_CONFIGURATIONS,
-    str(DLOM.FogComputing.value): Repository.SERVER_CONFIGURATIONS,
-    str(DLOM.ShieldedExecution.value): Repository.SERVER_CONFIGURATIONS,
-    str(DLOM.Objective.value): Repository.ONTOLOGY,
-    str(DLOM.TechniqueEffect.value): Repository.ONTOLOGY,
+    DLOM[name].value: repo for repo, names in _CLASSES_BY_REPOSITORY.items() for name in names
 }
 
 

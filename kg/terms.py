@@ -12,7 +12,8 @@ from kg.namespaces import RDF, XSD
 
 Term = NamedNode | BlankNode | Literal
 
-_NUMERIC = {str(XSD.integer), str(XSD.decimal), str(XSD.double), str(XSD.float), str(XSD.int), str(XSD.long)}
+_NUMERIC = {XSD[t].value for t in ("integer", "decimal", "double", "float", "int", "long")}
+_INTEGER = {XSD[t].value for t in ("integer", "int", "long")}
 
 
 def literal(value: Any) -> Literal:
@@ -38,7 +39,7 @@ def literal(value: Any) -> Literal:
 
 
 def is_numeric(term: Term) -> bool:
-    return isinstance(term, Literal) and str(term.datatype.value) in _NUMERIC
+    return isinstance(term, Literal) and term.datatype.value in _NUMERIC
 
 
 def to_python(term: Term | None) -> Any:
@@ -48,10 +49,10 @@ def to_python(term: Term | None) -> Any:
     if isinstance(term, NamedNode | BlankNode):
         return term.value
     dtype = term.datatype.value
-    if dtype == str(XSD.integer) or dtype in (str(XSD.int), str(XSD.long)):
+    if dtype in _INTEGER:
         return int(term.value)
     if dtype in _NUMERIC:
         return float(term.value)
-    if dtype == str(XSD.boolean):
+    if dtype == XSD.boolean.value:
         return term.value in ("true", "1")
     return term.value

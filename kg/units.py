@@ -15,7 +15,9 @@ class UnitError(ValueError):
 
 
 _FACTORS: dict[str, dict[str, Decimal]] = {
-    "frequency": {"hz": Decimal("0.000001"), "khz": Decimal("0.001"), "mhz": Decimal(1), "ghz": Decimal(1000)},
+    "frequency": {"hz": Decimal("0.000001"), "khz": Decimal("0.001"), "mhz": Decimal(1), "ghz": Decimal(1000),
+                  # a bare "M" after a clock ("20M", "277.5M") means MHz; no one quotes a clock in mHz
+                  "m": Decimal(1)},
     "memory": {"b": Decimal(1) / 1024, "byte": Decimal(1) / 1024, "bytes": Decimal(1) / 1024,
                "kb": Decimal(1), "kib": Decimal(1), "k": Decimal(1), "kbyte": Decimal(1), "kbytes": Decimal(1),
                "mb": Decimal(1024), "mib": Decimal(1024), "m": Decimal(1024), "mbyte": Decimal(1024), "mbytes": Decimal(1024),

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kg.errors import Violation
-from kg.namespaces import RDF, SH, XSD
+from kg.namespaces import PREFIXES, RDF, SH, XSD
 from kg.ontology import SHAPES_FILE, class_closure
 
 _NUMERIC = {XSD.integer.value, XSD.decimal.value, XSD.double.value, XSD.float.value}
@@ -45,6 +45,10 @@ class PropertyShape:
     min_exclusive: float | None = None
     max_inclusive: float | None = None
     min_length: int | None = None
+
+    @property
+    def short(self) -> str:
+        return _shorten(self.path)
 
 
 @dataclass
@@ -115,25 +119,25 @@ def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+@lru_cache(maxsize=512)
 def _shorten(iri: str) -> str:
-    from kg.namespaces import PREFIXES
-
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns):
             return f"{prefix}:{iri[len(ns):]}"
     return f"<{iri}>"
 
 
+_NODE_KINDS: dict[str, type | tuple[type, ...]] = {
+    SH.IRI.value: NamedNode,
+    SH.Literal.value: Literal,
+    SH.BlankNode.value: BlankNode,
+    SH.BlankNodeOrIRI.value: (NamedNode, BlankNode),
+}
+_RDF_TYPE = RDF.type
+
+
 def _node_kind_ok(term, kind: str) -> bool:
-    if kind == SH.IRI.value:
-        return isinstance(term, NamedNode)
-    if kind == SH.Literal.value:
-        return isinstance(term, Literal)
-    if kind == SH.BlankNode.value:
-        return isinstance(term, BlankNode)
-    if kind == SH.BlankNodeOrIRI.value:
-        return isinstance(term, NamedNode | BlankNode)
-    return True
+    return isinstance(term, _NODE_KINDS.get(kind, object))
 
 
 def validate(
@@ -155,7 +159,7 @@ def validate(
     batch_types: dict[str, set[str]] = defaultdict(set)
     for t in triples:
         values[str(t.subject)][t.predicate.value].append(t.object)
-        if t.predicate == RDF.type and isinstance(t.object, NamedNode):
+        if t.predicate == _RDF_TYPE and isinstance(t.object, NamedNode):
             batch_types[str(t.subject)].add(t.object.value)
 
     # One store lookup for the types of (a) subjects the batch extends without typing them and
@@ -172,31 +176,36 @@ def validate(
         types = batch_types.get(str(node)) or (store_types.get(node.value) if isinstance(node, NamedNode) else None)
         return class_closure(types) if types else set()
 
+    applicable_cache: dict[frozenset[str], list[PropertyShape]] = {}
+
+    def applicable(types: set[str]) -> list[PropertyShape]:
+        key = frozenset(types)
+        if key not in applicable_cache:
+            closure = class_closure(types)
+            applicable_cache[key] = [ps for shape in shapes if shape.target_class in closure for ps in shape.properties]
+        return applicable_cache[key]
+
     violations: list[Violation] = []
     max_checks: list[tuple[str, str, int, str, int]] = []
     for subject, props in values.items():
         types = batch_types.get(subject) or (store_types.get(subject[1:-1]) if subject in extended else None)
         if not types:
             continue
-        closure = class_closure(types)
         focus = subject[1:-1] if subject.startswith("<") else subject
-        for shape in shapes:
-            if shape.target_class not in closure:
-                continue
-            for ps in shape.properties:
-                vals = props.get(ps.path, [])
-                path = _shorten(ps.path)
-                if subject not in extended and len(vals) < ps.min_count:
-                    violations.append(Violation(focus, path, f"needs at least {ps.min_count} value(s), has {len(vals)}"))
-                if ps.max_count is not None:
-                    if subject in extended:
-                        max_checks.append((focus, ps.path, len(vals), path, ps.max_count))
-                    elif len(vals) > ps.max_count:
-                        violations.append(Violation(focus, path, f"allows at most {ps.max_count} value(s), has {len(vals)}"))
-                for v in vals:
-                    violations.extend(_value_violations(focus, path, ps, v))
-                    if ps.cls and isinstance(v, NamedNode) and ps.cls not in classes_of(v):
-                        violations.append(Violation(focus, path, f"value must be a {_shorten(ps.cls)}", str(v)))
+        is_extension = subject in extended
+        for ps in applicable(types):
+            vals = props.get(ps.path, ())
+            if not is_extension and len(vals) < ps.min_count:
+                violations.append(Violation(focus, ps.short, f"needs at least {ps.min_count} value(s), has {len(vals)}"))
+            if ps.max_count is not None:
+                if is_extension:
+                    max_checks.append((focus, ps.path, len(vals), ps.short, ps.max_count))
+                elif len(vals) > ps.max_count:
+                    violations.append(Violation(focus, ps.short, f"allows at most {ps.max_count} value(s), has {len(vals)}"))
+            for v in vals:
+                violations.extend(_value_violations(focus, ps, v))
+                if ps.cls and isinstance(v, NamedNode) and ps.cls not in classes_of(v):
+                    violations.append(Violation(focus, ps.short, f"value must be a {_shorten(ps.cls)}", str(v)))
     if max_checks and existing_counts:
         counts = existing_counts([(f, p) for f, p, _, _, _ in max_checks])
         for focus, p, added, short, limit in max_checks:
@@ -206,8 +215,9 @@ def validate(
     return violations
 
 
-def _value_violations(focus: str, path: str, ps: PropertyShape, v) -> list[Violation]:
-    out = []
+def _value_violations(focus: str, ps: PropertyShape, v) -> list[Violation]:
+    out: list[Violation] = []
+    path = ps.short
     if ps.node_kind and not _node_kind_ok(v, ps.node_kind):
         out.append(Violation(focus, path, f"must be a {_local(ps.node_kind)}", str(v)))
     if ps.datatypes:

@@ -1,0 +1,357 @@
+"""Catalog reads: find a page of models by filters and sort order, and fetch entities by lists of IRIs.
+
+Every function here costs a fixed number of store queries whatever the number of IRIs (up to
+:data:`BATCH_SIZE` per query), which is what lets the GraphQL layer batch a page's relations with
+DataLoaders. Nothing here decides anything: it reads what the store holds. User values reach the
+SPARQL text only as typed terms in VALUES blocks (:mod:`kg.binding`).
+
+How a model's figures are defined for filtering and sorting (one rule, stated once):
+  * latency = the smallest ``dlom:inferenceLatencyMs``, accuracy = the largest ``dlom:accuracy`` and
+    energy = the smallest ``dlom:energyPerInferenceUj`` over the model's performance records that are
+    not ``dlom:PredictedPerformance`` (predictions never rank or filter models);
+  * cost = ``dlom:totalCostUsd``; year = ``dlom:yearCreated``; label = ``rdfs:label``.
+A model without the figure a range filter names is left out; when sorting, models without the figure
+come last in either direction. Ties are broken by model IRI, so pages are stable.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
+
+from pyoxigraph import Literal, NamedNode
+
+from kg.binding import values_rows
+from kg.catalog.records import (
+    CloudConfigurationRecord,
+    DLNRecord,
+    EndDeviceRecord,
+    FrameworkRecord,
+    ModelRecord,
+    PerformanceRecord,
+    PropertyMap,
+    ProvenanceRecord,
+    TechniqueFamily,
+    TechniqueRecord,
+    record_from_properties,
+)
+from kg.errors import QueryError
+from kg.namespaces import SPARQL_PREFIXES
+from kg.results import Solutions
+from kg.store import Store
+from kg.terms import literal, to_python
+
+BATCH_SIZE = 500
+"""IRIs per VALUES block: a fetch of up to this many IRIs is one query."""
+
+R = TypeVar("R")
+
+
+# -- filters, sort order, pages ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive numeric range; either end may be open (None)."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise QueryError(f"range minimum {self.minimum} is above its maximum {self.maximum}")
+
+    @property
+    def is_open(self) -> bool:
+        return self.minimum is None and self.maximum is None
+
+
+@dataclass(frozen=True)
+class ModelFilter:
+    """What a model must satisfy to be listed. Empty fields do not filter.
+
+    ``devices``/``dlns``: the model is deployed on / uses any of these IRIs. ``technique_families``: the
+    model applies a technique of every listed family. ``application_area``/``purpose``/
+    ``label_contains``: case-insensitive substring of ``dlom:applicationArea`` / ``dlom:purpose`` /
+    ``rdfs:label``. Ranges apply to the figures defined in the module docstring.
+    """
+
+    devices: tuple[str, ...] = ()
+    dlns: tuple[str, ...] = ()
+    technique_families: tuple[TechniqueFamily, ...] = ()
+    application_area: str | None = None
+    purpose: str | None = None
+    label_contains: str | None = None
+    cost_usd: Range | None = None
+    latency_ms: Range | None = None
+    accuracy: Range | None = None
+    energy_uj: Range | None = None
+    year: Range | None = None
+
+
+class ModelSortKey(Enum):
+    LABEL = "label"
+    LATENCY = "latency"
+    ACCURACY = "accuracy"
+    ENERGY = "energy"
+    COST = "cost"
+    YEAR = "year"
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One listed model with the figures it was filtered and sorted by (None: not computed or absent)."""
+
+    iri: str
+    label: str | None
+    year: int | None = None
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    accuracy: float | None = None
+    energy_uj: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    rows: list[ModelRow]
+    offset: int
+    has_next: bool
+
+
+# The per-model figures: name → (aggregate over the pattern's variable, the pattern's variable,
+# the pattern binding it for model ?m). Performance figures share one OPTIONAL over the model's
+# non-predicted performance records.
+_MODEL_FIGURES: dict[str, tuple[str, str, str]] = {
+    "year": ("MIN", "y", "dlom:yearCreated"),
+    "cost": ("MIN", "c", "dlom:totalCostUsd"),
+}
+_PERFORMANCE_FIGURES: dict[str, tuple[str, str, str]] = {
+    "latency": ("MIN", "lat", "dlom:inferenceLatencyMs"),
+    "accuracy": ("MAX", "acc", "dlom:accuracy"),
+    "energy": ("MIN", "en", "dlom:energyPerInferenceUj"),
+}
+_FIGURES = {**_MODEL_FIGURES, **_PERFORMANCE_FIGURES}
+_SORT_VARIABLE = {ModelSortKey.LATENCY: "latency", ModelSortKey.ACCURACY: "accuracy",
+                  ModelSortKey.ENERGY: "energy", ModelSortKey.COST: "cost", ModelSortKey.YEAR: "year"}
+
+
+def _iri_terms(iris: Sequence[str], what: str) -> list[tuple[NamedNode]]:
+    try:
+        return [(NamedNode(iri),) for iri in iris]
+    except ValueError as e:
+        raise QueryError(f"{what}: not a valid IRI ({e})") from None
+
+
+def _text_filter(predicate: str, variable: str, text: str) -> str:
+    """A FILTER EXISTS that ?m has ``predicate`` containing ``text`` (case-insensitive)."""
+    block = values_rows([variable], [(Literal(text),)])
+    return (f"FILTER EXISTS {{ {block} ?m {predicate} ?{variable}_v . "
+            f"FILTER(CONTAINS(LCASE(STR(?{variable}_v)), LCASE(?{variable}))) }}")
+
+
+def model_page_query(flt: ModelFilter, sort: ModelSortKey, descending: bool, offset: int, limit: int) -> str:
+    """The SPARQL text of :func:`find_models` (exposed for inspection and tests)."""
+    needed = {name for name, rng in (("cost", flt.cost_usd), ("latency", flt.latency_ms), ("accuracy", flt.accuracy),
+                                      ("energy", flt.energy_uj), ("year", flt.year)) if rng and not rng.is_open}
+    if sort in _SORT_VARIABLE:
+        needed.add(_SORT_VARIABLE[sort])
+    inner: list[str] = ["?m a dlom:Model .", "OPTIONAL { ?m rdfs:label ?lab }"]
+    if flt.devices:
+        inner.append(f"FILTER EXISTS {{ {values_rows(['dev'], _iri_terms(flt.devices, 'device'))} ?m dlom:deployedOn ?dev }}")
+    if flt.dlns:
+        inner.append(f"FILTER EXISTS {{ {values_rows(['dln'], _iri_terms(flt.dlns, 'dln'))} ?m dlom:usesDLN ?dln }}")
+    for i, family in enumerate(dict.fromkeys(flt.technique_families)):
+        block = values_rows([f"fam{i}"], [(NamedNode(family.value),)])
+        inner.append(f"FILTER EXISTS {{ {block} ?m dlom:appliesOptimization ?tech{i} . ?tech{i} a ?fam{i} }}")
+    if flt.application_area:
+        inner.append(_text_filter("dlom:applicationArea", "area", flt.application_area))
+    if flt.purpose:
+        inner.append(_text_filter("dlom:purpose", "purpose", flt.purpose))
+    if flt.label_contains:
+        inner.append(_text_filter("rdfs:label", "labeltext", flt.label_contains))
+    aggregates = ["(MIN(STR(?lab)) AS ?label)"]
+    for name, (function, var, predicate) in _MODEL_FIGURES.items():
+        if name in needed:
+            aggregates.append(f"({function}(?{var}) AS ?{name})")
+            inner.append(f"OPTIONAL {{ ?m {predicate} ?{var} }}")
+    performance = [(name, spec) for name, spec in _PERFORMANCE_FIGURES.items() if name in needed]
+    if performance:
+        aggregates += [f"({function}(?{var}) AS ?{name})" for name, (function, var, _) in performance]
+        inner.append("OPTIONAL { ?m dlom:hasPerformance ?perf . FILTER NOT EXISTS { ?perf a dlom:PredictedPerformance } "
+                     + " ".join(f"OPTIONAL {{ ?perf {predicate} ?{var} }}" for _, (_, var, predicate) in performance)
+                     + " }")
+
+    # Range bounds enter as VALUES-bound variables; grouping by them (each has one value) makes them
+    # visible to HAVING, so the whole page is one flat GROUP BY query (a subquery costs about twice).
+    bounds: list[str] = []
+    having: list[str] = []
+    for name, rng in (("cost", flt.cost_usd), ("latency", flt.latency_ms), ("accuracy", flt.accuracy),
+                      ("energy", flt.energy_uj), ("year", flt.year)):
+        if rng is None or rng.is_open:
+            continue
+        function, var, _ = _FIGURES[name]
+        aggregate = f"{function}(?{var})"
+        for end, op, value in (("min", ">=", rng.minimum), ("max", "<=", rng.maximum)):
+            if value is None:
+                continue
+            inner.insert(0, values_rows([f"{name}_{end}"], [(literal(float(value)),)]))
+            bounds.append(f"?{name}_{end}")
+            having.append(f"({aggregate} {op} ?{name}_{end})")
+
+    direction = "DESC" if descending else "ASC"
+    if sort is ModelSortKey.LABEL:
+        order = f"ORDER BY (!BOUND(?label)) {direction}(LCASE(?label)) ASC(STR(?m))"
+    else:
+        var = _SORT_VARIABLE[sort]
+        order = f"ORDER BY (!BOUND(?{var})) {direction}(?{var}) ASC(STR(?m))"
+    return (
+        f"{SPARQL_PREFIXES}SELECT ?m {' '.join(aggregates)} WHERE {{\n  " + "\n  ".join(inner) + "\n}\n"
+        + f"GROUP BY ?m {' '.join(bounds)}\n"
+        + (f"HAVING ({' && '.join(having)})\n" if having else "")
+        + f"{order}\nLIMIT {int(limit)} OFFSET {int(offset)}"
+    )
+
+
+def find_models(
+    store: Store,
+    flt: ModelFilter | None = None,
+    sort: ModelSortKey = ModelSortKey.LABEL,
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 20,
+    timeout_s: float | None = None,
+) -> ModelPage:
+    """One page of the models that satisfy ``flt``, in ``sort`` order, starting at ``offset``.
+
+    One store query. ``has_next`` says whether models follow the page.
+    """
+    if offset < 0 or limit < 1:
+        raise QueryError(f"invalid page: offset {offset} must be >= 0 and limit {limit} >= 1")
+    sparql = model_page_query(flt or ModelFilter(), sort, descending, offset, limit + 1)
+    result = store.query(sparql, timeout_s=timeout_s)
+    assert isinstance(result, Solutions)
+    rows: list[ModelRow] = []
+    for solution in result.dicts():
+        rows.append(ModelRow(
+            iri=solution["m"].value,
+            label=to_python(solution.get("label")),
+            year=_int_or_none(to_python(solution.get("year"))),
+            cost_usd=to_python(solution.get("cost")),
+            latency_ms=to_python(solution.get("latency")),
+            accuracy=to_python(solution.get("accuracy")),
+            energy_uj=to_python(solution.get("energy")),
+        ))
+    return ModelPage(rows=rows[:limit], offset=offset, has_next=len(rows) > limit)
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
+
+# -- entities by IRI -----------------------------------------------------------------------------
+
+
+def properties_of(store: Store, iris: Sequence[str], timeout_s: float | None = None) -> dict[str, PropertyMap]:
+    """Every (predicate → objects) the store holds for each IRI; IRIs with nothing are left out.
+
+    One query per :data:`BATCH_SIZE` IRIs.
+    """
+    unique = list(dict.fromkeys(iris))
+    found: dict[str, PropertyMap] = {}
+    for start in range(0, len(unique), BATCH_SIZE):
+        block = values_rows(["s"], _iri_terms(unique[start : start + BATCH_SIZE], "id"))
+        result = store.query(f"SELECT ?s ?p ?o WHERE {{ {block} ?s ?p ?o }}", timeout_s=timeout_s)
+        assert isinstance(result, Solutions)
+        for s, p, o in result.rows:
+            found.setdefault(s.value, {}).setdefault(p.value, []).append(o)
+    return found
+
+
+def _records(store: Store, cls: type[R], iris: Sequence[str], timeout_s: float | None) -> dict[str, R]:
+    return {iri: record_from_properties(cls, iri, props) for iri, props in properties_of(store, iris, timeout_s).items()}
+
+
+def models_by_iri(store: Store, iris: Sequence[str], timeout_s: float | None = None) -> dict[str, ModelRecord]:
+    """The models among ``iris`` (one query per batch); unknown IRIs are left out."""
+    return _records(store, ModelRecord, iris, timeout_s)
+
+
+def dlns_by_iri(store: Store, iris: Sequence[str], timeout_s: float | None = None) -> dict[str, DLNRecord]:
+    return _records(store, DLNRecord, iris, timeout_s)
+
+
+def devices_by_iri(store: Store, iris: Sequence[str], timeout_s: float | None = None) -> dict[str, EndDeviceRecord]:
+    return _records(store, EndDeviceRecord, iris, timeout_s)
+
+
+def techniques_by_iri(store: Store, iris: Sequence[str], timeout_s: float | None = None) -> dict[str, TechniqueRecord]:
+    return _records(store, TechniqueRecord, iris, timeout_s)
+
+
+def cloud_configurations_by_iri(
+    store: Store, iris: Sequence[str], timeout_s: float | None = None
+) -> dict[str, CloudConfigurationRecord]:
+    return _records(store, CloudConfigurationRecord, iris, timeout_s)
+
+
+def frameworks_by_iri(store: Store, iris: Sequence[str], timeout_s: float | None = None) -> dict[str, FrameworkRecord]:
+    return _records(store, FrameworkRecord, iris, timeout_s)
+
+
+_PROVENANCE_QUERY = SPARQL_PREFIXES + """
+SELECT ?p ?run ?runLabel ?round ?division ?submitter ?submitterLabel ?source WHERE {
+  %s
+  ?p prov:wasGeneratedBy ?run .
+  OPTIONAL { ?run rdfs:label ?runLabel }
+  OPTIONAL { { ?run dlom:benchmarkRound ?round } UNION { ?p dlom:benchmarkRound ?round } }
+  OPTIONAL { { ?run dlom:division ?division } UNION { ?p dlom:division ?division } }
+  OPTIONAL { { ?run prov:wasAssociatedWith ?submitter } UNION { ?p prov:wasAttributedTo ?submitter }
+             OPTIONAL { ?submitter rdfs:label ?submitterLabel } }
+  OPTIONAL { ?p prov:wasDerivedFrom ?src .
+             OPTIONAL { ?src dlom:sourcePath ?srcPath } OPTIONAL { ?src rdfs:label ?srcLabel }
+             BIND(COALESCE(?srcPath, ?srcLabel, STR(?src)) AS ?source) }
+}"""
+
+
+def provenance_of(store: Store, performance_iris: Sequence[str], timeout_s: float | None = None) -> dict[str, ProvenanceRecord]:
+    """Provenance of each performance record (one query per batch). Where a record has several values
+    of a field the smallest is taken, so the answer does not depend on store order."""
+    unique = list(dict.fromkeys(performance_iris))
+    rows_by_iri: dict[str, list[dict]] = {}
+    for start in range(0, len(unique), BATCH_SIZE):
+        block = values_rows(["p"], _iri_terms(unique[start : start + BATCH_SIZE], "performance"))
+        result = store.query(_PROVENANCE_QUERY % block, timeout_s=timeout_s)
+        assert isinstance(result, Solutions)
+        for row in result.dicts():
+            rows_by_iri.setdefault(row["p"].value, []).append(row)
+
+    def smallest(rows: list[dict], var: str) -> str | None:
+        values = sorted(to_python(r[var]) for r in rows if var in r)
+        return str(values[0]) if values else None
+
+    return {
+        iri: ProvenanceRecord(
+            activity_iri=smallest(rows, "run"),
+            activity_label=smallest(rows, "runLabel"),
+            round=smallest(rows, "round"),
+            division=smallest(rows, "division"),
+            submitter_iri=smallest(rows, "submitter"),
+            submitter_label=smallest(rows, "submitterLabel"),
+            sources=tuple(sorted({str(to_python(r["source"])) for r in rows if "source" in r})),
+        )
+        for iri, rows in rows_by_iri.items()
+    }
+
+
+def performances_by_iri(store: Store, iris: Sequence[str], timeout_s: float | None = None) -> dict[str, PerformanceRecord]:
+    """Performance records with their provenance (two queries per batch)."""
+    properties = properties_of(store, iris, timeout_s)
+    provenance = provenance_of(store, list(properties), timeout_s)
+    return {
+        iri: record_from_properties(PerformanceRecord, iri, props, provenance=provenance.get(iri, ProvenanceRecord()))
+        for iri, props in properties.items()
+    }
+
+
+Fetch = Callable[[Store, Sequence[str], float | None], dict[str, R]]

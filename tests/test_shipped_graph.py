@@ -1,0 +1,79 @@
+"""The shipped knowledge graph (kg/data/dlom-kg.nq.gz) is exactly what importing ../shared gives."""
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from kg.bootstrap import ensure_initialized
+from kg.dump import read_nquads
+from kg.ontology import ontology_quads
+from kg.repositories import Repository
+from kg.store import open_store
+
+REPO = Path(__file__).resolve().parent.parent
+MLPERF_TINY = REPO.parent / "shared" / "data" / "mlperf-tiny"  # as tests/conftest.py names it
+SHIPPED_GRAPH = REPO / "kg" / "data" / "dlom-kg.nq.gz"
+MANIFEST = REPO / "kg" / "data" / "dlom-kg.json"
+
+pytestmark = pytest.mark.skipif(not MLPERF_TINY.is_dir(), reason="needs ../shared/data/mlperf-tiny")
+
+
+def build_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_shipped_graph", REPO / "scripts" / "build_shipped_graph.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def rebuilt() -> tuple[ModuleType, list[str], dict[str, Any]]:
+    """The graph re-imported from ../shared, once for the module."""
+    script = build_script()
+    lines, manifest = script.build_lines(MLPERF_TINY)
+    return script, lines, manifest
+
+
+def test_reimport_reproduces_the_shipped_graph_exactly(rebuilt: tuple[ModuleType, list[str], dict[str, Any]]) -> None:
+    script, lines, _ = rebuilt
+    assert SHIPPED_GRAPH.exists(), "run scripts/build_shipped_graph.py"
+    shipped = gzip.decompress(SHIPPED_GRAPH.read_bytes()).decode("utf-8")
+    assert shipped == "".join(lines)
+    # deterministic bytes: no timestamp or file name in the gzip header (same zlib gives the same stream)
+    assert SHIPPED_GRAPH.read_bytes()[4:8] == b"\x00\x00\x00\x00"
+    assert script.gzip_bytes(lines) == script.gzip_bytes(lines)
+
+
+def test_manifest_describes_the_shipped_graph(rebuilt: tuple[ModuleType, list[str], dict[str, Any]]) -> None:
+    _, lines, manifest = rebuilt
+    shipped = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    assert shipped == manifest
+    assert shipped["quads"] == len(lines)
+    assert shipped["rounds"] == ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2"]
+    assert shipped["counts"]["models"] > 200 and shipped["counts"]["devices"] > 80
+
+
+def test_shipped_graph_holds_no_ontology_and_is_sorted(rebuilt: tuple[ModuleType, list[str], dict[str, Any]]) -> None:
+    _, lines, _ = rebuilt
+    assert lines == sorted(lines)
+    quads = read_nquads(SHIPPED_GRAPH)
+    assert len(quads) == len(lines)
+    assert not any(q.graph_name == Repository.ONTOLOGY.graph for q in quads)
+
+
+def test_first_run_loads_ontology_and_shipped_graph() -> None:
+    store = open_store("oxigraph://")
+    try:
+        assert ensure_initialized(store)
+        held = set(store.quads())
+        assert set(ontology_quads()) <= held
+        assert set(read_nquads(SHIPPED_GRAPH)) <= held
+        assert not ensure_initialized(store)  # second run: nothing to do
+    finally:
+        store.close()
