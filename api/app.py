@@ -1,19 +1,112 @@
-"""The FastAPI application: one app, one store, routers for each interface."""
+"""The FastAPI application: one app, one store, routers for each interface.
+
+Cross-cutting behaviour lives here: the request-size limit (413, before any route reads a body), and
+the last-resort handler that turns an unexpected exception into a 500 JSON without internals. Client
+mistakes are answered by the routes themselves with 4xx and never reach that handler
+(``tests/test_api_fuzz.py`` checks).
+"""
 from __future__ import annotations
 
-from fastapi import FastAPI
+import json
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import graphql_api, rest, sparql_endpoint
 from api.settings import Settings
 from kg.store import Store
 
+log = logging.getLogger("dlom.api")
+
+
+class BodySizeLimit:
+    """ASGI middleware: a request whose body exceeds ``Settings.max_body_bytes`` gets 413 before any
+    route sees it (by ``Content-Length`` when given, else by counting the streamed body)."""
+
+    def __init__(self, app: ASGIApp, settings_of: FastAPI) -> None:
+        self.app = app
+        self.owner = settings_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.owner.state.settings.max_body_bytes
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                await _json(send, 400, "the Content-Length header is not a number")
+                return
+            if size > limit:
+                await _json(send, 413, f"the request body is larger than the {limit}-byte limit")
+                return
+        # Read the (bounded) body now, so a chunked upload is also cut at the limit, then replay it.
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > limit:
+                await _json(send, 413, f"the request body is larger than the {limit}-byte limit")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _json(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"detail": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """Last resort: log the exception with its trace on the server, tell the client only that it failed."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal server error"}, status_code=500)
+
 
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """The DLOM web app over ``store``. The app holds no business logic: it calls the libraries."""
-    app = FastAPI(title="DLOM", version="0.1.0",
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool: ThreadPoolExecutor | None = getattr(app.state, "query_executor", None)
+        if pool is not None:
+            # Queued queries are dropped; a running one cannot be interrupted (see api.sparql_endpoint).
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="DLOM", version="0.1.0", lifespan=lifespan,
                   description="Knowledge graph, decision support and prediction for deep-learning deployments on IoT and edge devices.")
     app.state.store = store
-    app.state.settings = settings or Settings()
+    app.state.settings = settings
+    app.state.query_executor = ThreadPoolExecutor(max_workers=settings.query_workers, thread_name_prefix="sparql")
+    app.add_middleware(BodySizeLimit, settings_of=app)
+    app.add_exception_handler(Exception, _unexpected)
     app.include_router(sparql_endpoint.router)
     app.include_router(rest.router)
     app.include_router(graphql_api.router)

@@ -1,7 +1,18 @@
-"""``dlom serve``: open the store, initialize it on first run, and serve the app with uvicorn."""
+"""``dlom serve``: open the store, initialize it on first run, and serve the app with uvicorn.
+
+:func:`serve_in_background` runs the same app on a loopback port in a thread (tests and benchmarks use
+it, so they talk to a real HTTP server, not an in-process client).
+"""
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from kg.bootstrap import ensure_initialized
@@ -15,3 +26,27 @@ def run(host: str = "127.0.0.1", port: int = 8000, store_url: str | None = None)
         uvicorn.run(create_app(store), host=host, port=port, log_level="info")
     finally:
         store.close()
+
+
+@contextmanager
+def serve_in_background(app: FastAPI, host: str = "127.0.0.1", start_timeout_s: float = 20.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free port of ``host`` in a daemon thread; yields the base URL
+    (``http://127.0.0.1:PORT``) once the server accepts connections, and stops it on exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))  # the kernel picks a free port; the bound socket is handed to uvicorn (no race)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="uvicorn")
+    thread.start()
+    deadline = time.monotonic() + start_timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the API server did not start on {host}:{port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

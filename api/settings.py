@@ -14,10 +14,12 @@ class Settings:
     """``DLOM_UPDATE_TOKEN``: bearer token that enables /sparql/update and mutations (unset: updates off).
     ``DLOM_QUERY_TIMEOUT_S``: per-query time limit. ``DLOM_MAX_ROWS``: result row limit.
     ``DLOM_MAX_BODY_BYTES``: largest accepted request body. ``DLOM_FEDERATION_ALLOWLIST``: comma-separated
-    URL prefixes that SERVICE/LOAD may reach (unset: none)."""
+    URL prefixes that SERVICE/LOAD may reach (unset: none). ``DLOM_QUERY_WORKERS``: threads that evaluate
+    SPARQL queries and updates (at most this many run at once; more wait in a queue)."""
 
     update_token: str | None = field(default_factory=lambda: os.environ.get("DLOM_UPDATE_TOKEN") or None)
     query_timeout_s: float = field(default_factory=lambda: float(os.environ.get("DLOM_QUERY_TIMEOUT_S", "30")))
     max_rows: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_ROWS", "10000")))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_BODY_BYTES", str(1 << 20))))
     federation_allowlist: tuple[str, ...] = field(default_factory=lambda: _list("DLOM_FEDERATION_ALLOWLIST"))
+    query_workers: int = field(default_factory=lambda: int(os.environ.get("DLOM_QUERY_WORKERS", "4")))

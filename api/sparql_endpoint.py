@@ -1,4 +1,711 @@
-"""(to be filled in)"""
-from fastapi import APIRouter
+"""The SPARQL 1.1 endpoint: /sparql (query) and /sparql/update (update), per the SPARQL 1.1 Protocol.
 
-router = APIRouter()
+Queries
+    GET ``/sparql?query=…``, POST form ``query=…``, or POST ``application/sparql-query`` (graph
+    parameters then in the URL). ``default-graph-uri`` / ``named-graph-uri`` set the dataset; when
+    neither is given the default graph is the union of all named graphs and every named graph is
+    available to ``GRAPH``. When either is given, the two lists together are the whole dataset (a
+    missing list is empty), as the protocol says. GET ``/sparql`` without a query answers the SPARQL
+    service description (Turtle by default).
+
+Results
+    chosen by the ``Accept`` header (q-values honoured, see :mod:`api.results_formats`): SPARQL JSON
+    (default), XML, CSV, TSV for SELECT; JSON or XML for ASK; Turtle (default), N-Triples, JSON-LD or
+    RDF/XML for CONSTRUCT/DESCRIBE. Nothing acceptable: 406.
+
+Limits
+    * Time: queries run on a bounded thread pool (``Settings.query_workers``) and the response waits at
+      most ``Settings.query_timeout_s`` (time queued counts). Past it the client gets 503 with a
+      message, and the server keeps serving others. pyoxigraph cannot cancel a running query, so the
+      *limit is on the response, not on the work*: the store stops a query at the deadline while it
+      streams rows (every 256 rows), but a query that does all its work before its first row (a big
+      ORDER BY, GROUP BY or COUNT over a cross product) keeps one worker thread busy until it ends.
+      pyoxigraph releases the GIL while evaluating, so such a query does not stall the event loop; if
+      every worker is held by runaway queries, new queries wait in the queue and time out with 503
+      until one finishes. A killable worker process would bound the work itself, but it needs its own
+      view of the live store: pyoxigraph 0.5 has no ``Store.secondary`` any more (0.3.14 had one), and
+      its ``Store.read_only`` documents that opening a store another process writes is undefined
+      behaviour; copying the store per worker would not see new writes. So: threads, limits honest.
+    * Rows: at most ``Settings.max_rows`` solutions (or triples). A result cut there says so: response
+      header ``DLOM-Results-Truncated: true`` (and ``DLOM-Max-Rows``), plus, in the body where the
+      format allows, the link :data:`api.results_formats.TRUNCATED_LINK` (JSON ``head.link``, XML
+      ``<link>``, a Turtle/N-Triples comment). Never a silent cut.
+    * Size: a request body (or query text) over ``Settings.max_body_bytes`` gets 413.
+
+Errors
+    A syntax error is a 400 whose JSON names the parser's message, ``line`` and ``column``. Wrong
+    content type: 415. ``SERVICE`` and ``LOAD`` are refused with 403 unless the IRI starts with an entry
+    of ``Settings.federation_allowlist``; pyoxigraph *does* fetch both (checked: it opens the TCP
+    connection; FROM, FROM NAMED, USING and graph management only name local graphs and fetch nothing),
+    so the endpoint must stop them first. Detection parses rather than greps: a SPARQL tokenizer
+    (strings, comments, IRIs and prefixed names delimited as the grammar delimits them) finds whether
+    the keywords occur at all; only then are the targets read, twice: from rdflib's SPARQL algebra
+    (every ServiceGraphPattern and Load node, prefixes resolved) and from the token stream
+    (``SERVICE SILENT? VarOrIri``, ``LOAD SILENT? iri``, PREFIX and BASE resolved), which also covers
+    requests rdflib's grammar rejects (e.g. ``SERVICE pfx:name``). Every target either finds must be
+    allowlisted; ``SERVICE ?var`` or an unresolvable target is always refused.
+
+Updates (/sparql/update)
+    Off unless ``Settings.update_token`` is set (403 otherwise); then ``Authorization: Bearer <token>``
+    is required: 401 when missing or malformed, 403 when wrong. An update is validated like every
+    write (see :mod:`kg.writes`), without letting an invalid one touch the store:
+
+    1. Under a lock per store (updates through this endpoint are serialized), the store's quads are
+       copied into a scratch in-memory store and the update is evaluated there (so WHERE clauses,
+       blank nodes and every update form behave exactly as SPARQL says). This costs O(store size)
+       per update: updates are an administrative path, not a bulk one (use the importers for bulk
+       data).
+    2. The delta is the difference of the quad sets before and after. Triples the update inserted into
+       the default graph are routed to their repository's named graph (:func:`kg.repositories.route`),
+       as every DLOM write is; quads it put in a named graph stay there.
+    3. Every subject the delta touches is validated with :func:`kg.writes.check_triples` on its *whole*
+       description after the update, against the updated scratch store, so removing a required value
+       (``sh:minCount``) is caught as well as adding a bad one. Entities that merely point at a changed
+       entity are not re-validated.
+    4. Only if valid, the delta is committed with ``Store.replace`` (one transaction). If the client's
+       time limit passes before the commit starts, nothing is committed (a commit already started is
+       waited for and reported).
+
+    Answers: 200 ``{"inserted": n, "deleted": m}`` (quads); 422 with the SHACL violations (nothing
+    written); 400 for a malformed update; 503 past the time limit (nothing written).
+
+    In an update the default graph is the store's real default graph, which DLOM keeps empty: match
+    existing data with ``GRAPH ?g { … }``, ``WITH`` or ``USING``. Updates that delete blank-node quads
+    are refused (the store's atomic replace cannot name blank nodes).
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import re
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from urllib.parse import parse_qs, urljoin
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Triple
+
+from api import results_formats as rf
+from api.settings import Settings
+from kg.errors import QueryError, QueryTimeoutError, ValidationError
+from kg.namespaces import RDF
+from kg.repositories import Repository, route
+from kg.results import BooleanResult, GraphResult, Solutions
+from kg.store import Store, open_store
+from kg.writes import check_triples
+
+router = APIRouter(tags=["SPARQL"])
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+TRUNCATED_HEADER = "DLOM-Results-Truncated"
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+class ProtocolError(Exception):
+    """A request the endpoint refuses: becomes a JSON ``{"detail": message, ...}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, **extra: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+        self.extra = extra
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"detail": self.message, **self.extra}, status_code=self.status, headers=self.headers)
+
+
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def _query_error(e: QueryError) -> ProtocolError:
+    """A store error as a 400; syntax errors carry the parser's line and column."""
+    message = str(e)
+    match = _POSITION.search(message)
+    if match:
+        return ProtocolError(400, message, line=int(match.group(1)), column=int(match.group(2)))
+    return ProtocolError(400, message)
+
+
+# -- SERVICE / LOAD guard --------------------------------------------------------------------------
+
+# A SPARQL token stream, enough to find keywords: whitespace, comments and strings (all four quote
+# forms) are skipped, IRIs, variables and prefixed names (with PN_LOCAL escapes such as ``ex:a\#b``,
+# whose ``#`` does not start a comment) are single tokens, so a keyword is seen exactly where the
+# parser would see one. Anything unexpected becomes a one-character token: text is never swallowed.
+_TOKEN = re.compile(
+    r'(?P<skip>\s+|#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
+    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
+    r'|(?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)'
+    r'|(?P<pname>(?:[^\W\d_][\w.-]*)?:(?:[\w:%-]|\\[_~.\-!$&\'()*+,;=/?#@%]|\.(?=[\w:%\\-]))*)'
+    r'|(?P<word>[^\W\d][\w]*)'
+    r'|(?P<other>.)',
+    re.DOTALL,
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
+
+
+def _mentions_remote_access(text: str) -> bool:
+    """Whether SERVICE or LOAD occurs as a keyword token (not inside a string, IRI, comment or name)."""
+    return any(kind == "word" and value.upper() in ("SERVICE", "LOAD") for kind, value in _tokens(text))
+
+
+def _lexical_targets(text: str) -> list[str | None]:
+    """SERVICE/LOAD targets read from the token stream (``SERVICE SILENT? VarOrIri``, ``LOAD SILENT?
+    iri``), prefixes and BASE resolved; None where the target is a variable or cannot be resolved.
+    Used where rdflib's grammar falls short (it rejects ``SERVICE prefix:name``)."""
+    tokens = _tokens(text)
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    found: list[str | None] = []
+
+    def resolve(kind: str, value: str) -> str | None:
+        if kind == "iri":
+            return urljoin(base, value[1:-1]) if base else value[1:-1]
+        if kind == "pname":
+            prefix, _, local = value.partition(":")
+            return prefixes[prefix] + local if prefix in prefixes else None
+        return None
+
+    for i, (kind, value) in enumerate(tokens):
+        word = value.upper() if kind == "word" else ""
+        following = tokens[i + 1 : i + 3]
+        if word == "PREFIX" and len(following) == 2 and following[0][0] == "pname" and following[1][0] == "iri":
+            resolved = resolve(*following[1])
+            if resolved is not None:
+                prefixes[following[0][1][:-1]] = resolved
+        elif word == "BASE" and following and following[0][0] == "iri":
+            base = resolve(*following[0])
+        elif word in ("SERVICE", "LOAD"):
+            j = i + 1
+            if j < len(tokens) and tokens[j][0] == "word" and tokens[j][1].upper() == "SILENT":
+                j += 1
+            found.append(resolve(*tokens[j]) if j < len(tokens) else None)
+    return found
+
+
+def _rdflib_targets(text: str, is_update: bool) -> list[str | None] | None:
+    """The IRIs of every SERVICE and LOAD node in rdflib's algebra of the request (prefixes resolved;
+    None for ``SERVICE ?var``), or None if rdflib cannot parse the request."""
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        algebra = translateUpdate(parseUpdate(text)).algebra if is_update else translateQuery(parseQuery(text)).algebra
+    except Exception:  # rdflib raises pyparsing and assorted errors; the token reading covers these
+        return None
+    found: list[str | None] = []
+
+    def walk(node: object, depth: int = 0) -> None:
+        if depth > 500:
+            raise ProtocolError(400, "the request is nested too deeply to check")
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                term = node.get("term")
+                found.append(str(term) if isinstance(term, URIRef) else None)
+            elif node.name == "Load":
+                iri = node.get("iri")
+                found.append(str(iri) if isinstance(iri, URIRef) else None)
+            for value in node.values():
+                walk(value, depth + 1)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value, depth + 1)
+        elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
+            for value in node:  # type: ignore[union-attr]
+                walk(value, depth + 1)
+
+    walk(algebra)
+    return found
+
+
+def refuse_remote_access(text: str, is_update: bool, allowlist: Sequence[str]) -> None:
+    """Raise a 403 ProtocolError if the request would make the server fetch an address the
+    allowlist does not cover (``SERVICE <iri>``, ``SERVICE ?var``, ``LOAD <iri>``).
+
+    Targets are the union of what rdflib's algebra finds and what the token reading finds, so either
+    one seeing a target is enough to check it; an unresolvable target is refused."""
+    if not _mentions_remote_access(text):
+        return
+    targets = (_rdflib_targets(text, is_update) or []) + _lexical_targets(text)
+    for target in targets:
+        if target is None:
+            raise ProtocolError(403, "SERVICE with a variable (or unresolvable) endpoint is refused: the "
+                                     "endpoint never fetches addresses chosen at query time")
+        if not any(target.startswith(prefix) for prefix in allowlist):
+            raise ProtocolError(403, f"SERVICE/LOAD of <{target}> is refused: the endpoint does not fetch "
+                                     "remote addresses unless they are in DLOM_FEDERATION_ALLOWLIST")
+
+
+# -- request parsing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    """The protocol's dataset parameters; ``None`` lists: not given (the store's default dataset)."""
+
+    default_graphs: list[NamedNode] | None = None
+    named_graphs: list[NamedNode] | None = None
+
+
+def _iris(values: list[str], name: str) -> list[NamedNode]:
+    out = []
+    for value in values:
+        try:
+            out.append(NamedNode(value))
+        except ValueError as e:
+            raise ProtocolError(400, f"{name}: {value!r} is not an absolute IRI ({e})") from None
+    return out
+
+
+def _dataset(params: dict[str, list[str]]) -> Dataset:
+    defaults, named = params.get("default-graph-uri", []), params.get("named-graph-uri", [])
+    if not defaults and not named:
+        return Dataset()
+    # The protocol: when either is given, the two together describe the whole dataset.
+    return Dataset(_iris(defaults, "default-graph-uri"), _iris(named, "named-graph-uri"))
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _decode(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(400, f"{what} is not valid UTF-8 (byte {e.start})") from None
+
+
+def _form(body: bytes) -> dict[str, list[str]]:
+    try:
+        return parse_qs(_decode(body, "the form body"), keep_blank_values=True, strict_parsing=False,
+                        errors="strict")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, "the form body has a percent-encoded value that is not UTF-8") from None
+
+
+def _url_params(request: Request) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    return params
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise ProtocolError(400, f"the request has {len(values)} '{name}' parameters; send exactly one")
+    return values[0] if values else None
+
+
+def _check_size(text: str, settings: Settings, what: str) -> None:
+    if len(text.encode()) > settings.max_body_bytes:
+        raise ProtocolError(413, f"the {what} is larger than the {settings.max_body_bytes}-byte limit")
+
+
+# -- evaluation ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    body: bytes
+    fmt: rf.Format
+    truncated: bool = False
+
+
+class NotAcceptable(Exception):
+    def __init__(self, offered: Sequence[rf.Format]) -> None:
+        super().__init__(", ".join(f.media_type for f in offered))
+        self.offered = tuple(offered)
+
+
+def executor(request: Request) -> ThreadPoolExecutor:
+    """The app's query worker pool (created with the app; see :func:`api.app.create_app`)."""
+    state = request.app.state
+    pool = getattr(state, "query_executor", None)
+    if pool is None:
+        pool = state.query_executor = ThreadPoolExecutor(max_workers=state.settings.query_workers,
+                                                         thread_name_prefix="sparql")
+    return pool
+
+
+def _evaluate(store: Store, sparql: str, dataset: Dataset, accept: str | None, settings: Settings) -> Outcome:
+    """Run one query, cut it at the row limit, and serialize it (in a worker thread)."""
+    result = store.query(sparql, default_graph=dataset.default_graphs, named_graphs=dataset.named_graphs,
+                         timeout_s=settings.query_timeout_s)
+    if isinstance(result, BooleanResult):
+        fmt = rf.negotiate(accept, rf.BOOLEAN_FORMATS)
+        if fmt is None:
+            raise NotAcceptable(rf.BOOLEAN_FORMATS)
+        return Outcome(rf.serialize_boolean(fmt, result.value), fmt)
+    if isinstance(result, Solutions):
+        fmt = rf.negotiate(accept, rf.SOLUTION_FORMATS)
+        if fmt is None:
+            raise NotAcceptable(rf.SOLUTION_FORMATS)
+        rows = list(islice(result.rows, settings.max_rows + 1))
+        truncated = len(rows) > settings.max_rows
+        rows = rows[: settings.max_rows]
+        return Outcome(rf.serialize_solutions(fmt, result.variables, rows, truncated), fmt, truncated)
+    assert isinstance(result, GraphResult)
+    fmt = rf.negotiate(accept, rf.GRAPH_FORMATS)
+    if fmt is None:
+        raise NotAcceptable(rf.GRAPH_FORMATS)
+    triples = list(islice(result.triples, settings.max_rows + 1))
+    truncated = len(triples) > settings.max_rows
+    return Outcome(rf.serialize_triples(fmt, triples[: settings.max_rows], truncated), fmt, truncated)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An error of a worker-thread evaluation, carried back as data (see :func:`_evaluate_in_worker`)."""
+
+    kind: type[Exception]
+    message: str
+    offered: tuple[rf.Format, ...] = ()
+
+
+def _evaluate_in_worker(store: Store, sparql: str, dataset: Dataset, accept: str | None,
+                        settings: Settings) -> Outcome | _Failure:
+    """:func:`_evaluate`, with its errors turned into plain data *inside* the worker thread.
+
+    pyoxigraph's result iterators must be freed on the thread that made them (they are "unsendable").
+    An exception raised past them would carry their frames in its traceback to the event-loop thread
+    and free them there; returning a :class:`_Failure` frees them here, when the except block ends."""
+    try:
+        return _evaluate(store, sparql, dataset, accept, settings)
+    except NotAcceptable as e:
+        return _Failure(NotAcceptable, str(e), e.offered)
+    except QueryError as e:
+        return _Failure(type(e), str(e))
+
+
+async def _wait(future: Future, timeout_s: float, what: str) -> object:
+    """The future's result within ``timeout_s``; past it, a 503 (the work may go on: see module doc)."""
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+    except TimeoutError:
+        future.cancel()  # only helps if it never started
+        raise ProtocolError(503, f"the {what} exceeded the {timeout_s:g} s time limit and was abandoned",
+                            headers={"Retry-After": "5"}) from None
+
+
+async def run_query(request: Request, sparql: str, dataset: Dataset) -> Response:
+    """Check, evaluate and serialize one query; errors become ProtocolErrors."""
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    _check_size(sparql, settings, "query")
+    refuse_remote_access(sparql, False, settings.federation_allowlist)
+    accept = request.headers.get("accept")
+    future = executor(request).submit(_evaluate_in_worker, store, sparql, dataset, accept, settings)
+    outcome = await _wait(future, settings.query_timeout_s, "query")
+    if isinstance(outcome, _Failure):
+        if outcome.kind is NotAcceptable:
+            raise ProtocolError(406, f"no acceptable result format for this query; offered: {outcome.message}")
+        if issubclass(outcome.kind, QueryTimeoutError):
+            raise ProtocolError(503, outcome.message, headers={"Retry-After": "5"})
+        raise _query_error(QueryError(outcome.message))
+    assert isinstance(outcome, Outcome)
+    headers = {"Vary": "Accept"}
+    if outcome.truncated:
+        headers[TRUNCATED_HEADER] = "true"
+        headers["DLOM-Max-Rows"] = str(settings.max_rows)
+        headers["Link"] = f'<{rf.TRUNCATED_LINK}>; rel="describedby"'
+    return Response(outcome.body, media_type=outcome.fmt.content_type, headers=headers)
+
+
+# -- service description ---------------------------------------------------------------------------
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+
+
+def service_description(endpoint: str, settings: Settings) -> list[Triple]:
+    """The SPARQL 1.1 Service Description of this endpoint, as triples."""
+    sd = lambda name: NamedNode(SD + name)  # noqa: E731 - a local vocabulary shorthand
+    service, dataset, default = BlankNode("service"), BlankNode("dataset"), BlankNode("defaultGraph")
+    out = [
+        Triple(service, RDF.type, sd("Service")),
+        Triple(service, sd("endpoint"), NamedNode(endpoint)),
+        Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        Triple(service, sd("defaultDataset"), dataset),
+        Triple(dataset, RDF.type, sd("Dataset")),
+        Triple(dataset, sd("defaultGraph"), default),
+        Triple(default, RDF.type, sd("Graph")),
+    ]
+    if settings.update_token:
+        out.append(Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+    if settings.federation_allowlist:
+        out.append(Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    for name in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                 "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
+        out.append(Triple(service, sd("resultFormat"), NamedNode(FORMATS_NS + name)))
+    for i, repo in enumerate(Repository):
+        graph = BlankNode(f"named{i}")
+        out += [Triple(dataset, sd("namedGraph"), graph), Triple(graph, RDF.type, sd("NamedGraph")),
+                Triple(graph, sd("name"), repo.graph)]
+    return out
+
+
+# -- routes ----------------------------------------------------------------------------------------
+
+_QUERY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {"schema": {"type": "object", "required": ["query"], "properties": {
+                "query": {"type": "string"},
+                "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
+            SPARQL_QUERY: {"schema": {"type": "string"}},
+        },
+    },
+}
+_UPDATE_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {"schema": {"type": "object", "required": ["update"], "properties": {"update": {"type": "string"}}}},
+            SPARQL_UPDATE: {"schema": {"type": "string"}},
+        },
+    },
+}
+_RESPONSES = {
+    200: {"description": "Results; the media type follows the Accept header",
+          "content": {f.media_type: {} for f in (*rf.SOLUTION_FORMATS, *rf.GRAPH_FORMATS)}},
+    400: {"description": "Malformed request or SPARQL syntax error (with line and column)"},
+    403: {"description": "SERVICE/LOAD of a non-allowlisted address"},
+    406: {"description": "No acceptable result format"},
+    413: {"description": "Request too large"},
+    415: {"description": "Unsupported content type"},
+    503: {"description": "Query time limit exceeded"},
+}
+
+
+@router.get("/sparql", responses=_RESPONSES, summary="SPARQL query (GET), or the service description")
+async def sparql_get(
+    request: Request,
+    query: str | None = Query(None, description="SPARQL 1.1 query; absent: the service description"),
+    default_graph_uri: list[str] = Query([], alias="default-graph-uri"),
+    named_graph_uri: list[str] = Query([], alias="named-graph-uri"),
+) -> Response:
+    try:
+        params = _url_params(request)
+        if "update" in params:
+            raise ProtocolError(400, "updates are not accepted at /sparql; POST them to /sparql/update")
+        text = _single(params, "query")
+        if text is None:
+            return _service_description_response(request)
+        return await run_query(request, text, _dataset(params))
+    except ProtocolError as e:
+        return e.response()
+
+
+def _service_description_response(request: Request) -> Response:
+    fmt = rf.negotiate(request.headers.get("accept"), rf.GRAPH_FORMATS)
+    if fmt is None:
+        raise ProtocolError(406, "no acceptable format for the service description; offered: "
+                                 + ", ".join(f.media_type for f in rf.GRAPH_FORMATS))
+    endpoint = str(request.url.replace(query=""))
+    body = rf.serialize_triples(fmt, service_description(endpoint, request.app.state.settings),
+                                prefixes={"sd": SD, "formats": FORMATS_NS})
+    return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+@router.post("/sparql", responses=_RESPONSES, openapi_extra=_QUERY_DOC, summary="SPARQL query (POST)")
+async def sparql_post(request: Request) -> Response:
+    try:
+        media = _media_type(request)
+        body = await request.body()
+        _check_size_bytes(body, request.app.state.settings)
+        url_params = _url_params(request)
+        if media == FORM:
+            params = _form(body)
+            if "update" in params:
+                raise ProtocolError(400, "updates are not accepted at /sparql; POST them to /sparql/update")
+            for key in ("default-graph-uri", "named-graph-uri"):
+                params.setdefault(key, []).extend(url_params.get(key, []))
+            text = _single(params, "query")
+            if text is None:
+                raise ProtocolError(400, "the form has no 'query' field")
+            return await run_query(request, text, _dataset(params))
+        if media == SPARQL_QUERY:
+            if "query" in url_params:
+                raise ProtocolError(400, "a application/sparql-query POST carries the query in the body, "
+                                         "not in a 'query' parameter")
+            return await run_query(request, _decode(body, "the query"), _dataset(url_params))
+        raise ProtocolError(415, f"unsupported content type {media or '(none)'!r}; use {FORM} or {SPARQL_QUERY}")
+    except ProtocolError as e:
+        return e.response()
+
+
+def _check_size_bytes(body: bytes, settings: Settings) -> None:
+    if len(body) > settings.max_body_bytes:
+        raise ProtocolError(413, f"the request body is larger than the {settings.max_body_bytes}-byte limit")
+
+
+# -- updates ---------------------------------------------------------------------------------------
+
+_UPDATE_LOCKS: dict[int, threading.Lock] = {}
+_UPDATE_LOCKS_GUARD = threading.Lock()
+
+
+def _update_lock(store: Store) -> threading.Lock:
+    # One lock per store object: updates to one store are serialized, so each delta is computed
+    # against the state it is applied to (other in-process writers are not covered by this lock).
+    with _UPDATE_LOCKS_GUARD:
+        return _UPDATE_LOCKS.setdefault(id(store), threading.Lock())
+
+
+@dataclass
+class _Ticket:
+    """Shared between a waiting request and its worker: the request may abandon the update until
+    the worker starts committing, and never after."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    abandoned: bool = False
+    committing: bool = False
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    inserted: int
+    deleted: int
+    committed: bool
+
+
+def _subjects_description(scratch: Store, subjects: set) -> list[Triple]:
+    triples = []
+    for q in scratch.quads():
+        if q.subject in subjects:
+            triples.append(Triple(q.subject, q.predicate, q.object))
+    return triples
+
+
+def apply_validated_update(store: Store, sparql: str, ticket: _Ticket | None = None) -> UpdateReport:
+    """Evaluate ``sparql`` on a scratch copy, validate the changed entities, commit the delta.
+
+    Raises QueryError (bad update), ValidationError (SHACL), ProtocolError (unsupported delta). The
+    store is unchanged unless this returns ``committed=True``. See the module docstring.
+    """
+    with _update_lock(store):
+        before = list(store.quads())
+        scratch = open_store("oxigraph://")
+        try:
+            scratch.add(before)
+            scratch.update(sparql)
+            after = set(scratch.quads())
+            before_set = set(before)
+            removed = [q for q in before if q not in after]
+            added = [q for q in after if q not in before_set]
+            if any(isinstance(t, BlankNode) for q in removed for t in (q.subject, q.object)):
+                raise ProtocolError(400, "updates that delete blank-node triples are not supported")
+            # Route default-graph inserts to their repository graph, as every DLOM write is routed.
+            in_default = [Triple(q.subject, q.predicate, q.object) for q in added if isinstance(q.graph_name, DefaultGraph)]
+            if in_default:
+                types: dict[str, list[str]] = {}
+                for q in after:
+                    if q.predicate == RDF.type and isinstance(q.object, NamedNode):
+                        types.setdefault(str(q.subject), []).append(q.object.value)
+                routed = route(in_default, known_types=types)
+                added = [q for q in added if not isinstance(q.graph_name, DefaultGraph)] + routed
+            changed = {q.subject for q in removed} | {q.subject for q in added}
+            description = _subjects_description(scratch, changed)
+            check_triples(scratch, description, source="SPARQL update")
+        finally:
+            scratch.close()
+        if not removed and not added:
+            return UpdateReport(0, 0, True)
+        if ticket is not None:
+            with ticket.lock:
+                if ticket.abandoned:
+                    return UpdateReport(len(added), len(removed), False)
+                ticket.committing = True
+        store.replace(removed, added)
+        return UpdateReport(len(added), len(removed), True)
+
+
+def _authorize(request: Request, settings: Settings) -> None:
+    if not settings.update_token:
+        raise ProtocolError(403, "SPARQL updates are disabled on this server (set DLOM_UPDATE_TOKEN to enable them)")
+    header = request.headers.get("authorization")
+    challenge = {"WWW-Authenticate": 'Bearer realm="dlom-sparql-update"'}
+    if not header:
+        raise ProtocolError(401, "updates need 'Authorization: Bearer <token>'", headers=challenge)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise ProtocolError(401, "malformed Authorization header; expected 'Bearer <token>'", headers=challenge)
+    if not hmac.compare_digest(token.encode(), settings.update_token.encode()):
+        raise ProtocolError(403, "the update token is not valid")
+
+
+@router.post("/sparql/update", openapi_extra=_UPDATE_DOC, summary="SPARQL update (validated)",
+             responses={200: {"description": "Committed; counts of inserted and deleted quads"},
+                        400: {"description": "Malformed update"}, 401: {"description": "No or malformed credentials"},
+                        403: {"description": "Wrong token, updates disabled, or SERVICE/LOAD refused"},
+                        413: {"description": "Request too large"}, 415: {"description": "Unsupported content type"},
+                        422: {"description": "The update would violate the SHACL shapes; nothing was written"},
+                        503: {"description": "Time limit exceeded; nothing was written"}})
+async def sparql_update(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    try:
+        _authorize(request, settings)
+        media = _media_type(request)
+        body = await request.body()
+        _check_size_bytes(body, settings)
+        url_params = _url_params(request)
+        if media == FORM:
+            params = _form(body)
+            if "query" in params:
+                raise ProtocolError(400, "queries are not accepted at /sparql/update; send them to /sparql")
+            text = _single(params, "update")
+            if text is None:
+                raise ProtocolError(400, "the form has no 'update' field")
+        elif media == SPARQL_UPDATE:
+            text = _decode(body, "the update")
+            params = url_params
+        else:
+            raise ProtocolError(415, f"unsupported content type {media or '(none)'!r}; use {FORM} or {SPARQL_UPDATE}")
+        if params.get("using-graph-uri") or params.get("using-named-graph-uri") or \
+                url_params.get("using-graph-uri") or url_params.get("using-named-graph-uri"):
+            raise ProtocolError(400, "using-graph-uri / using-named-graph-uri are not supported; write USING "
+                                     "or WITH in the update")
+        refuse_remote_access(text, True, settings.federation_allowlist)
+        ticket = _Ticket()
+        future = executor(request).submit(apply_validated_update, request.app.state.store, text, ticket)
+        try:
+            report = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.query_timeout_s)
+        except TimeoutError:
+            with ticket.lock:
+                ticket.abandoned = not ticket.committing
+            if ticket.abandoned:
+                future.cancel()
+                raise ProtocolError(503, f"the update exceeded the {settings.query_timeout_s:g} s time limit; "
+                                         "nothing was written") from None
+            report = await asyncio.wrap_future(future)  # the commit had started: report its outcome
+        assert isinstance(report, UpdateReport)
+        return JSONResponse({"inserted": report.inserted, "deleted": report.deleted})
+    except ProtocolError as e:
+        return e.response()
+    except ValidationError as e:
+        return JSONResponse({"detail": str(e), "violations": [
+            {"focus": v.focus, "path": v.path, "message": v.message, "value": v.value} for v in e.violations]},
+            status_code=422)
+    except QueryError as e:
+        return _query_error(e).response()

@@ -1,0 +1,301 @@
+"""REST routes of the decision support system (see :mod:`decision`).
+
+* ``POST /api/recommend`` — requirements (the six wizard steps, preferences included) → ranked models
+  with explanations, the Pareto front and the top choice's sensitivity; or an honest 'no match'.
+* ``POST /api/preferences`` — AHP weights and consistency ratio from pairwise comparisons.
+* ``POST /api/ratings`` — store a user's 1-5 ratings of a model (needs ``Authorization: Bearer
+  <DLOM_UPDATE_TOKEN>``).
+
+Client mistakes get 4xx with field-level errors ``{"errors": [{"field": "performance.min_accuracy",
+"message": "must be in [0, 1]"}]}`` — never a 500 or a stack trace. The routes hold no logic beyond
+translating HTTP to the library.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field, field_validator
+
+from decision.elicitation import PreferenceError, elicit
+from decision.objectives import Objective
+from decision.prediction import CandidatePredictor
+from decision.ratings import RatingInputError, UnknownModelError, rate_model
+from decision.recommend import recommend
+from decision.requirements import FieldError, PairwiseComparison, Requirements, RequirementsError
+from kg.errors import QueryTimeoutError, ValidationError
+
+
+def _error(status: int, errors: list[FieldError] | list[dict[str, str]]) -> JSONResponse:
+    body = [e.model_dump() if isinstance(e, FieldError) else e for e in errors]
+    return JSONResponse(status_code=status, content={"errors": body})
+
+
+class _FieldErrorRoute(APIRoute):
+    """Reports request-validation failures as ``{"errors": [{"field", "message"}]}`` (422), with the
+    field as a dotted path inside the body or query (the 'body'/'query' prefix dropped)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                errors = []
+                for e in exc.errors():
+                    loc = [str(p) for p in e.get("loc", ())]
+                    if loc and loc[0] in ("body", "query"):
+                        loc = loc[1:]
+                    msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+                    errors.append({"field": ".".join(loc) or "(body)", "message": msg})
+                return _error(422, errors)
+
+        return handle
+
+
+router = APIRouter(route_class=_FieldErrorRoute, tags=["Decision support"])
+
+
+class ErrorList(BaseModel):
+    errors: list[FieldError]
+
+
+# -- response models (mirror decision.recommend.Recommendation.to_dict) ----------------------------
+
+class ObjectiveOut(BaseModel):
+    objective: Objective
+    value: float = Field(description="1-5, 5 best")
+    source: str = Field(description="rating | derived | missing (neutral 3)")
+    basis: str
+    weight: float
+    contribution: float = Field(description="weight × value (Eq. 1 term)")
+
+
+class RequirementOut(BaseModel):
+    field: str
+    required: Any = None
+    actual: Any = None
+    status: str = Field(description="met | missed | unknown")
+    margin: float | None = Field(None, description="how far inside the limit, in the unit (positive = inside)")
+    unit: str
+    mandatory: bool
+    text: str
+
+
+class EvidenceOut(BaseModel):
+    record: str
+    kind: str | None = None
+    activity: str | None = None
+    activity_label: str | None = None
+    round: str | None = None
+    submitters: list[str] = []
+    source_files: list[str] = []
+    prediction_confidence: float | None = None
+    predictor_version: str | None = None
+
+
+class ExplanationOut(BaseModel):
+    rank: int
+    model: str
+    label: str
+    score: float = Field(description="Eq. 1 overall score (1-5)")
+    on_pareto_front: bool
+    predicted: bool
+    objectives: list[ObjectiveOut]
+    requirements: list[RequirementOut]
+    evidence: list[EvidenceOut]
+    attributes: dict[str, Any]
+
+
+class DeviationOut(BaseModel):
+    more: Objective
+    less: Objective
+    given: float
+    implied: float
+    log_deviation: float
+
+
+class ConsistencyOut(BaseModel):
+    method: str
+    consistency_ratio: float
+    consistent: bool
+    lambda_max: float
+    missing_comparisons: int
+    note: str
+    most_inconsistent: list[DeviationOut]
+
+
+class ParetoOut(BaseModel):
+    model: str
+    label: str
+    rank: int
+    score: float
+    values: dict[str, float]
+
+
+class SensitivityOut(BaseModel):
+    objective: Objective
+    weight: float
+    lowest_weight: float
+    highest_weight: float
+    decrease_margin: float
+    increase_margin: float
+    overtaken_below_by: str | None
+    overtaken_above_by: str | None
+
+
+class PredictionOut(BaseModel):
+    label: str
+    dln: str
+    devices: list[str]
+    metrics: dict[str, float]
+    confidence: float
+    predictor_version: str
+    techniques: list[str]
+    predicted: bool = True
+
+
+class RecommendResponse(BaseModel):
+    status: str = Field(description="ok | no_match | predicted")
+    message: str
+    weights: dict[str, float]
+    consistency: ConsistencyOut | None
+    candidates_considered: int
+    recommendations: list[ExplanationOut]
+    pareto_front: list[ParetoOut]
+    sensitivity: list[SensitivityOut]
+    predictions: list[PredictionOut]
+    timings_ms: dict[str, float]
+
+
+def _predictor(request: Request) -> CandidatePredictor | None:
+    """The prediction model, when the app has one (``app.state.predictor``); None until the GNN exists."""
+    return getattr(request.app.state, "predictor", None)
+
+
+@router.post("/api/recommend", response_model=RecommendResponse, summary="Recommend models for requirements",
+             responses={422: {"model": ErrorList, "description": "invalid requirements (field-level errors)"}})
+def post_recommend(requirements: Requirements, request: Request,
+                   top_k: int = Query(5, ge=1, le=100, description="how many explained recommendations")) -> Any:
+    """Retrieve the models meeting the requirements, weight the objectives from the preferences (AHP),
+    rank by Eq. 1 and explain; when nothing matches, say so (or ask the prediction model)."""
+    settings = request.app.state.settings
+    try:
+        rec = recommend(request.app.state.store, requirements, predictor=_predictor(request), top_k=top_k,
+                        timeout_s=settings.query_timeout_s)
+    except RequirementsError as e:
+        return _error(422, e.errors)
+    except PreferenceError as e:
+        return _error(422, [FieldError(field="preferences.comparisons", message=str(e))])
+    except QueryTimeoutError as e:
+        return _error(504, [FieldError(field="(query)", message=str(e))])
+    return rec.to_dict()
+
+
+class PreferencesRequest(BaseModel):
+    comparisons: list[PairwiseComparison] = Field(default_factory=list, description="Fig. 8a's pairwise comparisons; missing pairs are completed (Harker).")
+
+    @field_validator("comparisons")
+    @classmethod
+    def _no_duplicates(cls, v: list[PairwiseComparison]) -> list[PairwiseComparison]:
+        seen = set()
+        for c in v:
+            pair = frozenset((c.more, c.less))
+            if pair in seen:
+                raise ValueError(f"{c.more.value} and {c.less.value} are compared twice")
+            seen.add(pair)
+        return v
+
+
+class PreferencesResponse(BaseModel):
+    weights: dict[str, float]
+    consistency: ConsistencyOut
+    completed_matrix: list[list[float]] = Field(description="the comparison matrix with missing pairs completed (w_i / w_j)")
+
+
+@router.post("/api/preferences", response_model=PreferencesResponse, summary="AHP weights from pairwise comparisons",
+             responses={422: {"model": ErrorList}})
+def post_preferences(body: PreferencesRequest) -> Any:
+    """Weights by the principal eigenvector and the consistency ratio (CR > 0.1 flagged with the
+    comparisons most responsible)."""
+    try:
+        result = elicit(body.comparisons)
+    except PreferenceError as e:
+        return _error(422, [FieldError(field="comparisons", message=str(e))])
+    return {
+        "weights": {o.value: w for o, w in result.weight_map().items()},
+        "consistency": {
+            "method": result.method, "consistency_ratio": result.consistency_ratio, "consistent": result.consistent,
+            "lambda_max": result.lambda_max, "missing_comparisons": result.missing_pairs, "note": result.note(),
+            "most_inconsistent": [{"more": d.more, "less": d.less, "given": d.given, "implied": d.implied,
+                                   "log_deviation": d.log_deviation} for d in result.most_inconsistent],
+        },
+        "completed_matrix": result.completed.tolist(),
+    }
+
+
+class RatingsRequest(BaseModel):
+    model: str = Field(min_length=1, description="IRI of the dlom:Model")
+    rater: str = Field(min_length=1, max_length=200, description="who rates")
+    ratings: dict[Objective, int] = Field(min_length=1, description="objective → 1-5 (5 best)")
+
+    @field_validator("ratings")
+    @classmethod
+    def _scale(cls, v: dict[Objective, int]) -> dict[Objective, int]:
+        bad = [o.value for o, x in v.items() if not 1 <= x <= 5]
+        if bad:
+            raise ValueError(f"ratings must be integers 1-5 ({', '.join(bad)})")
+        return v
+
+
+class StoredRatingOut(BaseModel):
+    rating: str
+    objective: Objective
+    value: int
+
+
+class RatingsResponse(BaseModel):
+    model: str
+    rater: str
+    at: dt.datetime
+    stored: list[StoredRatingOut]
+
+
+def _token_problem(request: Request) -> JSONResponse | None:
+    expected = request.app.state.settings.update_token
+    if not expected:
+        return _error(403, [{"field": "Authorization", "message": "ratings are disabled on this server: it has no update token (set DLOM_UPDATE_TOKEN)"}])
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        response = _error(401, [{"field": "Authorization", "message": "a valid 'Bearer <token>' is required"}])
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return None
+
+
+@router.post("/api/ratings", response_model=RatingsResponse, status_code=201, summary="Rate a model (token)",
+             responses={401: {"model": ErrorList}, 403: {"model": ErrorList}, 404: {"model": ErrorList},
+                        422: {"model": ErrorList}})
+def post_ratings(body: RatingsRequest, request: Request) -> Any:
+    """Store the rater's 1-5 ratings as dlom:Rating nodes (who and when), validated and atomic."""
+    problem = _token_problem(request)
+    if problem is not None:
+        return problem
+    at = dt.datetime.now(dt.timezone.utc)
+    try:
+        stored = rate_model(request.app.state.store, body.model, body.ratings, body.rater, at=at)
+    except UnknownModelError as e:
+        return _error(404, [FieldError(field="model", message=str(e))])
+    except RatingInputError as e:
+        return _error(422, [FieldError(field=e.field, message=str(e))])
+    except ValidationError as e:
+        return _error(422, [FieldError(field=f"ratings ({v.path})", message=str(v)) for v in e.violations])
+    return {"model": body.model, "rater": body.rater.strip(), "at": at,
+            "stored": [{"rating": s.iri, "objective": s.objective, "value": s.value} for s in stored]}

@@ -1,0 +1,76 @@
+// Charts over the knowledge graph: inference latency against accuracy, coloured by device family (or
+// benchmark); and predicted against measured figures, with an honest empty state until predictions
+// have been measured.
+import { api, clear, h, loadScript, num } from "./dom.js";
+
+const PALETTE = ["#0b62a8", "#b35c00", "#1d6b35", "#6b3fa0", "#a4161a", "#0d5c63", "#7a4d00", "#c2185b", "#455a64", "#2e7d32",
+  "#5d4037", "#283593", "#00838f", "#9e9d24", "#ad1457", "#4e342e"];
+const METRIC_LABEL = { accuracy: "Accuracy", inferenceLatencyMs: "Inference latency (ms)", energyPerInferenceUj: "Energy per inference (µJ)", memoryMb: "Runtime memory (MB)" };
+
+export async function mountCharts(root) {
+  const colourBy = h("select", { id: "colour-by" }, h("option", { value: "family" }, "device family"), h("option", { value: "benchmark" }, "benchmark"), h("option", { value: "kind" }, "measured / predicted"));
+  const latCanvas = h("canvas", { id: "latency-accuracy-chart", role: "img", "aria-label": "Scatter chart of inference latency against accuracy" });
+  const latNote = h("p", { class: "small muted", id: "latency-accuracy-note" });
+  const pvmBox = h("div", { id: "predicted-vs-measured" });
+  root.append(
+    h("section", { class: "card", "aria-labelledby": "lat-title" }, h("h2", { id: "lat-title" }, "Inference latency against accuracy"),
+      h("div", { class: "row small" }, h("label", { for: "colour-by" }, "Colour by"), colourBy),
+      h("div", { class: "chart-box" }, latCanvas), latNote),
+    h("section", { class: "card", "aria-labelledby": "pvm-title" }, h("h2", { id: "pvm-title" }, "Predicted against measured"), pvmBox));
+
+  const hasChart = await loadScript("/ui/vendor/chart.umd.min.js") && window.Chart;
+  const [lat, pvm] = await Promise.all([api("/api/charts/latency-accuracy"), api("/api/charts/predicted-vs-measured")]);
+  if (!hasChart) {
+    latNote.textContent = "The chart library is not installed (run scripts/setup_ui.sh).";
+  }
+  let chart = null;
+  const drawLatency = () => {
+    if (!lat.ok || !hasChart) { if (!lat.ok) latNote.textContent = "Chart data unavailable."; return; }
+    const key = colourBy.value;
+    const groups = new Map();
+    for (const p of lat.data.points) {
+      const g = p[key];
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push({ x: p.inference_latency_ms, y: p.accuracy * 100, label: p.label, device: p.device, kind: p.kind });
+    }
+    const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
+    const datasets = ordered.map(([name, data], i) => ({ label: `${name} (${data.length})`, data, backgroundColor: PALETTE[i % PALETTE.length],
+      borderColor: PALETTE[i % PALETTE.length], pointRadius: 4, pointStyle: name === "predicted" ? "triangle" : "circle" }));
+    if (chart) chart.destroy();
+    chart = new window.Chart(latCanvas, { type: "scatter", data: { datasets },
+      options: { maintainAspectRatio: false, animation: false,
+        scales: { x: { type: "logarithmic", title: { display: true, text: "Inference latency (ms, log scale)" } },
+          y: { title: { display: true, text: "Accuracy (%)" } } },
+        plugins: { legend: { position: "right", labels: { boxWidth: 10, font: { size: 11 } } },
+          tooltip: { callbacks: { label: (ctx) => `${ctx.raw.label} [${ctx.raw.kind}]: ${num(ctx.raw.x)} ms, ${num(ctx.raw.y)} %` } } } } });
+    latNote.textContent = `${lat.data.models_plotted} of ${lat.data.models} models record both accuracy and inference latency; the others are left out. Each point is one model on one device.`;
+  };
+  colourBy.addEventListener("change", drawLatency);
+  drawLatency();
+
+  clear(pvmBox);
+  if (!pvm.ok) { pvmBox.append(h("p", { class: "notice warn" }, "Chart data unavailable.")); return; }
+  if (!pvm.data.pairs.length) {
+    pvmBox.append(h("p", { class: "notice info", id: "pvm-empty" }, h("strong", {}, "Nothing to compare yet. "),
+      pvm.data.predicted_values
+        ? `The graph holds ${pvm.data.predicted_values} predicted figure(s) for ${pvm.data.predicted_models} model(s), but none of those configurations has been measured yet. Measure a proposal (Recommend → Build new) to see how close the predictions are.`
+        : "The graph holds no predictions yet. Proposals from the prediction model (Recommend → Build new), once measured, appear here as predicted-against-measured points."));
+    return;
+  }
+  for (const metric of pvm.data.metrics) {
+    const pairs = pvm.data.pairs.filter((p) => p.metric === metric);
+    if (!pairs.length) continue;
+    const canvas = h("canvas", { role: "img", "aria-label": `${METRIC_LABEL[metric]}: predicted against measured` });
+    pvmBox.append(h("h3", {}, METRIC_LABEL[metric] || metric), h("div", { class: "chart-box small" }, canvas));
+    if (!hasChart) continue;
+    const values = pairs.flatMap((p) => [p.predicted, p.measured]);
+    const lo = Math.min(...values); const hi = Math.max(...values);
+    new window.Chart(canvas, { type: "scatter", data: { datasets: [
+      { label: "configurations", data: pairs.map((p) => ({ x: p.measured, y: p.predicted, label: p.label })), backgroundColor: "#6b3fa0", pointRadius: 5 },
+      { label: "perfect prediction", type: "line", data: [{ x: lo, y: lo }, { x: hi, y: hi }], borderColor: "#9aa7b5", borderDash: [5, 4], pointRadius: 0 },
+    ] }, options: { maintainAspectRatio: false, animation: false,
+      scales: { x: { title: { display: true, text: "measured" } }, y: { title: { display: true, text: "predicted" } } },
+      plugins: { tooltip: { callbacks: { label: (ctx) => ctx.raw.label ? `${ctx.raw.label}: measured ${num(ctx.raw.x)}, predicted ${num(ctx.raw.y)}` : "" } } } } });
+  }
+  return { show() {} };
+}

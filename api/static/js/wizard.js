@@ -1,0 +1,453 @@
+// The modeling-request wizard of the DLOM paper (§6, Figs. 7-8): six steps, then the results.
+// Every step's panel stays in the page (hidden when not current), so going back and forth never loses
+// an answer. Empty answers mean "Any". Client-side checks catch the obvious mistakes; everything else
+// is checked by POST /api/recommend, whose field-level errors are shown next to the field they name.
+import { api, clear, debounce, errorsOf, h, num, OBJECTIVES, title } from "./dom.js";
+import { renderResults } from "./results.js";
+
+const DEVICE_TYPES = ["Raspberry Pi", "Android", "iPhone", "Cortex-M", "Cortex-A", "RISC-V", "STM32", "NUCLEO", "TPU", "FPGA"];
+
+/* Field kinds: text (select of known values + "Other"), number, percent, bool (Any/Yes/No), multi.
+ * `soft`: offers "rank only, don't exclude" (the request's `preferred` list). */
+const STEPS = [
+  { id: "project", title: "Your project", heading: "Tell me more about your project",
+    intro: "Defining this section helps choose the best model for your business.",
+    fields: [
+      { name: "business_focus", label: "Business focus", kind: "text", options: ["Medical", "Industrial", "Academic", "Real estate", "General"], optionsKey: "application_areas", soft: true,
+        hint: "The application area. MLPerf Tiny results do not record one, so keep unknowns (below) to see them." },
+      { name: "purpose", label: "Purpose (task)", kind: "text", optionsKey: "purposes", soft: true, hint: "What the model does." },
+      { name: "total_budget_usd", label: "Total budget", kind: "number", min: 0, step: 0.01, unit: "USD", soft: true, hint: "Dollars and cents; the most the whole deployment may cost." },
+      { name: "number_of_devices", label: "Number of IoT devices", kind: "number", min: 1, step: 1, unit: "devices", hint: "A whole number; used to project the total cost." },
+      { name: "device_types", label: "Types of IoT devices", kind: "multi", options: DEVICE_TYPES, soft: true, hint: "A model matches when its device's name, board, processor or accelerator contains one of these." },
+    ] },
+  { id: "network", title: "Main DLN", heading: "Tell me more about the deep-learning network",
+    intro: "This section searches for your network preferences.",
+    fields: [
+      { name: "network", label: "Network", kind: "text", optionsKey: "networks", soft: true, hint: "e.g. ResNet-8; case, '-', '_' and spaces are ignored." },
+      { name: "training_dataset", label: "Training dataset", kind: "text", optionsKey: "training_datasets", soft: true },
+      { name: "min_layers", label: "Number of layers, at least", kind: "number", min: 1, step: 1, unit: "layers", soft: true },
+    ] },
+  { id: "cloud", title: "Cloud server", heading: "Do you need a cloud server?",
+    intro: "Server-side settings for the main DLN. Leave Any if the model runs on the devices alone.",
+    fields: [
+      { name: "server_hardware", label: "Server hardware", kind: "text", optionsKey: "server_hardware", options: ["Google TPU", "NVIDIA GPU", "x86 CPU"], soft: true },
+      { name: "shielded_execution", label: "Shielded execution", kind: "bool", soft: true, hint: "Run the model in a secure enclave." },
+      { name: "max_monthly_cost_usd", label: "Monthly cloud cost, at most", kind: "number", min: 0, step: 0.01, unit: "USD", soft: true },
+    ] },
+  { id: "device", title: "End devices", heading: "What do your end devices offer?",
+    intro: "The specifications of the IoT end devices the model must run on.",
+    fields: [
+      { name: "min_memory_kb", label: "Device memory, at least", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "KB", soft: true },
+      { name: "min_clock_mhz", label: "Processor clock, at least", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "MHz", soft: true },
+      { name: "framework", label: "Inference framework", kind: "text", optionsKey: "frameworks", soft: true },
+    ] },
+  { id: "performance", title: "Performance", heading: "What is the minimum accepted performance?",
+    intro: "Measured figures only: a model whose figure is only predicted does not count as meeting these.",
+    fields: [
+      { name: "min_accuracy", label: "Accuracy, at least", kind: "percent", unit: "%", soft: true, hint: "Between 0 and 100 %." },
+      { name: "max_latency_ms", label: "Inference latency, at most", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "ms", soft: true },
+      { name: "max_energy_uj", label: "Energy per inference, at most", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "µJ", soft: true },
+      { name: "min_throughput_ips", label: "Throughput, at least", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "inferences/s", soft: true },
+      { name: "max_memory_mb", label: "Runtime memory, at most", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "MB", soft: true },
+    ] },
+  { id: "preferences", title: "Preferences", heading: "Preference elicitation",
+    intro: "Compare the objectives two at a time: pick how much more important the one on that side is. Leave a row empty to skip it — missing comparisons are completed from the others." },
+  { id: "results", title: "Results", heading: "These are the best suggested models" },
+];
+
+// Fig. 8a's pairs first (the paper's example), then the remaining pairs of the six objectives.
+const PAPER_PAIRS = [["performance", "cost"], ["latency", "security"], ["security", "complexity"], ["complexity", "performance"],
+  ["cost", "reliability"], ["reliability", "latency"], ["cost", "latency"]];
+function allPairs() {
+  const seen = new Set(PAPER_PAIRS.map((p) => [...p].sort().join("|")));
+  const pairs = [...PAPER_PAIRS];
+  for (let i = 0; i < OBJECTIVES.length; i++) for (let j = i + 1; j < OBJECTIVES.length; j++) {
+    const key = [OBJECTIVES[i], OBJECTIVES[j]].sort().join("|");
+    if (!seen.has(key)) { seen.add(key); pairs.push([OBJECTIVES[i], OBJECTIVES[j]]); }
+  }
+  return pairs;
+}
+const LEVELS = ["absolute", "stronger", "weak"];
+const LEVEL_TEXT = { equal: "Equal importance", weak: "Weak importance", stronger: "Stronger importance", absolute: "Absolute importance" };
+
+export function mountWizard(root) {
+  const state = { step: 0, options: {}, lastRequest: null, lastResponse: null };
+  const stepButtons = [];
+  const panels = [];
+  const nav = h("ol", { class: "steps", "aria-label": "Steps" });
+  STEPS.forEach((step, i) => {
+    const b = h("button", { type: "button", onclick: () => go(i) }, `${i + 1}. ${step.title}`);
+    stepButtons.push(b);
+    nav.append(h("li", {}, b));
+  });
+  const summary = h("div", { class: "error-summary", role: "alert", id: "wizard-errors" });
+  const container = h("div", { class: "card" });
+  const back = h("button", { type: "button", onclick: () => go(state.step - 1) }, "Back");
+  const next = h("button", { type: "button", class: "primary", onclick: onNext }, "Next");
+  const reset = h("button", { type: "button", class: "link", onclick: resetAll }, "Start over");
+  const navBar = h("div", { class: "wizard-nav" }, back, h("span", { class: "spacer" }), reset, next);
+  root.append(nav, summary, container);
+
+  STEPS.forEach((step, i) => {
+    const panel = h("section", { class: "step-panel", id: `step-${step.id}`, "aria-labelledby": `step-${step.id}-title`, hidden: true },
+      h("h2", { id: `step-${step.id}-title`, tabindex: "-1" }, step.heading), step.intro ? h("p", { class: "muted" }, step.intro) : null);
+    if (step.fields) {
+      for (const field of step.fields) panel.append(renderField(step.id, field));
+      if (step.id === "project") {
+        panel.append(h("div", { class: "field" },
+          h("div", { class: "label-col" }, h("span", { class: "label" }, "Unknown values")),
+          h("div", { class: "control" }, h("label", { class: "soft" },
+            h("input", { type: "checkbox", id: "allow-unknown", checked: true }),
+            "Keep models that don't record a value you constrain (they are marked ", h("em", {}, "unknown"), ")"))));
+      }
+    }
+    if (step.id === "preferences") panel.append(renderPreferences());
+    if (step.id === "results") panel.append(h("div", { id: "results" }));
+    panels.push(panel);
+    container.append(panel);
+  });
+  container.append(navBar);
+
+  api("/api/wizard-options").then((res) => {
+    if (!res.ok || !res.data) return;
+    state.options = res.data;
+    for (const list of root.querySelectorAll("select[data-options-key]")) fillOptions(list, res.data[list.dataset.optionsKey] || []);
+  });
+
+  go(0, false);
+
+  function go(i, focus = true) {
+    if (i < 0 || i >= STEPS.length) return;
+    if (i > state.step && i !== STEPS.length - 1 && !validateStep(state.step)) return;
+    state.step = i;
+    panels.forEach((p, k) => { p.hidden = k !== i; });
+    stepButtons.forEach((b, k) => { if (k === i) b.setAttribute("aria-current", "step"); else b.removeAttribute("aria-current"); });
+    back.disabled = i === 0;
+    next.hidden = i === STEPS.length - 1;
+    next.textContent = i === STEPS.length - 2 ? "Get my recommendations" : "Next";
+    if (STEPS[i].id === "results") submit();
+    if (STEPS[i].id === "preferences") updatePreferences();
+    if (focus) panels[i].querySelector("h2").focus();
+  }
+
+  function onNext() { go(state.step + 1); }
+
+  function resetAll() {
+    for (const el of root.querySelectorAll("input, select")) {
+      if (el.type === "checkbox" || el.type === "radio") el.checked = el.defaultChecked;
+      else if (el.tagName === "SELECT") el.selectedIndex = 0;
+      else el.value = "";
+      el.dispatchEvent(new Event("change"));
+    }
+    clearErrors();
+    go(0);
+  }
+
+  // -- fields -------------------------------------------------------------------------------------
+
+  function renderField(section, f) {
+    const path = `${section}.${f.name}`;
+    const id = `f-${section}-${f.name}`;
+    const errId = `err-${section}-${f.name}`;
+    const hintId = `hint-${section}-${f.name}`;
+    const describedBy = [f.hint ? hintId : null, errId].filter(Boolean).join(" ");
+    let control;
+    let labelEl;
+    if (f.kind === "text") {
+      const select = h("select", { id, "aria-describedby": describedBy, dataset: { path, kind: "text", optionsKey: f.optionsKey || "" } },
+        h("option", { value: "" }, "Any"), (f.options || []).map((o) => h("option", { value: o }, o)), h("option", { value: "__other__" }, "Other…"));
+      const other = h("input", { type: "text", id: `${id}-other`, "aria-label": `${f.label}: other value`, maxlength: 200, hidden: true, placeholder: "type a value" });
+      select.addEventListener("change", () => { other.hidden = select.value !== "__other__"; if (!other.hidden) other.focus(); });
+      control = [select, other];
+      labelEl = h("label", { for: id }, f.label);
+    } else if (f.kind === "number" || f.kind === "percent") {
+      const input = h("input", { type: "number", id, inputmode: "decimal", placeholder: "Any", "aria-describedby": describedBy,
+        min: f.kind === "percent" ? 0 : f.min, max: f.kind === "percent" ? 100 : null, step: f.kind === "percent" ? "any" : f.step,
+        dataset: { path, kind: f.kind } });
+      control = [input, f.unit ? h("span", { class: "muted", "aria-hidden": "true" }, f.unit) : null];
+      labelEl = h("label", { for: id }, f.label, f.unit ? h("span", { class: "visually-hidden" }, ` (${f.unit})`) : null);
+    } else if (f.kind === "bool") {
+      const select = h("select", { id, "aria-describedby": describedBy, dataset: { path, kind: "bool" } },
+        h("option", { value: "" }, "Any"), h("option", { value: "true" }, "Yes, required"), h("option", { value: "false" }, "No"));
+      control = [select];
+      labelEl = h("label", { for: id }, f.label);
+    } else if (f.kind === "multi") {
+      const any = h("input", { type: "checkbox", id: `${id}-any`, checked: true, dataset: { anyFor: path } });
+      const boxes = f.options.map((o, k) => h("label", {}, h("input", { type: "checkbox", value: o, id: `${id}-${k}`, dataset: { multi: path } }), ` ${o}`));
+      const other = h("input", { type: "text", id: `${id}-other`, placeholder: "other types, comma-separated", maxlength: 200,
+        "aria-label": `${f.label}: other types, comma-separated`, dataset: { multiOther: path } });
+      const set = h("fieldset", { class: "choice-set", id, "aria-describedby": describedBy },
+        h("legend", { class: "visually-hidden" }, f.label), h("label", {}, any, " Any"), boxes, other);
+      const sync = (e) => {
+        const chosen = set.querySelectorAll(`input[data-multi]:checked`).length > 0 || other.value.trim() !== "";
+        if (e && e.target === any && any.checked) { for (const b of set.querySelectorAll("input[data-multi]")) b.checked = false; other.value = ""; }
+        else any.checked = !chosen;
+      };
+      set.addEventListener("change", sync);
+      other.addEventListener("input", sync);
+      control = [set];
+      labelEl = h("span", { class: "label", id: `${id}-label` }, f.label);
+      set.setAttribute("aria-labelledby", `${id}-label`);
+    }
+    const soft = f.soft ? h("label", { class: "soft" }, h("input", { type: "checkbox", dataset: { soft: path }, "aria-label": `${f.label}: rank only, don't exclude` }), "rank only, don't exclude") : null;
+    return h("div", { class: "field", dataset: { field: path } },
+      h("div", { class: "label-col" }, labelEl, f.hint ? h("span", { class: "hint", id: hintId }, f.hint) : null),
+      h("div", { class: "control" }, control, soft),
+      h("p", { class: "field-error", id: errId, "aria-live": "polite" }));
+  }
+
+  function fillOptions(select, values) {
+    const existing = new Set([...select.options].map((o) => o.value));
+    const otherOpt = select.querySelector('option[value="__other__"]');
+    for (const v of values) if (!existing.has(v)) select.insertBefore(h("option", { value: v }, v), otherOpt);
+  }
+
+  /** The answers as the Requirements body of POST /api/recommend (empty = Any = omitted). */
+  function collect() {
+    const req = { project: {}, network: {}, cloud: {}, device: {}, performance: {} };
+    for (const el of root.querySelectorAll("[data-path]")) {
+      const [section, name] = el.dataset.path.split(".");
+      const kind = el.dataset.kind;
+      if (kind === "text") {
+        const value = el.value === "__other__" ? root.querySelector(`#${el.id}-other`).value.trim() : el.value;
+        if (value) req[section][name] = value;
+      } else if (kind === "number" || kind === "percent") {
+        if (el.value.trim() === "" && !el.validity.badInput) continue;
+        const n = Number(el.value);
+        req[section][name] = kind === "percent" ? n / 100 : n;
+      } else if (kind === "bool") {
+        if (el.value) req[section][name] = el.value === "true";
+      }
+    }
+    for (const fs of root.querySelectorAll("fieldset.choice-set")) {
+      const path = fs.querySelector("[data-any-for]").dataset.anyFor;
+      const [section, name] = path.split(".");
+      const values = [...fs.querySelectorAll("input[data-multi]:checked")].map((b) => b.value);
+      const other = fs.querySelector("[data-multi-other]").value.split(",").map((s) => s.trim()).filter(Boolean);
+      if (values.length || other.length) req[section][name] = [...values, ...other];
+    }
+    const preferred = [...root.querySelectorAll("input[data-soft]:checked")].map((b) => b.dataset.soft)
+      .filter((p) => { const [s, n] = p.split("."); return req[s][n] !== undefined; });
+    return { ...req, preferences: { comparisons: comparisons() }, preferred, allow_unknown: root.querySelector("#allow-unknown").checked };
+  }
+
+  // -- validation ----------------------------------------------------------------------------------
+
+  function clearErrors() {
+    for (const p of root.querySelectorAll(".field-error")) p.textContent = "";
+    for (const el of root.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    for (const b of stepButtons) b.classList.remove("has-error");
+    clear(summary);
+  }
+
+  /** Client-side checks of one step's obvious mistakes; true when it may be left. */
+  function validateStep(i) {
+    const step = STEPS[i];
+    if (!step.fields) return true;
+    const problems = [];
+    for (const f of step.fields) {
+      if (f.kind !== "number" && f.kind !== "percent") continue;
+      const el = root.querySelector(`#f-${step.id}-${f.name}`);
+      const raw = el.value.trim();
+      let message = "";
+      if (el.validity.badInput) message = "must be a number";
+      else if (raw !== "") {
+        const n = Number(raw);
+        if (!Number.isFinite(n)) message = "must be a number";
+        else if (f.kind === "percent" && (n < 0 || n > 100)) message = "must be between 0 and 100 %";
+        else if (f.exclusiveMin && n <= f.min) message = `must be greater than ${f.min}`;
+        else if (f.min !== undefined && n < f.min) message = `must be at least ${f.min}`;
+      }
+      setFieldError(`${step.id}.${f.name}`, message);
+      if (message) problems.push({ field: `${step.id}.${f.name}`, message, label: f.label });
+    }
+    stepButtons[i].classList.toggle("has-error", problems.length > 0);
+    clear(summary);
+    if (problems.length) {
+      summary.append(h("strong", {}, "Please check your answers: "),
+        h("ul", {}, problems.map((p) => h("li", {}, h("a", { href: `#f-${p.field.replace(".", "-")}`, onclick: (e) => { e.preventDefault(); root.querySelector(`#f-${p.field.replace(".", "-")}`).focus(); } }, `${p.label}: ${p.message}`)))));
+      root.querySelector(`#f-${problems[0].field.replace(".", "-")}`).focus();
+      return false;
+    }
+    return true;
+  }
+
+  function setFieldError(path, message) {
+    const [section, name] = path.split(".");
+    const p = root.querySelector(`#err-${section}-${name}`);
+    const input = root.querySelector(`#f-${section}-${name}`);
+    if (!p) return false;
+    p.textContent = message || "";
+    if (input) { if (message) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid"); }
+    return true;
+  }
+
+  /** "project.number_of_devices" → "Number of IoT devices (Your project)"; unknown paths stay as they are. */
+  function labelOf(path) {
+    const [section, name] = path.replace(/^body\./, "").split(".");
+    const step = STEPS.find((s) => s.id === section);
+    const field = step && step.fields && step.fields.find((f) => f.name === name);
+    if (field) return `${field.label} (${step.title})`;
+    if (section === "preferences") return "Preferences";
+    return path;
+  }
+
+  /** Show the API's field-level errors next to their fields and go to the first step with one. */
+  function showServerErrors(errors) {
+    clearErrors();
+    let firstStep = null;
+    const general = [];
+    for (const e of errors) {
+      const field = (e.field || "").replace(/^body\./, "");
+      const section = field.split(".")[0];
+      const stepIndex = STEPS.findIndex((s) => s.id === section);
+      const shown = stepIndex >= 0 && field.split(".").length >= 2 && setFieldError(field.split(".").slice(0, 2).join("."), e.message);
+      if (stepIndex >= 0) { stepButtons[stepIndex].classList.add("has-error"); if (firstStep === null) firstStep = stepIndex; }
+      if (!shown) general.push(e);
+    }
+    summary.append(h("strong", {}, "The server could not use some answers: "),
+      h("ul", {}, errors.map((e) => h("li", {}, e.field ? `${labelOf(e.field)}: ${e.message}` : e.message))));
+    if (firstStep !== null && firstStep !== state.step) {
+      state.step = firstStep;
+      panels.forEach((p, k) => { p.hidden = k !== firstStep; });
+      stepButtons.forEach((b, k) => { if (k === firstStep) b.setAttribute("aria-current", "step"); else b.removeAttribute("aria-current"); });
+      back.disabled = firstStep === 0;
+      next.hidden = false;
+      next.textContent = firstStep === STEPS.length - 2 ? "Get my recommendations" : "Next";
+    }
+    const firstInput = root.querySelector("[aria-invalid='true']");
+    if (firstInput) firstInput.focus();
+    return general;
+  }
+
+  // -- preferences (Fig. 8a) -------------------------------------------------------------------------
+
+  function renderPreferences() {
+    const pairs = allPairs();
+    const short = { absolute: "Absolute", stronger: "Stronger", weak: "Weak" };
+    const sides = h("tr", { class: "sides" }, h("th", {}), h("th", { colspan: 3, scope: "colgroup" }, "← criterion 1 more important"),
+      h("th", {}), h("th", { colspan: 3, scope: "colgroup" }, "criterion 2 more important →"), h("th", {}), h("th", {}));
+    const head = [sides, h("tr", {}, h("th", { class: "crit", scope: "col" }, "Criterion 1"),
+      LEVELS.map((l) => h("th", { scope: "col", title: LEVEL_TEXT[l] }, short[l])), h("th", { scope: "col", title: LEVEL_TEXT.equal }, "Equal"),
+      [...LEVELS].reverse().map((l) => h("th", { scope: "col", title: LEVEL_TEXT[l] }, short[l])),
+      h("th", { class: "crit", scope: "col", style: "text-align:right" }, "Criterion 2"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Clear / note")))];
+    const body = h("tbody", {});
+    for (const [a, b] of pairs) {
+      const name = `pair-${a}-${b}`;
+      const radio = (value, text) => h("td", {}, h("input", { type: "radio", name, value, "aria-label": text, dataset: { a, b } }));
+      const row = h("tr", { dataset: { pair: [a, b].sort().join("|") } },
+        h("td", { class: "crit" }, title(a)),
+        LEVELS.map((l) => radio(`${a}:${l}`, `${title(a)} has ${l} importance over ${b}`)),
+        radio("equal", `${title(a)} and ${b} are equally important`),
+        [...LEVELS].reverse().map((l) => radio(`${b}:${l}`, `${title(b)} has ${l} importance over ${a}`)),
+        h("td", { class: "crit right" }, title(b)),
+        h("td", { class: "note" }, h("div", { class: "why" }), h("button", { type: "button", class: "link small", "aria-label": `Clear ${a} versus ${b}`,
+          onclick: () => { for (const r of row.querySelectorAll("input")) r.checked = false; refreshPreferences(); } }, "clear")));
+      body.append(row);
+    }
+    const table = h("table", { class: "pairwise", id: "pairwise" }, h("caption", { class: "visually-hidden" }, "Pairwise comparisons of the six objectives"), h("thead", {}, head), body);
+    const legend = h("p", { class: "small muted" }, "Weak, Stronger and Absolute importance correspond to Saaty's 3, 5 and 9; Equal to 1.");
+    table.addEventListener("change", () => refreshPreferences());
+    const side = h("aside", { class: "card", "aria-labelledby": "weights-title" },
+      h("h3", { id: "weights-title" }, "Your weights"), h("div", { id: "weights", "aria-live": "polite" }),
+      h("div", { id: "consistency", "aria-live": "polite" }));
+    const preset = h("div", { class: "row small" }, h("span", { class: "muted" }, "Shortcut:"),
+      h("button", { type: "button", class: "link", onclick: () => applyPaperExample() }, "fill in the paper's example (Fig. 8a)"),
+      h("button", { type: "button", class: "link", onclick: () => { for (const r of table.querySelectorAll("input")) r.checked = false; refreshPreferences(); } }, "clear all"));
+    return h("div", { class: "pref-layout" }, h("div", {}, preset, h("div", { style: "overflow-x:auto" }, table), legend), side);
+  }
+
+  function applyPaperExample() {
+    // §6: performance has a preference over cost and complexity; latency has weaker importance than security and cost.
+    const pick = (a, b, value) => {
+      const input = root.querySelector(`input[name="pair-${a}-${b}"][value="${value}"]`) || root.querySelector(`input[name="pair-${b}-${a}"][value="${value}"]`);
+      if (input) input.checked = true;
+    };
+    pick("performance", "cost", "performance:stronger");
+    pick("complexity", "performance", "performance:stronger");
+    pick("latency", "security", "security:weak");
+    pick("cost", "latency", "cost:weak");
+    pick("security", "complexity", "equal");
+    pick("cost", "reliability", "equal");
+    pick("reliability", "latency", "reliability:weak");
+    refreshPreferences();
+  }
+
+  function comparisons() {
+    const out = [];
+    for (const input of root.querySelectorAll("#pairwise input[type=radio]:checked")) {
+      const { a, b } = input.dataset;
+      if (input.value === "equal") out.push({ more: a, less: b, level: "equal" });
+      else {
+        const [more, level] = input.value.split(":");
+        out.push({ more, less: more === a ? b : a, level });
+      }
+    }
+    return out;
+  }
+
+  const refreshPreferences = debounce(updatePreferences, 150);
+  let preferenceRequests = 0;
+
+  async function updatePreferences() {
+    const weightsEl = root.querySelector("#weights");
+    const crEl = root.querySelector("#consistency");
+    const seq = ++preferenceRequests;
+    const res = await api("/api/preferences", { method: "POST", body: { comparisons: comparisons() } });
+    if (seq !== preferenceRequests) return; // a later answer's request supersedes this one
+    for (const row of root.querySelectorAll("#pairwise tr.revisit")) { row.classList.remove("revisit"); row.querySelector(".why").textContent = ""; }
+    clear(weightsEl); clear(crEl);
+    if (!res.ok) {
+      crEl.append(h("p", { class: "notice bad" }, errorsOf(res).map((e) => e.message).join("; ")));
+      return;
+    }
+    const { weights, consistency } = res.data;
+    state.lastPreferences = res.data;
+    weightsEl.append(h("div", { class: "weights" }, OBJECTIVES.map((o) => [
+      h("span", {}, title(o)),
+      h("div", { class: "bar", role: "img", "aria-label": `${o} weight ${(weights[o] * 100).toFixed(1)} percent` }, h("span", { style: `width:${(weights[o] * 100).toFixed(1)}%` })),
+      h("span", { class: "small" }, `${(weights[o] * 100).toFixed(1)} %`),
+    ])));
+    const answered = comparisons().length;
+    crEl.append(h("p", {}, "Consistency ratio: ",
+      h("span", { class: `cr ${consistency.consistent ? "ok" : "bad"}`, id: "cr-value" }, consistency.consistency_ratio.toFixed(3)),
+      consistency.consistent ? " — consistent (≤ 0.10)" : " — inconsistent (> 0.10)"),
+      h("p", { class: "small muted" }, answered === 0 ? "No comparisons yet: all objectives weigh the same." : consistency.note));
+    if (!consistency.consistent && consistency.most_inconsistent.length) {
+      const list = h("ul", { class: "small" });
+      for (const d of consistency.most_inconsistent) {
+        const row = root.querySelector(`#pairwise tr[data-pair="${[d.more, d.less].sort().join("|")}"]`);
+        const text = `You said ${d.more} is ${num(d.given, 2)}× as important as ${d.less}; your other answers imply ${num(d.implied, 2)}×.`;
+        if (row) { row.classList.add("revisit"); row.querySelector(".why").textContent = "revisit"; }
+        list.append(h("li", {}, text));
+      }
+      crEl.append(h("div", { class: "notice warn", id: "revisit" }, h("strong", {}, "Comparisons to revisit:"), list));
+    }
+  }
+
+  // -- submit ----------------------------------------------------------------------------------------
+
+  async function submit() {
+    const out = root.querySelector("#results");
+    for (let i = 0; i < STEPS.length - 1; i++) if (!validateStep(i)) { go(i); return; }
+    clearErrors();
+    const request = collect();
+    clear(out).append(h("p", { class: "notice info", role: "status" }, "Searching the knowledge graph…"));
+    const res = await api("/api/recommend?top_k=5", { method: "POST", body: request });
+    state.lastRequest = request;
+    if (!res.ok) {
+      const errors = errorsOf(res);
+      const general = showServerErrors(errors);
+      clear(out).append(h("p", { class: "notice bad" }, "No recommendations: some answers need fixing (see above)."));
+      if (general.length && state.step === STEPS.length - 1) {
+        clear(out).append(h("div", { class: "notice bad", role: "alert" }, general.map((e) => h("p", {}, e.field ? `${e.field}: ${e.message}` : e.message))));
+      }
+      return;
+    }
+    state.lastResponse = res.data;
+    clear(out);
+    renderResults(out, res.data, request);
+  }
+
+  return { show() {} };
+}

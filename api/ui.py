@@ -1,0 +1,129 @@
+"""The web UI: the page at ``/``, its static assets under ``/ui/``, and the thin JSON endpoints the UI
+needs that the other routers do not provide.
+
+* ``GET /`` — the single-page UI (wizard → preferences → explained results; graph explorer; SPARQL
+  editor; charts). Plain ES modules in ``api/static/js``; the front-end libraries (Cytoscape.js,
+  Chart.js, YASQE) are copied into ``api/static/vendor`` by ``scripts/setup_ui.sh``. Without them
+  the page still loads and says which tools need them.
+* ``GET /ui/{path}`` — a file under ``api/static`` (never outside it).
+* ``GET /api/search?q=&class=&limit=`` — entities whose label contains ``q`` (:func:`kg.exploration.search_entities`).
+* ``GET /api/classes`` — classes with instances, for the explorer's filter.
+* ``GET /api/neighbourhood?iri=&limit=`` — one-hop graph of an entity (:func:`kg.exploration.neighbourhood`).
+* ``GET /api/model-card?iri=`` — the Fig. 8b fields of a model (:func:`kg.exploration.model_card`).
+* ``GET /api/wizard-options`` — values the graph records for the wizard's text answers.
+* ``GET /api/charts/latency-accuracy`` and ``GET /api/charts/predicted-vs-measured`` — chart data.
+
+Client mistakes get 4xx with ``{"errors": [{"field", "message"}]}`` (the decision routes' shape);
+an IRI the graph does not know is a 404 in the same shape. No business logic here.
+"""
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from kg import exploration
+from kg.exploration import ExplorationInputError
+
+STATIC_DIR = Path(__file__).parent / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+
+router = APIRouter(tags=["Web UI"])
+
+# .mjs is not in every platform's mime table; browsers refuse modules served as text/plain
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/css", ".css")
+mimetypes.add_type("image/svg+xml", ".svg")
+
+
+def _errors(status: int, field: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"errors": [{"field": field, "message": message}]})
+
+
+def _store(request: Request) -> Any:
+    return request.app.state.store
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def index() -> Response:
+    """The UI page (no-cache, so a restarted server's new UI is picked up)."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/ui/{path:path}", include_in_schema=False)
+def static_asset(path: str) -> Response:
+    """A file under api/static; anything resolving outside it (``..``, absolute paths) is a 404."""
+    root = STATIC_DIR.resolve()
+    try:
+        target = (root / path).resolve()
+    except (OSError, ValueError):
+        return _errors(404, "path", "no such UI file")
+    if root not in target.parents or not target.is_file():
+        return _errors(404, "path", f"no such UI file: {path}")
+    media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return FileResponse(target, media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/api/ui/status", summary="What the UI can offer on this server")
+def ui_status() -> dict[str, Any]:
+    """Which front-end libraries are installed (``scripts/setup_ui.sh`` installs them)."""
+    wanted = {"cytoscape": "cytoscape.esm.min.mjs", "chartjs": "chart.umd.min.js", "yasqe": "yasqe.min.js"}
+    return {"vendor": {name: (VENDOR_DIR / f).is_file() for name, f in wanted.items()},
+            "setup_hint": "run scripts/setup_ui.sh (needs npm) to install the editor, graph and chart libraries"}
+
+
+@router.get("/api/search", summary="Find entities by label")
+def search(request: Request, q: str = Query("", description="text the label contains (2-200 characters), or an IRI"),
+           class_iri: str | None = Query(None, alias="class", description="only instances of this class IRI"),
+           limit: int = Query(20, ge=1, le=exploration.MAX_SEARCH_RESULTS)) -> Any:
+    try:
+        found = exploration.search_entities(_store(request), q, class_iri or None, limit)
+    except ExplorationInputError as e:
+        return _errors(422, e.field, e.message)
+    return {"query": q, "results": [vars(r) for r in found]}
+
+
+@router.get("/api/classes", summary="Classes with instances (explorer filter)")
+def classes(request: Request) -> Any:
+    return {"classes": exploration.classes_in_use(_store(request))}
+
+
+@router.get("/api/neighbourhood", summary="An entity's one-hop neighbourhood as nodes and edges")
+def neighbourhood(request: Request, iri: str = Query("", description="absolute IRI of the entity"),
+                  limit: int = Query(60, ge=1, le=exploration.MAX_NEIGHBOURS)) -> Any:
+    try:
+        return exploration.neighbourhood(_store(request), iri, limit).to_dict()
+    except ExplorationInputError as e:
+        return _errors(422, e.field, e.message)
+    except LookupError as e:
+        return _errors(404, "iri", str(e))
+
+
+@router.get("/api/model-card", summary="A model's fields as in the paper's Fig. 8b")
+def model_card(request: Request, iri: str = Query("", description="IRI of a dlom:Model")) -> Any:
+    try:
+        return exploration.model_card(_store(request), iri)
+    except ExplorationInputError as e:
+        return _errors(422, e.field, e.message)
+    except LookupError as e:
+        return _errors(404, "iri", str(e))
+
+
+@router.get("/api/wizard-options", summary="Values the graph records for the wizard's answers")
+def wizard_options(request: Request) -> Any:
+    return exploration.wizard_options(_store(request))
+
+
+@router.get("/api/charts/latency-accuracy", summary="Inference latency against accuracy, per model")
+def latency_accuracy(request: Request) -> Any:
+    return exploration.latency_accuracy_points(_store(request))
+
+
+@router.get("/api/charts/predicted-vs-measured", summary="Predicted against measured figures")
+def predicted_vs_measured(request: Request) -> Any:
+    return exploration.predicted_vs_measured(_store(request))
