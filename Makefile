@@ -4,8 +4,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UI_STAMP := api/static/vendor/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup setup-ui setup-browser run test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -13,18 +14,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Front-end libraries from npm (exact versions in ui/package-lock.json), copied into api/static/vendor/.
+$(UI_STAMP): ui/package.json ui/package-lock.json ui/copy-vendor.mjs
+	bash scripts/setup_ui.sh
+	touch $(UI_STAMP)
+
+setup: $(STAMP) $(UI_STAMP)
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+setup-browser:
+	bash scripts/setup_browser.sh
 
 run: setup
 	$(BIN)/dlom init
 	$(BIN)/dlom serve --host 127.0.0.1 --port 8000
 
-test: setup
+test: setup setup-browser
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python -m benchmarks.kg_import
 	$(BIN)/python -m benchmarks.kg_query1
+	$(BIN)/python -m benchmarks.api_sparql
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info ui/node_modules api/static/vendor

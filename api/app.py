@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import graphql_api, rest, sparql_endpoint
+from api import decision_routes, graphql_api, rest, sparql_endpoint, ui
 from api.settings import Settings
 from kg.store import Store
 
@@ -110,4 +110,6 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(sparql_endpoint.router)
     app.include_router(rest.router)
     app.include_router(graphql_api.router)
+    app.include_router(decision_routes.router)
+    app.include_router(ui.router)
     return app

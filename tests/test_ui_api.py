@@ -1,0 +1,168 @@
+"""The UI's JSON endpoints and static files (api/ui.py over kg/exploration.py), against a real HTTP
+server over the shipped MLPerf Tiny graph; no browser needed (tests/test_ui_browser.py drives one)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from api import ui
+from api.app import create_app
+from api.server import serve_in_background
+from kg import exploration
+from kg.bootstrap import ensure_initialized
+from kg.store import Store, open_store
+
+DEVICE = "https://w3id.org/dlom/id/device/v1-2/closed/syntiant/syntiant-9120-1v1-98mhz"
+MODEL = "https://w3id.org/dlom/id/model/v1-2/closed/syntiant/syntiant-9120-1v1-98mhz/kws"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Iterator[Store]:
+    s = open_store("oxigraph://")
+    ensure_initialized(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def client(shipped: Store) -> Iterator[httpx.Client]:
+    app = create_app(shipped)
+    if "/api/search" not in {getattr(r, "path", None) for r in app.routes}:
+        app.include_router(ui.router)
+    with serve_in_background(app) as url, httpx.Client(base_url=url, timeout=30) as c:
+        yield c
+
+
+def test_index_and_static_assets_are_served(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert '<script type="module" src="/ui/js/app.js">' in page.text
+    js = client.get("/ui/js/app.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert client.get("/ui/css/dlom.css").headers["content-type"].startswith("text/css")
+
+
+@pytest.mark.parametrize("path", ["/ui/../ui.py", "/ui/%2e%2e/ui.py", "/ui/..%2fapp.py", "/ui/nothing.js", "/ui/js"])
+def test_static_route_never_leaves_the_static_folder(client: httpx.Client, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 404
+    assert "APIRouter" not in r.text
+
+
+def test_search_finds_entities_by_label_and_class(client: httpx.Client) -> None:
+    r = client.get("/api/search", params={"q": "ndp9120", "class": "https://w3id.org/dlom#EndDevice"})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert results and all("dlom:EndDevice" in x["classes"] for x in results)
+    assert all("ndp9120" in x["label"].lower() for x in results)
+    assert DEVICE in {x["iri"] for x in results}
+
+
+def test_search_ranks_described_things_before_provenance_records(shipped: Store) -> None:
+    found = exploration.search_entities(shipped, "nucleo", limit=5)
+    assert found and "dlom:SourceFile" not in found[0].classes
+
+
+@pytest.mark.parametrize("params, field", [({"q": "a"}, "q"), ({"q": "x" * 201}, "q"), ({"q": "ab", "class": "not an iri"}, "class")])
+def test_search_input_errors_name_the_field(client: httpx.Client, params: dict[str, str], field: str) -> None:
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_search_text_is_data_not_query(client: httpx.Client) -> None:
+    r = client.get("/api/search", params={"q": '" } } DROP ALL ; SELECT * WHERE { ?s ?p ?o } #'})
+    assert r.status_code == 200 and r.json()["results"] == []
+    assert client.get("/api/health").json()["quads"] > 9000
+
+
+def test_neighbourhood_links_both_directions_without_type_edges(client: httpx.Client) -> None:
+    r = client.get("/api/neighbourhood", params={"iri": DEVICE})
+    assert r.status_code == 200
+    n = r.json()
+    assert n["center"]["iri"] == DEVICE and "dlom:EndDevice" in n["center"]["classes"]
+    incoming = [e for e in n["edges"] if e["target"] == DEVICE and e["label"] == "deployedOn"]
+    assert MODEL in {e["source"] for e in incoming}
+    assert all(e["predicate"] != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" for e in n["edges"])
+    node_iris = {x["iri"] for x in n["nodes"]}
+    assert all((e["source"] if e["target"] == DEVICE else e["target"]) in node_iris for e in n["edges"])
+    assert any(lit["predicate"] == "dlom:processor" and lit["value"] == "HiFi3 + M0" for lit in n["literals"])
+
+
+def test_neighbourhood_limit_truncates(client: httpx.Client) -> None:
+    n = client.get("/api/neighbourhood", params={"iri": "https://w3id.org/dlom#Model", "limit": 3}).json()
+    assert len(n["edges"]) <= 3 and n["truncated"] is True
+
+
+def test_neighbourhood_errors(client: httpx.Client) -> None:
+    assert client.get("/api/neighbourhood", params={"iri": "no iri"}).status_code == 422
+    missing = client.get("/api/neighbourhood", params={"iri": "https://example.org/nothing"})
+    assert missing.status_code == 404 and missing.json()["errors"][0]["field"] == "iri"
+    assert client.get("/api/neighbourhood", params={"iri": DEVICE, "limit": 0}).status_code == 422
+
+
+def test_model_card_has_fig8b_fields_and_marks_unknowns(client: httpx.Client) -> None:
+    r = client.get(f"/api/model-card?iri={quote(MODEL, safe='')}")
+    assert r.status_code == 200
+    c = r.json()
+    assert [f["key"] for f in c["fields"]] == [k for k, _ in exploration.MODEL_CARD_FIELDS]
+    assert c["purpose"] == "keyword spotting" and c["year_created"] == 2024
+    assert c["accuracy"] == {"value": 0.911, "kind": "measured", "confidence": None}
+    assert c["total_cost_usd"] is None and c["cloud"] is None and c["stability"] is None  # not in MLPerf Tiny
+    assert c["devices"][0]["iri"] == DEVICE and c["devices"][0]["processor"] == "HiFi3 + M0"
+    assert {t["family"] for t in c["techniques"]} == {"Quantization", "Hardware/compiler optimization"}
+    assert client.get("/api/model-card", params={"iri": DEVICE}).status_code == 404
+
+
+def test_wizard_options_come_from_the_graph(client: httpx.Client) -> None:
+    o = client.get("/api/wizard-options").json()
+    assert "keyword spotting" in o["purposes"]
+    assert "ResNet-8 (MLPerf Tiny image classification reference)" in o["networks"]
+    assert "CIFAR-10" in o["training_datasets"]
+
+
+def test_latency_accuracy_points(client: httpx.Client) -> None:
+    d = client.get("/api/charts/latency-accuracy").json()
+    assert d["models"] == 255 and 0 < d["models_plotted"] <= d["models"]
+    p = next(x for x in d["points"] if x["model"] == MODEL)
+    assert p["accuracy"] == 0.911 and p["kind"] == "measured" and p["family"] == "Cadence HiFi DSP"
+
+
+@pytest.mark.parametrize("processor, family", [
+    ("32-bit Arm® Cortex®-M4 (DSP + FPU)", "Arm Cortex-M4"), ("ARM Cortex-M33 CPU with FPU", "Arm Cortex-M33"),
+    ("32-bit Arm® Cortex®-M0+", "Arm Cortex-M0+"), ("GAP9 Risc-v", "RISC-V"), (None, "unknown"), ("Microblaze", "Microblaze")])
+def test_device_family(processor: str | None, family: str) -> None:
+    assert exploration.device_family(processor) == family
+
+
+def test_predicted_vs_measured_empty_then_paired(shipped: Store) -> None:
+    assert exploration.predicted_vs_measured(shipped)["pairs"] == []
+    # a predicted performance for an already-measured configuration pairs with the measurement
+    s = open_store("oxigraph://")
+    ensure_initialized(s)
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from kg.namespaces import DLOM, RDF
+    from kg.repositories import Repository
+    perf = NamedNode("https://w3id.org/dlom/id/performance/predicted/test")
+    g = Repository.MODELS_AND_PERFORMANCE.graph
+    s.add([Quad(NamedNode(MODEL), DLOM.hasPerformance, perf, g), Quad(perf, RDF.type, DLOM.PredictedPerformance, g),
+           Quad(perf, DLOM.accuracy, Literal("0.9", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#decimal")), g)])
+    result = exploration.predicted_vs_measured(s)
+    pair = next(p for p in result["pairs"] if p["metric"] == "accuracy")
+    assert pair["predicted"] == 0.9 and pair["measured"] == 0.911 and result["predicted_models"] == 1
+    s.close()
+
+
+def test_every_example_query_runs_on_the_shipped_graph(shipped: Store) -> None:
+    examples = json.loads((ui.STATIC_DIR / "sparql-examples.json").read_text())
+    assert len(examples) >= 6
+    for ex in examples:
+        assert ex["title"] and ex["description"]
+        rows = list(shipped.query(ex["query"]).rows)
+        if "Predicted" not in ex["title"]:
+            assert rows, ex["title"]
