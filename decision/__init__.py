@@ -1,1 +1,20 @@
-"""(to be filled in)"""
+"""The DLOM decision support system (§5.3 of the paper, Fig. 6, Eq. 1).
+
+A plain library, one idea per module:
+
+* :mod:`decision.requirements` — the six-step modeling request, validated with field-level errors
+* :mod:`decision.retrieval` — requirements → one safely-bound SPARQL query → candidate models
+* :mod:`decision.checks` — which requirements a candidate meets and by how much
+* :mod:`decision.elicitation` — AHP weights and consistency from pairwise comparisons (Harker completion)
+* :mod:`decision.objectives` — the six 1-5 objective values: ratings, derived, or missing
+* :mod:`decision.scoring` — Eq. 1 and the ranking
+* :mod:`decision.pareto` — the Pareto front
+* :mod:`decision.sensitivity` — how far each weight can move before the top choice changes
+* :mod:`decision.evidence` — provenance of the performance records
+* :mod:`decision.ratings` — users' 1-5 ratings as dlom:Rating nodes
+* :mod:`decision.prediction` — the CandidatePredictor protocol (the GNN) and saving predicted models
+* :mod:`decision.recommend` — the workflow
+"""
+from decision.recommend import Recommendation, recommend
+
+__all__ = ["Recommendation", "recommend"]

@@ -176,5 +176,15 @@ def serve(
     run(host=host, port=port, store_url=store)
 
 
+def _register_subcommands() -> None:
+    """Commands whose code lives beside the library they drive, one module each."""
+    from dlom.recommend_command import recommend
+
+    app.command()(recommend)
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":
     app()

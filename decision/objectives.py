@@ -1,0 +1,310 @@
+"""The six decision objectives of the DLOM paper (§4, Eq. 1) and each model's value on them.
+
+Every objective is scored on the paper's 1-5 scale where 1 is the worst and 5 the best. Performance,
+reliability and security are *forward* scaled (a higher raw measure is better); cost, latency and
+complexity are *reverse* scaled (a lower raw measure is better), so after scaling a higher 1-5 value is
+always better and Eq. 1 can add them.
+
+A value comes from one of three sources, and every value says which (:class:`ValueSource`):
+
+* ``rating``  — the mean of the users' dlom:Rating values for that objective (they rate on the same
+  1-5 scale, already oriented so 5 is best);
+* ``derived`` — computed from the model's recorded metrics by the normalizations below;
+* ``missing`` — neither exists: the neutral midpoint 3 is used so the objective neither helps nor
+  hurts, and the explanation says so.
+
+Derivations (all relative to the *candidate set*, i.e. min-max over the models being compared, since
+the 1-5 scale is a ranking aid, not an absolute unit; when every candidate has the same raw measure
+the derived value is 3):
+
+* performance — accuracy (forward, linear min-max);
+* reliability — dlom:stability (variance of accuracy, reverse, linear), else dlom:latencyCv (reverse,
+  linear); neither → missing;
+* security — from the cloud configuration: 2 for a cloud configuration without protections, +2 if it
+  uses shielded execution, +1 if it names a security protocol (so 2..5); no cloud configuration or
+  neither attribute known → missing (an on-device model is not assumed secure or insecure);
+* cost — the projected deployment cost (see :mod:`decision.retrieval`), else the cost per device
+  (reverse, log-scaled min-max, because costs span orders of magnitude);
+* latency — inference latency in ms, else system latency (reverse, log-scaled min-max);
+* complexity — mean of the available reverse log-scaled measures of the DLN's parameters, MACs and
+  layers, and the number of optimization techniques applied (reverse, linear).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from pyoxigraph import NamedNode
+
+from kg.namespaces import DLOM
+
+SCALE_MIN = 1.0
+SCALE_MAX = 5.0
+NEUTRAL = 3.0
+
+
+class Objective(str, Enum):
+    """The six objectives, in the order of Eq. 1 (this order indexes every weight/value vector)."""
+
+    PERFORMANCE = "performance"
+    RELIABILITY = "reliability"
+    SECURITY = "security"
+    COST = "cost"
+    LATENCY = "latency"
+    COMPLEXITY = "complexity"
+
+    @property
+    def iri(self) -> NamedNode:
+        """The ontology individual, e.g. dlom:PerformanceObjective."""
+        return DLOM[self.value.capitalize() + "Objective"]
+
+    @property
+    def forward(self) -> bool:
+        """True when a higher raw measure is better (performance, reliability, security)."""
+        return self in (Objective.PERFORMANCE, Objective.RELIABILITY, Objective.SECURITY)
+
+    @classmethod
+    def from_iri(cls, iri: str) -> Objective:
+        for o in cls:
+            if o.iri.value == iri:
+                return o
+        raise ValueError(f"not a DLOM objective: {iri}")
+
+
+OBJECTIVES: tuple[Objective, ...] = tuple(Objective)
+N_OBJECTIVES = len(OBJECTIVES)
+
+
+class ValueSource(str, Enum):
+    RATING = "rating"
+    DERIVED = "derived"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class ObjectiveValue:
+    """One model's value on one objective, where it came from, and a human-readable basis."""
+
+    objective: Objective
+    value: float
+    source: ValueSource
+    basis: str
+
+
+@dataclass(frozen=True)
+class RawMeasures:
+    """The raw measures of one candidate that objective values are derived from (None = unknown)."""
+
+    accuracy: float | None = None
+    stability: float | None = None
+    latency_cv: float | None = None
+    has_cloud: bool = False
+    shielded_execution: bool | None = None
+    security_protocol: str | None = None
+    cost_usd: float | None = None
+    cost_per_device_usd: float | None = None
+    inference_latency_ms: float | None = None
+    system_latency_ms: float | None = None
+    parameters: float | None = None
+    macs: float | None = None
+    layers: float | None = None
+    techniques: int | None = None
+
+
+@dataclass
+class RawColumns:
+    """The raw measures of a candidate set as columns (NaN = unknown), the form retrieval produces."""
+
+    accuracy: np.ndarray
+    stability: np.ndarray
+    latency_cv: np.ndarray
+    has_cloud: np.ndarray  # bool
+    shielded_execution: np.ndarray  # 1.0 yes, 0.0 no, NaN unknown
+    security_protocol: list[str | None]
+    cost_usd: np.ndarray
+    cost_per_device_usd: np.ndarray
+    inference_latency_ms: np.ndarray
+    system_latency_ms: np.ndarray
+    parameters: np.ndarray
+    macs: np.ndarray
+    layers: np.ndarray
+    techniques: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.accuracy)
+
+    @classmethod
+    def from_measures(cls, measures: Sequence[RawMeasures]) -> RawColumns:
+        def col(name: str) -> np.ndarray:
+            return np.array([np.nan if getattr(m, name) is None else float(getattr(m, name)) for m in measures], dtype=float)
+
+        return cls(
+            accuracy=col("accuracy"), stability=col("stability"), latency_cv=col("latency_cv"),
+            has_cloud=np.array([m.has_cloud for m in measures], dtype=bool),
+            shielded_execution=col("shielded_execution"),
+            security_protocol=[m.security_protocol for m in measures],
+            cost_usd=col("cost_usd"), cost_per_device_usd=col("cost_per_device_usd"),
+            inference_latency_ms=col("inference_latency_ms"), system_latency_ms=col("system_latency_ms"),
+            parameters=col("parameters"), macs=col("macs"), layers=col("layers"), techniques=col("techniques"))
+
+
+def _positive(x: np.ndarray) -> np.ndarray:
+    """``x`` with non-positive values treated as unknown (they have no logarithm)."""
+    return np.where(x > 0, x, np.nan)
+
+
+def scale(raw: np.ndarray, forward: bool, log: bool = False) -> np.ndarray:
+    """Min-max scaling of ``raw`` (NaN = unknown, kept NaN) onto 1..5, 5 best.
+
+    ``forward``: higher raw is better. ``log``: scale log10(raw) (raw must be > 0). When all known
+    values are equal the result is the neutral 3 for each of them.
+    """
+    x = np.log10(raw) if log else np.asarray(raw, dtype=float)
+    known = ~np.isnan(x)
+    out = np.full(x.shape, np.nan)
+    if not known.any():
+        return out
+    lo, hi = float(np.min(x[known])), float(np.max(x[known]))
+    if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+        out[known] = NEUTRAL
+        return out
+    frac = (x[known] - lo) / (hi - lo)
+    if not forward:
+        frac = 1.0 - frac
+    out[known] = SCALE_MIN + (SCALE_MAX - SCALE_MIN) * frac
+    return out
+
+
+def _first_known(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Element-wise the first non-NaN column's value, and which column (index, -1 = none) gave it."""
+    value = np.full(columns[0].shape, np.nan)
+    which = np.full(columns[0].shape, -1)
+    for k, col in enumerate(columns):
+        take = np.isnan(value) & ~np.isnan(col)
+        value[take] = col[take]
+        which[take] = k
+    return value, which
+
+
+@dataclass
+class ObjectiveMatrix:
+    """Objective values of a candidate set (rows: candidates, columns: :data:`OBJECTIVES`).
+
+    ``values`` holds what Eq. 1 uses; ``sources`` the :class:`ValueSource` code per cell (0 rating,
+    1 derived, 2 missing); ``basis`` an index into ``basis_labels`` per cell (or, for ratings, the
+    number of ratings averaged). Per-cell objects are only built on demand (:meth:`detail`) so a
+    10k-candidate set stays a few numpy arrays.
+    """
+
+    values: np.ndarray
+    sources: np.ndarray
+    basis: np.ndarray
+    basis_labels: list[str]
+    shielded_execution: np.ndarray
+    security_protocol: list[str | None]
+
+    def _security_basis(self, i: int) -> str:
+        shielded = self.shielded_execution[i]
+        return (f"cloud configuration: shielded execution {'yes' if shielded == 1.0 else ('no' if shielded == 0.0 else 'unknown')}, "
+                f"security protocol {self.security_protocol[i] or 'none'} (2 + 2 if shielded + 1 if a protocol)")
+
+    def detail(self, i: int) -> list[ObjectiveValue]:
+        """The six values of candidate ``i`` with their source and basis."""
+        out = []
+        for j, obj in enumerate(OBJECTIVES):
+            code = int(self.sources[i, j])
+            if code == 0:
+                out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.RATING,
+                                          f"mean of {int(self.basis[i, j])} user rating(s)"))
+            elif code == 1:
+                label = self._security_basis(i) if j == 2 else self.basis_labels[int(self.basis[i, j])]
+                out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.DERIVED, label))
+            else:
+                out.append(ObjectiveValue(obj, NEUTRAL, ValueSource.MISSING, "no data: neutral 3"))
+        return out
+
+
+_BASIS_LABELS = [
+    "",
+    "accuracy (min-max over candidates)",
+    "stability variance (reverse min-max)",
+    "latency coefficient of variation (reverse min-max)",
+    "projected deployment cost USD (reverse log min-max)",
+    "cost per device USD (reverse log min-max)",
+    "inference latency ms (reverse log min-max)",
+    "system latency ms (reverse log min-max)",
+]
+_COMPLEXITY_PARTS = ("parameters", "MACs", "layers", "techniques")
+
+
+def _complexity_label(mask: int) -> str:
+    return "mean of reverse-scaled " + ", ".join(n for k, n in enumerate(_COMPLEXITY_PARTS) if mask & (1 << k))
+
+
+def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
+                     ratings: Sequence[dict[Objective, tuple[float, int]]] | None = None) -> ObjectiveMatrix:
+    """The objective values of a candidate set: the mean user rating where one exists (``ratings[i]``
+    maps an objective to (mean, count)), else the value derived from the raw measures, else the
+    neutral 3 marked missing.
+
+    Each fallback measure (e.g. system latency when inference latency is unknown) is scaled over the
+    candidates that use it, so different measures are never mixed on one min-max range.
+    """
+    raw = measures if isinstance(measures, RawColumns) else RawColumns.from_measures(measures)
+    n = len(raw)
+    values = np.full((n, N_OBJECTIVES), np.nan)
+    basis = np.zeros((n, N_OBJECTIVES), dtype=np.int64)
+    labels = list(_BASIS_LABELS)
+
+    def put(col: int, scaled: np.ndarray, label_index: int) -> None:
+        take = ~np.isnan(scaled)
+        values[take, col] = scaled[take]
+        basis[take, col] = label_index
+
+    put(0, scale(raw.accuracy, forward=True), 1)
+
+    _, which = _first_known(raw.stability, raw.latency_cv)
+    put(1, scale(np.where(which == 0, raw.stability, np.nan), forward=False), 2)
+    put(1, scale(np.where(which == 1, raw.latency_cv, np.nan), forward=False), 3)
+
+    has_protocol = np.array([bool(p) for p in raw.security_protocol], dtype=bool)
+    shielded_known = ~np.isnan(raw.shielded_execution)
+    secured = raw.has_cloud & (shielded_known | has_protocol)
+    values[secured, 2] = (2.0 + 2.0 * (raw.shielded_execution[secured] == 1.0) + 1.0 * has_protocol[secured])
+
+    cost, cpd = _positive(raw.cost_usd), _positive(raw.cost_per_device_usd)
+    _, which = _first_known(cost, cpd)
+    put(3, scale(np.where(which == 0, cost, np.nan), forward=False, log=True), 4)
+    put(3, scale(np.where(which == 1, cpd, np.nan), forward=False, log=True), 5)
+
+    inf, sys_ = _positive(raw.inference_latency_ms), _positive(raw.system_latency_ms)
+    _, which = _first_known(inf, sys_)
+    put(4, scale(np.where(which == 0, inf, np.nan), forward=False, log=True), 6)
+    put(4, scale(np.where(which == 1, sys_, np.nan), forward=False, log=True), 7)
+
+    stack = np.vstack([
+        scale(_positive(raw.parameters), forward=False, log=True),
+        scale(_positive(raw.macs), forward=False, log=True),
+        scale(_positive(raw.layers), forward=False, log=True),
+        scale(raw.techniques, forward=False),
+    ])
+    known = ~np.isnan(stack)
+    counts = known.sum(axis=0)
+    has = counts > 0
+    values[has, 5] = np.where(known, stack, 0.0).sum(axis=0)[has] / counts[has]
+    masks = (known * (1 << np.arange(4))[:, None]).sum(axis=0)
+    for mask in np.unique(masks[has]):
+        labels.append(_complexity_label(int(mask)))
+        basis[has & (masks == mask), 5] = len(labels) - 1
+
+    sources = np.where(np.isnan(values), 2, 1).astype(np.int8)
+    for i, rated in enumerate(ratings or ()):
+        for obj, (mean, count) in rated.items():
+            j = OBJECTIVES.index(obj)
+            values[i, j] = float(mean)
+            sources[i, j] = 0
+            basis[i, j] = int(count)
+    values[sources == 2] = NEUTRAL
+    return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol)

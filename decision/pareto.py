@@ -1,0 +1,38 @@
+"""The Pareto front over the six objective values, so no non-dominated option is hidden by the weights.
+
+Model a dominates model b when a is at least as good on every objective and strictly better on at
+least one (all values are 'higher is better'). A dominated model can never outrank its dominator under
+any non-negative weights, so the front is exactly the set of models some weighting could prefer
+(up to ties).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def dominates(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(a >= b) and np.any(a > b))
+
+
+def pareto_front(values: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the non-dominated rows of ``values`` (n × k).
+
+    Repeatedly takes the remaining row with the largest sum — it cannot be dominated, since a
+    dominator has a strictly larger sum and would have removed it, transitively, earlier — and drops
+    every row it dominates. Cost: O(front size × n) vectorized, fast for the sizes the DSS sees.
+    """
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return np.array([], dtype=int)
+    order = np.argsort(-v.sum(axis=1), kind="stable")
+    remaining = order
+    rows = v[order]
+    front = []
+    while len(remaining):
+        top = rows[0]
+        front.append(int(remaining[0]))
+        dominated = np.all(rows <= top, axis=1) & np.any(rows < top, axis=1)
+        dominated[0] = True  # drop the front point itself from the remaining set
+        keep = ~dominated
+        remaining, rows = remaining[keep], rows[keep]
+    return np.sort(np.array(front, dtype=int))

@@ -1,0 +1,118 @@
+"""User ratings of models on the six objectives (1-5), stored as dlom:Rating nodes with who and when.
+
+    <model> dlom:hasRating <rating> .
+    <rating> a dlom:Rating ; rdfs:label "…" ; dlom:ratingValue 4 ; dlom:ratedObjective dlom:CostObjective ;
+             dlom:raterName "alice" ; prov:generatedAtTime "2026-…"^^xsd:dateTime .
+
+Writes go through :func:`kg.writes.write_triples` (SHACL-validated, atomic: all of a user's ratings
+land together or not at all). A rating's IRI is derived from model, objective, rater and time, so a
+user who rates again adds a new rating (history is kept) and the mean includes both.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from pyoxigraph import NamedNode, Triple
+
+from decision.objectives import Objective
+from kg.binding import values_rows
+from kg.errors import DlomError
+from kg.namespaces import DLOM, PROV, RDF, RDFS, SPARQL_PREFIXES, entity
+from kg.results import BooleanResult, Solutions
+from kg.store import Store
+from kg.terms import literal
+from kg.writes import write_triples
+
+
+class UnknownModelError(DlomError):
+    """The IRI given does not name a dlom:Model in the store."""
+
+
+class RatingInputError(DlomError, ValueError):
+    """A rating request is malformed; ``field`` says which part (model, rater, ratings)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class StoredRating:
+    iri: str
+    objective: Objective
+    value: int
+
+
+def model_exists(store: Store, model_iri: str) -> bool:
+    result = store.query(SPARQL_PREFIXES + "ASK WHERE { ?m a dlom:Model }", substitutions={"m": NamedNode(model_iri)})
+    return isinstance(result, BooleanResult) and result.value
+
+
+def rating_triples(model_iri: str, ratings: Mapping[Objective, int], rater: str,
+                   at: dt.datetime) -> list[Triple]:
+    """The triples of one user's ratings of one model (values are checked here and by SHACL)."""
+    model = NamedNode(model_iri)
+    stamp = at.astimezone(dt.timezone.utc).isoformat()
+    triples: list[Triple] = []
+    for objective, value in ratings.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise RatingInputError(f"ratings.{objective.value}", f"must be an integer 1-5, got {value!r}")
+        node = entity("rating", model_iri, objective.value, rater, stamp)
+        triples += [
+            Triple(model, DLOM.hasRating, node),
+            Triple(node, RDF.type, DLOM.Rating),
+            Triple(node, RDFS.label, literal(f"{rater} rates {objective.value} {value}/5")),
+            Triple(node, DLOM.ratingValue, literal(int(value))),
+            Triple(node, DLOM.ratedObjective, objective.iri),
+            Triple(node, DLOM.raterName, literal(rater)),
+            Triple(node, PROV.generatedAtTime, literal(at.astimezone(dt.timezone.utc))),
+        ]
+    return triples
+
+
+def rate_model(store: Store, model_iri: str, ratings: Mapping[Objective, int], rater: str,
+               at: dt.datetime | None = None) -> list[StoredRating]:
+    """Store ``rater``'s ratings of a model; raises :class:`UnknownModelError` if it is not a model,
+    :class:`RatingInputError` for a malformed IRI, a value outside 1-5 or an empty rater, and
+    kg.errors.ValidationError if SHACL refuses the records (nothing is written then)."""
+    if not rater.strip():
+        raise RatingInputError("rater", "must not be empty")
+    if not ratings:
+        raise RatingInputError("ratings", "give at least one objective's rating")
+    try:
+        NamedNode(model_iri)
+    except ValueError as e:
+        raise RatingInputError("model", f"not a valid IRI: {e}") from None
+    if not model_exists(store, model_iri):
+        raise UnknownModelError(f"no dlom:Model <{model_iri}> in the store")
+    at = at or dt.datetime.now(dt.timezone.utc)
+    triples = rating_triples(model_iri, ratings, rater.strip(), at)
+    write_triples(store, triples, source=f"ratings by {rater.strip()}")
+    return [StoredRating(t.subject.value, o, v) for t, (o, v) in
+            zip((t for t in triples if t.predicate == RDF.type), ratings.items())]
+
+
+def mean_ratings(store: Store, model_iris: Iterable[str] | None = None) -> dict[str, dict[Objective, tuple[float, int]]]:
+    """Per model, per objective: (mean rating, number of ratings). ``model_iris`` limits the models
+    (None: all rated models — one grouped query, cheaper than binding thousands of IRIs)."""
+    text = (SPARQL_PREFIXES + "SELECT ?m ?o (AVG(?v) AS ?mean) (COUNT(?v) AS ?n) WHERE { %s "
+            "?m dlom:hasRating ?r . ?r dlom:ratedObjective ?o ; dlom:ratingValue ?v } GROUP BY ?m ?o")
+    if model_iris is None:
+        text = text % ""
+    else:
+        rows = [(NamedNode(m),) for m in model_iris]
+        if not rows:
+            return {}
+        text = text % values_rows(["m"], rows)
+    result = store.query(text)
+    assert isinstance(result, Solutions)
+    out: dict[str, dict[Objective, tuple[float, int]]] = {}
+    for m, o, mean, n in result.rows:
+        try:
+            objective = Objective.from_iri(o.value)  # type: ignore[union-attr]
+        except ValueError:
+            continue
+        out.setdefault(m.value, {})[objective] = (float(mean.value), int(n.value))  # type: ignore[union-attr]
+    return out

@@ -1,0 +1,213 @@
+"""The DSS workflow of Fig. 6: requirements → retrieval → preference elicitation → Eq. 1 ranking with
+explanations, the Pareto front and the sensitivity of the top choice — or, when nothing matches, the
+hand-off to the prediction model (and an honest status when there is none).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from decision.checks import RequirementCheck, check_requirements, soft_met_counts
+from decision.elicitation import AHPResult, elicit, explicit_weights
+from decision.evidence import Evidence, evidence_for
+from decision.objectives import OBJECTIVES, ObjectiveValue, objective_matrix
+from decision.pareto import pareto_front
+from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, PredictedCandidate
+from decision.ratings import mean_ratings
+from decision.requirements import Requirements, parse_requirements
+from decision.retrieval import BIND_LIMIT, Candidate, labels_of, load_candidates, retrieve
+from decision.scoring import Contribution, contributions, overall_scores, ranking
+from decision.sensitivity import WeightSensitivity, top_choice_sensitivity
+from kg.store import Store
+
+STATUS_OK = "ok"
+STATUS_NO_MATCH = "no_match"
+STATUS_PREDICTED = "predicted"
+
+
+@dataclass
+class Explanation:
+    """Why a model is where it is: its score, each objective's contribution (w_i × value_i) with the
+    value's source, the requirements it meets and by how much, and the evidence behind its figures."""
+
+    rank: int
+    model: str
+    label: str
+    score: float
+    on_pareto_front: bool
+    predicted: bool
+    values: list[ObjectiveValue]
+    contributions: list[Contribution]
+    requirements: list[RequirementCheck]
+    evidence: list[Evidence]
+    attributes: dict[str, Any]
+
+
+@dataclass
+class Recommendation:
+    status: str
+    message: str
+    weights: dict[str, float]
+    preference: AHPResult | None
+    candidates_considered: int
+    recommendations: list[Explanation] = field(default_factory=list)
+    pareto_front: list[dict[str, Any]] = field(default_factory=list)
+    sensitivity: list[WeightSensitivity] = field(default_factory=list)
+    sensitivity_labels: dict[int, str] = field(default_factory=dict)
+    predictions: list[PredictedCandidate] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (what the CLI's --format json and the REST API return)."""
+        pref = self.preference
+        return {
+            "status": self.status,
+            "message": self.message,
+            "weights": self.weights,
+            "consistency": None if pref is None else {
+                "method": pref.method,
+                "consistency_ratio": pref.consistency_ratio,
+                "consistent": pref.consistent,
+                "lambda_max": pref.lambda_max,
+                "missing_comparisons": pref.missing_pairs,
+                "note": pref.note(),
+                "most_inconsistent": [{"more": d.more.value, "less": d.less.value, "given": d.given,
+                                       "implied": d.implied, "log_deviation": d.log_deviation}
+                                      for d in pref.most_inconsistent],
+            },
+            "candidates_considered": self.candidates_considered,
+            "recommendations": [_explanation_dict(e) for e in self.recommendations],
+            "pareto_front": self.pareto_front,
+            "sensitivity": [{
+                "objective": s.objective.value, "weight": s.weight,
+                "lowest_weight": s.lowest_weight, "highest_weight": s.highest_weight,
+                "decrease_margin": s.decrease_margin, "increase_margin": s.increase_margin,
+                "overtaken_below_by": self.sensitivity_labels.get(s.overtaken_below_by) if s.overtaken_below_by is not None else None,
+                "overtaken_above_by": self.sensitivity_labels.get(s.overtaken_above_by) if s.overtaken_above_by is not None else None,
+            } for s in self.sensitivity],
+            "predictions": [{"label": p.label, "dln": p.dln, "devices": list(p.devices), "metrics": p.metrics,
+                             "confidence": p.confidence, "predictor_version": p.predictor_version,
+                             "techniques": list(p.techniques), "predicted": True} for p in self.predictions],
+            "timings_ms": self.timings_ms,
+        }
+
+
+def _explanation_dict(e: Explanation) -> dict[str, Any]:
+    return {
+        "rank": e.rank, "model": e.model, "label": e.label, "score": e.score,
+        "on_pareto_front": e.on_pareto_front, "predicted": e.predicted,
+        "objectives": [{"objective": v.objective.value, "value": v.value, "source": v.source.value, "basis": v.basis,
+                        "weight": c.weight, "contribution": c.contribution}
+                       for v, c in zip(e.values, e.contributions)],
+        "requirements": [{"field": r.field, "required": r.required, "actual": r.actual, "status": r.status,
+                          "margin": r.margin, "unit": r.unit.strip(), "mandatory": r.mandatory,
+                          "text": r.describe()} for r in e.requirements],
+        "evidence": [vars(x) for x in e.evidence],
+        "attributes": e.attributes,
+    }
+
+
+def preference_weights(req: Requirements) -> AHPResult:
+    """The weights the user's preferences give (explicit weights, or AHP over the comparisons)."""
+    if req.preferences.weights is not None:
+        return explicit_weights(req.preferences.weights)
+    return elicit(req.preferences.comparisons)
+
+
+def _attributes(c: Candidate) -> dict[str, Any]:
+    return {k: v for k, v in {
+        "application_area": c.application_area, "purpose": c.purpose, "year_created": c.year,
+        "total_cost_usd": c.total_cost_usd, "projected_cost_usd": c.projected_cost_usd,
+        "number_of_devices": c.number_of_devices, "cost_per_device_usd": c.cost_per_device_usd,
+        "dln": c.dln_label, "layers": c.layers, "parameters": c.parameters, "training_dataset": c.training_dataset,
+        "devices": list(c.devices.values()), "memory_kb": c.memory_kb, "clock_mhz": c.clock_mhz,
+        "server_hardware": c.server_hardware, "shielded_execution": c.shielded_execution,
+        "accuracy": c.metric("accuracy"), "inference_latency_ms": c.metric("inferenceLatencyMs"),
+        "energy_per_inference_uj": c.metric("energyPerInferenceUj"), "throughput_ips": c.metric("throughputIps"),
+        "techniques": c.techniques,
+    }.items() if v is not None}
+
+
+@dataclass
+class RankedSet:
+    """The numeric core of a recommendation (kept separate so it can be timed and tested alone)."""
+
+    values: np.ndarray
+    scores: np.ndarray
+    order: np.ndarray
+    front: np.ndarray
+    sensitivity: list[WeightSensitivity]
+
+
+def rank_candidates(values: np.ndarray, weights: np.ndarray, tie_breakers: list[np.ndarray] | None = None) -> RankedSet:
+    """Eq. 1 scores, the ranking, the Pareto front and the top choice's sensitivity."""
+    scores = overall_scores(values, weights)
+    order = ranking(scores, values, tie_breakers or [])
+    front = pareto_front(values)
+    sens = top_choice_sensitivity(values, weights, int(order[0])) if len(order) else []
+    return RankedSet(values, scores, order, front, sens)
+
+
+def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
+              predictor: CandidatePredictor | None = None, top_k: int = 5,
+              timeout_s: float | None = 30.0) -> Recommendation:
+    """Run the DSS. Raises decision.requirements.RequirementsError for invalid requirements and
+    decision.elicitation.PreferenceError when the comparisons do not determine weights."""
+    t0 = time.perf_counter()
+    req = requirements if isinstance(requirements, Requirements) else parse_requirements(requirements)
+    pref = preference_weights(req)
+    weights = {o.value: float(w) for o, w in zip(OBJECTIVES, pref.weights)}
+    found = retrieve(store, req, timeout_s=timeout_s)
+    t_retrieved = time.perf_counter()
+    n = len(found)
+    if not n:
+        rec = Recommendation(STATUS_NO_MATCH, NO_PREDICTOR_MESSAGE, weights, pref, 0)
+        if predictor is not None:
+            rec.predictions = list(predictor.predict(req, limit=top_k))
+            if rec.predictions:
+                rec.status = STATUS_PREDICTED
+                rec.message = (f"no matching models; the prediction model ({predictor.version}) proposes "
+                               f"{len(rec.predictions)} predicted configuration(s) — predicted, not measured")
+            else:
+                rec.message = f"no matching models, and the prediction model ({predictor.version}) proposed none"
+        rec.timings_ms = {"retrieval": found.query_ms, "total": (time.perf_counter() - t0) * 1000}
+        return rec
+
+    rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
+    matrix = objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris])
+    t_rank = time.perf_counter()
+    ties = [soft_met_counts(found, req)] if req.preferred else []
+    ranked = rank_candidates(matrix.values, pref.weights, ties)
+    ranking_ms = (time.perf_counter() - t_rank) * 1000
+
+    front_set = set(ranked.front.tolist())
+    position = np.empty(n, dtype=int)
+    position[ranked.order] = np.arange(1, n + 1)
+    top = [int(i) for i in ranked.order[:top_k]]
+    shown = load_candidates(store, found, top)
+    proofs = evidence_for(store, [r for i in top for r in found.records[i]])
+    explanations = []
+    for i in top:
+        c = shown[i]
+        explanations.append(Explanation(
+            rank=int(position[i]), model=c.iri, label=c.label, score=float(ranked.scores[i]),
+            on_pareto_front=i in front_set, predicted=bool(found.predicted[i]), values=matrix.detail(i),
+            contributions=contributions(matrix.values[i], pref.weights),
+            requirements=check_requirements(c, req),
+            evidence=[proofs[r] for r in sorted(found.records[i])], attributes=_attributes(c)))
+    overtakers = {k for s in ranked.sensitivity for k in (s.overtaken_below_by, s.overtaken_above_by) if k is not None}
+    label = labels_of(store, [found.iris[i] for i in sorted(front_set | overtakers)])
+    front = sorted(({"model": found.iris[i], "label": label[found.iris[i]], "rank": int(position[i]),
+                     "score": float(ranked.scores[i]),
+                     "values": {o.value: float(v) for o, v in zip(OBJECTIVES, matrix.values[i])}}
+                    for i in ranked.front), key=lambda d: d["rank"])
+    labels = {k: label[found.iris[k]] for k in overtakers}
+    message = (f"{n} model(s) match the requirements" + (f"; showing the top {len(top)}" if n > len(top) else "")
+               + f"; {len(front)} on the Pareto front")
+    return Recommendation(STATUS_OK, message, weights, pref, n, explanations, front, ranked.sensitivity, labels,
+                          timings_ms={"retrieval": (t_retrieved - t0) * 1000, "ranking": ranking_ms,
+                                      "total": (time.perf_counter() - t0) * 1000})

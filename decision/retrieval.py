@@ -1,0 +1,472 @@
+"""Retrieval: the user's requirements become one SPARQL query over the store (§6, Query 1).
+
+The query text is assembled only from constant fragments written here, chosen by *which*
+requirements are stated; every user value enters as a typed literal bound through
+:func:`kg.binding.bind` (a VALUES block serialized by pyoxigraph) or :func:`kg.binding.values_rows`,
+never by string concatenation, so text like ``" } DROP ALL #`` stays one string literal.
+
+Mandatory stated requirements filter; preferred (soft) ones and 'Any' do not. Missing values (see
+:mod:`decision.requirements`): a stated mandatory constraint is a *required* triple pattern plus a
+FILTER, so models without the attribute are excluded — unless ``allow_unknown``, when the attribute
+is OPTIONAL and the FILTER is ``!BOUND(?x) || condition``. Unstated attributes are never required.
+
+Cost: the budget is compared with the *projected deployment cost*: the model's dlom:totalCostUsd,
+adjusted to the user's number of devices when the model records its dlom:costPerDeviceUsd and
+dlom:numberOfIoTDevices (total + cost per device × (wanted − recorded devices)); otherwise the total
+cost as recorded. The number of devices itself is not a filter (a model deployed on 6 devices can be
+deployed on 10 — Fig. 8b shows exactly that for a 10-device request).
+
+Performance: the performance filters apply per performance record; only dlom:MeasuredPerformance
+counts unless ``include_predicted``. A model's metric is the mean over its matching records, and those
+records are its evidence.
+
+Speed: the candidate query fetches only what filtering and scoring need, as numpy columns (10k
+candidates stay arrays, not objects); descriptive attributes are loaded by :func:`load_candidates`
+for the few models that are shown.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyoxigraph import Literal, NamedNode
+
+from decision.objectives import RawColumns
+from decision.requirements import Requirements
+from kg.binding import values_rows
+from kg.namespaces import SPARQL_PREFIXES
+from kg.results import Solutions
+from kg.store import Store
+from kg.terms import literal
+
+# variable → (the node it hangs off, the triple pattern). Variables are query-internal names.
+_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "area": ("m", "?m dlom:applicationArea ?area ."),
+    "purpose": ("m", "?m dlom:purpose ?purpose ."),
+    "cost": ("m", "?m dlom:totalCostUsd ?cost ."),
+    "ndev": ("m", "?m dlom:numberOfIoTDevices ?ndev ."),
+    "cpd": ("m", "?m dlom:costPerDeviceUsd ?cpd ."),
+    "dlnLabel": ("dln", "?dln rdfs:label ?dlnLabel ."),
+    "layers": ("dln", "?dln dlom:numberOfLayers ?layers ."),
+    "params": ("dln", "?dln dlom:numberOfParameters ?params ."),
+    "macs": ("dln", "?dln dlom:macs ?macs ."),
+    "dataset": ("dln", "?dln dlom:trainingDataset ?dataset ."),
+    "mem": ("dev", "?dev dlom:memoryKB ?mem ."),
+    "clock": ("dev", "?dev dlom:clockFrequencyMHz ?clock ."),
+    "shielded": ("cloud", "?cloud dlom:shieldedExecution ?shielded ."),
+    "protocol": ("cloud", "?cloud dlom:securityProtocol ?protocol ."),
+    "monthly": ("cloud", "?cloud dlom:monthlyCostUsd ?monthly ."),
+    "hw": ("cloud", "?cloud dlom:serverHardware ?hw ."),
+    "acc": ("perf", "?perf dlom:accuracy ?acc ."),
+    "lat": ("perf", "?perf dlom:inferenceLatencyMs ?lat ."),
+    "sysLat": ("perf", "?perf dlom:systemLatencyMs ?sysLat ."),
+    "energy": ("perf", "?perf dlom:energyPerInferenceUj ?energy ."),
+    "tput": ("perf", "?perf dlom:throughputIps ?tput ."),
+    "memMb": ("perf", "?perf dlom:memoryMb ?memMb ."),
+    "stab": ("perf", "?perf dlom:stability ?stab ."),
+    "cv": ("perf", "?perf dlom:latencyCv ?cv ."),
+}
+_TEXT_VARS = {"area", "purpose", "dlnLabel", "dataset", "hw", "protocol"}
+_PERF_METRICS = {"acc": "accuracy", "lat": "inferenceLatencyMs", "sysLat": "systemLatencyMs",
+                 "energy": "energyPerInferenceUj", "tput": "throughputIps", "memMb": "memoryMb",
+                 "stab": "stability", "cv": "latencyCv"}
+# what Eq. 1's derived objective values need for every candidate
+_SCORING_VARS = ("cost", "ndev", "cpd", "layers", "params", "macs", "shielded", "protocol",
+                 "acc", "lat", "sysLat", "stab", "cv")
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    """A stated constraint: the variable it tests and its SPARQL condition (constant text) over the
+    bound parameter ``?p_<var>``."""
+
+    path: str
+    var: str
+    condition: str
+
+
+_CONSTRAINTS: tuple[_Constraint, ...] = (
+    _Constraint("project.business_focus", "area", "LCASE(STR(?area)) = ?p_area"),
+    _Constraint("project.purpose", "purpose", "CONTAINS(LCASE(STR(?purpose)), ?p_purpose)"),
+    _Constraint("project.total_budget_usd", "cost", "?projCost <= ?p_cost"),
+    _Constraint("network.network", "dlnLabel", "REPLACE(LCASE(STR(?dlnLabel)), \"[-_ ]\", \"\") = ?p_dlnLabel"),
+    _Constraint("network.training_dataset", "dataset", "LCASE(STR(?dataset)) = ?p_dataset"),
+    _Constraint("network.min_layers", "layers", "?layers >= ?p_layers"),
+    _Constraint("cloud.server_hardware", "hw", "CONTAINS(LCASE(STR(?hw)), ?p_hw)"),
+    _Constraint("cloud.shielded_execution", "shielded", "?shielded = ?p_shielded"),
+    _Constraint("cloud.max_monthly_cost_usd", "monthly", "?monthly <= ?p_monthly"),
+    _Constraint("device.min_memory_kb", "mem", "?mem >= ?p_mem"),
+    _Constraint("device.min_clock_mhz", "clock", "?clock >= ?p_clock"),
+    _Constraint("performance.min_accuracy", "acc", "?acc >= ?p_acc"),
+    _Constraint("performance.max_latency_ms", "lat", "?lat <= ?p_lat"),
+    _Constraint("performance.max_energy_uj", "energy", "?energy <= ?p_energy"),
+    _Constraint("performance.min_throughput_ips", "tput", "?tput >= ?p_tput"),
+    _Constraint("performance.max_memory_mb", "memMb", "?memMb <= ?p_memMb"),
+)
+CONSTRAINT_VARS: dict[str, str] = {c.path: c.var for c in _CONSTRAINTS}
+
+_MEASURED_ONLY = "?perf a dlom:MeasuredPerformance ."
+_WITH_PREDICTED = ("{ ?perf a dlom:MeasuredPerformance } UNION "
+                   "{ ?perf a dlom:PredictedPerformance . BIND(true AS ?predicted) }")
+# A model with only predicted performance is not an existing (measured) model. Such models are few, so
+# they are found by one query from the (small) set of predicted records and dropped in Python, instead
+# of an EXISTS test on every candidate.
+_ONLY_PREDICTED = SPARQL_PREFIXES + """SELECT DISTINCT ?m WHERE {
+  ?pp a dlom:PredictedPerformance . ?m dlom:hasPerformance ?pp .
+  FILTER NOT EXISTS { ?m dlom:hasPerformance ?mp . ?mp a dlom:MeasuredPerformance } }"""
+_DEVICE_TYPES = ("FILTER EXISTS { OPTIONAL { ?dev rdfs:label ?devLabel } OPTIONAL { ?dev dlom:board ?devBoard } "
+                 "OPTIONAL { ?dev dlom:processor ?devCpu } OPTIONAL { ?dev dlom:accelerator ?devAcc } %s "
+                 "FILTER(CONTAINS(CONCAT(LCASE(COALESCE(STR(?devLabel), \"\")), \" \", "
+                 "LCASE(COALESCE(STR(?devBoard), \"\")), \" \", LCASE(COALESCE(STR(?devCpu), \"\")), \" \", "
+                 "LCASE(COALESCE(STR(?devAcc), \"\"))), ?p_type)) }")
+_FRAMEWORK = ("EXISTS { { ?m dlom:usesFramework ?fw } UNION { ?dev dlom:usesFramework ?fw } "
+              "?fw rdfs:label ?fwLabel FILTER(CONTAINS(LCASE(STR(?fwLabel)), ?p_fw)) }")
+_ANY_FRAMEWORK = "EXISTS { { ?m dlom:usesFramework ?fw0 } UNION { ?dev dlom:usesFramework ?fw0 } }"
+
+
+def normalized_name(text: str) -> str:
+    """How network names are compared: lower case without '-', '_' or spaces ('ResNet-50' = 'resnet50')."""
+    return re.sub(r"[-_ ]", "", text.lower())
+
+
+def _param_value(path: str, value: object) -> Literal:
+    """The typed literal bound for a constraint (text lower-cased the way the query compares it)."""
+    if path == "network.network":
+        return literal(normalized_name(str(value)))
+    if isinstance(value, str):
+        return literal(value.lower())
+    if isinstance(value, bool):
+        return literal(value)
+    return literal(float(value)) if isinstance(value, float) else literal(value)
+
+
+@dataclass(frozen=True)
+class CandidateQuery:
+    """The query text (constant fragments only), the values bound into it, and its SELECT variables."""
+
+    text: str
+    params: dict[str, Literal | NamedNode]
+    variables: tuple[str, ...]
+
+
+def build_query(req: Requirements) -> CandidateQuery:
+    """The candidate query for ``req``: required patterns for mandatory constraints, OPTIONAL ones for
+    what scoring, soft requirements or ``allow_unknown`` need, nothing for 'Any'."""
+    stated = req.stated()
+    params: dict[str, Literal | NamedNode] = {}
+    required: dict[str, str] = {}  # var → condition
+    lenient: dict[str, str] = {}  # var → condition, unknown allowed
+    for c in _CONSTRAINTS:
+        if c.path not in stated or not req.mandatory(c.path):
+            continue
+        if c.path == "cloud.shielded_execution" and stated[c.path] is False:
+            continue  # 'not required' is no constraint
+        params[f"p_{c.var}"] = _param_value(c.path, stated[c.path])
+        (lenient if req.allow_unknown else required)[c.var] = c.condition
+    soft = {CONSTRAINT_VARS[p] for p in stated if p in CONSTRAINT_VARS and not req.mandatory(p)}
+    optional = (set(_SCORING_VARS) | soft | set(lenient)) - set(required)
+    used = set(required) | optional
+    if "cost" in used:
+        optional |= {"ndev", "cpd"} - set(required)
+
+    device_types = stated.get("project.device_types") if req.mandatory("project.device_types") else None
+    framework = stated.get("device.framework") if req.mandatory("device.framework") else None
+    needs_dev = bool(device_types) or framework is not None or any(_ATTRIBUTES[v][0] == "dev" for v in used)
+
+    lines = ["?m a dlom:Model ; dlom:usesDLN ?dln ."]
+    if needs_dev:
+        lines.append("?m dlom:deployedOn ?dev .")
+    for node in ("m", "dln", "dev"):
+        for var in sorted(v for v in required if _ATTRIBUTES[v][0] == node):
+            lines.append(_ATTRIBUTES[var][1])
+        for var in sorted(v for v in optional if _ATTRIBUTES[v][0] == node):
+            lines.append(f"OPTIONAL {{ {_ATTRIBUTES[var][1]} }}")
+    if "cost" in required or "cost" in optional:
+        if req.project.number_of_devices is not None:
+            params["wantDevices"] = literal(req.project.number_of_devices)
+            lines.append("BIND(IF(BOUND(?cost) && BOUND(?cpd) && BOUND(?ndev), "
+                         "?cost + ?cpd * (?wantDevices - ?ndev), ?cost) AS ?projCost)")
+        else:
+            lines.append("BIND(?cost AS ?projCost)")
+    for node, link, kind in (("cloud", "?m dlom:usesCloudConfiguration ?cloud .", ""),
+                             ("perf", "?m dlom:hasPerformance ?perf .",
+                              _WITH_PREDICTED if req.include_predicted else _MEASURED_ONLY)):
+        req_here = sorted(v for v in required if _ATTRIBUTES[v][0] == node)
+        opt_here = sorted(v for v in optional if _ATTRIBUTES[v][0] == node)
+        inner = [_ATTRIBUTES[v][1] for v in req_here] + [f"OPTIONAL {{ {_ATTRIBUTES[v][1]} }}" for v in opt_here]
+        if req_here:
+            lines += [link, kind] + inner
+        else:
+            lines.append("OPTIONAL { " + " ".join([link, kind] + inner) + " }")
+    for var, condition in required.items():
+        lines.append(f"FILTER({condition})")
+    for var, condition in lenient.items():
+        bound_var = "projCost" if var == "cost" else var
+        lines.append(f"FILTER(!BOUND(?{bound_var}) || ({condition}))")
+    if device_types:
+        rows = [(literal(t.lower()),) for t in device_types]
+        lines.append(_DEVICE_TYPES % values_rows(["p_type"], rows))
+    if framework is not None:
+        params["p_fw"] = _param_value("device.framework", framework)
+        lines.append(f"FILTER({_FRAMEWORK} || NOT {_ANY_FRAMEWORK})" if req.allow_unknown else f"FILTER({_FRAMEWORK})")
+    variables = ("m", "perf", "predicted", "cloud", "projCost") + tuple(sorted(used))
+    text = (SPARQL_PREFIXES + "SELECT " + " ".join(f"?{v}" for v in variables) + "\nWHERE {\n  "
+            + "\n  ".join(lines) + "\n}")
+    return CandidateQuery(text, params, variables)
+
+
+@dataclass
+class CandidateSet:
+    """The retrieved models as columns: ``iris[i]`` is candidate i; ``numbers[var][i]`` its value of a
+    numeric query variable (NaN unknown; performance metrics are means over its matching records),
+    ``texts[var][i]`` of a text one; ``records[i]`` its matching performance records."""
+
+    iris: list[str]
+    numbers: dict[str, np.ndarray]
+    texts: dict[str, list[str | None]]
+    records: list[list[str]]
+    predicted: np.ndarray
+    has_cloud: np.ndarray
+    techniques: np.ndarray
+    query: str
+    query_ms: float
+
+    def __len__(self) -> int:
+        return len(self.iris)
+
+    def raw_columns(self) -> RawColumns:
+        nan = np.full(len(self.iris), np.nan)
+        n = self.numbers.get
+        return RawColumns(
+            accuracy=n("acc", nan), stability=n("stab", nan), latency_cv=n("cv", nan), has_cloud=self.has_cloud,
+            shielded_execution=n("shielded", nan), security_protocol=self.texts.get("protocol", [None] * len(self.iris)),
+            cost_usd=n("projCost", nan), cost_per_device_usd=n("cpd", nan), inference_latency_ms=n("lat", nan),
+            system_latency_ms=n("sysLat", nan), parameters=n("params", nan), macs=n("macs", nan),
+            layers=n("layers", nan), techniques=self.techniques)
+
+
+def retrieve(store: Store, req: Requirements, timeout_s: float | None = 30.0) -> CandidateSet:
+    """Every model that meets the mandatory requirements, with the columns needed to score it."""
+    q = build_query(req)
+    t0 = time.perf_counter()
+    result = store.query(q.text, substitutions=q.params, timeout_s=timeout_s)
+    assert isinstance(result, Solutions)
+    variables = list(result.variables)
+    col = {v: variables.index(v) for v in q.variables}
+    i_m, i_perf, i_pred, i_cloud = col["m"], col["perf"], col["predicted"], col["cloud"]
+    model_vars = [(v, col[v]) for v in q.variables[4:] if v not in _PERF_METRICS]
+    perf_vars = [(v, col[v]) for v in q.variables if v in _PERF_METRICS]
+
+    index: dict[str, int] = {}
+    iris: list[str] = []
+    firsts: list[dict[str, object]] = []
+    records: list[list[str]] = []
+    all_predicted: list[bool] = []
+    cloud: list[bool] = []
+    sums: dict[str, list[float]] = {v: [] for v, _ in perf_vars}
+    counts: dict[str, list[int]] = {v: [] for v, _ in perf_vars}
+    seen_perf: set[tuple[int, str]] = set()
+    excluded: set[str] = set()
+    if not req.include_predicted:
+        only_predicted = store.query(_ONLY_PREDICTED, timeout_s=timeout_s)
+        assert isinstance(only_predicted, Solutions)
+        excluded = {m.value for (m,) in only_predicted.rows}  # type: ignore[union-attr]
+    for row in result.rows:
+        iri = row[i_m].value  # type: ignore[union-attr]
+        if iri in excluded:
+            continue
+        k = index.get(iri)
+        if k is None:
+            k = index[iri] = len(iris)
+            iris.append(iri)
+            firsts.append({v: row[j] for v, j in model_vars if row[j] is not None})
+            records.append([])
+            all_predicted.append(True)
+            cloud.append(row[i_cloud] is not None)
+            for v in sums:
+                sums[v].append(0.0)
+                counts[v].append(0)
+        perf = row[i_perf]
+        if perf is not None and (k, perf.value) not in seen_perf:
+            seen_perf.add((k, perf.value))
+            records[k].append(perf.value)
+            if row[i_pred] is None:
+                all_predicted[k] = False
+            for v, j in perf_vars:
+                term = row[j]
+                if term is not None:
+                    sums[v][k] += float(term.value)  # type: ignore[union-attr]
+                    counts[v][k] += 1
+    numbers: dict[str, np.ndarray] = {}
+    texts: dict[str, list[str | None]] = {}
+    for v, _ in model_vars:
+        if v in _TEXT_VARS:
+            texts[v] = [f[v].value if v in f else None for f in firsts]  # type: ignore[attr-defined]
+        elif v == "shielded":
+            numbers[v] = np.array([np.nan if v not in f else (1.0 if f[v].value in ("true", "1") else 0.0)  # type: ignore[attr-defined]
+                                   for f in firsts], dtype=float)
+        else:
+            numbers[v] = np.array([float(f[v].value) if v in f else np.nan for f in firsts], dtype=float)  # type: ignore[attr-defined]
+    for v, _ in perf_vars:
+        c = np.array(counts[v], dtype=float)
+        numbers[v] = np.where(c > 0, np.array(sums[v]) / np.maximum(c, 1), np.nan)
+    predicted = np.array([bool(r) and p for r, p in zip(records, all_predicted)], dtype=bool)
+    techniques = _count_techniques(store, iris)
+    return CandidateSet(iris, numbers, texts, records, predicted, np.array(cloud, dtype=bool), techniques,
+                        q.text, (time.perf_counter() - t0) * 1000)
+
+
+BIND_LIMIT = 500  # below this many candidates, per-candidate lookups bind the IRIs instead of scanning all
+
+
+def _count_techniques(store: Store, iris: list[str]) -> np.ndarray:
+    """How many optimization techniques each candidate applies."""
+    if not iris:
+        return np.zeros(0)
+    scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else "?m a dlom:Model ."
+    result = store.query(SPARQL_PREFIXES + f"SELECT ?m (COUNT(DISTINCT ?t) AS ?n) WHERE {{ {scope} "
+                         "?m dlom:appliesOptimization ?t } GROUP BY ?m")
+    assert isinstance(result, Solutions)
+    where = {iri: k for k, iri in enumerate(iris)}
+    out = np.zeros(len(iris))
+    for m, n in result.rows:
+        k = where.get(m.value)  # type: ignore[union-attr]
+        if k is not None:
+            out[k] = float(n.value)  # type: ignore[union-attr]
+    return out
+
+
+@dataclass
+class PerformanceRecord:
+    iri: str
+    predicted: bool
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Candidate:
+    """One retrieved model with its descriptive attributes (None = not recorded), for explanations."""
+
+    iri: str
+    label: str
+    application_area: str | None = None
+    purpose: str | None = None
+    year: int | None = None
+    total_cost_usd: float | None = None
+    projected_cost_usd: float | None = None
+    number_of_devices: int | None = None
+    cost_per_device_usd: float | None = None
+    dln: str | None = None
+    dln_label: str | None = None
+    layers: float | None = None
+    parameters: float | None = None
+    macs: float | None = None
+    training_dataset: str | None = None
+    devices: dict[str, str] = field(default_factory=dict)  # IRI → label
+    memory_kb: float | None = None
+    clock_mhz: float | None = None
+    cloud: str | None = None
+    shielded_execution: bool | None = None
+    security_protocol: str | None = None
+    monthly_cost_usd: float | None = None
+    server_hardware: str | None = None
+    records: dict[str, PerformanceRecord] = field(default_factory=dict)
+    techniques: int = 0
+
+    @property
+    def predicted(self) -> bool:
+        """True when every performance record of this candidate is a prediction."""
+        return bool(self.records) and all(r.predicted for r in self.records.values())
+
+    def metric(self, name: str) -> float | None:
+        """Mean of ``name`` (an ontology property local name) over the matching performance records."""
+        vals = [r.metrics[name] for r in self.records.values() if name in r.metrics]
+        return sum(vals) / len(vals) if vals else None
+
+
+_DETAILS = SPARQL_PREFIXES + """SELECT ?m ?label ?area ?purpose ?year ?cost ?ndev ?cpd ?dln ?dlnLabel ?layers ?params
+  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw WHERE {
+  %s
+  ?m dlom:usesDLN ?dln ; dlom:deployedOn ?dev .
+  OPTIONAL { ?m rdfs:label ?label } OPTIONAL { ?m dlom:applicationArea ?area } OPTIONAL { ?m dlom:purpose ?purpose }
+  OPTIONAL { ?m dlom:yearCreated ?year } OPTIONAL { ?m dlom:totalCostUsd ?cost }
+  OPTIONAL { ?m dlom:numberOfIoTDevices ?ndev } OPTIONAL { ?m dlom:costPerDeviceUsd ?cpd }
+  OPTIONAL { ?dln rdfs:label ?dlnLabel } OPTIONAL { ?dln dlom:numberOfLayers ?layers }
+  OPTIONAL { ?dln dlom:numberOfParameters ?params } OPTIONAL { ?dln dlom:macs ?macs }
+  OPTIONAL { ?dln dlom:trainingDataset ?dataset } OPTIONAL { ?dev rdfs:label ?devLabel }
+  OPTIONAL { ?dev dlom:memoryKB ?mem } OPTIONAL { ?dev dlom:clockFrequencyMHz ?clock }
+  OPTIONAL { ?m dlom:usesCloudConfiguration ?cloud .
+             OPTIONAL { ?cloud dlom:shieldedExecution ?shielded } OPTIONAL { ?cloud dlom:securityProtocol ?protocol }
+             OPTIONAL { ?cloud dlom:monthlyCostUsd ?monthly } OPTIONAL { ?cloud dlom:serverHardware ?hw } }
+}"""
+_RECORDS = SPARQL_PREFIXES + """SELECT ?perf ?kind ?acc ?lat ?sysLat ?energy ?tput ?memMb ?stab ?cv WHERE {
+  %s
+  OPTIONAL { ?perf a ?kind . FILTER(?kind = dlom:PredictedPerformance) }
+  OPTIONAL { ?perf dlom:accuracy ?acc } OPTIONAL { ?perf dlom:inferenceLatencyMs ?lat }
+  OPTIONAL { ?perf dlom:systemLatencyMs ?sysLat } OPTIONAL { ?perf dlom:energyPerInferenceUj ?energy }
+  OPTIONAL { ?perf dlom:throughputIps ?tput } OPTIONAL { ?perf dlom:memoryMb ?memMb }
+  OPTIONAL { ?perf dlom:stability ?stab } OPTIONAL { ?perf dlom:latencyCv ?cv }
+}"""
+
+
+def _num(term: object) -> float | None:
+    return None if term is None else float(term.value)  # type: ignore[attr-defined]
+
+
+def _text(term: object) -> str | None:
+    return None if term is None else term.value  # type: ignore[attr-defined]
+
+
+def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> dict[int, Candidate]:
+    """The full descriptive record of the chosen candidates (two queries, whatever their number);
+    their performance records are the ones that matched the requirements."""
+    if not indices:
+        return {}
+    iris = {found.iris[i]: i for i in indices}
+    result = store.query(_DETAILS % values_rows(["m"], [(NamedNode(i),) for i in iris]))
+    assert isinstance(result, Solutions)
+    out: dict[int, Candidate] = {}
+    for (m, label, area, purpose, year, cost, ndev, cpd, dln, dln_label, layers, params, macs, dataset,
+         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw) in result.rows:
+        i = iris[m.value]  # type: ignore[union-attr]
+        c = out.get(i)
+        if c is None:
+            proj = found.numbers.get("projCost")
+            c = out[i] = Candidate(
+                iri=m.value, label=_text(label) or m.value, application_area=_text(area),  # type: ignore[union-attr]
+                purpose=_text(purpose), year=int(year.value) if year is not None else None,
+                total_cost_usd=_num(cost),
+                projected_cost_usd=None if proj is None or np.isnan(proj[i]) else float(proj[i]),
+                number_of_devices=int(ndev.value) if ndev is not None else None, cost_per_device_usd=_num(cpd),
+                dln=_text(dln), dln_label=_text(dln_label), layers=_num(layers), parameters=_num(params),
+                macs=_num(macs), training_dataset=_text(dataset), memory_kb=_num(mem), clock_mhz=_num(clock),
+                cloud=_text(cloud), shielded_execution=None if shielded is None else shielded.value in ("true", "1"),
+                security_protocol=_text(protocol), monthly_cost_usd=_num(monthly), server_hardware=_text(hw),
+                techniques=int(found.techniques[i]))
+        if dev is not None and dev.value not in c.devices:
+            c.devices[dev.value] = _text(dev_label) or dev.value
+    perf_iris = {r: i for i in indices for r in found.records[i]}
+    if perf_iris:
+        result = store.query(_RECORDS % values_rows(["perf"], [(NamedNode(p),) for p in perf_iris]))
+        assert isinstance(result, Solutions)
+        for perf, kind, *metrics in result.rows:
+            c = out.get(perf_iris[perf.value])  # type: ignore[union-attr]
+            if c is not None and perf.value not in c.records:  # type: ignore[union-attr]
+                c.records[perf.value] = PerformanceRecord(  # type: ignore[union-attr]
+                    perf.value, kind is not None,  # type: ignore[union-attr]
+                    {name: float(t.value) for name, t in zip(_PERF_METRICS.values(), metrics) if t is not None})
+    return out
+
+
+def labels_of(store: Store, iris: list[str]) -> dict[str, str]:
+    """The rdfs:label of each model IRI (the IRI itself when it has none)."""
+    out = {i: i for i in iris}
+    if iris:
+        result = store.query(SPARQL_PREFIXES + "SELECT ?m ?label WHERE { %s ?m rdfs:label ?label }"
+                             % values_rows(["m"], [(NamedNode(i),) for i in iris]))
+        assert isinstance(result, Solutions)
+        for m, label in result.rows:
+            out[m.value] = label.value  # type: ignore[union-attr]
+    return out

@@ -1,0 +1,48 @@
+"""Eq. 1 of the DLOM paper and the ranking it induces.
+
+    Ovrl_j = w_prf·Prf_j + w_rel·Rel_j + w_sec·Sec_j + w_cst·Cst_j + w_lat·Lat_j + w_cmp·Cmp_j
+
+with the weights from preference elicitation (sum 1) and the 1-5 objective values (5 best for every
+objective, reverse-scaled ones included), so Ovrl_j is itself on the 1-5 scale.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from decision.objectives import OBJECTIVES, Objective
+
+
+def overall_scores(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Eq. 1 for every candidate: ``values`` (n × 6) · ``weights`` (6)."""
+    return np.asarray(values, dtype=float) @ np.asarray(weights, dtype=float)
+
+
+def ranking(scores: np.ndarray, values: np.ndarray | None = None,
+            tie_breakers: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """Candidate indices from best to worst: by Eq. 1 score (descending); equal scores by the sum of
+    the objective values (descending — so a dominated model never outranks its dominator, even when
+    the weights ignore the objective where they differ), then by each tie-breaker (descending), then
+    by index so the order is deterministic."""
+    scores = np.asarray(scores, dtype=float)
+    keys = [np.arange(len(scores))] + [-np.asarray(t, dtype=float) for t in reversed(tie_breakers)]
+    if values is not None:
+        keys.append(-np.round(np.asarray(values, dtype=float).sum(axis=1), 12))
+    # round so floating-point noise does not decide between equal scores
+    keys.append(-np.round(scores, 12))
+    return np.lexsort(keys)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    objective: Objective
+    weight: float
+    value: float
+    contribution: float
+
+
+def contributions(values_row: np.ndarray, weights: np.ndarray) -> list[Contribution]:
+    """Each objective's share w_i × value_i of one candidate's score."""
+    return [Contribution(o, float(w), float(v), float(w * v)) for o, w, v in zip(OBJECTIVES, weights, values_row)]

@@ -1,0 +1,219 @@
+"""``dlom recommend``: the decision support system from the command line.
+
+Requirements and preferences come from a JSON or YAML file (the same shape as the body of
+``POST /api/recommend``), from flags, or both (flags override the file). Prints a table of the ranked
+models with scores and explanations, or the full result with ``--format json``.
+
+Comparisons are written ``MORE>LESS:LEVEL`` (e.g. ``performance>cost:stronger``), ``LESS<MORE:LEVEL``,
+or ``A=B`` for equal importance; levels: equal, weak, stronger, absolute.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from decision.elicitation import PreferenceError
+from decision.recommend import Recommendation
+from decision.requirements import RequirementsError
+
+console = Console()
+err = Console(stderr=True)
+
+_COMPARISON = re.compile(r"^\s*([a-z]+)\s*([<>=])\s*([a-z]+)\s*(?::\s*([a-z]+))?\s*$")
+_MARK = {"rating": "r", "derived": "d", "missing": "–"}
+
+
+def parse_comparison(text: str) -> dict[str, str]:
+    """``performance>cost:stronger`` → {"more": "performance", "less": "cost", "level": "stronger"}."""
+    m = _COMPARISON.match(text.lower())
+    if not m:
+        raise typer.BadParameter(f"{text!r}: write MORE>LESS:LEVEL, LESS<MORE:LEVEL or A=B")
+    a, op, b, level = m.groups()
+    if op == "=":
+        if level not in (None, "equal"):
+            raise typer.BadParameter(f"{text!r}: '=' means equal importance; use '>' with a level")
+        return {"more": a, "less": b, "level": "equal"}
+    if level is None:
+        raise typer.BadParameter(f"{text!r}: give the level, e.g. {a}{op}{b}:weak")
+    return {"more": a, "less": b, "level": level} if op == ">" else {"more": b, "less": a, "level": level}
+
+
+def parse_weight(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return name.strip().lower(), float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: write OBJECTIVE=WEIGHT, e.g. performance=0.4") from None
+
+
+def load_requirements_file(path: Path) -> dict[str, Any]:
+    """The mapping in a JSON or YAML file (an error names the file and, for syntax errors, the line)."""
+    from kg.errors import InputError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(str(path), f"cannot read: {e.strerror or e}") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as e:
+        raise InputError(str(path), f"invalid JSON: {e.msg}", line=e.lineno) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(str(path), f"invalid YAML: {getattr(e, 'problem', None) or e}",
+                         line=mark.line + 1 if mark else None) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(str(path), "the file must hold a mapping of requirement sections")
+    return data
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    if value is None:
+        return
+    section, name = path.split(".")
+    data.setdefault(section, {})
+    if not isinstance(data[section], dict):
+        data[section] = {}
+    data[section][name] = value
+
+
+def recommend(
+    requirements: Annotated[Path | None, typer.Option("--requirements", "-r", help="JSON or YAML file of requirements and preferences.")] = None,
+    business_focus: Annotated[str | None, typer.Option(help="Application area, e.g. Medical.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Task, e.g. 'keyword spotting'.")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", help="Total budget, USD.")] = None,
+    devices: Annotated[int | None, typer.Option("--devices", help="Number of IoT devices.")] = None,
+    device_type: Annotated[list[str] | None, typer.Option("--device-type", help="Acceptable device type (repeatable).")] = None,
+    network: Annotated[str | None, typer.Option(help="Main DLN, e.g. ResNet-50.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Training dataset.")] = None,
+    min_layers: Annotated[int | None, typer.Option(help="Minimum number of layers.")] = None,
+    server_hardware: Annotated[str | None, typer.Option(help="Cloud server hardware.")] = None,
+    shielded: Annotated[bool | None, typer.Option("--shielded/--no-shielded-required", help="Require shielded execution.")] = None,
+    max_monthly_cost: Annotated[float | None, typer.Option(help="Max monthly cloud cost, USD.")] = None,
+    min_memory_kb: Annotated[float | None, typer.Option(help="Minimum device memory, KB.")] = None,
+    min_clock_mhz: Annotated[float | None, typer.Option(help="Minimum device clock, MHz.")] = None,
+    framework: Annotated[str | None, typer.Option(help="Inference framework.")] = None,
+    min_accuracy: Annotated[float | None, typer.Option(help="Minimum accuracy (0-1).")] = None,
+    max_latency_ms: Annotated[float | None, typer.Option(help="Maximum inference latency, ms.")] = None,
+    max_energy_uj: Annotated[float | None, typer.Option(help="Maximum energy per inference, uJ.")] = None,
+    min_throughput: Annotated[float | None, typer.Option(help="Minimum throughput, inferences/s.")] = None,
+    max_memory_mb: Annotated[float | None, typer.Option(help="Maximum runtime memory, MB.")] = None,
+    compare: Annotated[list[str] | None, typer.Option("--compare", "-c", help="Pairwise comparison, e.g. performance>cost:stronger (repeatable).")] = None,
+    weight: Annotated[list[str] | None, typer.Option("--weight", "-w", help="Explicit weight, e.g. performance=0.5 (repeatable; instead of comparisons).")] = None,
+    allow_unknown: Annotated[bool, typer.Option(help="Keep models whose value for a stated constraint is unknown.")] = False,
+    include_predicted: Annotated[bool, typer.Option(help="Also consider models with only predicted performance.")] = False,
+    top: Annotated[int, typer.Option(help="How many recommendations to explain.", min=1, max=100)] = 5,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    store: Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")] = None,
+) -> None:
+    """Recommend deployed models for your requirements, ranked by your preferences (Eq. 1), with explanations.
+
+    Exit status: 0 with recommendations, 2 for invalid requirements or preferences, 3 when no model
+    matches (the prediction model is not available yet)."""
+    from dlom.cli import opened  # late: dlom.cli registers this command
+    from decision.recommend import recommend as run_recommend
+    from kg.errors import DlomError
+
+    if fmt not in ("table", "json"):
+        err.print(f"[red]error:[/red] --format must be table or json, not {fmt!r}")
+        raise typer.Exit(2)
+    try:
+        data: dict[str, Any] = load_requirements_file(requirements) if requirements else {}
+    except DlomError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    for path, value in {
+        "project.business_focus": business_focus, "project.purpose": purpose, "project.total_budget_usd": budget,
+        "project.number_of_devices": devices, "project.device_types": device_type or None,
+        "network.network": network, "network.training_dataset": dataset, "network.min_layers": min_layers,
+        "cloud.server_hardware": server_hardware, "cloud.shielded_execution": shielded,
+        "cloud.max_monthly_cost_usd": max_monthly_cost, "device.min_memory_kb": min_memory_kb,
+        "device.min_clock_mhz": min_clock_mhz, "device.framework": framework,
+        "performance.min_accuracy": min_accuracy, "performance.max_latency_ms": max_latency_ms,
+        "performance.max_energy_uj": max_energy_uj, "performance.min_throughput_ips": min_throughput,
+        "performance.max_memory_mb": max_memory_mb,
+    }.items():
+        _set(data, path, value)
+    if compare:
+        data.setdefault("preferences", {})["comparisons"] = [parse_comparison(c) for c in compare]
+    if weight:
+        data.setdefault("preferences", {})["weights"] = dict(parse_weight(w) for w in weight)
+    if allow_unknown:
+        data["allow_unknown"] = True
+    if include_predicted:
+        data["include_predicted"] = True
+
+    with opened(store) as s:
+        try:
+            rec = run_recommend(s, data, top_k=top)
+        except RequirementsError as e:
+            for fe in e.errors:
+                err.print(f"[red]error:[/red] {fe.field}: {fe.message}")
+            raise typer.Exit(2) from None
+        except PreferenceError as e:
+            err.print(f"[red]error:[/red] preferences: {e}")
+            raise typer.Exit(2) from None
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rec.to_dict(), indent=2, default=str) + "\n")
+    else:
+        print_recommendation(rec)
+    if rec.status != "ok":
+        raise typer.Exit(3)
+
+
+def print_recommendation(rec: Recommendation) -> None:
+    """The result as rich tables: ranking with explanations, weights and consistency, sensitivity."""
+    console.print(f"[bold]{rec.message}[/bold]")
+    weights = "  ".join(f"{k} {v:.3f}" for k, v in rec.weights.items())
+    console.print(f"weights: {weights}")
+    if rec.preference is not None:
+        note = rec.preference.note()
+        console.print(f"consistency ratio {rec.preference.consistency_ratio:.3f}"
+                      + (" [red](inconsistent)[/red]" if not rec.preference.consistent else "") + (f" — {note}" if note else ""))
+    if rec.status != "ok":
+        for p in rec.predictions:
+            console.print(f"  [yellow]predicted[/yellow] {p.label} (confidence {p.confidence:.2f}, {p.predictor_version}): {p.metrics}")
+        return
+    table = Table("#", "Model", "Score", "Perf", "Rel", "Sec", "Cost", "Lat", "Cmp", "Pareto")
+    for e in rec.recommendations:
+        cells = [f"{v.value:.2f}{_MARK[v.source.value]}" for v in e.values]
+        table.add_row(str(e.rank), e.label + (" [yellow](predicted)[/yellow]" if e.predicted else ""),
+                      f"{e.score:.3f}", *cells, "yes" if e.on_pareto_front else "")
+    console.print(table)
+    for e in rec.recommendations:
+        console.print(f"[bold]#{e.rank} {e.label}[/bold] — score {e.score:.3f}")
+        terms = sorted(e.contributions, key=lambda c: -c.contribution)
+        console.print("  contributions: " + ", ".join(
+            f"{c.objective.value} {c.weight:.2f}×{c.value:.2f}={c.contribution:.2f}" for c in terms))
+        for r in e.requirements:
+            console.print(f"  {'✓' if r.status == 'met' else ('?' if r.status == 'unknown' else '✗')} {r.describe()}")
+        for ev in e.evidence[:3]:
+            where = "; ".join(filter(None, [ev.kind, f"round {ev.round}" if ev.round else None,
+                                            ", ".join(ev.submitters), ", ".join(ev.source_files[:3])]))
+            console.print(f"  evidence: {where}")
+        if e.predicted:
+            console.print("  [yellow]PREDICTED performance, not measured[/yellow]")
+    console.print("values: r = mean user rating, d = derived from measurements, – = no data (neutral 3)")
+    if rec.pareto_front:
+        console.print(f"Pareto front: {len(rec.pareto_front)} model(s) — "
+                      + ", ".join(f"{p['label']} (#{p['rank']})" for p in rec.pareto_front[:10])
+                      + (" …" if len(rec.pareto_front) > 10 else ""))
+    if rec.sensitivity:
+        st = Table("Objective", "Weight", "Top stays top for weight in", "Overtaken by (below / above)")
+        for s in rec.sensitivity:
+            below = rec.sensitivity_labels.get(s.overtaken_below_by) if s.overtaken_below_by is not None else "—"
+            above = rec.sensitivity_labels.get(s.overtaken_above_by) if s.overtaken_above_by is not None else "—"
+            st.add_row(s.objective.value, f"{s.weight:.3f}", f"[{s.lowest_weight:.3f}, {s.highest_weight:.3f}]", f"{below} / {above}")
+        console.print(st)

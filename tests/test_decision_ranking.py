@@ -1,0 +1,119 @@
+"""Eq. 1, ranking, Pareto front, sensitivity and the derivation of objective values."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from decision.objectives import NEUTRAL, RawMeasures, ValueSource, objective_matrix, scale
+from decision.pareto import dominates, pareto_front
+from decision.scoring import overall_scores, ranking
+from decision.sensitivity import top_choice_sensitivity
+
+values_1_5 = st.floats(min_value=1.0, max_value=5.0, allow_nan=False)
+weight_vectors = hnp.arrays(np.float64, 6, elements=st.floats(min_value=0.0, max_value=1.0)).filter(lambda w: w.sum() > 1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.float64, 6, elements=values_1_5),
+       hnp.arrays(np.float64, 6, elements=st.floats(min_value=0.0, max_value=2.0)),
+       weight_vectors, hnp.arrays(np.float64, (5, 6), elements=values_1_5))
+def test_a_dominated_model_never_outranks_its_dominator(base, gap, w, others) -> None:
+    assume(gap.max() > 1e-3)
+    better = np.minimum(base + gap, 5.0)
+    assume(dominates(better, base))
+    values = np.vstack([base, others, better])  # dominated first, dominator last
+    w = w / w.sum()
+    order = list(ranking(overall_scores(values, w), values))
+    assert order.index(len(values) - 1) < order.index(0)
+
+
+def _brute_front(v: np.ndarray) -> set[int]:
+    return {i for i in range(len(v)) if not any(dominates(v[j], v[i]) for j in range(len(v)) if j != i)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 40), st.just(6)),
+                  elements=st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, 2.5])))
+def test_pareto_front_equals_brute_force(values) -> None:
+    assert set(pareto_front(values).tolist()) == _brute_front(values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(2, 25), st.just(6)), elements=values_1_5), weight_vectors)
+def test_top_choice_is_on_the_pareto_front(values, w) -> None:
+    w = w / w.sum()
+    scores = overall_scores(values, w)
+    top = int(ranking(scores)[0])
+    front = set(pareto_front(values).tolist())
+    # the top is on the front, or tied in score with a front member that dominates it
+    assert top in front or any(abs(scores[f] - scores[top]) < 1e-9 for f in front)
+
+
+@settings(max_examples=80, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(2, 12), st.just(6)), elements=values_1_5),
+       hnp.arrays(np.float64, 6, elements=st.floats(min_value=0.01, max_value=1.0)))
+def test_sensitivity_interval_is_exact(values, w) -> None:
+    w = w / w.sum()
+    top = int(ranking(overall_scores(values, w))[0])
+    for i, s in enumerate(top_choice_sensitivity(values, w, top)):
+        def winner(t: float) -> tuple[int, float, float]:
+            wt = w * (1 - t) / (1 - w[i])
+            wt[i] = t
+            sc = values @ wt
+            return int(np.argmax(sc)), float(sc[top]), float(sc.max())
+        for t in np.linspace(s.lowest_weight, s.highest_weight, 7)[1:-1]:
+            _, mine, best = winner(float(t))
+            assert mine >= best - 1e-9  # still (at least tied for) the top inside the interval
+        if s.overtaken_above_by is not None and s.highest_weight < 1 - 1e-6:
+            k, mine, _ = winner(min(1.0, s.highest_weight + 1e-6))
+            sc_k = values[s.overtaken_above_by] @ np.where(np.arange(6) == i, s.highest_weight + 1e-6,
+                                                          w * (1 - s.highest_weight - 1e-6) / (1 - w[i]))
+            assert sc_k > mine - 1e-12
+        if s.overtaken_below_by is not None and s.lowest_weight > 1e-6:
+            t = s.lowest_weight - 1e-6
+            wt = w * (1 - t) / (1 - w[i])
+            wt[i] = t
+            assert values[s.overtaken_below_by] @ wt > values[top] @ wt - 1e-12
+
+
+def test_eq1_and_ties() -> None:
+    v = np.array([[5, 1, 1, 1, 1, 1], [1, 5, 1, 1, 1, 1], [5, 1, 1, 1, 1, 1.0]])
+    w = np.array([0.5, 0.5, 0, 0, 0, 0])
+    assert overall_scores(v, w).tolist() == [3.0, 3.0, 3.0]
+    assert ranking(overall_scores(v, w)).tolist() == [0, 1, 2]
+    assert ranking(overall_scores(v, w), tie_breakers=[np.array([0, 2, 1])]).tolist() == [1, 2, 0]
+    # equal scores: the larger value sum first (here the dominator, row 1)
+    v2 = np.array([[5, 1, 1, 1, 1, 1], [5, 1, 2, 1, 1, 1.0]])
+    assert ranking(overall_scores(v2, w), v2).tolist() == [1, 0]
+
+
+def test_scale_forward_reverse_log_and_neutral() -> None:
+    raw = np.array([1.0, 10.0, 100.0, np.nan])
+    assert scale(raw, forward=False, log=True)[:3].tolist() == [5.0, 3.0, 1.0]
+    assert np.isnan(scale(raw, forward=True)[3])
+    assert scale(np.array([0.5, 0.9]), forward=True).tolist() == [1.0, 5.0]
+    assert scale(np.array([7.0, 7.0]), forward=True).tolist() == [NEUTRAL, NEUTRAL]
+
+
+def test_objective_values_say_rating_derived_or_missing() -> None:
+    measures = [
+        RawMeasures(accuracy=0.9, inference_latency_ms=1.0, parameters=1e4, techniques=1),
+        RawMeasures(accuracy=0.8, inference_latency_ms=100.0, parameters=1e6, techniques=3, has_cloud=True,
+                    shielded_execution=True, security_protocol="TLS 1.3", cost_usd=1000.0),
+        RawMeasures(system_latency_ms=50.0),
+    ]
+    from decision.objectives import Objective
+    m = objective_matrix(measures, [{Objective.PERFORMANCE: (2.5, 4)}, {}, {}])
+    d0, d1, d2 = m.detail(0), m.detail(1), m.detail(2)
+    assert d0[0].source == ValueSource.RATING and d0[0].value == 2.5 and "4 user" in d0[0].basis
+    assert d1[0].source == ValueSource.DERIVED and d1[0].value == 1.0  # lowest accuracy of the set
+    assert d0[4].value == 5.0 and d1[4].value == 1.0  # fastest / slowest (log reverse)
+    assert d2[4].source == ValueSource.DERIVED and d2[4].value == NEUTRAL and "system latency" in d2[4].basis
+    assert d1[2].value == 5.0 and "shielded" in d1[2].basis  # 2 + 2 shielded + 1 protocol
+    assert d0[2].source == ValueSource.MISSING and d0[2].value == NEUTRAL
+    assert d1[3].source == ValueSource.DERIVED and d0[3].source == ValueSource.MISSING
+    assert d0[5].value == 5.0 and d1[5].value == 1.0 and "parameters" in d0[5].basis
+    assert d2[1].source == ValueSource.MISSING  # no stability data
+    assert m.values.shape == (3, 6) and not np.isnan(m.values).any()
