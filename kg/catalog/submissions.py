@@ -202,7 +202,10 @@ def _build(config: MeasuredConfiguration) -> _Builder:
         b.add(node, DLOM.sequenceIndex, i, prefix)
         b.add(node, DLOM.toolName, technique.tool_name, f"{prefix}.toolName")
         if technique.extra_parameters is not None:
-            b.add(node, DLOM.parameters, dict(technique.extra_parameters), f"{prefix}.extraParameters")
+            if isinstance(technique.extra_parameters, Mapping):
+                b.add(node, DLOM.parameters, dict(technique.extra_parameters), f"{prefix}.extraParameters")
+            else:
+                b.errors.append(FieldError(f"{prefix}.extraParameters", "must be a JSON object of name: value"))
         if technique.teacher_dln is not None:
             if technique.family is not TechniqueFamily.KNOWLEDGE_DISTILLATION:
                 b.errors.append(FieldError(f"{prefix}.teacherDln", "applies to knowledge distillation only"))

@@ -1,0 +1,188 @@
+"""GraphQL: a 50-model page with nested device, DLN, techniques and performance (with provenance), over
+HTTP against a real uvicorn server, beside the in-process time of the same resolver calls (the anchor).
+
+On a generated graph shaped like the ontology (benchmarks/generate_graph.py, ~1M triples by default),
+for each scenario it times:
+  1. HTTP: httpx POST /graphql to uvicorn on a loopback port (app = api.app.create_app(store)); the
+     server runs in a thread of this process, so client and server share one interpreter;
+  2. in-process GraphQL: the same document executed by the same schema with the same per-request context
+     and DataLoaders, with no HTTP, JSON or ASGI in between;
+  3. catalog only: the kg.catalog calls those resolvers make (the page, then each batch fetch), called
+     directly — the store's share of the time; and of that, the page query alone (filter + sort over
+     every model, the part that grows with the graph; the batch fetches cost the same at any size).
+It also counts the store queries per page (the DataLoaders keep this constant whatever the page size).
+Usage: python -m benchmarks.api_graphql [n_triples] [repetitions]
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from api.app import create_app
+from api.graphql_api import GraphQLContext, schema
+from api.settings import Settings
+from benchmarks.generate_graph import generate_graph
+from kg.catalog import queries as catalog
+from kg.ontology import ontology_quads
+from kg.store import Store, open_store
+
+PAGE = """query($filter: ModelFilter, $sort: ModelSort) {
+  models(first: 50, filter: $filter, sort: $sort) {
+    edges { cursor node {
+      id label yearCreated applicationArea purpose totalCostUsd
+      dln { id label numberOfLayers numberOfParameters }
+      device { id label clockFrequencyMhz memoryKb priceUsd }
+      techniques { id label family sequenceIndex }
+      performance { id kind inferenceLatencyMs accuracy energyPerInferenceUj throughputIps
+        provenance { activity activityLabel round source } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+SCENARIOS: list[tuple[str, dict[str, Any]]] = [
+    ("sorted by label, no filter", {"sort": {"by": "LABEL"}}),
+    ("sorted by latency, no filter", {"sort": {"by": "LATENCY"}}),
+    ("medical, latency <= 50 ms, by accuracy desc",
+     {"filter": {"applicationArea": "medical", "latencyMs": {"max": 50}}, "sort": {"by": "ACCURACY", "direction": "DESC"}}),
+]
+
+
+class CountingStore:
+    """The real store, counting ``query`` calls (the Store protocol, delegated)."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner, self.url, self.queries = inner, inner.url, 0
+
+    def query(self, sparql: str, **kwargs: Any) -> Any:
+        self.queries += 1
+        return self.inner.query(sparql, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def timed(fn: Callable[[], Any], reps: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and process-CPU milliseconds of ``reps`` calls (after one warm-up call). CPU time is
+    reported beside wall time because a shared machine's load inflates wall time; it counts every
+    thread of this process (for HTTP: the client and the server)."""
+    fn()  # warm-up (parser caches, first-touch of the store's pages)
+    wall, cpu = [], []
+    for _ in range(reps):
+        c0, t0 = time.process_time(), time.perf_counter()
+        fn()
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return wall, cpu
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def start_server(store: Store, settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(store, settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
+
+
+def page_only(store: Store, variables: dict[str, Any], timeout_s: float) -> catalog.ModelPage:
+    """The page query alone (filter + sort over every model): the part whose cost grows with the graph."""
+    sort = variables.get("sort", {})
+    flt = variables.get("filter") or {}
+
+    def rng(d: dict | None) -> catalog.Range | None:
+        return catalog.Range(d.get("min"), d.get("max")) if d else None
+
+    return catalog.find_models(
+        store, catalog.ModelFilter(application_area=flt.get("applicationArea"), latency_ms=rng(flt.get("latencyMs"))),
+        catalog.ModelSortKey[sort.get("by", "LABEL")], sort.get("direction") == "DESC", 0, 50, timeout_s)
+
+
+def catalog_calls(store: Store, variables: dict[str, Any], timeout_s: float) -> int:
+    """The kg.catalog calls the resolvers make for one page, in the same order; returns the model count."""
+    page = page_only(store, variables, timeout_s)
+    models = catalog.models_by_iri(store, [r.iri for r in page.rows], timeout_s)
+    catalog.dlns_by_iri(store, sorted({i for m in models.values() for i in m.dln_iris[:1]}), timeout_s)
+    catalog.devices_by_iri(store, sorted({i for m in models.values() for i in m.device_iris[:1]}), timeout_s)
+    catalog.techniques_by_iri(store, sorted({i for m in models.values() for i in m.technique_iris}), timeout_s)
+    catalog.performances_by_iri(store, sorted({i for m in models.values() for i in m.performance_iris}), timeout_s)
+    return len(models)
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    console = Console(width=200)
+    t0 = time.perf_counter()
+    store = open_store("oxigraph://")
+    store.add(ontology_quads())
+    store.add(generate_graph(n))
+    console.print(f"generated and loaded {store.count():,} quads in {time.perf_counter() - t0:.1f} s")
+    settings = Settings(update_token=None)
+    counting = CountingStore(store)
+    url, server, thread = start_server(counting, settings)  # type: ignore[arg-type]
+    client = httpx.Client(timeout=120)
+
+    def over_http(variables: dict[str, Any]) -> dict:
+        r = client.post(f"{url}/graphql", json={"query": PAGE, "variables": variables})
+        body = r.json()
+        assert r.status_code == 200 and not body.get("errors"), body
+        return body["data"]
+
+    loop = asyncio.new_event_loop()
+
+    def in_process(variables: dict[str, Any]) -> dict:
+        result = loop.run_until_complete(
+            schema.execute(PAGE, variable_values=variables, context_value=GraphQLContext(store, settings, None)))
+        assert not result.errors, result.errors
+        return result.data  # type: ignore[return-value]
+
+    table = Table("scenario", "models", "store queries", "HTTP p50 ms (cpu)", "HTTP p90 ms",
+                  "in-process GraphQL p50 ms (cpu)", "catalog only p50 ms (cpu)", "of which page query p50 ms (cpu)")
+    try:
+        for name, variables in SCENARIOS:
+            before = counting.queries
+            edges = over_http(variables)["models"]["edges"]
+            queries = counting.queries - before
+            assert len(edges) == len(in_process(variables)["models"]["edges"])
+            http, http_cpu = timed(lambda: over_http(variables), reps)
+            inproc, inproc_cpu = timed(lambda: in_process(variables), reps)
+            direct, direct_cpu = timed(lambda: catalog_calls(store, variables, settings.query_timeout_s), reps)
+            page, page_cpu = timed(lambda: page_only(store, variables, settings.query_timeout_s), reps)
+            table.add_row(name, str(len(edges)), str(queries),
+                          f"{statistics.median(http):.0f} ({statistics.median(http_cpu):.0f})", f"{pct(http, 90):.0f}",
+                          f"{statistics.median(inproc):.0f} ({statistics.median(inproc_cpu):.0f})",
+                          f"{statistics.median(direct):.0f} ({statistics.median(direct_cpu):.0f})",
+                          f"{statistics.median(page):.0f} ({statistics.median(page_cpu):.0f})")
+    finally:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        loop.close()
+    console.print(table)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    console.print(f"graph: {store.count():,} quads; {reps} repetitions each; machine: {platform.machine()}, "
+                  f"{os.cpu_count()} CPUs, load average {load:.1f}; Python {platform.python_version()}, {platform.system()}")
+
+
+if __name__ == "__main__":
+    main()
