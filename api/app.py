@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import decision_routes, graphql_api, rest, sparql_endpoint, ui
@@ -100,7 +101,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
             # Queued queries are dropped; a running one cannot be interrupted (see api.sparql_endpoint).
             pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="DLOM", version="0.1.0", lifespan=lifespan,
+    # docs_url/redoc_url off: FastAPI's own pages load Swagger UI from a CDN; /docs below serves the copy
+    # that scripts/setup_ui.sh installs from npm, so the docs work offline.
+    app = FastAPI(title="DLOM", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Knowledge graph, decision support and prediction for deep-learning deployments on IoT and edge devices.")
     app.state.store = store
     app.state.settings = settings
@@ -112,4 +115,13 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(graphql_api.router)
     app.include_router(decision_routes.router)
     app.include_router(ui.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="DLOM API docs",
+                                   swagger_js_url="/ui/vendor/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/ui/vendor/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/ui/favicon.svg",
+                                   swagger_ui_parameters={"validatorUrl": None})
+
     return app

@@ -31,6 +31,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
@@ -716,4 +717,82 @@ schema = CatalogSchema(
     ],
 )
 
-router = GraphQLRouter(schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql")
+GRAPHIQL_ASSETS = "/ui/vendor/graphiql"
+"""Where the GraphiQL page loads its scripts and styles from: files under api/static/vendor/graphiql/
+(copied from ui/node_modules by scripts/setup_ui.sh, served by :mod:`api.ui`), never a CDN, so the IDE
+works on a machine without internet access."""
+
+GRAPHIQL_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>DLOM GraphiQL</title>
+  <link rel="icon" href="/ui/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="{assets}/graphiql.min.css">
+  <style>
+    body {{ height: 100%; margin: 0; width: 100%; overflow: hidden; }}
+    #graphiql {{ height: 100vh; display: flex; }}
+    .graphiql-missing {{ font-family: system-ui, sans-serif; padding: 2rem; max-width: 40rem; }}
+  </style>
+  <script src="{assets}/react.production.min.js"></script>
+  <script src="{assets}/react-dom.production.min.js"></script>
+  <script src="{assets}/graphiql.min.js"></script>
+</head>
+<body>
+  <div id="graphiql" class="graphiql-container">Loading GraphiQL&hellip;</div>
+  <script>
+    (function () {{
+      var holder = document.getElementById("graphiql");
+      if (!window.React || !window.ReactDOM || !window.GraphiQL) {{
+        // The vendor files are missing: say how to install them instead of showing a blank page.
+        holder.className = "graphiql-missing";
+        holder.innerHTML = "<h1>GraphiQL is not installed on this server</h1>" +
+          "<p>Run <code>scripts/setup_ui.sh</code> (needs npm) to install its files, then reload. " +
+          "The GraphQL API itself works: POST queries to <code>/graphql</code>.</p>";
+        return;
+      }}
+      // As on strawberry's page: ?q= shares a query (not ?query=, which GET /graphql executes);
+      // queries go to this page's own URL.
+      var parameters = new URLSearchParams(window.location.search);
+      var fetchURL = window.location.href.split("?")[0];
+      var socketURL = new URL(fetchURL);
+      socketURL.protocol = socketURL.protocol === "https:" ? "wss:" : "ws:";
+      var fetcher = GraphiQL.createFetcher({{ url: fetchURL, subscriptionUrl: socketURL.toString() }});
+      function updateURL(name, value) {{
+        if (value) {{ parameters.set(name, value); }} else {{ parameters.delete(name); }}
+        var search = parameters.toString();
+        history.replaceState(null, "", search ? "?" + search : window.location.pathname);
+      }}
+      ReactDOM.createRoot(holder).render(React.createElement(GraphiQL, {{
+        fetcher: fetcher,
+        defaultEditorToolsVisibility: true,
+        defaultQuery: "# DLOM GraphQL: press the run button (or Ctrl-Enter) to run a query.\\n" +
+          "{{\\n  models(first: 5) {{\\n    edges {{ node {{ id label }} }}\\n  }}\\n}}\\n",
+        query: parameters.get("q") || undefined,
+        variables: parameters.get("variables") || undefined,
+        onEditQuery: function (q) {{ updateURL("q", q); }},
+        onEditVariables: function (v) {{ updateURL("variables", v); }},
+        inputValueDeprecation: true,
+        isHeadersEditorEnabled: true,
+        shouldPersistHeaders: false,
+      }}));
+    }})();
+  </script>
+</body>
+</html>
+""".format(assets=GRAPHIQL_ASSETS)
+"""The GraphiQL page: strawberry's default page loads React and GraphiQL from unpkg.com, which leaves a
+blank page offline, so this one loads the same libraries from :data:`GRAPHIQL_ASSETS`."""
+
+
+class CatalogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
+    """strawberry's FastAPI router, serving GraphiQL from local files (see :data:`GRAPHIQL_PAGE`);
+    everything else (queries, mutations, errors) is strawberry's own behaviour."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        # no-cache: a server restarted with new vendor files serves a page that matches them.
+        return HTMLResponse(GRAPHIQL_PAGE, headers={"Cache-Control": "no-cache"})
+
+
+router = CatalogGraphQLRouter(schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the web UI's front-end libraries (Cytoscape.js, Chart.js, YASQE) from the npm registry into
+# Installs the web UI's front-end libraries (Cytoscape.js, Chart.js, YASQE, GraphiQL with React, Swagger UI) from the npm registry into
 # ui/node_modules (exact versions from ui/package-lock.json) and copies the files the UI loads into
 # api/static/vendor/. Needs Node.js >= 18 and npm. Safe to re-run.
 set -euo pipefail

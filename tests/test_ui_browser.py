@@ -29,6 +29,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "ui_artifacts"
 TIMEOUT_MS = 20_000
+SERVER_WORK_TIMEOUT_MS = 90_000
+"""For waits on a response the server computes (recommendations, the prediction model's proposals): under
+CPU load that work, not the page, is what is slow, so it gets more time than a UI action."""
 
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
                                 reason="Chromium is not installed (apt-get install -y chromium)")
@@ -85,6 +88,27 @@ def next_step(page) -> None:  # type: ignore[no-untyped-def]
     page.locator(".wizard-nav button.primary").click()
 
 
+def _api_post(path: str, body_has: str | None = None):  # type: ignore[no-untyped-def]
+    """A predicate for ``page.expect_response``: the answer to a POST to ``path`` (whose JSON body
+    contains ``body_has``, when given)."""
+    def matches(response) -> bool:  # type: ignore[no-untyped-def]
+        request = response.request
+        return (request.method == "POST" and path in response.url
+                and (body_has is None or body_has in (request.post_data or "")))
+    return matches
+
+
+def _shown_consistency_ratio(page, response) -> str:  # type: ignore[no-untyped-def]
+    """Wait until the preferences step shows the consistency ratio of ``response`` (an answer of
+    POST /api/preferences) and return it as shown. Waiting for this very answer, not just any
+    #cr-value, matters: the step's first (empty) answer also shows one."""
+    assert response.status == 200, response.text()
+    expected = f"{response.json()['consistency']['consistency_ratio']:.3f}"
+    page.wait_for_function("expected => { const el = document.querySelector('#cr-value'); "
+                           "return el !== null && el.textContent === expected; }", arg=expected)
+    return expected
+
+
 def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
     page.get_by_role("heading", name="Tell me more about your project").wait_for()
@@ -106,12 +130,17 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
 
     # preferences: answering updates the weights and the consistency ratio
     page.get_by_role("heading", name="Preference elicitation").wait_for()
-    page.get_by_text("fill in the paper's example (Fig. 8a)").click()
+    # (the example's seven comparisons include a "security" one; the first, empty request has none)
+    with page.expect_response(_api_post("/api/preferences", '"security"')) as example_answer:
+        page.get_by_text("fill in the paper's example (Fig. 8a)").click()
+    cr_shown = _shown_consistency_ratio(page, example_answer.value)
     page.wait_for_function("document.querySelector('#pairwise input:checked') && document.querySelector('#cr-value')")
     page.wait_for_selector("#weights .weights")
     cr = float(page.locator("#cr-value").inner_text())
     assert 0 <= cr < 1
-    page.get_by_label("Latency has absolute importance over performance").check()
+    with page.expect_response(_api_post("/api/preferences", '"absolute"')) as latency_answer:
+        page.get_by_label("Latency has absolute importance over performance").check()
+    assert _shown_consistency_ratio(page, latency_answer.value) != cr_shown
     page.wait_for_function(f"document.querySelector('#cr-value') && document.querySelector('#cr-value').textContent !== '{cr:.3f}'")
     shot(page, "wizard-6-preferences")
 
@@ -122,7 +151,9 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     page.get_by_role("button", name="6. Preferences").click()
     assert page.get_by_label("Latency has absolute importance over performance").is_checked()
 
-    page.get_by_role("button", name="Get my recommendations").click()
+    with page.expect_response(_api_post("/api/recommend"), timeout=SERVER_WORK_TIMEOUT_MS) as recommended:
+        page.get_by_role("button", name="Get my recommendations").click()
+    assert recommended.value.status == 200, recommended.value.text()
     status = page.locator("#results-status")
     status.wait_for()
     assert re.search(r"\d+ model\(s\) match", status.inner_text()), status.inner_text()
@@ -147,13 +178,15 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     first.get_by_role("button", name="Choose").click()
     page.locator("#chosen-1").wait_for()
     page.get_by_label("Your rating of performance, 1 worst to 5 best").first.select_option("5")
-    page.locator("#chosen-1").get_by_role("button", name="Record my ratings").click()
+    with page.expect_response(_api_post("/api/ratings")):
+        page.locator("#chosen-1").get_by_role("button", name="Record my ratings").click()
     refusal = page.locator("#chosen-1 .notice.bad")
     refusal.wait_for()
     assert "update token" in refusal.inner_text()
 
     # Build new: proposals from the prediction model, or the API's honest 'not available'
-    page.locator("#build-new-button").click()
+    with page.expect_response(_api_post("/api/proposals"), timeout=SERVER_WORK_TIMEOUT_MS):
+        page.locator("#build-new-button").click()
     answer = page.locator("#build-new-output [data-unavailable], #build-new-output article.result.predicted, #build-new-output .notice.warn").first
     answer.wait_for()
     text = page.locator("#build-new-output").inner_text()

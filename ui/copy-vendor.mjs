@@ -16,6 +16,22 @@ const files = [
   ["chart.js/LICENSE.md", "chartjs.LICENSE.txt"],
   ["@zazuko/yasqe/build/yasqe.min.js", "yasqe.min.js"],
   ["@zazuko/yasqe/build/yasqe.min.css", "yasqe.min.css"],
+  // GraphiQL at GET /graphql (api/graphql_api.py) loads these UMD builds as classic scripts; React 18's
+  // umd/ builds define window.React / window.ReactDOM, which graphiql.min.js expects.
+  ["react/umd/react.production.min.js", "graphiql/react.production.min.js"],
+  ["react/LICENSE", "graphiql/react.LICENSE.txt"],
+  ["react-dom/umd/react-dom.production.min.js", "graphiql/react-dom.production.min.js"],
+  ["react-dom/LICENSE", "graphiql/react-dom.LICENSE.txt"],
+  ["graphiql/graphiql.min.js", "graphiql/graphiql.min.js"],
+  ["graphiql/graphiql.min.css", "graphiql/graphiql.min.css"],
+  ["graphiql/LICENSE", "graphiql/graphiql.LICENSE.txt"],
+  // Swagger UI for the API docs page, so /docs needs no CDN either (FastAPI's default page loads it from
+  // cdn.jsdelivr.net). swagger-ui-dist depends on @scarf/scarf, an install-time analytics script;
+  // "scarfSettings": {"enabled": false} in ui/package.json opts this project out of it.
+  ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"],
+  ["swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"],
+  ["swagger-ui-dist/LICENSE", "swagger-ui/swagger-ui.LICENSE.txt"],
+  ["swagger-ui-dist/NOTICE", "swagger-ui/swagger-ui.NOTICE.txt"],
 ];
 
 mkdirSync(vendor, { recursive: true });
@@ -27,7 +43,9 @@ for (const [from, to] of files) {
     missing += 1;
     continue;
   }
-  copyFileSync(source, join(vendor, to));
+  const target = join(vendor, to);
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(source, target);
   console.log(`copied ${from} -> api/static/vendor/${to}`);
 }
 process.exit(missing ? 1 : 0);
