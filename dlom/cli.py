@@ -178,9 +178,14 @@ def serve(
 
 def _register_subcommands() -> None:
     """Commands whose code lives beside the library they drive, one module each."""
+    from dlom.gnn_command import gnn_app, loop
+    from dlom.migrate_command import migrate
     from dlom.recommend_command import recommend
 
     app.command()(recommend)
+    app.command()(migrate)
+    app.add_typer(gnn_app, name="gnn", help="Train, evaluate and use the GNN that predicts configurations.")
+    app.command("loop")(loop)
 
 
 _register_subcommands()

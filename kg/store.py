@@ -87,11 +87,17 @@ def register_backend(*schemes: str) -> Callable[[BackendFactory], BackendFactory
     return decorate
 
 
+_UNAVAILABLE: dict[str, str] = {}  # backend module → why it could not be imported (a missing optional package)
+
+
 def _discover_backends() -> None:
     import kg.stores
 
     for module in pkgutil.iter_modules(kg.stores.__path__):
-        importlib.import_module(f"kg.stores.{module.name}")
+        try:
+            importlib.import_module(f"kg.stores.{module.name}")
+        except ImportError as e:  # an optional backend's driver is not installed: the others still work
+            _UNAVAILABLE[module.name] = str(e)
 
 
 def open_store(url: str | None = None) -> Store:
@@ -106,5 +112,6 @@ def open_store(url: str | None = None) -> Store:
     factory = _BACKENDS.get(scheme)
     if factory is None:
         known = ", ".join(sorted(f"{s}://" for s in _BACKENDS))
-        raise StoreURLError(f"unknown store URL scheme {scheme!r} in {url!r}; known: {known}")
+        missing = "".join(f"; backend {name!r} unavailable ({why})" for name, why in sorted(_UNAVAILABLE.items()))
+        raise StoreURLError(f"unknown store URL scheme {scheme!r} in {url!r}; known: {known}{missing}")
     return factory(url)

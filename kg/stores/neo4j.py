@@ -38,9 +38,8 @@ import functools
 import itertools
 import os
 import time
-import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -68,7 +67,7 @@ from kg.terms import Term
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
-_BATCH = 5_000  # rows per UNWIND statement: large enough to amortize round trips, small enough for memory
+_BATCH = 10_000  # rows per UNWIND statement: large enough to amortize round trips, small enough for memory
 _MAX_BRANCHES = 16  # kind assignments of one BGP compiled into one UNION query before falling back
 _DEFAULT_TIMEOUT_S = 60.0
 _NATIVE_NUMERIC = {XSD + "integer", XSD + "decimal", XSD + "double"}
@@ -168,14 +167,24 @@ def _ox_literal(dtlang: str, kind: str, value: Any) -> Literal:
 
 
 def quad_to_stored(q: Quad) -> StoredQuad:
+    # Hot path of bulk loads: exact type checks and a cache of literal encodings (labels, categories
+    # and small numbers repeat a lot).
     o = q.object
-    if isinstance(o, Literal):
-        obj: NodeKey | StoredLiteral = encode_literal(o.value, o.datatype.value, o.language)
-    elif isinstance(o, NamedNode | BlankNode):
-        obj = _node_key(o)
+    if type(o) is Literal:
+        obj: NodeKey | StoredLiteral = _encode_cached(o.value, o.datatype.value, o.language)
+    elif type(o) is NamedNode:
+        obj = o.value
+    elif type(o) is BlankNode:
+        obj = "_:" + o.value
     else:
         raise QueryError(f"the neo4j backend cannot store RDF-star triple terms: {q}")
-    return StoredQuad(_node_key(q.subject), q.predicate.value, obj, _graph_key(q.graph_name))
+    s = q.subject
+    g = q.graph_name
+    return StoredQuad(s.value if type(s) is NamedNode else "_:" + s.value, q.predicate.value, obj,
+                      g.value if type(g) is NamedNode else _graph_key(g))
+
+
+_encode_cached = functools.lru_cache(maxsize=65_536)(encode_literal)
 
 
 def stored_to_quad(s: NodeKey, p: str, o: NodeKey | tuple[str, str, Any], g: GraphKey) -> Quad:
@@ -708,7 +717,7 @@ def _evaluate_bgp_in_cypher(ctx: QueryContext, part: CompValue) -> Iterator[Froz
                 raise NotImplementedError  # a property path: rdflib evaluates those itself
         patterns.append(tuple(pattern))
     prune = []
-    for var, op, other in part.get(_PRUNE_KEY) or ():
+    for var, op, other in dict.get(part, _PRUNE_KEY) or ():  # CompValue.get returns the key when missing
         if ctx[var] is not None:
             continue  # bound already: a constant in the pattern, nothing to prune
         value = ctx[other] if isinstance(other, rdflib.Variable) else other
@@ -789,12 +798,26 @@ def _solutions(ctx: QueryContext, store: CypherTripleStore, compiled: CompiledBG
 CUSTOM_EVALS["dlom_neo4j_bgp"] = _evaluate_bgp_in_cypher
 
 
+class _Dataset(rdflib.Dataset):
+    """rdflib's Dataset without the deprecation warnings its own SPARQL evaluator triggers (it still
+    calls ``contexts()`` and ``default_context``, which rdflib 7 deprecated in favour of these)."""
+
+    def contexts(self, triple: Any = None) -> Iterator[rdflib.Graph]:
+        return self.graphs(triple)
+
+    @property
+    def default_context(self) -> rdflib.Graph:
+        return self._default_context
+
+
 # -- the Store ----------------------------------------------------------------------------------------
 
 
 def _ox_from_rdflib(term: Any) -> Term | None:
     if term is None:
         return None
+    if type(term) is str:  # rdflib hands back a bare str from some functions (e.g. COALESCE of "")
+        return Literal(term)
     if isinstance(term, rdflib.URIRef):
         return NamedNode(str(term))
     if isinstance(term, rdflib.BNode):
@@ -885,11 +908,8 @@ class Neo4jStore:
             tx = session.begin_transaction(timeout=limit)
             try:
                 rstore = CypherTripleStore(tx, default_scope, named_scope, deadline)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    dataset = rdflib.Dataset(store=rstore, default_union=True)
-                    result = evalQuery(dataset, parsed)
-                    return self._materialize(result, rstore)
+                dataset = _Dataset(store=rstore, default_union=True)
+                return self._materialize(evalQuery(dataset, parsed), rstore)
             except ClientError as e:
                 if "TimedOut" in (e.code or "") or "Terminated" in (e.code or ""):
                     raise QueryTimeoutError(f"query exceeded its {limit:g} s time limit") from None
@@ -898,7 +918,7 @@ class Neo4jStore:
                 raise
             except Neo4jError as e:
                 raise QueryError(f"query failed in Neo4j: {e}") from None
-            except (TypeError, ValueError, KeyError, AttributeError) as e:
+            except Exception as e:  # noqa: BLE001 - rdflib raises bare Exceptions for unsupported forms
                 raise QueryError(f"query failed: {e}") from None
             finally:
                 tx.close()
@@ -906,7 +926,7 @@ class Neo4jStore:
     @staticmethod
     def _materialize(result: Any, rstore: CypherTripleStore) -> QueryResult:
         # Everything is read inside the transaction, so results are converted here, not lazily.
-        kind = result.get("type_")
+        kind = result["type_"]
         if kind == "ASK":
             return BooleanResult(bool(result["askAnswer"]))
         if kind in ("CONSTRUCT", "DESCRIBE"):
@@ -989,9 +1009,7 @@ class Neo4jStore:
             tx = session.begin_transaction(timeout=self.timeout_s)
             try:
                 rstore = CypherTripleStore(tx, [""], None, time.monotonic() + self.timeout_s)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    evalUpdate(rdflib.Dataset(store=rstore, default_union=True), parsed)
+                evalUpdate(_Dataset(store=rstore, default_union=True), parsed)
                 rstore.flush()
                 tx.commit()
             except QueryError:
@@ -1035,10 +1053,10 @@ def _parse_query(text: str) -> tuple[Any, tuple[list[GraphKey] | None, list[Grap
 
 def _dataset_scopes(algebra: CompValue) -> tuple[list[GraphKey] | None, list[GraphKey] | None]:
     """The default-graph and named-graph scopes a query's FROM / FROM NAMED clauses give."""
-    clause = algebra.get("datasetClause")
+    clause = dict.get(algebra, "datasetClause")
     if not clause:
         return None, None
-    froms = [str(d.default) for d in clause if d.get("default") is not None]
-    named_from = [str(d.named) for d in clause if d.get("named") is not None]
+    froms = [str(d.default) for d in clause if dict.get(d, "default") is not None]
+    named_from = [str(d.named) for d in clause if dict.get(d, "named") is not None]
     # With only FROM NAMED the default graph is empty; with only FROM there are no named graphs.
     return froms, named_from

@@ -93,7 +93,7 @@ class OxigraphStore:
             self._store.update(sparql)
         except SyntaxError as e:
             raise QueryError(f"SPARQL update syntax error: {e}") from None
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"update failed: {e}") from None
 
     def add(self, quads: Iterable[Quad]) -> None:

@@ -33,6 +33,7 @@ remote server, so removing quads that contain blank nodes is refused.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 import urllib.error
@@ -43,7 +44,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad
-from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+from SPARQLWrapper import JSON, POST, POSTDIRECTLY, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import (
     EndPointInternalError,
     EndPointNotFound,
@@ -147,7 +148,8 @@ class RemoteSparqlStore:
     def _wrapper(self, endpoint: str, timeout_s: float | None) -> SPARQLWrapper:
         wrapper = SPARQLWrapper(endpoint, updateEndpoint=self.update_url)
         wrapper.setMethod(POST)
-        wrapper.setTimeout(timeout_s or self.timeout_s)  # type: ignore[arg-type] (urllib takes floats)
+        # Set directly: SPARQLWrapper.setTimeout() truncates to whole seconds, and 0 means "no timeout".
+        wrapper.timeout = max(0.001, timeout_s or self.timeout_s)  # type: ignore[assignment]
         if self._credentials:
             wrapper.setCredentials(*self._credentials)
         return wrapper
@@ -202,6 +204,9 @@ class RemoteSparqlStore:
 
     def _update(self, text: str) -> None:
         wrapper = self._wrapper(self.update_url, None)
+        # The update as the request body (application/sparql-update), not a form field: servers cap form
+        # sizes (Jetty: 200 kB-10 MB), and a bulk INSERT DATA is far larger.
+        wrapper.setRequestMethod(POSTDIRECTLY)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             wrapper.setQuery(text)
@@ -215,6 +220,29 @@ class RemoteSparqlStore:
             raise QueryTimeoutError(f"the endpoint did not finish the update within {self.timeout_s:g} s") from None
         except (SPARQLWrapperException, urllib.error.URLError) as e:
             raise QueryError(f"update failed at {self.update_url}: {e}") from None
+
+    def _dataset_params(
+        self, text: str, default_graph: Sequence[NamedNode] | None, named_graphs: Sequence[NamedNode] | None
+    ) -> tuple[list[str], list[str]]:
+        """The ``default-graph-uri`` and ``named-graph-uri`` values for one query.
+
+        Per the SPARQL protocol, once any of them is sent the dataset holds exactly the graphs they list
+        (and they override the query's FROM), so when the union is built here both lists are sent.
+        """
+        if default_graph is None and named_graphs is None:
+            if names_own_dataset(text) or self.union == "server":
+                return [], []  # the query's FROM / FROM NAMED, or the server's own union default graph
+            graphs = self.graph_names()
+            return (list(_JENA_UNION) if self.union == "jena" else graphs) or [_NO_GRAPH], graphs or [_NO_GRAPH]
+        graphs = self.graph_names() if named_graphs is None else [g.value for g in named_graphs]
+        if default_graph is None:
+            defaults = list(_JENA_UNION) if self.union == "jena" else graphs
+        elif default_graph:
+            defaults = [g.value for g in default_graph]
+        else:  # the real default graph alone (Jena names it; elsewhere the protocol cannot)
+            defaults = [_JENA_DEFAULT] if self.union == "jena" else []
+        # An empty list means "nothing", not "the server's choice".
+        return defaults or [_NO_GRAPH], graphs or [_NO_GRAPH]
 
     def graph_names(self) -> list[str]:
         """IRIs of the named graphs that hold quads."""
@@ -234,19 +262,7 @@ class RemoteSparqlStore:
     ) -> QueryResult:
         deadline = time.monotonic() + (timeout_s or self.timeout_s)
         text = bind(sparql, substitutions or {})
-        # Per the SPARQL protocol, once any default-graph-uri is sent the dataset has only the named
-        # graphs that named-graph-uri lists, so whenever defaults are sent the named graphs are too.
-        graphs = None if self.union == "server" and default_graph is None and named_graphs is None else self.graph_names()
-        if default_graph is None:
-            defaults = _JENA_UNION if self.union == "jena" else (graphs or [])
-        elif default_graph:
-            defaults = [g.value for g in default_graph]
-        else:  # the real default graph alone
-            defaults = [_JENA_DEFAULT] if self.union == "jena" else []
-        named = [g.value for g in named_graphs] if named_graphs is not None else (graphs or [])
-        if defaults or named:
-            defaults = defaults or [_NO_GRAPH]  # an empty list means "nothing", not "the server's choice"
-            named = named or [_NO_GRAPH]
+        defaults, named = self._dataset_params(text, default_graph, named_graphs)
         remaining = max(0.001, deadline - time.monotonic())
         form = _query_form(text)
         if form in ("CONSTRUCT", "DESCRIBE"):
@@ -323,6 +339,15 @@ class RemoteSparqlStore:
 
     def __repr__(self) -> str:
         return f"RemoteSparqlStore({self.url!r})"
+
+
+_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*')
+_FROM = re.compile(r"(?<![\w:?$])FROM(?![\w:])", re.IGNORECASE)
+
+
+def names_own_dataset(text: str) -> bool:
+    """Whether a query has FROM / FROM NAMED (outside strings, IRIs and comments)."""
+    return _FROM.search(_NOISE.sub(" ", text)) is not None
 
 
 def _query_form(text: str) -> str:
