@@ -178,6 +178,7 @@ def serve(
 
 def _register_subcommands() -> None:
     """Commands whose code lives beside the library they drive, one module each."""
+    from dlom.bench_command import bench_app
     from dlom.gnn_command import gnn_app, loop
     from dlom.migrate_command import migrate
     from dlom.recommend_command import recommend
@@ -186,6 +187,7 @@ def _register_subcommands() -> None:
     app.command()(migrate)
     app.add_typer(gnn_app, name="gnn", help="Train, evaluate and use the GNN that predicts configurations.")
     app.command("loop")(loop)
+    app.add_typer(bench_app, name="bench", help="Materialize configurations for real and measure them.")
 
 
 _register_subcommands()

@@ -1,0 +1,155 @@
+"""``dlom bench``: measure real models (``run``) and whole grids of them (``sweep``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kg.errors import DlomError
+
+bench_app = typer.Typer(help="Build, optimize and measure real models; write the results to the graph.",
+                        no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")]
+CacheOption = Annotated[Path | None, typer.Option("--cache-dir", help="Cache trained baselines here (default: $DLOM_HOME/bench/baselines).")]
+
+
+def _cache_dir(option: Path | None) -> Path:
+    from kg.config import dlom_home
+
+    return option or dlom_home() / "bench" / "baselines"
+
+
+def _result_table(result) -> Table:
+    table = Table(title=result.spec.name or result.spec.describe(), show_header=False)
+    lat = result.latency
+    rows = [
+        ("configuration", result.spec.describe()),
+        ("model", result.key),
+        (result.metric, f"{result.quality:.4f}" + (f" (variance over seeds {result.stability:.2e})" if result.stability is not None else "")),
+        ("measured on", result.dataset),
+        ("latency p50 / p90 / p99", f"{lat.p50_ms:.4f} / {lat.p90_ms:.4f} / {lat.p99_ms:.4f} ms (CV {lat.cv:.3f}, {lat.samples} calls)"),
+        ("throughput", ", ".join(f"batch {b}: {b * s.throughput_ips:.1f}/s" for b, s in sorted(result.batch_latency.items()))),
+        ("model size", f"{result.model_bytes / 1024:.1f} KiB"),
+        ("parameters / MACs", f"{result.deployed_profile.parameters} / {result.deployed_profile.macs}"),
+        ("peak memory", "not measured" if result.memory_mb is None else f"{result.memory_mb:.2f} MB (peak RSS delta)"),
+        ("energy", "not measured" if result.energy_uj is None else f"{result.energy_uj:.1f} µJ/inference"),
+        ("device", result.spec.setting.device_label(result.host)),
+    ]
+    for step in result.steps:
+        rows.append((f"step {step.index}: {step.name}", "; ".join(step.outcome.notes)))
+    for k, v in rows:
+        table.add_row(k, v)
+    return table
+
+
+def _open(store: str | None):
+    from dlom.cli import opened
+
+    return opened(store)
+
+
+@bench_app.command("run")
+def run(
+    target: Annotated[str, typer.Argument(help="A spec file (YAML/JSON) or the IRI of a dlom:Model in the graph to re-measure.")],
+    store: StoreOption = None,
+    threads: Annotated[int | None, typer.Option(help="Override the intra-op thread count.")] = None,
+    cores: Annotated[str | None, typer.Option(help="Override the pinned cores, e.g. '0' or '0,1'.")] = None,
+    no_write: Annotated[bool, typer.Option("--no-write", help="Measure and print, but do not write to the graph.")] = False,
+    cache_dir: CacheOption = None,
+) -> None:
+    """Measure one configuration and write the model and its measured performance to the graph."""
+    from pyoxigraph import NamedNode
+
+    from bench.graph import spec_from_model
+    from bench.harness import run_benchmark
+    from bench.spec import parse_spec, read_document
+
+    with _open(store) as s:
+        try:
+            if Path(target).is_file():
+                raw, source = read_document(Path(target)), target
+            elif target.startswith(("http://", "https://")):
+                raw, source = spec_from_model(s, NamedNode(target)), target
+            else:
+                err.print(f"[red]error:[/red] {target}: not a spec file or a model IRI")
+                raise typer.Exit(2)
+            if threads is not None or cores is not None:
+                runtime = dict(raw.get("runtime") or {}) if isinstance(raw, dict) else {}
+                if threads is not None:
+                    runtime["threads"] = threads
+                if cores is not None:
+                    try:
+                        runtime["cores"] = [int(c) for c in cores.split(",") if c.strip()]
+                    except ValueError:
+                        err.print(f"[red]error:[/red] --cores: expected integers separated by commas, got {cores!r}")
+                        raise typer.Exit(2) from None
+                raw = {**raw, "runtime": runtime}
+            spec = parse_spec(raw, source)
+            with console.status(f"measuring {spec.describe()}"):
+                result = run_benchmark(spec, None if no_write else s, cache_dir=_cache_dir(cache_dir))
+        except DlomError as e:
+            err.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(1) from None
+    console.print(_result_table(result))
+    if not no_write:
+        from bench.graph import model_iri
+
+        console.print(f"written: {model_iri(spec.network.name, result.key).value}")
+
+
+class _RichSweepProgress:
+    def __init__(self, progress: Progress) -> None:
+        self._p = progress
+        self._task = None
+
+    def start(self, total: int, description: str) -> None:
+        self._task = self._p.add_task(description, total=total)
+
+    def item(self, name: str) -> None:
+        if self._task is not None:
+            self._p.update(self._task, description=name)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._p.advance(self._task, n)
+
+
+@bench_app.command("sweep")
+def sweep(
+    grid_file: Annotated[Path, typer.Argument(help="Grid file (YAML/JSON): networks × combinations × runtimes.")],
+    store: StoreOption = None,
+    journal: Annotated[Path | None, typer.Option(help="Journal file (default: $DLOM_HOME/bench/<grid name>.journal.jsonl).")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run items the journal lists as failed again.")] = False,
+    cache_dir: CacheOption = None,
+) -> None:
+    """Run a grid; each result is written as it completes and a rerun resumes where it stopped."""
+    from bench.sweep import load_grid, run_sweep
+    from kg.config import dlom_home
+
+    with _open(store) as s:
+        try:
+            grid = load_grid(grid_file)
+        except DlomError as e:
+            err.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(1) from None
+        journal_path = journal or dlom_home() / "bench" / f"{grid.name}.journal.jsonl"
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+        def show(item, result) -> None:
+            console.print(f"[green]done[/green] {item.name}: {result.metric} {result.quality:.4f}, "
+                          f"p50 {result.latency.p50_ms:.4f} ms, {result.model_bytes / 1024:.1f} KiB")
+
+        with Progress(*columns, console=console) as progress:
+            report = run_sweep(grid, s, journal_path, _RichSweepProgress(progress), cache_dir=_cache_dir(cache_dir),
+                               retry_failed=retry_failed, on_result=show)
+    console.print(f"{len(report.done)} measured, {len(report.skipped)} already done (skipped), {len(report.failed)} failed; "
+                  f"journal {journal_path}")
+    for name, reason in report.failed:
+        console.print(f"  [yellow]failed[/yellow] {name}: {reason}")

@@ -1,0 +1,417 @@
+"""Export of the knowledge graph to a PyTorch Geometric ``HeteroData`` (store → tensors).
+
+Contract:
+
+* Only SPARQL through the :class:`kg.store.Store` protocol is used, so any backend works.
+* Deterministic: nodes of each type are ordered by IRI and every feature is computed with stable
+  hashes (:mod:`gnn.features`), so the same store always gives the same tensors.
+* Node types: ``dln`` (dlom:DLN), ``device`` (dlom:EndDevice), ``technique`` (every instance of a
+  subclass of dlom:OptimizationTechnique), ``framework`` (dlom:Framework and dlom:Compiler), ``cloud``
+  (dlom:CloudConfiguration) and ``model`` (dlom:Model). The node count of each type equals the SPARQL
+  count of distinct instances of its class(es) — except ``model``, which leaves out models whose only
+  performance is *predicted* (a prediction is never evidence to learn from).
+* Targets are taken from dlom:MeasuredPerformance only: ln(inference latency ms), accuracy (0-1) and
+  ln(energy per inference µJ), NaN where not measured. Several measured records of one model are
+  averaged (in log space for latency and energy).
+* Edges (each with its reverse ``rev_<name>``): model→dln (dlom:usesDLN), model→device
+  (dlom:deployedOn), model→technique (dlom:appliesOptimization), model→framework (dlom:usesFramework /
+  dlom:usesCompiler), model→cloud (dlom:usesCloudConfiguration), device→framework (the device's
+  dlom:usesFramework / dlom:usesCompiler).
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch_geometric.data import HeteroData
+
+from gnn.errors import EmptyGraphError
+from gnn.features import TOKEN_BUCKETS, hashed_bag, log_feature, one_hot, plain_feature
+from kg.namespaces import DLOM, RDFS, SPARQL_PREFIXES
+from kg.results import Solutions
+from kg.store import Store
+from kg.terms import to_python
+
+NODE_TYPES: tuple[str, ...] = ("dln", "device", "technique", "framework", "cloud", "model")
+METRICS: tuple[str, ...] = ("log_latency_ms", "accuracy", "log_energy_uj")
+TECHNIQUE_FAMILIES: tuple[str, ...] = (
+    "Quantization", "Pruning", "KnowledgeDistillation", "TensorDecomposition", "FineTuning",
+    "HardwareOptimization", "FogComputing", "ShieldedExecution",
+)
+# (model→entity relation name, entity node type); the reverse edge is "rev_<name>".
+MODEL_RELATIONS: tuple[tuple[str, str], ...] = (
+    ("uses_dln", "dln"), ("deployed_on", "device"), ("applies", "technique"),
+    ("uses_framework", "framework"), ("uses_cloud", "cloud"),
+)
+
+_CLASSES: dict[str, tuple[str, ...]] = {
+    "dln": ("DLN",),
+    "device": ("EndDevice",),
+    "framework": ("Framework", "Compiler"),
+    "cloud": ("CloudConfiguration",),
+    "model": ("Model",),
+}
+
+
+@dataclass
+class ExportedGraph:
+    """The exported graph: the ``HeteroData`` and everything needed to map rows back to the store.
+
+    ``model_*`` arrays are indexed by model row. ``targets`` has one column per :data:`METRICS`
+    (NaN = not measured). ``attrs[node_type][i]`` holds the raw attribute values (by local name) of
+    node ``i``, e.g. ``attrs["dln"][0]["numberOfParameters"]``.
+    """
+
+    data: HeteroData
+    iris: dict[str, list[str]]
+    labels: dict[str, list[str]]
+    attrs: dict[str, list[dict[str, object]]]
+    model_dln: np.ndarray
+    model_device: np.ndarray
+    model_techniques: list[list[int]]
+    model_frameworks: list[list[int]]
+    model_clouds: list[list[int]]
+    device_frameworks: list[list[int]]
+    technique_family: list[str]
+    targets: np.ndarray
+    rounds: list[str | None]
+    index: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {t: {iri: i for i, iri in enumerate(self.iris[t])} for t in NODE_TYPES}
+
+    def count(self, node_type: str) -> int:
+        return len(self.iris[node_type])
+
+    @property
+    def labeled(self) -> np.ndarray:
+        """Boolean mask of models with at least one measured target."""
+        return ~np.isnan(self.targets).all(axis=1)
+
+    def configuration_key(self, i: int) -> tuple[int, int, tuple[int, ...]]:
+        """(DLN row, device row, sorted technique rows) of model ``i``: what makes a configuration."""
+        return int(self.model_dln[i]), int(self.model_device[i]), tuple(sorted(self.model_techniques[i]))
+
+
+def _select(store: Store, sparql: str) -> list[tuple]:
+    result = store.query(SPARQL_PREFIXES + sparql)
+    assert isinstance(result, Solutions), "export queries are SELECT queries"
+    return [tuple(row) for row in result.rows]
+
+
+def _instances(store: Store, classes: Sequence[str]) -> list[str]:
+    values = " ".join(f"dlom:{c}" for c in classes)
+    rows = _select(store, f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {values} }} ?s a ?c . FILTER(isIRI(?s)) }}")
+    return sorted({r[0].value for r in rows})
+
+
+def _technique_instances(store: Store) -> dict[str, str]:
+    """Each technique IRI → its most specific family local name (or "OptimizationTechnique")."""
+    rows = _select(store, """
+        SELECT DISTINCT ?s ?c WHERE {
+          ?s a ?c . ?c rdfs:subClassOf* dlom:OptimizationTechnique . FILTER(isIRI(?s))
+        }""")
+    fams: dict[str, set[str]] = defaultdict(set)
+    for s, c in rows:
+        fams[s.value].add(c.value.removeprefix(str(DLOM)))
+    out: dict[str, str] = {}
+    for iri, classes in fams.items():
+        specific = sorted(c for c in classes if c in TECHNIQUE_FAMILIES)
+        out[iri] = specific[0] if specific else "OptimizationTechnique"
+    return dict(sorted(out.items()))
+
+
+def _literal_attributes(store: Store, classes: Sequence[str] | None) -> dict[str, dict[str, object]]:
+    """Every literal-valued property of the instances of ``classes`` (None = technique subclasses):
+    IRI → {local name: value}. When a property has several values the smallest (as text) is kept,
+    so the choice is deterministic."""
+    if classes is None:
+        head = "?s a ?c . ?c rdfs:subClassOf* dlom:OptimizationTechnique ."
+    else:
+        head = f"VALUES ?c {{ {' '.join(f'dlom:{c}' for c in classes)} }} ?s a ?c ."
+    rows = _select(store, f"SELECT DISTINCT ?s ?p ?o WHERE {{ {head} ?s ?p ?o . FILTER(isLiteral(?o)) }}")
+    collected: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for s, p, o in rows:
+        name = p.value.removeprefix(str(DLOM)) if p.value.startswith(str(DLOM)) else (
+            "label" if p.value == RDFS.label.value else None)
+        if name is None:
+            continue
+        collected[s.value][name].append(o)
+    out: dict[str, dict[str, object]] = {}
+    for s, props in collected.items():
+        out[s] = {k: to_python(sorted(v, key=lambda t: t.value)[0]) for k, v in props.items()}
+    return out
+
+
+def _pairs(store: Store, subject_class: str, predicates: Sequence[str]) -> list[tuple[str, str]]:
+    values = " ".join(f"dlom:{p}" for p in predicates)
+    rows = _select(store, f"""
+        SELECT DISTINCT ?s ?o WHERE {{ ?s a dlom:{subject_class} . VALUES ?p {{ {values} }} ?s ?p ?o . FILTER(isIRI(?o)) }}""")
+    return sorted((s.value, o.value) for s, o in rows)
+
+
+def _num(attrs: dict[str, object], name: str) -> float | None:
+    v = attrs.get(name)
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    try:
+        return float(str(v))
+    except ValueError:
+        return None
+
+
+def _text(attrs: dict[str, object], *names: str) -> list[str | None]:
+    return [str(attrs[n]) if n in attrs and attrs[n] is not None else None for n in names]
+
+
+def dln_features(a: dict[str, object]) -> list[float]:
+    """DLN: log layers/parameters/MACs/inputs/outputs (each with a known-flag) + hashed name/task tokens."""
+    out: list[float] = []
+    for name in ("numberOfLayers", "numberOfParameters", "macs", "numberOfInputs", "numberOfOutputs"):
+        out.extend(log_feature(_num(a, name)))
+    out.extend(hashed_bag(_text(a, "label", "task", "architectureFamily", "trainingDataset")).tolist())
+    return out
+
+
+def device_features(a: dict[str, object]) -> list[float]:
+    """Device: log clock/accelerator clock/memory/storage/cores/price (with known-flags), accelerator/GPU
+    flags, and two hashed token bags: processor/SoC/ISA, and accelerator/GPU/board/OS."""
+    out: list[float] = []
+    for name in ("clockFrequencyMHz", "acceleratorFrequencyMHz", "memoryKB", "storageKB", "cpuCores", "priceUsd"):
+        out.extend(log_feature(_num(a, name)))
+    out.append(1.0 if a.get("accelerator") else 0.0)
+    out.append(1.0 if a.get("gpu") else 0.0)
+    out.append(1.0 if a.get("hostSetting") else 0.0)
+    out.extend(hashed_bag(_text(a, "processor", "soc", "isaFeatures")).tolist())
+    # The label is only a fallback: MLPerf labels also name the submitter and round, which say nothing
+    # about the hardware.
+    names = ("accelerator", "gpu", "board", "operatingSystem", "vendor") + (
+        () if a.get("board") or a.get("processor") else ("label",))
+    out.extend(hashed_bag(_text(a, *names)).tolist())
+    return out
+
+
+def technique_features(a: dict[str, object], family: str) -> list[float]:
+    """Technique: family one-hot, bit width/32, sparsity, rank ratio, log temperature, log epochs (with
+    known-flags) and hashed scheme/tool/label tokens."""
+    out = one_hot(family, TECHNIQUE_FAMILIES)
+    bw = _num(a, "bitWidth")
+    out.extend(plain_feature(bw / 32.0 if bw is not None else None))
+    out.extend(plain_feature(_num(a, "sparsity")))
+    out.extend(plain_feature(_num(a, "rankRatio")))
+    out.extend(log_feature(_num(a, "temperature")))
+    out.extend(log_feature(_num(a, "epochs")))
+    out.extend(hashed_bag(_text(a, "quantizationScheme", "pruningGranularity", "toolName", "label")).tolist())
+    return out
+
+
+def framework_features(a: dict[str, object], is_compiler: bool) -> list[float]:
+    """Framework or compiler: a compiler flag and hashed name/vendor tokens."""
+    return [1.0 if is_compiler else 0.0, *hashed_bag(_text(a, "label", "vendor")).tolist()]
+
+
+def cloud_features(a: dict[str, object]) -> list[float]:
+    """Cloud configuration: log response time and monthly cost, shielded flag, hashed hardware/protocol tokens."""
+    out: list[float] = []
+    out.extend(log_feature(_num(a, "responseTimeMs")))
+    out.extend(log_feature(_num(a, "monthlyCostUsd")))
+    shielded = a.get("shieldedExecution")
+    out.extend(plain_feature(1.0 if shielded is True else 0.0 if shielded is False else None))
+    out.extend(hashed_bag(_text(a, "serverHardware", "securityProtocol", "costPlan", "label")).tolist())
+    return out
+
+
+FEATURE_DIMS: dict[str, int] = {
+    "dln": 10 + TOKEN_BUCKETS,
+    "device": 12 + 3 + 2 * TOKEN_BUCKETS,
+    "technique": len(TECHNIQUE_FAMILIES) + 10 + TOKEN_BUCKETS,
+    "framework": 1 + TOKEN_BUCKETS,
+    "cloud": 6 + TOKEN_BUCKETS,
+    # a constant, then the label-trick inputs (see gnn.train.inject_labels): z-scored ln latency,
+    # accuracy, ln energy and their known-flags — zero in the export, filled only for training rows.
+    "model": 1 + 2 * len(METRICS),
+}
+
+
+# How many leading columns of each type's features are numeric (values and known-flags); the rest are
+# L2-normalized token bags, which are not z-scored (a rare token would otherwise become a huge value).
+NUMERIC_COLUMNS: dict[str, int] = {
+    "dln": 10, "device": 15, "technique": len(TECHNIQUE_FAMILIES) + 10, "framework": 1, "cloud": 6, "model": 1,
+}
+
+
+def _matrix(rows: Iterable[list[float]], node_type: str) -> torch.Tensor:
+    rows = list(rows)
+    if not rows:
+        return torch.zeros((0, FEATURE_DIMS[node_type]), dtype=torch.float32)
+    return torch.tensor(np.asarray(rows, dtype=np.float32))
+
+
+def _edge_index(pairs: Iterable[tuple[int, int]]) -> torch.Tensor:
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return torch.zeros((2, 0), dtype=torch.long)
+    return torch.tensor(pairs, dtype=torch.long).t().contiguous()
+
+
+def _mean_log(values: list[float]) -> float:
+    pos = [v for v in values if v is not None and v > 0]
+    return float(np.mean(np.log(pos))) if pos else math.nan
+
+
+def export_graph(store: Store, require_measurements: bool = True) -> ExportedGraph:
+    """Export the store to an :class:`ExportedGraph`.
+
+    Raises :class:`~gnn.errors.EmptyGraphError` when ``require_measurements`` and no model has a
+    measured latency, accuracy or energy (there is nothing to learn from).
+    """
+    iris: dict[str, list[str]] = {t: _instances(store, _CLASSES[t]) for t in ("dln", "device", "framework", "cloud")}
+    tech_family = _technique_instances(store)
+    iris["technique"] = list(tech_family)
+
+    # Models: leave out those whose only performance is predicted.
+    all_models = _instances(store, _CLASSES["model"])
+    predicted = {r[0].value for r in _select(store, """
+        SELECT DISTINCT ?m WHERE { ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:PredictedPerformance }""")}
+    measured_rows = _select(store, """
+        SELECT ?m ?p ?lat ?acc ?en WHERE {
+          ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance .
+          OPTIONAL { ?p dlom:inferenceLatencyMs ?lat } OPTIONAL { ?p dlom:accuracy ?acc }
+          OPTIONAL { ?p dlom:energyPerInferenceUj ?en }
+        }""")
+    measured = {r[0].value for r in measured_rows}
+    iris["model"] = [m for m in all_models if m not in predicted or m in measured]
+
+    index = {t: {iri: i for i, iri in enumerate(iris[t])} for t in NODE_TYPES}
+    attrs_by_type: dict[str, dict[str, dict[str, object]]] = {
+        t: _literal_attributes(store, _CLASSES[t]) for t in ("dln", "device", "framework", "cloud", "model")}
+    attrs_by_type["technique"] = _literal_attributes(store, None)
+    compilers = set(_instances(store, ("Compiler",)))
+
+    attrs = {t: [attrs_by_type[t].get(iri, {}) for iri in iris[t]] for t in NODE_TYPES}
+    labels = {t: [str(a.get("label") or iri.rsplit("/", 1)[-1]) for a, iri in zip(attrs[t], iris[t])] for t in NODE_TYPES}
+
+    # Targets.
+    per_model: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for m, _p, lat, acc, en in measured_rows:
+        d = per_model[m.value]
+        d["lat"].append(to_python(lat) if lat is not None else None)
+        d["acc"].append(to_python(acc) if acc is not None else None)
+        d["en"].append(to_python(en) if en is not None else None)
+    n_models = len(iris["model"])
+    targets = np.full((n_models, len(METRICS)), np.nan, dtype=np.float64)
+    for iri, d in per_model.items():
+        i = index["model"].get(iri)
+        if i is None:
+            continue
+        targets[i, 0] = _mean_log(d["lat"])
+        accs = [a for a in d["acc"] if a is not None]
+        targets[i, 1] = float(np.mean(accs)) if accs else math.nan
+        targets[i, 2] = _mean_log(d["en"])
+    if require_measurements and (n_models == 0 or np.isnan(targets).all()):
+        raise EmptyGraphError(
+            f"the store {store.url} holds no dlom:Model with a measured latency, accuracy or energy "
+            "(import data first, e.g. 'dlom import mlperf-tiny <path>', or load the shipped graph)")
+
+    # Relations.
+    def links(predicates: Sequence[str], target_type: str, subject_class: str = "Model",
+              subject_type: str = "model") -> list[list[int]]:
+        out: list[list[int]] = [[] for _ in range(len(iris[subject_type]))]
+        for s, o in _pairs(store, subject_class, predicates):
+            si, oi = index[subject_type].get(s), index[target_type].get(o)
+            if si is not None and oi is not None:
+                out[si].append(oi)
+        return [sorted(set(x)) for x in out]
+
+    dln_links = links(("usesDLN",), "dln")
+    dev_links = links(("deployedOn",), "device")
+    tech_links = links(("appliesOptimization",), "technique")
+    own_fw = links(("usesFramework", "usesCompiler"), "framework")
+    cloud_links = links(("usesCloudConfiguration",), "cloud")
+    device_fw = links(("usesFramework", "usesCompiler"), "framework", "EndDevice", "device")
+
+    # A model without a DLN or device (invalid by the shapes, but possible in a raw store) cannot be
+    # placed: it is left out rather than guessed.
+    keep = [i for i in range(n_models) if dln_links[i] and dev_links[i]]
+    if len(keep) != n_models:
+        remap = {old: new for new, old in enumerate(keep)}
+        iris["model"] = [iris["model"][i] for i in keep]
+        attrs["model"] = [attrs["model"][i] for i in keep]
+        labels["model"] = [labels["model"][i] for i in keep]
+        targets = targets[keep]
+        dln_links, dev_links, tech_links, own_fw, cloud_links = (
+            [lst[i] for i in keep] for lst in (dln_links, dev_links, tech_links, own_fw, cloud_links))
+        index["model"] = {iri: remap[i] for iri, i in index["model"].items() if i in remap}
+        n_models = len(keep)
+        if require_measurements and (n_models == 0 or np.isnan(targets).all()):
+            raise EmptyGraphError(f"the store {store.url} holds no complete dlom:Model (DLN and device) with measurements")
+
+    model_dln = np.array([lst[0] for lst in dln_links], dtype=np.int64)
+    model_device = np.array([lst[0] for lst in dev_links], dtype=np.int64)
+    model_fw = [sorted(set(own_fw[i]) | set(device_fw[model_device[i]])) for i in range(n_models)]
+
+    # Benchmark round: on the model, on its performance, or on the run that produced it.
+    round_rows = _select(store, """
+        SELECT DISTINCT ?m ?r WHERE {
+          ?m a dlom:Model .
+          { ?m dlom:benchmarkRound ?r } UNION { ?m dlom:hasPerformance ?p . ?p dlom:benchmarkRound ?r }
+          UNION { ?m dlom:hasPerformance ?p . ?p <http://www.w3.org/ns/prov#wasGeneratedBy> ?a . ?a dlom:benchmarkRound ?r }
+        }""")
+    rounds_of: dict[str, str] = {}
+    for m, r in sorted(round_rows, key=lambda row: (row[0].value, row[1].value)):
+        rounds_of.setdefault(m.value, str(r.value))
+    rounds = [rounds_of.get(iri) for iri in iris["model"]]
+
+    data = HeteroData()
+    data["dln"].x = _matrix((dln_features(a) for a in attrs["dln"]), "dln")
+    data["device"].x = _matrix((device_features(a) for a in attrs["device"]), "device")
+    data["technique"].x = _matrix(
+        (technique_features(a, tech_family[iri]) for a, iri in zip(attrs["technique"], iris["technique"])), "technique")
+    data["framework"].x = _matrix(
+        (framework_features(a, iri in compilers) for a, iri in zip(attrs["framework"], iris["framework"])), "framework")
+    data["cloud"].x = _matrix((cloud_features(a) for a in attrs["cloud"]), "cloud")
+    data["model"].x = torch.cat([torch.ones((n_models, 1)), torch.zeros((n_models, 2 * len(METRICS)))], dim=1)
+    data["model"].y = torch.tensor(targets, dtype=torch.float32)
+    per_relation = {
+        "uses_dln": [(i, int(model_dln[i])) for i in range(n_models)],
+        "deployed_on": [(i, int(model_device[i])) for i in range(n_models)],
+        "applies": [(i, t) for i in range(n_models) for t in tech_links[i]],
+        "uses_framework": [(i, f) for i in range(n_models) for f in model_fw[i]],
+        "uses_cloud": [(i, c) for i in range(n_models) for c in cloud_links[i]],
+    }
+    for rel, target_type in MODEL_RELATIONS:
+        ei = _edge_index(per_relation[rel])
+        data["model", rel, target_type].edge_index = ei
+        data[target_type, f"rev_{rel}", "model"].edge_index = ei.flip(0)
+    dfw = _edge_index((d, f) for d, fs in enumerate(device_fw) for f in fs)
+    data["device", "device_framework", "framework"].edge_index = dfw
+    data["framework", "rev_device_framework", "device"].edge_index = dfw.flip(0)
+
+    return ExportedGraph(
+        data=data, iris=iris, labels=labels, attrs=attrs, model_dln=model_dln, model_device=model_device,
+        model_techniques=tech_links, model_frameworks=model_fw, model_clouds=cloud_links,
+        device_frameworks=device_fw, technique_family=[tech_family[i] for i in iris["technique"]],
+        targets=targets, rounds=rounds)
+
+
+def message_edges(graph: ExportedGraph, keep_models: np.ndarray | None) -> dict[tuple[str, str, str], torch.Tensor]:
+    """The edges message passing may use: every edge, except those of models where ``keep_models`` is
+    False (held-out models must not shape the embeddings of the devices they test)."""
+    edges = {et: graph.data[et].edge_index for et in graph.data.edge_types}
+    if keep_models is None:
+        return edges
+    keep = torch.as_tensor(np.asarray(keep_models, dtype=bool))
+    out = {}
+    for (src, rel, dst), ei in edges.items():
+        if src == "model":
+            ei = ei[:, keep[ei[0]]] if ei.numel() else ei
+        elif dst == "model":
+            ei = ei[:, keep[ei[1]]] if ei.numel() else ei
+        out[(src, rel, dst)] = ei
+    return out

@@ -1,0 +1,388 @@
+"""Training of the GNN ensemble and the trained predictor (save, load, predict).
+
+Training is full-batch (the graph has hundreds of nodes), with masked losses: a model contributes to a
+metric's loss only where that metric was measured. Targets are standardized with the *training* rows'
+statistics. Each ensemble member starts from its own seed; the members' spread is the uncertainty.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from decision.objectives import Objective, RawMeasures, objective_matrix
+from decision.scoring import overall_scores
+from gnn.errors import EmptyGraphError, NoTrainedModelError
+from gnn.export import METRICS, ExportedGraph, message_edges
+from gnn.model import CandidateBatch, EdgeType, FeatureScaler, MemberNet, ModelConfig, model_batch, readout, readout_tables
+from kg.importers import Progress
+
+CODE_VERSION = "1.0"
+
+
+def inject_labels(x_model: Tensor, y_std: Tensor, known: Tensor, input_rows: Tensor) -> Tensor:
+    """The label trick (Shi et al., 2021, "Masked label prediction"): model-node features carrying the
+    standardized measured targets of ``input_rows`` (and known-flags), so message passing can spread
+    measured performance to DLNs, devices, techniques and frameworks. The rows a loss is computed on
+    never see their own labels (training splits the rows each epoch), and held-out rows never do.
+
+    ``x_model`` [M, 1 + 2k]; ``y_std``/``known`` [M, k] (zeros/False where unmeasured)."""
+    k = y_std.shape[1]
+    x = x_model.clone()
+    sel = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+    sel[input_rows] = True
+    mask = known & sel[:, None]
+    x[:, 1 : 1 + k] = torch.where(mask, y_std, torch.zeros_like(y_std))
+    x[:, 1 + k : 1 + 2 * k] = mask.float()
+    return x
+
+
+def standardized_targets(graph: ExportedGraph, mean: np.ndarray, std: np.ndarray) -> tuple[Tensor, Tensor]:
+    """All models' targets z-scored with the training statistics (0 where unmeasured) and the known-mask."""
+    y = torch.tensor((graph.targets - mean) / std, dtype=torch.float32)
+    known = ~torch.isnan(y)
+    return torch.nan_to_num(y), known
+
+
+def compute_device() -> torch.device:
+    """The GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def high_score_labels(graph: ExportedGraph, rows: np.ndarray) -> np.ndarray:
+    """1.0 where a measured model's Eq.-1 score (equal weights over the objectives; missing ones
+    neutral) is in the top quartile of the measured models of the same DLN among ``rows``, 0.0
+    otherwise, NaN where undefined (no measured latency, or fewer than 4 such models in the group)."""
+    out = np.full(graph.count("model"), np.nan)
+    rows = np.asarray(rows)
+    by_dln: dict[int, list[int]] = {}
+    for i in rows:
+        if not np.isnan(graph.targets[i, 0]):
+            by_dln.setdefault(int(graph.model_dln[i]), []).append(int(i))
+    weights = np.full(len(Objective), 1.0 / len(Objective))
+    for members in by_dln.values():
+        if len(members) < 4:
+            continue
+        measures = [configuration_measures(graph, int(graph.model_dln[i]), int(graph.model_device[i]),
+                                           graph.model_techniques[i], graph.targets[i]) for i in members]
+        scores = overall_scores(objective_matrix(measures).values, weights)
+        cut = np.quantile(scores, 0.75)
+        for i, s in zip(members, scores):
+            out[i] = 1.0 if s >= cut - 1e-12 else 0.0
+    return out
+
+
+def configuration_measures(graph: ExportedGraph, dln: int, device: int, techniques: Sequence[int],
+                           metrics: np.ndarray) -> RawMeasures:
+    """The raw measures of one configuration for :func:`decision.objectives.objective_matrix`:
+    ``metrics`` is (ln latency, accuracy, ln energy) — measured or predicted — NaN where unknown."""
+    d, v = graph.attrs["dln"][dln], graph.attrs["device"][device]
+
+    def num(a: dict, k: str) -> float | None:
+        x = a.get(k)
+        return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
+
+    lat = None if np.isnan(metrics[0]) else float(np.exp(metrics[0]))
+    acc = None if np.isnan(metrics[1]) else float(np.clip(metrics[1], 0.0, 1.0))
+    return RawMeasures(accuracy=acc, inference_latency_ms=lat, cost_per_device_usd=num(v, "priceUsd"),
+                       parameters=num(d, "numberOfParameters"), macs=num(d, "macs"), layers=num(d, "numberOfLayers"),
+                       techniques=len(techniques))
+
+
+@dataclass
+class Prediction:
+    """Ensemble predictions: ``mean``/``std`` per :data:`gnn.export.METRICS` (ln ms, 0-1, ln µJ) and
+    the probability of a high objective score (the link head)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    high_score: np.ndarray
+
+    @property
+    def latency_ms(self) -> np.ndarray:
+        return np.exp(self.mean[:, 0])
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        return np.clip(self.mean[:, 1], 0.0, 1.0)
+
+    @property
+    def energy_uj(self) -> np.ndarray:
+        return np.exp(self.mean[:, 2])
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """1 / (1 + σ of ln latency): 1 when the members agree, 0.5 when they disagree by a factor e."""
+        return 1.0 / (1.0 + self.std[:, 0])
+
+
+def mask_untrained(prediction: Prediction, metric_trained: Sequence[bool]) -> Prediction:
+    """``prediction`` with NaN for the metrics no training row measured."""
+    untrained = ~np.asarray(metric_trained, dtype=bool)
+    if untrained.any():
+        prediction.mean[:, untrained] = np.nan
+        prediction.std[:, untrained] = np.nan
+    return prediction
+
+
+@dataclass
+class Ensemble:
+    """A trained ensemble with the scalers it was trained with."""
+
+    members: list[MemberNet]
+    scaler: FeatureScaler
+    target_mean: np.ndarray
+    target_std: np.ndarray
+    config: ModelConfig
+    edge_types: list[EdgeType]
+    losses: list[list[float]] = field(default_factory=list)
+    trained_on: dict[str, object] = field(default_factory=dict)
+    # Per metric: whether any training row measured it. A metric nobody measured is not predicted
+    # (NaN), rather than invented from an untrained output.
+    metric_trained: list[bool] = field(default_factory=lambda: [True] * len(METRICS))
+    _version: str | None = None
+
+    @property
+    def version(self) -> str:
+        """``dlom-gnn-<code version>-<hash of the weights>``: changes whenever the weights do."""
+        if self._version is None:
+            h = hashlib.sha256()
+            for m in self.members:
+                for k, v in sorted(m.state_dict().items()):
+                    h.update(k.encode())
+                    h.update(v.detach().cpu().numpy().tobytes())
+            self._version = f"dlom-gnn-{CODE_VERSION}-{h.hexdigest()[:10]}"
+        return self._version
+
+    @torch.no_grad()
+    def tables(self, graph: ExportedGraph, keep_models: np.ndarray | None = None) -> list[dict[str, Tensor]]:
+        """Per member, the read-out embedding tables of ``graph`` (eval mode, CPU). The measured targets
+        of the labeled models in ``keep_models`` (default: all) are the label-trick inputs."""
+        x = self.scaler.transform(graph)
+        edges = message_edges(graph, keep_models)
+        y_std, known = standardized_targets(graph, self.target_mean, self.target_std)
+        keep = np.ones(graph.count("model"), dtype=bool) if keep_models is None else np.asarray(keep_models, dtype=bool)
+        x["model"] = inject_labels(x["model"], y_std, known, torch.as_tensor(np.flatnonzero(keep & graph.labeled)))
+        out = []
+        for m in self.members:
+            m.eval()
+            m.cpu()
+            out.append({k: v.detach() for k, v in readout_tables(m.encoder(x, edges)).items()})
+        return out
+
+    @torch.no_grad()
+    def raw_outputs(self, tables: list[dict[str, Tensor]], batch: CandidateBatch) -> Tensor:
+        """Stacked member outputs [members, N, 4] in standardized units (torch eager scoring)."""
+        outs = []
+        for m, tab in zip(self.members, tables):
+            m.eval()
+            z = readout(tab, batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds)
+            outs.append(m.head(z))
+        return torch.stack(outs)
+
+    def summarize(self, outputs: Tensor | np.ndarray) -> Prediction:
+        """Ensemble mean/std in natural units from stacked standardized outputs."""
+        o = outputs.detach().cpu().numpy() if isinstance(outputs, Tensor) else np.asarray(outputs)
+        k = len(METRICS)
+        metrics = o[:, :, :k] * self.target_std + self.target_mean
+        prob = 1.0 / (1.0 + np.exp(-o[:, :, k]))
+        return mask_untrained(Prediction(mean=metrics.mean(0), std=metrics.std(0), high_score=prob.mean(0)),
+                              self.metric_trained)
+
+    def predict(self, graph: ExportedGraph, batch: CandidateBatch,
+                tables: list[dict[str, Tensor]] | None = None) -> Prediction:
+        """Predict the configurations in ``batch`` (row indices into ``graph``)."""
+        return self.summarize(self.raw_outputs(tables if tables is not None else self.tables(graph), batch))
+
+    # -- persistence ---------------------------------------------------------------------------
+    def round_to_half(self) -> None:
+        """Round every weight to float16 precision (kept as float32), e.g. before shipping a compact
+        checkpoint; the version is recomputed because the weights changed."""
+        with torch.no_grad():
+            for m in self.members:
+                for p in m.parameters():
+                    p.copy_(p.half().float())
+        self._version = None
+
+    def save(self, path: Path, half: bool = False) -> Path:
+        """Write the checkpoint (weights, scalers, config, version) to ``path``; ``half`` stores the
+        weights as float16 (half the size; call :meth:`round_to_half` first so that the saved and the
+        in-memory predictor agree exactly)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format": "dlom-gnn-checkpoint/1",
+            "version": self.version,
+            "config": self.config.to_dict(),
+            "edge_types": [list(et) for et in self.edge_types],
+            "members": [{k: (v.half() if half and v.is_floating_point() else v) for k, v in m.state_dict().items()}
+                        for m in self.members],
+            "scaler": self.scaler.state(),
+            "target_mean": torch.tensor(self.target_mean),
+            "target_std": torch.tensor(self.target_std),
+            "losses": self.losses,
+            "trained_on": self.trained_on,
+            "metric_trained": list(self.metric_trained),
+        }
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        path.write_bytes(buf.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Ensemble:
+        """Read a checkpoint written by :meth:`save`; a missing file raises :class:`NoTrainedModelError`."""
+        path = Path(path)
+        if not path.is_file():
+            raise NoTrainedModelError(f"no trained GNN at {path}: run 'dlom gnn train' first")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # a truncated or foreign file: say which, not a pickle traceback
+            raise NoTrainedModelError(f"{path} is not a DLOM GNN checkpoint ({type(e).__name__}: {e})") from None
+        if not isinstance(state, dict) or state.get("format") != "dlom-gnn-checkpoint/1":
+            raise NoTrainedModelError(f"{path} is not a DLOM GNN checkpoint")
+        config = ModelConfig(**state["config"])
+        edge_types = [tuple(et) for et in state["edge_types"]]
+        members = []
+        for sd in state["members"]:
+            m = MemberNet(edge_types, config)
+            try:
+                m.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in sd.items()})
+            except RuntimeError:
+                raise NoTrainedModelError(f"{path} was trained by an incompatible version of the DLOM GNN: "
+                                          "run 'dlom gnn train' again") from None
+            m.eval()
+            members.append(m)
+        scaler = FeatureScaler(state["scaler"]["mean"], state["scaler"]["std"])
+        ens = cls(members, scaler, state["target_mean"].numpy(), state["target_std"].numpy(), config, edge_types,
+                  state.get("losses", []), state.get("trained_on", {}),
+                  list(state.get("metric_trained", [True] * len(METRICS))))
+        ens._version = state["version"]
+        return ens
+
+
+def train_ensemble(graph: ExportedGraph, train_rows: np.ndarray | None = None, config: ModelConfig | None = None,
+                   keep_models: np.ndarray | None = None, progress: Progress | None = None,
+                   device: torch.device | None = None) -> Ensemble:
+    """Train an ensemble on the measured targets of ``train_rows`` (default: every labeled model).
+
+    ``keep_models`` (bool per model) limits which model nodes take part in message passing; evaluation
+    passes False for held-out models so they cannot shape the embeddings they are tested with.
+    Raises :class:`EmptyGraphError` when the training rows hold no measured target.
+    """
+    config = config or ModelConfig()
+    device = device or compute_device()
+    rows = np.flatnonzero(graph.labeled) if train_rows is None else np.asarray(train_rows, dtype=np.int64)
+    y_np = graph.targets[rows]
+    if rows.size == 0 or np.isnan(y_np).all():
+        raise EmptyGraphError("no measured model to train on")
+    # Per metric over the rows that measured it; a metric nobody measured keeps mean 0 / std 1.
+    mean, std = np.zeros(len(METRICS)), np.ones(len(METRICS))
+    for k in range(len(METRICS)):
+        col = y_np[:, k][~np.isnan(y_np[:, k])]
+        if col.size:
+            mean[k] = col.mean()
+            std[k] = col.std() if col.std() > 1e-6 else 1.0
+    y = torch.tensor((y_np - mean) / std, dtype=torch.float32)
+    mask = ~torch.isnan(y)
+    y = torch.nan_to_num(y)
+    y_all, known_all = standardized_targets(graph, mean, std)
+    link = torch.tensor(high_score_labels(graph, rows)[rows], dtype=torch.float32)
+    link_mask = ~torch.isnan(link)
+    link = torch.nan_to_num(link)
+
+    scaler = FeatureScaler.fit(graph)
+    x = {k: v.to(device) for k, v in scaler.transform(graph).items()}
+    edges = {k: v.to(device) for k, v in message_edges(graph, keep_models).items()}
+    batch = model_batch(graph, rows)
+    batch = CandidateBatch(*(t.to(device) for t in (batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds)))
+    y, mask, link, link_mask = y.to(device), mask.to(device), link.to(device), link_mask.to(device)
+    y_all, known_all = y_all.to(device), known_all.to(device)
+    rows_t = torch.as_tensor(rows, device=device)
+    # A relation with no edges in the graph has nothing to learn from: it gets no convolution (which also
+    # keeps the checkpoint small); at prediction time edges of unknown relations are ignored.
+    edge_types = sorted(et for et in graph.data.edge_types if graph.data[et].edge_index.shape[1] > 0)
+
+    base_keep = np.ones(graph.count("model"), dtype=bool) if keep_models is None else np.asarray(keep_models, dtype=bool)
+    train_devices = np.unique(graph.model_device[rows])
+    model_device = graph.model_device
+
+    def epoch_edges(rng: np.random.Generator, member_keep: np.ndarray, devices: np.ndarray) -> dict[EdgeType, Tensor]:
+        """Message-passing edges with a random share of ``devices``' models hidden."""
+        if config.cold_start_rate <= 0 or devices.size < 2:
+            return {k: v.to(device) for k, v in message_edges(graph, member_keep).items()}
+        n_hide = max(1, int(round(config.cold_start_rate * devices.size)))
+        hidden = rng.choice(devices, size=n_hide, replace=False)
+        keep = member_keep & ~np.isin(model_device, hidden)
+        return {k: v.to(device) for k, v in message_edges(graph, keep).items()}
+
+    members: list[MemberNet] = []
+    losses: list[list[float]] = []
+    if progress is not None:
+        progress.start(config.members * config.epochs, f"training GNN ensemble ({config.members} × {config.epochs} epochs, {device.type})")
+    started = time.perf_counter()
+    for k in range(config.members):
+        torch.manual_seed(config.seed * 1000 + k)
+        net = MemberNet(edge_types, config).to(device)
+        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        history: list[float] = []
+        rng = np.random.default_rng(config.seed * 1000 + k)
+        # Early stopping on held-out *devices* (different ones per member): their models leave message
+        # passing and the loss, and the weights of the epoch with the lowest validation error are kept.
+        val_devices = np.array([], dtype=train_devices.dtype)
+        if config.val_share > 0 and train_devices.size >= 5:
+            n_val = max(1, int(round(config.val_share * train_devices.size)))
+            val_devices = rng.choice(train_devices, size=n_val, replace=False)
+        val_pos_np = np.isin(model_device[rows], val_devices)
+        val_pos = torch.as_tensor(val_pos_np, device=device)
+        member_keep = base_keep & ~np.isin(model_device, val_devices)
+        member_devices = np.setdiff1d(train_devices, val_devices)
+        val_edges = {kk: v.to(device) for kk, v in message_edges(graph, member_keep).items()}
+        best: tuple[float, dict[str, Tensor]] | None = None
+        for epoch in range(config.epochs):
+            net.train()
+            opt.zero_grad()
+            # Label trick: part of the training rows show their labels, the loss is on the others.
+            shown = torch.as_tensor(rng.random(rows.size) < config.label_input_rate, device=device) & ~val_pos
+            xe = dict(x)
+            xe["model"] = inject_labels(x["model"], y_all, known_all, rows_t[shown])
+            out = net(xe, epoch_edges(rng, member_keep, member_devices), batch)
+            hidden_rows = (~shown & ~val_pos).float()[:, None]
+            m = mask * hidden_rows
+            reg = ((out[:, : len(METRICS)] - y) ** 2 * m).sum() / m.sum().clamp(min=1)
+            loss = reg
+            lm = link_mask & ~shown & ~val_pos
+            if lm.any():
+                bce = F.binary_cross_entropy_with_logits(out[:, len(METRICS)], link, reduction="none")
+                loss = loss + config.link_weight * (bce * lm).sum() / lm.sum()
+            loss.backward()
+            opt.step()
+            history.append(float(loss.detach()))
+            if val_pos_np.any() and (epoch + 1) % 10 == 0:
+                net.eval()
+                with torch.no_grad():
+                    xe["model"] = inject_labels(x["model"], y_all, known_all, rows_t[~val_pos])
+                    vout = net(xe, val_edges, batch)
+                    vm = mask * val_pos.float()[:, None]
+                    vloss = float((((vout[:, : len(METRICS)] - y) ** 2) * vm).sum() / vm.sum().clamp(min=1))
+                if best is None or vloss < best[0]:
+                    best = (vloss, {kk: v.detach().clone() for kk, v in net.state_dict().items()})
+            if progress is not None:
+                progress.advance()
+        if best is not None:
+            net.load_state_dict(best[1])
+        net.eval()
+        members.append(net.cpu())
+        losses.append(history)
+    trained_on = {"models": int(rows.size), "seconds": round(time.perf_counter() - started, 2), "device": device.type,
+                  "nodes": {t: graph.count(t) for t in graph.iris}}
+    metric_trained = [bool((~np.isnan(y_np[:, k])).any()) for k in range(len(METRICS))]
+    return Ensemble(members, scaler, mean, std, config, edge_types, losses, trained_on, metric_trained)
