@@ -32,6 +32,7 @@ import numpy as np
 from pyoxigraph import Triple
 
 from benchmarks.generate_graph import TRIPLES_PER_MODEL, generate_graph
+from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision.objectives import Objective
 from decision.ratings import rating_triples
 from decision.recommend import rank_candidates, recommend
@@ -46,15 +47,7 @@ from kg.ontology import ontology_quads
 from kg.store import Store, open_store
 from kg.writes import write_triples
 
-FIG_8A = [
-    {"more": "performance", "less": "cost", "level": "stronger"},
-    {"more": "security", "less": "latency", "level": "weak"},
-    {"more": "security", "less": "complexity", "level": "weak"},
-    {"more": "performance", "less": "complexity", "level": "stronger"},
-    {"more": "cost", "less": "reliability", "level": "equal"},
-    {"more": "reliability", "less": "latency", "level": "equal"},
-    {"more": "cost", "less": "latency", "level": "weak"},
-]
+FIG_8A = [dict(c) for c in PAPER_EXAMPLE_COMPARISONS]
 SCENARIOS = {
     "any": {"preferences": {"comparisons": FIG_8A}},
     "paper": {"project": {"business_focus": "Medical", "total_budget_usd": 14000, "number_of_devices": 10},

@@ -35,6 +35,20 @@ SAATY_VALUE: dict[str, float] = {"equal": 1.0, "weak": 3.0, "stronger": 5.0, "ab
 RANDOM_INDEX: dict[int, float] = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}
 CR_THRESHOLD = 0.1
 
+# The comparisons of the paper's §6 example (Fig. 8a), as the text describes them: performance has a
+# preference over cost and complexity; latency has a weaker importance than security and cost. The levels
+# of the other rows are not legible in the figure, so they are fixed here (7 of the 15 pairs, as in the
+# figure; the rest are completed). The paper-example test, the benchmark and the UI's example use them.
+PAPER_EXAMPLE_COMPARISONS: tuple[dict[str, str], ...] = (
+    {"more": "performance", "less": "cost", "level": "stronger"},
+    {"more": "security", "less": "latency", "level": "weak"},
+    {"more": "security", "less": "complexity", "level": "weak"},
+    {"more": "performance", "less": "complexity", "level": "stronger"},
+    {"more": "cost", "less": "reliability", "level": "equal"},
+    {"more": "reliability", "less": "latency", "level": "equal"},
+    {"more": "cost", "less": "latency", "level": "weak"},
+)
+
 
 class PreferenceError(DlomError):
     """The comparisons do not determine weights (e.g. some objectives are not connected)."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision_graph import ModelSpec, model_iri, write_models
 
 import api.app as api_app_module
@@ -22,15 +23,7 @@ from kg.results import Solutions
 from kg.store import Store, open_store
 
 TOKEN = "s3cret-token"
-FIG_8A = [
-    {"more": "performance", "less": "cost", "level": "stronger"},
-    {"more": "security", "less": "latency", "level": "weak"},
-    {"more": "security", "less": "complexity", "level": "weak"},
-    {"more": "performance", "less": "complexity", "level": "stronger"},
-    {"more": "cost", "less": "reliability", "level": "equal"},
-    {"more": "reliability", "less": "latency", "level": "equal"},
-    {"more": "cost", "less": "latency", "level": "weak"},
-]
+FIG_8A = [dict(c) for c in PAPER_EXAMPLE_COMPARISONS]
 
 
 def _serve(store: Store, settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:

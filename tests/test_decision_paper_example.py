@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision_graph import ModelSpec, write_models
 
 from decision.objectives import OBJECTIVES
@@ -17,18 +18,7 @@ RATINGS = {  # objective → ratings by rater0, rater1 (mean used)
     "Derm-Edge": {"performance": [4], "reliability": [3], "security": [5, 5], "cost": [3], "latency": [2], "complexity": [4]},
 }
 
-# Fig. 8a, as the text describes it: performance has a preference over cost and complexity; latency has
-# a weaker importance than security and cost. The levels of the other rows are not legible in the
-# figure, so this replay fixes them (7 of the 15 pairs, as in the figure; the rest are completed).
-FIG_8A = [
-    {"more": "performance", "less": "cost", "level": "stronger"},
-    {"more": "security", "less": "latency", "level": "weak"},
-    {"more": "security", "less": "complexity", "level": "weak"},
-    {"more": "performance", "less": "complexity", "level": "stronger"},
-    {"more": "cost", "less": "reliability", "level": "equal"},
-    {"more": "reliability", "less": "latency", "level": "equal"},
-    {"more": "cost", "less": "latency", "level": "weak"},
-]
+FIG_8A = [dict(c) for c in PAPER_EXAMPLE_COMPARISONS]
 SAATY = {"equal": 1.0, "weak": 3.0, "stronger": 5.0, "absolute": 9.0}
 NAMES = ["performance", "reliability", "security", "cost", "latency", "complexity"]
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from bench.techniques.registry import Outcome, Param, PipelineState, Technique, register_technique
-from bench.techniques.svd_decomposition import check_rank_params, chosen_rank
+from bench.techniques.svd_decomposition import check_rank_params, chosen_rank, rank_properties
 from kg.namespaces import DLOM
 
 
@@ -78,7 +78,7 @@ class ConvDecomposition(Technique):
 
     @classmethod
     def properties(cls, params: dict[str, Any], state: PipelineState | None):
-        return [(DLOM.rank, params["rank"])] if params["rank"] is not None else [(DLOM.rankRatio, params["rank_ratio"])]
+        return rank_properties(params)
 
     @staticmethod
     def apply_torch(state: PipelineState, params: dict[str, Any]) -> Outcome:

@@ -23,6 +23,11 @@ def chosen_rank(full: int, params: dict[str, Any]) -> int:
     return max(1, int(round(full * params["rank_ratio"])))
 
 
+def rank_properties(params: dict[str, Any]) -> list[tuple]:
+    """The graph properties of a rank setting: the fixed rank, or the rank ratio."""
+    return [(DLOM.rank, params["rank"])] if params["rank"] is not None else [(DLOM.rankRatio, params["rank_ratio"])]
+
+
 def check_rank_params(params: dict[str, Any], where: str, file: str) -> None:
     if (params.get("rank") is None) == (params.get("rank_ratio") is None):
         raise SpecError(file, "give exactly one of rank and rank_ratio", field_name=f"{where}.rank")
@@ -46,7 +51,7 @@ class LinearSVD(Technique):
 
     @classmethod
     def properties(cls, params: dict[str, Any], state: PipelineState | None):
-        return [(DLOM.rank, params["rank"])] if params["rank"] is not None else [(DLOM.rankRatio, params["rank_ratio"])]
+        return rank_properties(params)
 
     @staticmethod
     def apply_torch(state: PipelineState, params: dict[str, Any]) -> Outcome:
