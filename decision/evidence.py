@@ -71,5 +71,7 @@ def evidence_for(store: Store, records: Iterable[str]) -> dict[str, Evidence]:
         if predictor is not None:
             e.predictor_version = predictor.value
     for e in out.values():
+        # Sorted: SPARQL leaves row order unspecified, and a submitter may carry several labels.
         e.source_files.sort()
+        e.submitters.sort()
     return out

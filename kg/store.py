@@ -88,11 +88,14 @@ def register_backend(*schemes: str) -> Callable[[BackendFactory], BackendFactory
 
 
 _UNAVAILABLE: dict[str, str] = {}  # backend module → why it could not be imported (a missing optional package)
+_discovered = False
 
 
 def _discover_backends() -> None:
+    global _discovered
     import kg.stores
 
+    _discovered = True
     for module in pkgutil.iter_modules(kg.stores.__path__):
         try:
             importlib.import_module(f"kg.stores.{module.name}")
@@ -107,7 +110,7 @@ def open_store(url: str | None = None) -> Store:
     """
     url = url or config.store_url()
     scheme = urlsplit(url).scheme
-    if not _BACKENDS:
+    if not _discovered:
         _discover_backends()
     factory = _BACKENDS.get(scheme)
     if factory is None:

@@ -788,6 +788,41 @@ def annotate_filter_pushdown(node: Any, conditions: tuple = ()) -> None:
             annotate_filter_pushdown(value, ())
 
 
+# Algebra nodes whose in-scope variables are the union of their operands' (SPARQL 1.1 §18.2.1).
+_SCOPE_UNION = frozenset({"ToMultiSet", "Join", "LeftJoin", "Filter", "Union", "Graph", "Extend", "Minus"})
+
+
+def scope_values_variables(node: Any) -> set[rdflib.Variable]:
+    """Record the variables of inline data (VALUES) in the ``_vars`` of the algebra above it; returns
+    the node's in-scope variables.
+
+    rdflib's translation leaves ``_vars`` of a ``values`` node empty, and its OPTIONAL evaluation uses
+    ``p1._vars`` to re-check an unmatched row "without prior bindings": with VALUES on the left that
+    re-check ran with *nothing* bound, so ``VALUES ?p {...} OPTIONAL { ?p a ?k FILTER(?k = X) }``
+    dropped every row whose ``?p`` had no match whenever some other resource matched (an empty answer
+    instead of unbound ``?k``). Only adds variables; Project/SubSelect/aggregates keep their scope.
+    """
+    if isinstance(node, list | tuple):
+        for item in node:
+            scope_values_variables(item)
+        return set()
+    if not isinstance(node, CompValue):
+        return set()
+    if node.name == "values":
+        found = {var for row in node.get("res") or () for var in row}
+        node["_vars"] = set(dict.get(node, "_vars") or ()) | found
+        return node["_vars"]
+    below: set[rdflib.Variable] = set()
+    for key, value in node.items():
+        if key != "expr" and not key.startswith("_") and isinstance(value, CompValue | list):
+            below |= scope_values_variables(value)
+    own = set(dict.get(node, "_vars") or ())
+    if node.name in _SCOPE_UNION and not below <= own:
+        node["_vars"] = own | below
+        return node["_vars"]
+    return own
+
+
 def _solutions(ctx: QueryContext, store: CypherTripleStore, compiled: CompiledBGP) -> Iterator[FrozenBindings]:
     base = list(ctx.bindings.items())
     names = [v.name for _, v in compiled.columns]
@@ -796,6 +831,33 @@ def _solutions(ctx: QueryContext, store: CypherTripleStore, compiled: CompiledBG
 
 
 CUSTOM_EVALS["dlom_neo4j_bgp"] = _evaluate_bgp_in_cypher
+
+
+def _evaluate_grouped_aggregate(ctx: QueryContext, part: CompValue) -> Iterator[FrozenBindings]:
+    """rdflib custom evaluation of an aggregate with GROUP BY (only for graphs on a CypherTripleStore).
+
+    rdflib's own evaluation yields one all-unbound row when nothing matches, which SPARQL 1.1 (§18.5,
+    Group) gives only for the implicit single group of an aggregate *without* GROUP BY; grouping zero
+    rows gives zero groups, hence zero rows (as Oxigraph and Fuseki answer). Otherwise identical.
+    """
+    if part.name != "AggregateJoin" or part.p.expr is None:
+        raise NotImplementedError
+    if not isinstance(getattr(ctx.graph, "store", None), CypherTripleStore):
+        raise NotImplementedError
+    from rdflib.plugins.sparql.aggregates import Aggregator
+    from rdflib.plugins.sparql.evaluate import evalPart
+    from rdflib.plugins.sparql.evalutils import _eval
+
+    groups: dict[Any, Aggregator] = {}
+    for row in evalPart(ctx, part.p):
+        key = tuple(_eval(e, row, False) for e in part.p.expr)
+        if key not in groups:
+            groups[key] = Aggregator(aggregations=part.A)
+        groups[key].update(row)
+    return (FrozenBindings(ctx, aggregator.get_bindings()) for aggregator in groups.values())
+
+
+CUSTOM_EVALS["dlom_neo4j_grouped_aggregate"] = _evaluate_grouped_aggregate
 
 
 class _Dataset(rdflib.Dataset):
@@ -1047,6 +1109,7 @@ def _parse_query(text: str) -> tuple[Any, tuple[list[GraphKey] | None, list[Grap
         raise QueryError("SERVICE is not supported by the neo4j store")
     scopes = _dataset_scopes(parsed.algebra)
     parsed.algebra["datasetClause"] = None  # handled by the scopes, not by rdflib (which would fetch URLs)
+    scope_values_variables(parsed.algebra)
     annotate_filter_pushdown(parsed.algebra)
     return parsed, scopes
 
