@@ -18,7 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import decision_routes, graphql_api, rest, sparql_endpoint, ui
+from api import build_routes, decision_routes, graphql_api, rest, sparql_endpoint, ui
 from api.settings import Settings
 from kg.store import Store
 
@@ -114,6 +114,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(rest.router)
     app.include_router(graphql_api.router)
     app.include_router(decision_routes.router)
+    app.include_router(build_routes.router)
     app.include_router(ui.router)
 
     @app.get("/docs", include_in_schema=False)

@@ -23,9 +23,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 
+from api.predictor import lazy_predictor
 from decision.elicitation import PreferenceError, elicit
 from decision.objectives import Objective
-from decision.prediction import CandidatePredictor
 from decision.ratings import RatingInputError, UnknownModelError, rate_model
 from decision.recommend import recommend
 from decision.requirements import FieldError, PairwiseComparison, Requirements, RequirementsError
@@ -175,11 +175,6 @@ class RecommendResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
-def _predictor(request: Request) -> CandidatePredictor | None:
-    """The prediction model, when the app has one (``app.state.predictor``); None until the GNN exists."""
-    return getattr(request.app.state, "predictor", None)
-
-
 @router.post("/api/recommend", response_model=RecommendResponse, summary="Recommend models for requirements",
              responses={422: {"model": ErrorList, "description": "invalid requirements (field-level errors)"}})
 def post_recommend(requirements: Requirements, request: Request,
@@ -188,7 +183,7 @@ def post_recommend(requirements: Requirements, request: Request,
     rank by Eq. 1 and explain; when nothing matches, say so (or ask the prediction model)."""
     settings = request.app.state.settings
     try:
-        rec = recommend(request.app.state.store, requirements, predictor=_predictor(request), top_k=top_k,
+        rec = recommend(request.app.state.store, requirements, predictor=lazy_predictor(request), top_k=top_k,
                         timeout_s=settings.query_timeout_s)
     except RequirementsError as e:
         return _error(422, e.errors)

@@ -5,7 +5,7 @@ hand-off to the prediction model (and an honest status when there is none).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,10 +153,13 @@ def rank_candidates(values: np.ndarray, weights: np.ndarray, tie_breakers: list[
 
 
 def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
-              predictor: CandidatePredictor | None = None, top_k: int = 5,
-              timeout_s: float | None = 30.0) -> Recommendation:
+              predictor: CandidatePredictor | Callable[[], CandidatePredictor | None] | None = None,
+              top_k: int = 5, timeout_s: float | None = 30.0) -> Recommendation:
     """Run the DSS. Raises decision.requirements.RequirementsError for invalid requirements and
-    decision.elicitation.PreferenceError when the comparisons do not determine weights."""
+    decision.elicitation.PreferenceError when the comparisons do not determine weights.
+
+    ``predictor`` is asked for new configurations when nothing matches; it may be given as a function
+    returning one (or None), called only then, so that a costly model loads only when it is needed."""
     t0 = time.perf_counter()
     req = requirements if isinstance(requirements, Requirements) else parse_requirements(requirements)
     pref = preference_weights(req)
@@ -166,6 +169,8 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     n = len(found)
     if not n:
         rec = Recommendation(STATUS_NO_MATCH, NO_PREDICTOR_MESSAGE, weights, pref, 0)
+        if callable(predictor) and not hasattr(predictor, "predict"):
+            predictor = predictor()
         if predictor is not None:
             rec.predictions = list(predictor.predict(req, limit=top_k))
             if rec.predictions:

@@ -301,7 +301,6 @@ def train_ensemble(graph: ExportedGraph, train_rows: np.ndarray | None = None, c
 
     scaler = FeatureScaler.fit(graph)
     x = {k: v.to(device) for k, v in scaler.transform(graph).items()}
-    edges = {k: v.to(device) for k, v in message_edges(graph, keep_models).items()}
     batch = model_batch(graph, rows)
     batch = CandidateBatch(*(t.to(device) for t in (batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds)))
     y, mask, link, link_mask = y.to(device), mask.to(device), link.to(device), link_mask.to(device)

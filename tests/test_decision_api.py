@@ -104,7 +104,8 @@ def test_recommend_injection_and_no_match(api) -> None:
     r = client.post("/api/recommend", json={"project": {"business_focus": '" } DROP ALL #'}})
     assert r.status_code == 200
     assert r.json()["status"] == "no_match"
-    assert r.json()["message"] == "no matching models; the prediction model is not available yet"
+    # the server's prediction model was asked (the shipped one proposes nothing for this graph)
+    assert r.json()["message"].startswith("no matching models") and "not available" not in r.json()["message"]
     assert store.count() == before
 
 

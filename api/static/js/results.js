@@ -206,6 +206,10 @@ function openChoose(box, rec, request) {
 
 // -- Build new ---------------------------------------------------------------------------------------
 
+// The update token for measurements, kept only in this page's memory (never stored): measuring writes
+// to the knowledge graph, which the server allows only with its DLOM_UPDATE_TOKEN.
+let measurementToken = "";
+
 function renderBuildNew(request, hadMatches) {
   const out = h("div", { "aria-live": "polite", id: "build-new-output" });
   const button = h("button", { type: "button", class: hadMatches ? "" : "primary", id: "build-new-button" }, "Build new: ask the prediction model");
@@ -221,9 +225,12 @@ function renderBuildNew(request, hadMatches) {
     out.append(h("p", { class: "small muted" }, res.data.message || `${proposals.length} proposal(s) from ${res.data.predictor_version || "the prediction model"} — predicted, not measured.`));
     for (const p of proposals) out.append(renderProposal(p));
   });
+  const token = h("input", { type: "password", id: "build-new-token", autocomplete: "off", value: measurementToken,
+    oninput: (e) => { measurementToken = e.target.value; } });
   return h("section", { class: "card", id: "build-new", "aria-labelledby": "build-new-title" },
     h("h3", { id: "build-new-title" }, "Not satisfied? Build a new model"),
     h("p", { class: "small muted" }, "The prediction model (a graph neural network trained on the knowledge graph) proposes new configurations for your requirements. Its figures are predictions until a proposal is measured on real hardware."),
+    h("div", { class: "row small" }, h("label", { for: token.id }, "Update token (needed to store and measure a proposal; kept only in this page)"), token),
     button, out);
 }
 
@@ -254,9 +261,17 @@ function renderProposal(p) {
 
 async function measure(proposal, out) {
   clear(out).append(h("p", { class: "notice info", role: "status" }, "Submitting a measurement job…"));
-  const res = await api("/api/measurements", { method: "POST", body: { proposal } });
+  const res = await api("/api/measurements", { method: "POST", body: { proposal },
+    headers: measurementToken ? { Authorization: `Bearer ${measurementToken}` } : {} });
   clear(out);
+  if (res.status === 401 || res.status === 403) {
+    out.append(h("p", { class: "notice bad", role: "alert" }, `Not sent (${res.status}): `, errorsOf(res).map((e) => e.message).join("; "),
+      res.status === 401 ? " — enter the server's update token above." : ""));
+    return;
+  }
   if (!res.ok) { out.append(unavailable("Measuring on hardware", "POST /api/measurements", res)); return; }
+  // the server re-predicts the configuration itself; its stored prediction is what gets compared
+  const predicted = (res.data.predicted && res.data.predicted.metrics) || proposal.metrics || {};
   const jobUrl = res.data.status_url || `/api/jobs/${encodeURIComponent(res.data.job)}`;
   const bar = h("progress", { class: "progress", max: 1, value: 0, "aria-label": "Measurement progress" });
   const text = h("p", { class: "small", role: "status" }, "Queued…");
@@ -270,9 +285,9 @@ async function measure(proposal, out) {
     text.textContent = `${j.status}${j.message ? ": " + j.message : ""}`;
     if (j.status === "succeeded" || j.status === "done") {
       const metrics = (j.result && j.result.metrics) || {};
-      out.append(h("table", { class: "plain" }, h("thead", {}, h("tr", {}, h("th", {}, "Metric"), h("th", {}, "Predicted"), h("th", {}, "Measured"))),
-        h("tbody", {}, Object.keys({ ...proposal.metrics, ...metrics }).map((k) => h("tr", {}, h("td", {}, k),
-          h("td", {}, proposal.metrics[k] !== undefined ? [num(proposal.metrics[k]), " ", h("span", { class: "badge predicted" }, "predicted")] : unknown()),
+      out.append(h("table", { class: "plain measured-vs-predicted" }, h("thead", {}, h("tr", {}, h("th", {}, "Metric"), h("th", {}, "Predicted"), h("th", {}, "Measured"))),
+        h("tbody", {}, Object.keys({ ...predicted, ...metrics }).map((k) => h("tr", {}, h("td", {}, k),
+          h("td", {}, predicted[k] !== undefined ? [num(predicted[k]), " ", h("span", { class: "badge predicted" }, "predicted")] : unknown()),
           h("td", {}, metrics[k] !== undefined ? [num(metrics[k]), " ", h("span", { class: "badge measured" }, "measured")] : unknown()))))),
         j.result && j.result.model ? h("p", { class: "small" }, "Stored as ", h("a", { href: entityHref(j.result.model) }, j.result.model)) : null);
       return;

@@ -1,0 +1,169 @@
+"""REST routes of decision support's 'Build new' path (the prediction model's proposals, measured on
+request). The logic lives in :mod:`decision.build_new`; these routes translate HTTP.
+
+* ``POST /api/proposals?limit=5`` — the requirements of ``/api/recommend`` → proposals from the GNN
+  predictor (predicted metrics and confidence). 501 when this server has no trained predictor.
+* ``POST /api/measurements`` (``Authorization: Bearer <DLOM_UPDATE_TOKEN>``) — ``{"proposal": {...}}``:
+  the server re-predicts the proposed configuration itself, stores it as a predicted model
+  (dlom:PredictedPerformance with confidence and provenance) and queues a job measuring it on this
+  host → 202 ``{"job", "status_url", "predicted_model"}``. A configuration this host cannot run ends
+  as a failed job whose message says why.
+* ``GET /api/jobs/{id}`` — status, progress (0..1), message and result (``model``, ``metrics`` measured,
+  ``predicted``); 404 for an unknown id.
+
+The predictor is loaded on the first request that needs it (importing torch is slow) and cached as
+``app.state.predictor``, which ``/api/recommend`` then also uses. ``app.state.measurement_overrides``
+(optional mapping) replaces bench spec sections for every measurement (tests use shorter training).
+"""
+from __future__ import annotations
+
+import hmac
+import threading
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.decision_routes import ErrorList, PredictionOut, _FieldErrorRoute
+from api.predictor import PredictorUnavailable, predictor_of
+from decision.build_new import JobRegistry, ProposalError, measure_predicted_model, rescored_candidate
+from decision.prediction import save_predicted_candidate
+from decision.requirements import FieldError, Requirements
+from kg.errors import ValidationError
+
+router = APIRouter(route_class=_FieldErrorRoute, tags=["Decision support"])
+
+_JOBS_LOCK = threading.Lock()
+
+
+def _error(status: int, errors: list[dict[str, str]]) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"errors": errors})
+
+
+def jobs_of(request: Request) -> JobRegistry:
+    state = request.app.state
+    with _JOBS_LOCK:
+        if getattr(state, "build_jobs", None) is None:
+            state.build_jobs = JobRegistry()
+        return state.build_jobs
+
+
+def _token_problem(request: Request) -> JSONResponse | None:
+    expected = request.app.state.settings.update_token
+    if not expected:
+        return _error(403, [{"field": "Authorization", "message": "measurements are disabled on this server: it has no update token (set DLOM_UPDATE_TOKEN)"}])
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        response = _error(401, [{"field": "Authorization", "message": "a valid 'Bearer <token>' is required to store and measure a proposal"}])
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return None
+
+
+def _prediction_out(c: Any) -> dict[str, Any]:
+    return {"label": c.label, "dln": c.dln, "devices": list(c.devices), "metrics": dict(c.metrics),
+            "confidence": c.confidence, "predictor_version": c.predictor_version, "techniques": list(c.techniques),
+            "predicted": True}
+
+
+class ProposalsResponse(BaseModel):
+    predictor_version: str
+    message: str | None = None
+    proposals: list[PredictionOut]
+
+
+@router.post("/api/proposals", response_model=ProposalsResponse, summary="Proposals from the prediction model",
+             responses={422: {"model": ErrorList}, 501: {"model": ErrorList, "description": "no trained predictor here"}})
+def post_proposals(requirements: Requirements, request: Request,
+                   limit: int = Query(5, ge=1, le=50, description="how many proposals")) -> Any:
+    """Unseen configurations meeting the requirements, ranked by Eq. 1 of their *predicted* metrics."""
+    try:
+        predictor = predictor_of(request)
+    except PredictorUnavailable as e:
+        return _error(501, [{"field": "(server)", "message": str(e)}])
+    try:
+        candidates = predictor.predict(requirements, limit=limit)
+    except ValueError as e:  # e.g. weights that cannot be normalized
+        return _error(422, [{"field": "preferences", "message": str(e)}])
+    out = [_prediction_out(c) for c in candidates]
+    message = (None if out else "the prediction model proposes no unseen configuration meeting these requirements")
+    return {"predictor_version": predictor.version, "message": message, "proposals": out}
+
+
+class ProposalIn(BaseModel):
+    """A proposal as ``/api/proposals`` returned it; only its configuration (DLN, device, techniques) is
+    used: the stored prediction is recomputed by the server."""
+
+    label: str | None = Field(None, max_length=500)
+    dln: str = Field(min_length=1, max_length=2000)
+    devices: list[str] = Field(min_length=1, max_length=1)
+    techniques: list[str] = Field(default_factory=list, max_length=20)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    confidence: float | None = None
+    predictor_version: str | None = None
+    predicted: bool | None = None
+
+
+class MeasurementRequest(BaseModel):
+    proposal: ProposalIn
+
+
+class MeasurementAccepted(BaseModel):
+    job: str
+    status_url: str
+    predicted_model: str
+    predicted: PredictionOut
+
+
+@router.post("/api/measurements", response_model=MeasurementAccepted, status_code=202,
+             summary="Store a proposal as a predicted model and measure it here (token)",
+             responses={401: {"model": ErrorList}, 403: {"model": ErrorList}, 422: {"model": ErrorList},
+                        501: {"model": ErrorList}})
+def post_measurements(body: MeasurementRequest, request: Request) -> Any:
+    problem = _token_problem(request)
+    if problem is not None:
+        return problem
+    try:
+        predictor = predictor_of(request)
+    except PredictorUnavailable as e:
+        return _error(501, [{"field": "(server)", "message": str(e)}])
+    p = body.proposal
+    try:
+        candidate = rescored_candidate(predictor, p.dln, p.devices, p.techniques)
+    except ProposalError as e:
+        return _error(422, [{"field": e.field, "message": str(e)}])
+    store = request.app.state.store
+    try:
+        model = save_predicted_candidate(store, candidate)
+    except ValidationError as e:
+        return _error(422, [FieldError(field=f"proposal ({v.path})", message=str(v)).model_dump() for v in e.violations])
+    predicted = _prediction_out(candidate)
+    overrides = getattr(request.app.state, "measurement_overrides", None)
+    device = candidate.devices[0]
+
+    def body_fn(report: Any, result: dict[str, Any]) -> str:
+        return measure_predicted_model(store, model, device, report, result, overrides)
+
+    job = jobs_of(request).submit(f"measure {candidate.label}", body_fn,
+                                  result={"predicted_model": model, "predicted": predicted["metrics"],
+                                          "model": None, "metrics": {}})
+    return JSONResponse(status_code=202, content={"job": job, "status_url": f"/api/jobs/{job}",
+                                                  "predicted_model": model, "predicted": predicted})
+
+
+class JobOut(BaseModel):
+    id: str
+    status: str = Field(description="queued | running | succeeded | failed")
+    progress: float
+    message: str
+    result: dict[str, Any]
+
+
+@router.get("/api/jobs/{job_id}", response_model=JobOut, summary="A background job's status",
+            responses={404: {"model": ErrorList}})
+def get_job(job_id: str, request: Request) -> Any:
+    job = jobs_of(request).snapshot(job_id)
+    if job is None:
+        return _error(404, [{"field": "job_id", "message": f"no job {job_id!r} on this server"}])
+    return {"id": job.id, "status": job.status, "progress": job.progress, "message": job.message, "result": job.result}

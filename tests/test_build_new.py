@@ -1,0 +1,196 @@
+"""Decision support's 'Build new' path over real HTTP (uvicorn on loopback): proposals from the shipped
+GNN predictor, a chosen proposal stored as a predicted model and measured on this host by the benchmark
+module in a background job, and the honest answers (no token, unknown job, a device this host is not).
+
+The store is in memory, initialized with the shipped graph (which holds DLOM's bench sweep measured on
+this machine type's constrained setting). Measurements use short training / timing settings
+(``app.state.measurement_overrides``) so a job takes seconds; the run records the settings it used.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyoxigraph import NamedNode
+
+from api.app import create_app
+from api.server import serve_in_background
+from api.settings import Settings
+from kg.bootstrap import ensure_initialized
+from kg.binding import bind
+from kg.namespaces import SPARQL_PREFIXES
+from kg.results import Solutions
+from kg.store import Store, open_store
+
+TOKEN = "build-new-test-token"
+FAST_MEASUREMENT = {"seeds": [0], "training": {"epochs": 1},
+                    "measure": {"warmup": 3, "repetitions": 20, "min_time_s": 0.05, "batch_sizes": [1]}}
+# The bench sweep's device: this machine type, constrained to one thread on core 0.
+AD_REFERENCE_DLN = "https://w3id.org/dlom/id/dln/mlperf-tiny/ad"  # a network the bench can build
+RUNNABLE_REQUIREMENTS = {"network": {"network": "FC autoencoder"}, "project": {"device_types": ["constrained setting"]}}
+
+
+def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, Store]]:
+    store = open_store("oxigraph://")
+    ensure_initialized(store)
+    app = create_app(store, Settings(update_token=TOKEN))
+    app.state.measurement_overrides = FAST_MEASUREMENT
+    with serve_in_background(app) as url:
+        yield url, store
+    store.close()
+
+
+def wait_for_job(url: str, status_url: str, timeout_s: float = 240.0) -> tuple[dict[str, Any], list[float]]:
+    seen: list[float] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        code, job = http("GET", url + status_url)
+        assert code == 200, job
+        seen.append(job["progress"])
+        if job["status"] in ("succeeded", "failed"):
+            return job, seen
+        assert job["status"] in ("queued", "running")
+        time.sleep(0.3)
+    raise AssertionError(f"job {status_url} did not finish in {timeout_s} s")
+
+
+def performance_types(store: Store, model: str) -> set[str]:
+    res = store.query(bind(SPARQL_PREFIXES + "SELECT ?t WHERE { ?m dlom:hasPerformance ?p . ?p a ?t }",
+                           {"m": NamedNode(model)}))
+    assert isinstance(res, Solutions)
+    return {t.value.rsplit("#", 1)[-1] for (t,) in res.rows}
+
+
+def test_proposals_have_predicted_metrics_and_confidence(server: tuple[str, Store]) -> None:
+    url, _ = server
+    code, body = http("POST", url + "/api/proposals?limit=3", {})
+    assert code == 200, body
+    assert body["predictor_version"] and len(body["proposals"]) == 3
+    for p in body["proposals"]:
+        assert p["predicted"] is True and 0.0 <= p["confidence"] <= 1.0
+        assert p["predictor_version"] == body["predictor_version"]
+        assert p["metrics"]["inferenceLatencyMs"] > 0 and 0.0 <= p["metrics"]["accuracy"] <= 1.0
+        assert p["dln"].startswith("https://") and len(p["devices"]) == 1
+    code, body = http("POST", url + "/api/proposals", {"performance": {"min_accuracy": 7}})
+    assert code == 422 and body["errors"][0]["field"].startswith("performance")
+
+
+def test_recommend_without_matches_asks_the_prediction_model(server: tuple[str, Store]) -> None:
+    url, _ = server
+    code, body = http("POST", url + "/api/recommend", {"project": {"purpose": "keyword spotting"},
+                                                        "performance": {"max_latency_ms": 0.001}})
+    assert code == 200 and body["status"] in ("no_match", "predicted"), body
+    assert "not available" not in body["message"] and "prediction model (dlom-gnn-" in body["message"]
+    for p in body.get("predictions") or []:  # proposals must meet the requirement they were asked for
+        assert p["predicted"] is True and p["metrics"]["inferenceLatencyMs"] <= 0.001
+
+
+def test_measurement_needs_the_token(server: tuple[str, Store]) -> None:
+    url, _ = server
+    _, body = http("POST", url + "/api/proposals?limit=1", {})
+    proposal = body["proposals"][0]
+    code, body = http("POST", url + "/api/measurements", {"proposal": proposal})
+    assert code == 401 and body["errors"][0]["field"] == "Authorization"
+    code, _ = http("POST", url + "/api/measurements", {"proposal": proposal}, token="wrong")
+    assert code == 401
+
+
+def test_unknown_job_is_404_and_bad_proposal_is_422(server: tuple[str, Store]) -> None:
+    url, _ = server
+    code, body = http("GET", url + "/api/jobs/no-such-job")
+    assert code == 404 and "no job" in body["errors"][0]["message"]
+    code, body = http("POST", url + "/api/measurements",
+                      {"proposal": {"dln": "https://example.org/not-a-dln", "devices": ["https://example.org/d"]}}, token=TOKEN)
+    assert code == 422 and body["errors"][0]["field"] == "proposal.dln"
+
+
+def test_runnable_proposal_is_stored_predicted_then_measured(server: tuple[str, Store]) -> None:
+    url, store = server
+    code, body = http("POST", url + "/api/proposals?limit=50", RUNNABLE_REQUIREMENTS)
+    assert code == 200 and body["proposals"], body
+    # the quickest to build: a dynamic quantization (no fine-tuning or distillation)
+    proposal = next(p for p in body["proposals"] if "Dynamic int8" in p["label"] and p["dln"] == AD_REFERENCE_DLN)
+    proposal = {**proposal, "metrics": {"accuracy": 0.999, "inferenceLatencyMs": 0.001}}  # a client's made-up figures
+    code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
+    assert code == 202, accepted
+    assert accepted["status_url"] == f"/api/jobs/{accepted['job']}"
+    predicted_model = accepted["predicted_model"]
+    # stored at once as a prediction, with the server's own figures, not the client's
+    assert performance_types(store, predicted_model) == {"PredictedPerformance"}
+    assert accepted["predicted"]["metrics"]["accuracy"] != 0.999
+    job, seen = wait_for_job(url, accepted["status_url"])
+    assert job["status"] == "succeeded", job
+    assert job["progress"] == 1.0 and seen == sorted(seen)
+    result = job["result"]
+    assert result["predicted_model"] == predicted_model and result["predicted"] == accepted["predicted"]["metrics"]
+    assert result["metrics"]["inferenceLatencyMs"] > 0 and "accuracy" in result["metrics"]
+    assert performance_types(store, result["model"]) == {"MeasuredPerformance"}
+    res = store.query(bind(SPARQL_PREFIXES + "SELECT ?d WHERE { ?m dlom:deployedOn ?d }",
+                           {"m": NamedNode(result["model"])}))
+    assert isinstance(res, Solutions)
+    assert [d.value for (d,) in res.rows] == proposal["devices"]  # measured on the proposed device
+
+
+def test_proposal_for_another_device_ends_with_an_honest_message(server: tuple[str, Store]) -> None:
+    url, store = server
+    code, body = http("POST", url + "/api/proposals?limit=5", {"project": {"device_types": ["GAP9"]}})
+    assert code == 200 and body["proposals"], body
+    proposal = body["proposals"][0]
+    code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
+    assert code == 202, accepted
+    job, _ = wait_for_job(url, accepted["status_url"], timeout_s=60)
+    assert job["status"] == "failed"
+    assert "not measured" in job["message"] and "not one the benchmark measured on this host" in job["message"]
+    assert job["result"]["model"] is None and job["result"]["metrics"] == {}
+    assert performance_types(store, accepted["predicted_model"]) == {"PredictedPerformance"}
+
+
+def test_variant_network_the_bench_cannot_build_ends_with_an_honest_message(server: tuple[str, Store]) -> None:
+    """A derived DLN (a bench variant) on this host's device: the bench cannot rebuild it, and says so."""
+    url, _ = server
+    _, body = http("POST", url + "/api/proposals?limit=50", RUNNABLE_REQUIREMENTS)
+    proposal = next(p for p in body["proposals"] if "/dln/bench-variant/" in p["dln"])
+    code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
+    assert code == 202, accepted
+    job, _ = wait_for_job(url, accepted["status_url"], timeout_s=60)
+    assert job["status"] == "failed" and "cannot rebuild" in job["message"] and "not a network the bench can build" in job["message"]
+
+
+def test_measurement_is_refused_where_the_server_has_no_token() -> None:
+    store = open_store("oxigraph://")
+    ensure_initialized(store, with_shipped_graph=False)
+    with serve_in_background(create_app(store, Settings(update_token=None))) as url:
+        code, body = http("POST", url + "/api/measurements",
+                          {"proposal": {"dln": "https://w3id.org/dlom/id/dln/mlperf-tiny/ad", "devices": ["x"]}}, token="any")
+    store.close()
+    assert code == 403 and "DLOM_UPDATE_TOKEN" in body["errors"][0]["message"]
+
+
+def test_serving_does_not_import_torch_at_start_up() -> None:
+    code = ("import sys; from api.app import create_app; from api.server import run; "
+            "from kg.store import open_store; create_app(open_store('oxigraph://')); "
+            "print(any(m == 'torch' or m.startswith('torch.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "False"

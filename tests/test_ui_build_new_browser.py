@@ -1,0 +1,105 @@
+"""'Build new' in a real browser (headless Chromium via Playwright) against a real uvicorn server that
+has an update token: the wizard's results → proposals from the GNN marked predicted → the token entered
+in the Build-new panel → one proposal sent to be measured on this host → progress to completion and
+the predicted and measured figures side by side. Skipped without Chromium or playwright.
+
+The server measures with short training / timing settings (``app.state.measurement_overrides``) so the
+job takes seconds.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.app import create_app
+from api.server import serve_in_background
+from api.settings import Settings
+from kg.bootstrap import ensure_initialized
+from kg.store import open_store
+
+pytest.importorskip("playwright.sync_api")
+
+from test_build_new import FAST_MEASUREMENT  # noqa: E402
+from test_ui_browser import (  # noqa: E402,F401  (browser: the shared Chromium fixture)
+    SERVER_WORK_TIMEOUT_MS, TIMEOUT_MS, _api_post, browser, next_step, pytestmark, shot)
+
+TOKEN = "ui-build-new-token"
+
+
+@pytest.fixture(scope="module")
+def token_base_url() -> Iterator[str]:
+    store = open_store("oxigraph://")
+    ensure_initialized(store)
+    app = create_app(store, Settings(update_token=TOKEN))
+    app.state.measurement_overrides = FAST_MEASUREMENT
+    with serve_in_background(app) as url:
+        yield url
+    store.close()
+
+
+@pytest.fixture
+def token_page(browser, token_base_url: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1360, "height": 1000}, base_url=token_base_url)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    js_errors: list[str] = []
+    pg.on("pageerror", lambda exc: js_errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not js_errors, f"JavaScript errors: {js_errors}"
+
+
+def test_build_new_measures_a_proposal_and_compares(token_page) -> None:  # type: ignore[no-untyped-def]
+    page = token_page
+    page.goto("/#/recommend")
+    page.get_by_role("heading", name="Tell me more about your project").wait_for()
+    next_step(page)
+    page.get_by_role("heading", name="Tell me more about the deep-learning network").wait_for()
+    page.select_option("#f-network-network", "__other__")
+    page.fill("#f-network-network-other", "FC autoencoder")
+    next_step(page)
+    next_step(page)
+    page.fill("#f-device-min_memory_kb", "16000000")  # only this host's 24 GiB settings qualify
+    next_step(page)
+    next_step(page)
+    page.get_by_role("heading", name="Preference elicitation").wait_for()
+    for other in ("performance", "cost", "security", "complexity", "reliability"):
+        with page.expect_response(_api_post("/api/preferences")):
+            page.get_by_label(f"Latency has absolute importance over {other}").check()
+    with page.expect_response(_api_post("/api/recommend"), timeout=SERVER_WORK_TIMEOUT_MS):
+        page.get_by_role("button", name="Get my recommendations").click()
+    page.locator("#build-new").wait_for()
+
+    # without the token the measurement is refused, and the UI says what is missing
+    with page.expect_response(_api_post("/api/proposals"), timeout=SERVER_WORK_TIMEOUT_MS) as proposals:
+        page.locator("#build-new-button").click()
+    assert proposals.value.status == 200, proposals.value.text()
+    cards = page.locator("#build-new-output article.result.predicted")
+    cards.first.wait_for()
+    assert cards.count() >= 1
+    assert "predicted" in cards.first.locator(".badge.predicted").first.inner_text()
+    assert "confidence" in cards.first.inner_text()
+    card = cards.filter(has_text="Static int8 quantization").first
+    with page.expect_response(_api_post("/api/measurements")) as refused:
+        card.get_by_role("button", name="Measure this proposal").click()
+    assert refused.value.status == 401
+    card.locator(".notice.bad").wait_for()
+    assert "update token" in card.inner_text()
+
+    # with the token (kept in page memory only) it is stored, measured, and compared
+    page.fill("#build-new-token", TOKEN)
+    with page.expect_response(_api_post("/api/measurements")) as accepted:
+        card.get_by_role("button", name="Measure this proposal").click()
+    assert accepted.value.status == 202, accepted.value.text()
+    card.locator("progress").wait_for()
+    table = card.locator("table.measured-vs-predicted")
+    table.wait_for(timeout=240_000)
+    assert card.locator("progress").evaluate("el => el.value") == 1
+    assert "succeeded" in card.inner_text()
+    rows = table.locator("tbody tr")
+    latency = rows.filter(has_text="inferenceLatencyMs")
+    assert latency.locator(".badge.predicted").count() == 1 and latency.locator(".badge.measured").count() == 1
+    assert card.locator("p.small", has_text="Stored as").locator("a").count() == 1  # the measured model's page
+    assert TOKEN not in page.evaluate("() => JSON.stringify(sessionStorage) + JSON.stringify(localStorage)")
+    shot(page, "build-new-measured")
