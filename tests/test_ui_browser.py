@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,9 +67,9 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def page(browser, base_url: str):  # type: ignore[no-untyped-def]
-    """A fresh page; fails the test on any uncaught JavaScript error or failed same-origin request."""
+@contextmanager
+def browser_page(browser, base_url: str):  # type: ignore[no-untyped-def]
+    """A fresh page on ``base_url``; fails the test on any uncaught JavaScript error."""
     context = browser.new_context(viewport={"width": 1360, "height": 1000}, base_url=base_url)
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
@@ -77,6 +78,12 @@ def page(browser, base_url: str):  # type: ignore[no-untyped-def]
     yield pg
     context.close()
     assert not js_errors, f"JavaScript errors: {js_errors}"
+
+
+@pytest.fixture
+def page(browser, base_url: str):  # type: ignore[no-untyped-def]
+    with browser_page(browser, base_url) as pg:
+        yield pg
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

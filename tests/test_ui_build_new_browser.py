@@ -22,7 +22,7 @@ pytest.importorskip("playwright.sync_api")
 
 from test_build_new import FAST_MEASUREMENT  # noqa: E402
 from test_ui_browser import (  # noqa: E402,F401  (browser: the shared Chromium fixture)
-    SERVER_WORK_TIMEOUT_MS, TIMEOUT_MS, _api_post, browser, next_step, pytestmark, shot)
+    SERVER_WORK_TIMEOUT_MS, _api_post, browser, browser_page, next_step, pytestmark, shot)
 
 TOKEN = "ui-build-new-token"
 
@@ -40,14 +40,8 @@ def token_base_url() -> Iterator[str]:
 
 @pytest.fixture
 def token_page(browser, token_base_url: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1360, "height": 1000}, base_url=token_base_url)
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT_MS)
-    js_errors: list[str] = []
-    pg.on("pageerror", lambda exc: js_errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not js_errors, f"JavaScript errors: {js_errors}"
+    with browser_page(browser, token_base_url) as pg:
+        yield pg
 
 
 def test_build_new_measures_a_proposal_and_compares(token_page) -> None:  # type: ignore[no-untyped-def]
