@@ -9,6 +9,9 @@ import pytest
 from kg.ontology import ontology_quads
 from kg.store import Store, open_store
 
+# The fixtures that start real Neo4j and Fuseki servers (any_store, neo4j_url, fuseki_url).
+pytest_plugins = ["conftest_backends"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 MLPERF_TINY = SHARED / "data" / "mlperf-tiny"

@@ -1,7 +1,7 @@
 """Store backends for tests: the embedded store plus real Neo4j and Fuseki servers on loopback ports.
 
-Test modules import the fixtures they use (``from conftest_backends import any_store  # noqa: F401``);
-no edit of tests/conftest.py is needed. Each server is started at most once per test process (the
+Its fixtures are registered for every test module by ``pytest_plugins`` in tests/conftest.py;
+each server is started at most once per test process (the
 first fixture that needs it starts it; it is stopped when the process exits) by
 ``scripts/start_test_servers.py`` (Maven downloads cached in ~/.m2). Set ``DLOM_TEST_NEO4J_URL`` /
 ``DLOM_TEST_FUSEKI_URL`` to use servers that are already running instead. A test that needs a server

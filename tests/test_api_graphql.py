@@ -32,7 +32,7 @@ from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.ontology import ontology_quads
 from kg.results import QueryResult
 from kg.store import Store, open_store
-from kg.terms import Term, literal
+from kg.terms import literal
 from kg.writes import write_triples
 
 TOKEN = "test-update-token-7f3a"

@@ -7,7 +7,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 from typer.testing import CliRunner
 
 from benchmarks.generate_graph import generate_graph
-from conftest_backends import fresh_store, fuseki_url, neo4j_url  # noqa: F401 (pytest fixtures)
+from conftest_backends import fresh_store
 from dlom.migrate_command import migrate as migrate_command
 from kg.errors import DlomError
 from kg.migrate import canonical_line, digest, migrate

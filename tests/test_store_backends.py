@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
-from conftest_backends import any_store, fresh_store, neo4j_url, fuseki_url  # noqa: F401 (pytest fixtures)
+from conftest_backends import fresh_store
 from kg.errors import QueryError, StoreURLError, ValidationError
 from kg.namespaces import DLOM, RDF, RDFS, SPARQL_PREFIXES, XSD, entity
 from kg.repositories import Repository
