@@ -224,16 +224,7 @@ def post_preferences(body: PreferencesRequest) -> Any:
         result = elicit(body.comparisons)
     except PreferenceError as e:
         return _error(422, [FieldError(field="comparisons", message=str(e))])
-    return {
-        "weights": {o.value: w for o, w in result.weight_map().items()},
-        "consistency": {
-            "method": result.method, "consistency_ratio": result.consistency_ratio, "consistent": result.consistent,
-            "lambda_max": result.lambda_max, "missing_comparisons": result.missing_pairs, "note": result.note(),
-            "most_inconsistent": [{"more": d.more, "less": d.less, "given": d.given, "implied": d.implied,
-                                   "log_deviation": d.log_deviation} for d in result.most_inconsistent],
-        },
-        "completed_matrix": result.completed.tolist(),
-    }
+    return result.to_dict()
 
 
 class RatingsRequest(BaseModel):

@@ -30,6 +30,7 @@ from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.tools import merge_types
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
@@ -41,6 +42,7 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from api.dependencies import get_settings, get_store
+from api.graphql_decision import DecisionQuery
 from api.settings import Settings
 from kg.catalog import queries as catalog
 from kg.catalog import records
@@ -706,7 +708,7 @@ class CatalogSchema(strawberry.Schema):
 
 
 schema = CatalogSchema(
-    query=Query,
+    query=merge_types("Query", (Query, DecisionQuery)),
     mutation=Mutation,
     # Factories: strawberry builds fresh extension instances per request.
     extensions=[

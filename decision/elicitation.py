@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -85,6 +86,19 @@ class AHPResult:
 
     def weight_map(self) -> dict[Objective, float]:
         return {o: float(w) for o, w in zip(OBJECTIVES, self.weights)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain data (what REST and GraphQL answer)."""
+        return {
+            "weights": {o.value: w for o, w in self.weight_map().items()},
+            "consistency": {
+                "method": self.method, "consistency_ratio": self.consistency_ratio, "consistent": self.consistent,
+                "lambda_max": self.lambda_max, "missing_comparisons": self.missing_pairs, "note": self.note(),
+                "most_inconsistent": [{"more": d.more.value, "less": d.less.value, "given": d.given, "implied": d.implied,
+                                       "log_deviation": d.log_deviation} for d in self.most_inconsistent],
+            },
+            "completed_matrix": self.completed.tolist(),
+        }
 
     def note(self) -> str:
         parts = []

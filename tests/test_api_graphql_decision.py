@@ -1,0 +1,67 @@
+"""Decision support through GraphQL answers what REST answers, over real HTTP (uvicorn on loopback)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.server import serve_in_background
+from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
+from kg.bootstrap import ensure_initialized
+from kg.store import open_store
+
+RECOMMEND = "query($r: JSON!, $k: Int!) { recommend(requirements: $r, topK: $k) }"
+PREFERENCES = "query($c: JSON!) { preferences(comparisons: $c) }"
+KWS = {"project": {"purpose": "keyword spotting"}, "performance": {"max_latency_ms": 200},
+       "preferences": {"comparisons": [dict(c) for c in PAPER_EXAMPLE_COMPARISONS]}}
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    store = open_store("oxigraph://")
+    ensure_initialized(store)
+    with serve_in_background(create_app(store)) as base:
+        yield base
+    store.close()
+
+
+def graphql(url: str, query: str, variables: dict) -> dict:
+    r = httpx.post(url + "/graphql", json={"query": query, "variables": variables}, timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def without_timings(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "timings_ms"}
+
+
+def test_recommend_equals_rest(url: str) -> None:
+    via_graphql = graphql(url, RECOMMEND, {"r": KWS, "k": 3})["recommend"]
+    via_rest = httpx.post(url + "/api/recommend", params={"top_k": 3}, json=KWS, timeout=60).json()
+    assert via_graphql["status"] == "ok" and len(via_graphql["recommendations"]) == 3
+    assert without_timings(via_graphql) == without_timings(via_rest)
+
+
+def test_preferences_equal_rest(url: str) -> None:
+    comparisons = [dict(c) for c in PAPER_EXAMPLE_COMPARISONS]
+    via_graphql = graphql(url, PREFERENCES, {"c": comparisons})["preferences"]
+    via_rest = httpx.post(url + "/api/preferences", json={"comparisons": comparisons}, timeout=60).json()
+    assert via_graphql == via_rest
+    assert abs(sum(via_graphql["weights"].values()) - 1) < 1e-9
+
+
+@pytest.mark.parametrize("query, variables, field", [
+    (RECOMMEND, {"r": {"performance": {"min_accuracy": 7}}, "k": 3}, "performance.min_accuracy"),
+    (RECOMMEND, {"r": {}, "k": 0}, "topK"),
+    (PREFERENCES, {"c": [{"more": "speed", "less": "cost", "level": "weak"}]}, "comparisons[0].more"),
+    (PREFERENCES, {"c": [{"more": "performance", "less": "cost", "level": "weak"}]}, "comparisons"),
+    (PREFERENCES, {"c": "performance > cost"}, "comparisons"),
+])
+def test_bad_input_gets_field_errors(url: str, query: str, variables: dict, field: str) -> None:
+    data = graphql(url, query, variables)
+    (result,) = data.values()
+    assert [e["field"] for e in result["errors"]] == [field]
