@@ -27,13 +27,13 @@ def shipped_quads() -> list[Quad]:
 def ensure_initialized(store: Store, with_shipped_graph: bool = True) -> bool:
     """Load the ontology (and the shipped graph) into a store that has no ontology yet.
 
-    Returns True when it loaded something. One transaction: a killed first run leaves an empty store,
-    and the next run starts over.
+    Returns True when it loaded something. One atomic bulk write: a killed first run leaves an empty
+    store, and the next run starts over.
     """
     if store.count(Repository.ONTOLOGY.graph):
         return False
     quads = list(ontology_quads())
     if with_shipped_graph:
         quads += [q for q in shipped_quads() if q.graph_name != Repository.ONTOLOGY.graph]
-    store.add(quads)
+    store.bulk_add(quads)
     return True

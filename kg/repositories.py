@@ -52,21 +52,23 @@ def route(triples: Iterable[Triple], known_types: dict[str, list[str]] | None = 
     """Place each triple in the named graph of its subject's class.
 
     The subject's types come from the triples themselves, then from ``known_types`` (types already in
-    the store, for writes that add to an existing entity).
+    the store, for writes that add to an existing entity), keyed by IRI (a blank node by its ``str``).
     """
     triples = list(triples)
-    types: dict[str, list[str]] = {}
+    types: dict[object, list[str]] = {}
     rdf_type = RDF.type
     for t in triples:
         if t.predicate == rdf_type and isinstance(t.object, NamedNode):
-            types.setdefault(str(t.subject), []).append(t.object.value)
-    graphs: dict[str, NamedNode] = {}
+            types.setdefault(t.subject, []).append(t.object.value)
+    known_types = known_types or {}
+    graphs: dict[object, NamedNode] = {}
     quads = []
+    append = quads.append
     for t in triples:
-        key = str(t.subject)
-        g = graphs.get(key)
+        subject = t.subject
+        g = graphs.get(subject)
         if g is None:
-            subject_types = types.get(key) or (known_types or {}).get(key, [])
-            g = graphs[key] = repository_for_types(subject_types).graph
-        quads.append(Quad(t.subject, t.predicate, t.object, g))
+            subject_types = types.get(subject) or known_types.get(subject.value if isinstance(subject, NamedNode) else str(subject), [])
+            g = graphs[subject] = repository_for_types(subject_types).graph
+        append(Quad(subject, t.predicate, t.object, g))
     return quads

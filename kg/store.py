@@ -51,6 +51,10 @@ class Store(Protocol):
         """Add quads atomically (validated writes go through :func:`kg.writes.write_triples`)."""
         ...
 
+    def bulk_add(self, quads: Iterable[Quad]) -> None:
+        """Add many quads atomically; a backend may take a faster path than :meth:`add` for this."""
+        ...
+
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         """Remove then add quads in one atomic transaction."""
         ...

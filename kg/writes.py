@@ -19,6 +19,9 @@ from kg.store import Store
 from kg.validation import validate
 
 _CHUNK = 400
+BULK_MIN_QUADS = 20_000
+"""From this size on a write takes the store's bulk path (:meth:`kg.store.Store.bulk_add`): for the
+embedded store a staged copy, which costs a fixed few milliseconds but loads several times faster."""
 
 
 @dataclass(frozen=True)
@@ -67,17 +70,24 @@ def check_triples(store: Store, triples: Sequence[Triple], source: str | None = 
         raise ValidationError(violations, source)
 
 
-def write_triples(store: Store, triples: Iterable[Triple], source: str | None = None) -> WriteReport:
+def write_triples(store: Store, triples: Iterable[Triple], source: str | None = None,
+                  bulk: bool | None = None) -> WriteReport:
     """Validate ``triples`` against the SHACL shapes (in the context of what the store holds), place
     each in its repository's named graph, and add them in one transaction.
 
     Raises :class:`kg.errors.ValidationError` (naming ``source``) and writes nothing if any record is
-    invalid.
+    invalid. ``bulk`` forces the store's bulk path on or off; by default writes of at least
+    :data:`BULK_MIN_QUADS` take it.
     """
     triples = list(triples)
     check_triples(store, triples, source)
-    typed = {t.subject for t in triples if t.predicate == RDF.type}
-    untyped = sorted({t.subject.value for t in triples if isinstance(t.subject, NamedNode) and t.subject not in typed})
+    rdf_type = RDF.type
+    subjects = {t.subject for t in triples}
+    typed = {t.subject for t in triples if t.predicate == rdf_type}
+    untyped = sorted(s.value for s in subjects - typed if isinstance(s, NamedNode))
     quads = route(triples, known_types={k: sorted(v) for k, v in existing_types(store, untyped).items()})
-    store.add(quads)
-    return WriteReport(triples=len(quads), subjects=len({t.subject for t in triples}))
+    if bulk if bulk is not None else len(quads) >= BULK_MIN_QUADS:
+        store.bulk_add(quads)
+    else:
+        store.add(quads)
+    return WriteReport(triples=len(quads), subjects=len(subjects))

@@ -1,7 +1,8 @@
 """A write lands whole or not at all, even when the writing process is killed; one process per store.
 
 A writer subprocess appends batches of N triples to an on-disk store, one ``write_triples`` call per
-batch, and prints ``ack <i>`` after each call returns. The test SIGKILLs it at random moments, several
+batch, and prints ``ack <i>`` after each call returns — through the ordinary transaction and through the
+bulk path (a staged copy swapped in by renames). The test SIGKILLs it at random moments, several
 rounds in a row, then reopens the store: every acknowledged batch must be there in full, and no batch
 may be there in part.
 """
@@ -33,14 +34,14 @@ from kg.namespaces import XSD
 from kg.store import open_store
 from kg.writes import write_triples
 
-url, start, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+url, start, n, bulk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "bulk"
 store = open_store(url)
 print("ready", flush=True)
 i = start
 while True:
     batch = [Triple(NamedNode(f"urn:dlom-test:b{i}-{j}"), NamedNode("urn:dlom-test:inBatch"),
                     Literal(str(i), datatype=XSD.integer)) for j in range(n)]
-    write_triples(store, batch, "atomicity test")
+    write_triples(store, batch, "atomicity test", bulk=bulk)
     print(f"ack {i}", flush=True)
     i += 1
 """
@@ -65,9 +66,9 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _run_and_kill(url: str, start: int, delay_s: float) -> list[int]:
+def _run_and_kill(url: str, start: int, delay_s: float, path: str) -> list[int]:
     """Start a writer, SIGKILL it ``delay_s`` after it is ready; the batch numbers it acknowledged."""
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, url, str(start), str(BATCH)], cwd=REPO, env=_env(),
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, url, str(start), str(BATCH), path], cwd=REPO, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     lines: list[str] = []
@@ -93,14 +94,15 @@ def _run_and_kill(url: str, start: int, delay_s: float) -> list[int]:
     return [int(line.split()[1]) for line in lines if line.startswith("ack ")]
 
 
-def test_killed_writers_leave_only_whole_batches(tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", ["transaction", "bulk"])
+def test_killed_writers_leave_only_whole_batches(tmp_path: Path, path: str) -> None:
     url = f"oxigraph://{tmp_path / 'store'}"
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     acknowledged: list[int] = []
     for round_ in range(ROUNDS):
         # Each round numbers its batches apart, so a batch killed before its ack is never retried.
-        acknowledged += _run_and_kill(url, round_ * 100_000, rng.uniform(0.2, 1.5))
+        acknowledged += _run_and_kill(url, round_ * 100_000, rng.uniform(0.2, 1.5), path)
     assert acknowledged, "no batch was acknowledged; the kill came too early to test anything"
 
     store = open_store(url)
@@ -115,6 +117,8 @@ def test_killed_writers_leave_only_whole_batches(tmp_path: Path) -> None:
     missing = sorted(set(acknowledged) - sizes.keys())
     assert not missing, f"acknowledged batches missing after kill: {missing} (seed {seed})"
     print(f"seed {seed}: {len(acknowledged)} acknowledged batches, {len(sizes)} whole batches in the store")
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store.") and p.name != "store.lock")
+    assert not leftovers, f"staging copies left behind after reopening: {leftovers}"
     # At most one unacknowledged batch per round may have landed (killed between write and ack).
     assert len(sizes.keys() - set(acknowledged)) <= ROUNDS
 
@@ -155,3 +159,51 @@ def test_store_locked_error_is_a_dlom_error() -> None:
     from kg.errors import DlomError
 
     assert issubclass(StoreLockedError, DlomError)
+
+
+def _quad(i: int) -> "Quad":
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    return Quad(NamedNode(f"urn:dlom-test:s{i}"), NamedNode("urn:dlom-test:p"), Literal(str(i)),
+                NamedNode("urn:dlom-test:g"))
+
+
+@pytest.mark.parametrize("crash_point", ["staged-not-marked", "marked-not-moved", "moved-aside", "swapped"])
+def test_a_bulk_write_killed_at_each_step_reopens_to_one_whole_copy(tmp_path: Path, crash_point: str) -> None:
+    """Rebuild on disk the state each step of ``bulk_add`` leaves behind, then reopen: the store holds
+    the old contents or the whole new write — exactly the new write once the staging copy is marked
+    complete and the old copy moved aside — and no staging or old copy survives."""
+    import shutil
+
+    import pyoxigraph as ox
+
+    from kg.stores.oxigraph import _STAGED_MARK
+
+    path = tmp_path / "store"
+    store = open_store(f"oxigraph://{path}")
+    store.add([_quad(0)])
+    store.close()
+    staging, old = tmp_path / "store.staging", tmp_path / "store.old"
+    original = ox.Store(str(path))
+    original.backup(str(staging))
+    del original
+    copy = ox.Store(str(staging))
+    copy.bulk_extend([_quad(1), _quad(2)])
+    copy.flush()
+    del copy
+    if crash_point != "staged-not-marked":
+        (staging / _STAGED_MARK).touch()
+    if crash_point in ("moved-aside", "swapped"):
+        path.rename(old)
+    if crash_point == "swapped":
+        staging.rename(path)
+    store = open_store(f"oxigraph://{path}")
+    try:
+        found = sorted(q.subject.value for q in store.quads())
+    finally:
+        store.close()
+    expected_new = crash_point in ("moved-aside", "swapped")
+    assert found == ([f"urn:dlom-test:s{i}" for i in (0, 1, 2)] if expected_new else ["urn:dlom-test:s0"])
+    assert not staging.exists() and not old.exists()
+    assert not (path / _STAGED_MARK).exists()
+    shutil.rmtree(path)

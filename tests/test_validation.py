@@ -221,3 +221,12 @@ def test_extension_within_limits_and_class_satisfied_by_a_node_typed_in_the_stor
     assert dlom_report(bad, store) == pyshacl_report(_store_data(store) + bad, "none")
     assert dlom_report(bad, store)[1] == {(EX + "m2", DLOM.usesCloudConfiguration.value)}
     write_triples(store, batch)
+
+
+def test_an_extension_of_an_existing_entity_lands_in_the_entitys_repository(store) -> None:
+    """A write that adds a property to an entity typed only in the store is routed by the store's type
+    (an end device's new attribute goes to the client-configurations graph, not models-and-performance)."""
+    write_triples(store, valid_record())
+    write_triples(store, [Triple(ex("dev"), DLOM.storageKB, integer(4096))])
+    graphs = {q.graph_name for q in store.quads() if q.subject == ex("dev") and q.predicate == DLOM.storageKB}
+    assert graphs == {Repository.CLIENT_CONFIGURATIONS.graph}

@@ -1,6 +1,9 @@
 """The embedded default store: Oxigraph (RocksDB) on disk, or in memory for tests."""
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -16,6 +19,7 @@ from kg.store import register_backend
 from kg.terms import Term
 
 _CHECK_EVERY = 256  # rows between deadline checks while streaming results
+_STAGED_MARK = "DLOM-STAGED-COMPLETE"  # written into a staging copy once it holds the whole write
 
 
 @register_backend("oxigraph")
@@ -33,7 +37,18 @@ class OxigraphStore:
         if self.path is None:
             self._store = ox.Store()
             return
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _acquire_lock(self.path)
+        try:
+            _finish_interrupted_swap(self.path)
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._open_disk()
+        except BaseException:
+            os.close(self._lock)
+            raise
+
+    def _open_disk(self) -> None:
+        assert self.path is not None
         try:
             self._store = ox.Store(str(self.path))
         except OSError as e:
@@ -99,6 +114,40 @@ class OxigraphStore:
     def add(self, quads: Iterable[Quad]) -> None:
         self._store.extend(quads)
 
+    def bulk_add(self, quads: Iterable[Quad]) -> None:
+        """Add many quads atomically, several times faster than :meth:`add` for large writes.
+
+        On disk, the write goes into a staging copy of the store (a RocksDB checkpoint: hard links,
+        no data copied) through Oxigraph's bulk loader, which is fast but not transactional; the copy
+        replaces the store only once it holds everything (a marker file, then two renames that
+        :func:`_finish_interrupted_swap` completes or discards after a crash). So a killed process
+        leaves either the old store or the new one, never a part. In memory, one transaction.
+        """
+        if self.path is None:
+            return self.add(quads)
+        staging, old = _sibling(self.path, "staging"), _sibling(self.path, "old")
+        shutil.rmtree(staging, ignore_errors=True)
+        self._store.flush()
+        self._store.backup(str(staging))
+        copy = ox.Store(str(staging))
+        try:
+            copy.bulk_extend(quads)
+            copy.flush()
+        except BaseException:
+            del copy
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        del copy
+        _fsync_write(staging / _STAGED_MARK)
+        del self._store  # releases the RocksDB lock of the old copy
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(self.path, old)
+        os.rename(staging, self.path)
+        _fsync_dir(self.path.parent)
+        (self.path / _STAGED_MARK).unlink()
+        shutil.rmtree(old, ignore_errors=True)
+        self._open_disk()
+
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         remove, add = list(remove), list(add)
         if not remove:
@@ -126,9 +175,62 @@ class OxigraphStore:
         if self.path is not None:
             self._store.flush()
         del self._store
+        if self.path is not None:
+            os.close(self._lock)
 
     def __repr__(self) -> str:
         return f"OxigraphStore({self.url!r})"
+
+
+def _acquire_lock(path: Path) -> int:
+    """Hold ``<store>.lock`` beside the store for as long as it is open: one process per store, and
+    the staging copies of :meth:`OxigraphStore.bulk_add` are only ever touched by the holder."""
+    fd = os.open(_sibling(path, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreLockedError(
+            f"the store at {path} is open in another process; stop it (e.g. a running "
+            f"'dlom serve') or point DLOM_HOME/DLOM_STORE elsewhere."
+        ) from None
+    return fd
+
+
+def _sibling(path: Path, role: str) -> Path:
+    return path.with_name(f"{path.name}.{role}")
+
+
+def _fsync_write(path: Path) -> None:
+    with open(path, "wb") as f:
+        os.fsync(f.fileno())
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _finish_interrupted_swap(path: Path) -> None:
+    """Bring a store directory back to one whole copy after a :meth:`OxigraphStore.bulk_add` was killed:
+    a complete staging copy that did not get renamed yet becomes the store; an incomplete one and a
+    superseded old copy are deleted."""
+    staging, old = _sibling(path, "staging"), _sibling(path, "old")
+    if staging.exists():
+        if (staging / _STAGED_MARK).exists() and not path.exists():
+            os.rename(staging, path)
+            _fsync_dir(path.parent)
+        else:
+            shutil.rmtree(staging)
+    if path.exists():
+        (path / _STAGED_MARK).unlink(missing_ok=True)
+        shutil.rmtree(old, ignore_errors=True)
+    elif old.exists():  # killed after moving the store aside but before the copy was complete: impossible
+        os.rename(old, path)  # by the order of bulk_add's steps, kept as a last resort
 
 
 def _quads_block(quads: list[Quad]) -> str:

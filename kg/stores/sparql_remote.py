@@ -319,6 +319,8 @@ class RemoteSparqlStore:
         if quads:
             self._update("INSERT DATA {\n" + _quads_block(quads) + "}")
 
+    bulk_add = add  # one transaction either way; the server has no faster atomic path
+
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         remove, add = list(remove), list(add)
         if any(isinstance(t, BlankNode) for q in remove for t in (q.subject, q.object, q.graph_name)):
