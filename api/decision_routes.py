@@ -72,7 +72,7 @@ class ErrorList(BaseModel):
 class ObjectiveOut(BaseModel):
     objective: Objective
     value: float = Field(description="1-5, 5 best")
-    source: str = Field(description="rating | derived | missing (neutral 3)")
+    source: str = Field(description="rating | derived | effects (Table 1, no measurement) | missing (neutral 3)")
     basis: str
     weight: float
     contribution: float = Field(description="weight × value (Eq. 1 term)")

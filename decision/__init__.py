@@ -6,7 +6,7 @@ A plain library, one idea per module:
 * :mod:`decision.retrieval` — requirements → one safely-bound SPARQL query → candidate models
 * :mod:`decision.checks` — which requirements a candidate meets and by how much
 * :mod:`decision.elicitation` — AHP weights and consistency from pairwise comparisons (Harker completion)
-* :mod:`decision.objectives` — the six 1-5 objective values: ratings, derived, or missing
+* :mod:`decision.objectives` — the six 1-5 objective values: ratings, derived, Table 1 effects, or missing
 * :mod:`decision.scoring` — Eq. 1 and the ranking
 * :mod:`decision.pareto` — the Pareto front
 * :mod:`decision.sensitivity` — how far each weight can move before the top choice changes

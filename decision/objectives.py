@@ -5,12 +5,15 @@ reliability and security are *forward* scaled (a higher raw measure is better); 
 complexity are *reverse* scaled (a lower raw measure is better), so after scaling a higher 1-5 value is
 always better and Eq. 1 can add them.
 
-A value comes from one of three sources, and every value says which (:class:`ValueSource`):
+A value comes from one of four sources, in this order of precedence, and every value says which
+(:class:`ValueSource`):
 
 * ``rating``  — the mean of the users' dlom:Rating values for that objective (they rate on the same
-  1-5 scale, already oriented so 5 is best);
+  1-5 scale, already oriented so 5 is best); a rating wins over everything below;
 * ``derived`` — computed from the model's recorded metrics by the normalizations below;
-* ``missing`` — neither exists: the neutral midpoint 3 is used so the objective neither helps nor
+* ``effects`` — neither a rating nor a metric exists, but the model applies optimization techniques
+  whose families have a Table 1 effect on the objective (see *Table 1 effects* below);
+* ``missing`` — none of these: the neutral midpoint 3 is used so the objective neither helps nor
   hurts, and the explanation says so.
 
 Derivations (all relative to the *candidate set*, i.e. min-max over the models being compared, since
@@ -28,17 +31,41 @@ the derived value is 3):
 * latency — inference latency in ms, else system latency (reverse, log-scaled min-max);
 * complexity — mean of the available reverse log-scaled measures of the DLN's parameters, MACs and
   layers, and the number of optimization techniques applied (reverse, linear).
+
+Table 1 effects (§2.5, Table 1 of the paper; data in the graph as dlom:TechniqueEffect individuals,
+read by :func:`read_technique_effects` — never restated in code). Each effect says whether a technique
+family improves (+1), worsens (-1) or does not change (0) an objective's 1-5 score. The rule, for a
+model and an objective with no rating and no derivation:
+
+* the families considered are the classes the model's techniques are instances of (directly or via
+  rdfs:subClassOf) that have an effect on the objective; each family counts once per model, however
+  many of its techniques the model applies (Table 1 is qualitative per family, not per application);
+* when at least one of them has a non-zero effect, the value is
+  ``clamp(3 + Σ effect(family, objective), 1, 5)`` — start at the neutral midpoint and move one step
+  per unit of effect (a graph with effects of ±2 moves two steps) — with source ``effects`` and the
+  basis naming the families and their effects, e.g. "from Table 1 effects of Quantization (-1):
+  neutral 3 - 1 = 2". Opposite effects may cancel (that is still an effects value of 3);
+* when every such effect is 0 (or the model has no technique with an effect) the value stays
+  ``missing``: "no effect" on an unknown level says nothing about the level.
+
+Effects never adjust a value derived from measurements or given by ratings: a measurement of a model
+already includes whatever its techniques did (adding the effect would count it twice), and a derived
+value is a position within the candidate set that a fixed step would distort. Effects only replace the
+uninformative neutral 3. Without a :class:`TechniqueEffects` (e.g. the GNN's scoring of configurations
+that all carry metrics) no effects are applied.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
 from pyoxigraph import NamedNode
 
-from kg.namespaces import DLOM
+from kg.namespaces import DLOM, SPARQL_PREFIXES
+from kg.results import Solutions
+from kg.store import Store
 
 SCALE_MIN = 1.0
 SCALE_MAX = 5.0
@@ -78,9 +105,16 @@ N_OBJECTIVES = len(OBJECTIVES)
 
 
 class ValueSource(str, Enum):
+    """Where an objective value came from (see the module docstring for the precedence)."""
+
     RATING = "rating"
     DERIVED = "derived"
     MISSING = "missing"
+    EFFECTS = "effects"
+
+
+# The per-cell source codes of ObjectiveMatrix.sources (int8, so a large candidate set stays small).
+_RATING, _DERIVED, _MISSING, _EFFECTS = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -111,6 +145,8 @@ class RawMeasures:
     macs: float | None = None
     layers: float | None = None
     techniques: int | None = None
+    # the classes (with superclasses) of the techniques applied: what Table 1 effects are looked up by
+    technique_classes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -131,6 +167,8 @@ class RawColumns:
     macs: np.ndarray
     layers: np.ndarray
     techniques: np.ndarray
+    # per candidate, the classes (with superclasses) of its techniques; None = not retrieved (no effects)
+    technique_classes: list[frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.accuracy)
@@ -147,7 +185,8 @@ class RawColumns:
             security_protocol=[m.security_protocol for m in measures],
             cost_usd=col("cost_usd"), cost_per_device_usd=col("cost_per_device_usd"),
             inference_latency_ms=col("inference_latency_ms"), system_latency_ms=col("system_latency_ms"),
-            parameters=col("parameters"), macs=col("macs"), layers=col("layers"), techniques=col("techniques"))
+            parameters=col("parameters"), macs=col("macs"), layers=col("layers"), techniques=col("techniques"),
+            technique_classes=[m.technique_classes for m in measures])
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -188,13 +227,79 @@ def _first_known(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return value, which
 
 
+# Table 1 as stored: one row per (family, objective). AVG folds duplicate effect statements (e.g. the
+# same effect written into two graphs) into one number instead of counting them twice; rows whose
+# effect is not a number are not effects and are left out rather than failing the recommendation.
+# MIN picks the same label in every row of a family that has several.
+_EFFECTS_QUERY = SPARQL_PREFIXES + """SELECT ?family ?objective (AVG(?effect) AS ?value)
+  (MIN(STR(?label)) AS ?familyLabel)
+WHERE {
+  ?e a dlom:TechniqueEffect ; dlom:effectOf ?family ; dlom:onObjective ?objective ; dlom:effect ?effect .
+  FILTER(isNumeric(?effect))
+  OPTIONAL { ?family rdfs:label ?label }
+}
+GROUP BY ?family ?objective"""
+
+
+@dataclass(frozen=True)
+class TechniqueEffects:
+    """Table 1 of the paper as read from the graph: ``effects[family IRI][objective]`` is the family's
+    effect on the objective's 1-5 score (+1 improves, -1 worsens, 0 none); ``labels[family IRI]`` the
+    family's rdfs:label, used in explanations (see :meth:`label`)."""
+
+    effects: dict[str, dict[Objective, float]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, family: str) -> str:
+        """How explanations name ``family``: its label, else the local name of its IRI."""
+        return self.labels.get(family) or family.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+    def value_from(self, classes: Iterable[str], objective: Objective) -> tuple[float, str] | None:
+        """The effects value of ``objective`` for a model whose techniques are instances of ``classes``
+        and its basis text, or None when no family among them has a non-zero effect on it (see the
+        module docstring for the rule)."""
+        applied = sorted(((self.label(c), e) for c in set(classes)
+                          if (e := self.effects.get(c, {}).get(objective)) is not None), key=lambda le: le[0])
+        moving = [(label, e) for label, e in applied if e != 0]
+        if not moving:
+            return None
+        total = sum(e for _, e in applied)
+        unclamped = NEUTRAL + total
+        value = min(max(unclamped, SCALE_MIN), SCALE_MAX)
+        families = ", ".join(f"{label} ({e:+g})" for label, e in moving)
+        basis = (f"from Table 1 effects of {families}: neutral {NEUTRAL:g} {'-' if total < 0 else '+'} "
+                 f"{abs(total):g} = {unclamped:g}" + (f", clamped to {value:g}" if value != unclamped else ""))
+        return value, basis
+
+
+def read_technique_effects(store: Store, timeout_s: float | None = 30.0) -> TechniqueEffects:
+    """Table 1's effects as the store holds them now (one query). Read once per recommendation and
+    passed to :func:`objective_matrix`; not cached across calls, so a change to an effect in the store
+    shows in the next recommendation. Effects on IRIs that are not one of the six objectives are
+    ignored."""
+    result = store.query(_EFFECTS_QUERY, timeout_s=timeout_s)
+    assert isinstance(result, Solutions)
+    by_iri = {o.iri.value: o for o in OBJECTIVES}
+    effects: dict[str, dict[Objective, float]] = {}
+    labels: dict[str, str] = {}
+    for family, objective, value, label in result.rows:
+        obj = by_iri.get(objective.value) if objective is not None else None  # type: ignore[union-attr]
+        if family is None or obj is None or value is None:
+            continue
+        iri = family.value  # type: ignore[union-attr]
+        effects.setdefault(iri, {})[obj] = float(value.value)  # type: ignore[union-attr]
+        if label is not None:
+            labels[iri] = label.value  # type: ignore[union-attr]
+    return TechniqueEffects(effects, labels)
+
+
 @dataclass
 class ObjectiveMatrix:
     """Objective values of a candidate set (rows: candidates, columns: :data:`OBJECTIVES`).
 
     ``values`` holds what Eq. 1 uses; ``sources`` the :class:`ValueSource` code per cell (0 rating,
-    1 derived, 2 missing); ``basis`` an index into ``basis_labels`` per cell (or, for ratings, the
-    number of ratings averaged). Per-cell objects are only built on demand (:meth:`detail`) so a
+    1 derived, 2 missing, 3 effects); ``basis`` an index into ``basis_labels`` per cell (or, for
+    ratings, the number of ratings averaged). Per-cell objects are only built on demand (:meth:`detail`) so a
     10k-candidate set stays a few numpy arrays.
     """
 
@@ -215,12 +320,15 @@ class ObjectiveMatrix:
         out = []
         for j, obj in enumerate(OBJECTIVES):
             code = int(self.sources[i, j])
-            if code == 0:
+            if code == _RATING:
                 out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.RATING,
                                           f"mean of {int(self.basis[i, j])} user rating(s)"))
-            elif code == 1:
+            elif code == _DERIVED:
                 label = self._security_basis(i) if j == 2 else self.basis_labels[int(self.basis[i, j])]
                 out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.DERIVED, label))
+            elif code == _EFFECTS:
+                out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.EFFECTS,
+                                          self.basis_labels[int(self.basis[i, j])]))
             else:
                 out.append(ObjectiveValue(obj, NEUTRAL, ValueSource.MISSING, "no data: neutral 3"))
         return out
@@ -243,10 +351,39 @@ def _complexity_label(mask: int) -> str:
     return "mean of reverse-scaled " + ", ".join(n for k, n in enumerate(_COMPLEXITY_PARTS) if mask & (1 << k))
 
 
+def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, labels: list[str],
+                   classes: Sequence[frozenset[str]], effects: TechniqueEffects) -> None:
+    """Fill the missing cells that Table 1 effects determine (in place; see the module docstring)."""
+    label_index: dict[str, int] = {}
+    memo: dict[frozenset[str], list[tuple[float, int] | None]] = {}  # candidates share technique mixes
+    for i, mix in enumerate(classes):
+        if not mix:
+            continue
+        cells = memo.get(mix)
+        if cells is None:
+            cells = []
+            for obj in OBJECTIVES:
+                found = effects.value_from(mix, obj)
+                if found is None:
+                    cells.append(None)
+                    continue
+                k = label_index.get(found[1])
+                if k is None:
+                    labels.append(found[1])
+                    k = label_index[found[1]] = len(labels) - 1
+                cells.append((found[0], k))
+            memo[mix] = cells
+        for j, cell in enumerate(cells):
+            if cell is not None and sources[i, j] == _MISSING:
+                values[i, j], basis[i, j], sources[i, j] = cell[0], cell[1], _EFFECTS
+
+
 def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
-                     ratings: Sequence[dict[Objective, tuple[float, int]]] | None = None) -> ObjectiveMatrix:
+                     ratings: Sequence[dict[Objective, tuple[float, int]]] | None = None,
+                     effects: TechniqueEffects | None = None) -> ObjectiveMatrix:
     """The objective values of a candidate set: the mean user rating where one exists (``ratings[i]``
-    maps an objective to (mean, count)), else the value derived from the raw measures, else the
+    maps an objective to (mean, count)), else the value derived from the raw measures, else — given
+    ``effects`` and the candidates' technique classes — the value from Table 1's effects, else the
     neutral 3 marked missing.
 
     Each fallback measure (e.g. system latency when inference latency is unknown) is scaled over the
@@ -299,12 +436,15 @@ def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
         labels.append(_complexity_label(int(mask)))
         basis[has & (masks == mask), 5] = len(labels) - 1
 
-    sources = np.where(np.isnan(values), 2, 1).astype(np.int8)
+    sources = np.where(np.isnan(values), _MISSING, _DERIVED).astype(np.int8)
+    if effects is not None and raw.technique_classes is not None:
+        # only cells still missing: a measurement already reflects what the techniques did
+        _apply_effects(values, sources, basis, labels, raw.technique_classes, effects)
     for i, rated in enumerate(ratings or ()):
         for obj, (mean, count) in rated.items():
             j = OBJECTIVES.index(obj)
             values[i, j] = float(mean)
-            sources[i, j] = 0
+            sources[i, j] = _RATING
             basis[i, j] = int(count)
-    values[sources == 2] = NEUTRAL
+    values[sources == _MISSING] = NEUTRAL
     return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol)

@@ -14,7 +14,7 @@ import numpy as np
 from decision.checks import RequirementCheck, check_requirements, soft_met_counts
 from decision.elicitation import AHPResult, elicit, explicit_weights
 from decision.evidence import Evidence, evidence_for
-from decision.objectives import OBJECTIVES, ObjectiveValue, objective_matrix
+from decision.objectives import OBJECTIVES, ObjectiveValue, objective_matrix, read_technique_effects
 from decision.pareto import pareto_front
 from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, PredictedCandidate
 from decision.ratings import mean_ratings
@@ -183,7 +183,9 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
         return rec
 
     rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
-    matrix = objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris])
+    # Table 1 effects, read from the store once for this call (a later edit of an effect shows next call)
+    effects = read_technique_effects(store, timeout_s=timeout_s)
+    matrix = objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris], effects)
     t_rank = time.perf_counter()
     ties = [soft_met_counts(found, req)] if req.preferred else []
     ranked = rank_candidates(matrix.values, pref.weights, ties)

@@ -232,6 +232,8 @@ class CandidateSet:
     techniques: np.ndarray
     query: str
     query_ms: float
+    # per candidate, the classes (with superclasses) of its techniques, for Table 1 effects
+    technique_classes: list[frozenset[str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.iris)
@@ -244,7 +246,8 @@ class CandidateSet:
             shielded_execution=n("shielded", nan), security_protocol=self.texts.get("protocol", [None] * len(self.iris)),
             cost_usd=n("projCost", nan), cost_per_device_usd=n("cpd", nan), inference_latency_ms=n("lat", nan),
             system_latency_ms=n("sysLat", nan), parameters=n("params", nan), macs=n("macs", nan),
-            layers=n("layers", nan), techniques=self.techniques)
+            layers=n("layers", nan), techniques=self.techniques,
+            technique_classes=self.technique_classes if len(self.technique_classes) == len(self.iris) else None)
 
 
 def retrieve(store: Store, req: Requirements, timeout_s: float | None = 30.0) -> CandidateSet:
@@ -315,7 +318,7 @@ def retrieve(store: Store, req: Requirements, timeout_s: float | None = 30.0) ->
     predicted = np.array([bool(r) and p for r, p in zip(records, all_predicted)], dtype=bool)
     techniques = _count_techniques(store, iris)
     return CandidateSet(iris, numbers, texts, records, predicted, np.array(cloud, dtype=bool), techniques,
-                        q.text, (time.perf_counter() - t0) * 1000)
+                        q.text, (time.perf_counter() - t0) * 1000, _technique_classes(store, iris))
 
 
 BIND_LIMIT = 500  # below this many candidates, per-candidate lookups bind the IRIs instead of scanning all
@@ -336,6 +339,25 @@ def _count_techniques(store: Store, iris: list[str]) -> np.ndarray:
         if k is not None:
             out[k] = float(n.value)  # type: ignore[union-attr]
     return out
+
+
+def _technique_classes(store: Store, iris: list[str]) -> list[frozenset[str]]:
+    """The classes each candidate's optimization techniques are instances of, with their superclasses
+    (so a technique typed by a subclass of dlom:Quantization still counts as Quantization): what
+    :mod:`decision.objectives` looks Table 1 effects up by."""
+    if not iris:
+        return []
+    scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else "?m a dlom:Model ."
+    result = store.query(SPARQL_PREFIXES + f"SELECT DISTINCT ?m ?cls WHERE {{ {scope} "
+                         "?m dlom:appliesOptimization ?t . ?t a/rdfs:subClassOf* ?cls . FILTER(isIRI(?cls)) }")
+    assert isinstance(result, Solutions)
+    where = {iri: k for k, iri in enumerate(iris)}
+    found: list[set[str]] = [set() for _ in iris]
+    for m, cls in result.rows:
+        k = where.get(m.value)  # type: ignore[union-attr]
+        if k is not None:
+            found[k].add(cls.value)  # type: ignore[union-attr]
+    return [frozenset(c) for c in found]
 
 
 @dataclass

@@ -28,7 +28,7 @@ console = Console()
 err = Console(stderr=True)
 
 _COMPARISON = re.compile(r"^\s*([a-z]+)\s*([<>=])\s*([a-z]+)\s*(?::\s*([a-z]+))?\s*$")
-_MARK = {"rating": "r", "derived": "d", "missing": "–"}
+_MARK = {"rating": "r", "derived": "d", "effects": "e", "missing": "–"}
 
 
 def parse_comparison(text: str) -> dict[str, str]:
@@ -205,7 +205,8 @@ def print_recommendation(rec: Recommendation) -> None:
             console.print(f"  evidence: {where}")
         if e.predicted:
             console.print("  [yellow]PREDICTED performance, not measured[/yellow]")
-    console.print("values: r = mean user rating, d = derived from measurements, – = no data (neutral 3)")
+    console.print("values: r = mean user rating, d = derived from measurements, e = from Table 1 effects of the "
+                  "techniques applied, – = no data (neutral 3)")
     if rec.pareto_front:
         console.print(f"Pareto front: {len(rec.pareto_front)} model(s) — "
                       + ", ".join(f"{p['label']} (#{p['rank']})" for p in rec.pareto_front[:10])

@@ -76,7 +76,7 @@ def test_recommend_returns_ranked_explained_models(api) -> None:
     assert len(body["recommendations"]) == 2
     top = body["recommendations"][0]
     assert top["rank"] == 1 and abs(sum(o["contribution"] for o in top["objectives"]) - top["score"]) < 1e-9
-    assert {o["source"] for o in top["objectives"]} <= {"rating", "derived", "missing"}
+    assert {o["source"] for o in top["objectives"]} <= {"rating", "derived", "effects", "missing"}
     assert any(q["field"] == "project.total_budget_usd" and q["status"] == "met" for q in top["requirements"])
     assert top["evidence"][0]["source_files"]
     assert abs(sum(body["weights"].values()) - 1) < 1e-9

@@ -99,7 +99,7 @@ function renderExplanation(rec) {
     h("thead", {}, h("tr", {}, ["Objective", "Value (1-5)", "Source", "Basis", "Weight", "Weight × value"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rec.objectives.map((o) => h("tr", {},
       h("td", {}, title(o.objective)), h("td", {}, o.value.toFixed(2)),
-      h("td", {}, o.source === "missing" ? h("span", { class: "badge unknown" }, "no data") : o.source),
+      h("td", {}, o.source === "missing" ? h("span", { class: "badge unknown" }, "no data") : o.source === "effects" ? "Table 1 effects" : o.source),
       h("td", { class: "small" }, o.basis), h("td", {}, `${(o.weight * 100).toFixed(1)} %`), h("td", {}, o.contribution.toFixed(3))))));
   const reqs = rec.requirements.length
     ? h("table", { class: "plain" }, h("caption", { class: "visually-hidden" }, "Your requirements"),
