@@ -94,14 +94,15 @@ class Objective(str, Enum):
 
     @classmethod
     def from_iri(cls, iri: str) -> Objective:
-        for o in cls:
-            if o.iri.value == iri:
-                return o
-        raise ValueError(f"not a DLOM objective: {iri}")
+        found = _OBJECTIVE_BY_IRI.get(iri)
+        if found is None:
+            raise ValueError(f"not a DLOM objective: {iri}")
+        return found
 
 
 OBJECTIVES: tuple[Objective, ...] = tuple(Objective)
 N_OBJECTIVES = len(OBJECTIVES)
+_OBJECTIVE_BY_IRI: dict[str, Objective] = {o.iri.value: o for o in OBJECTIVES}
 
 
 class ValueSource(str, Enum):
@@ -354,28 +355,28 @@ def _complexity_label(mask: int) -> str:
 def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, labels: list[str],
                    classes: Sequence[frozenset[str]], effects: TechniqueEffects) -> None:
     """Fill the missing cells that Table 1 effects determine (in place; see the module docstring)."""
+    # Candidates share a few technique mixes: work out each mix once, then fill all cells at once.
+    mix_index: dict[frozenset[str], int] = {}
+    of_candidate = np.fromiter((mix_index.setdefault(mix, len(mix_index)) for mix in classes), dtype=int,
+                               count=len(classes))
+    mix_values = np.full((len(mix_index), N_OBJECTIVES), np.nan)
+    mix_basis = np.zeros((len(mix_index), N_OBJECTIVES), dtype=basis.dtype)
     label_index: dict[str, int] = {}
-    memo: dict[frozenset[str], list[tuple[float, int] | None]] = {}  # candidates share technique mixes
-    for i, mix in enumerate(classes):
-        if not mix:
-            continue
-        cells = memo.get(mix)
-        if cells is None:
-            cells = []
-            for obj in OBJECTIVES:
-                found = effects.value_from(mix, obj)
-                if found is None:
-                    cells.append(None)
-                    continue
-                k = label_index.get(found[1])
-                if k is None:
-                    labels.append(found[1])
-                    k = label_index[found[1]] = len(labels) - 1
-                cells.append((found[0], k))
-            memo[mix] = cells
-        for j, cell in enumerate(cells):
-            if cell is not None and sources[i, j] == _MISSING:
-                values[i, j], basis[i, j], sources[i, j] = cell[0], cell[1], _EFFECTS
+    for mix, m in mix_index.items():
+        for j, obj in enumerate(OBJECTIVES):
+            found = effects.value_from(mix, obj) if mix else None
+            if found is None:
+                continue
+            k = label_index.get(found[1])
+            if k is None:
+                labels.append(found[1])
+                k = label_index[found[1]] = len(labels) - 1
+            mix_values[m, j], mix_basis[m, j] = found[0], k
+    candidate_values = mix_values[of_candidate]
+    fill = ~np.isnan(candidate_values) & (sources == _MISSING)
+    values[fill] = candidate_values[fill]
+    basis[fill] = mix_basis[of_candidate][fill]
+    sources[fill] = _EFFECTS
 
 
 def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,

@@ -11,13 +11,14 @@ user who rates again adds a new rating (history is kept) and the mean includes b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pyoxigraph import NamedNode, Triple
 
 from decision.objectives import Objective
 from kg.binding import values_rows
+from kg.derived_results import derived
 from kg.errors import DlomError
 from kg.namespaces import DLOM, PROV, RDF, RDFS, SPARQL_PREFIXES, entity
 from kg.results import BooleanResult, Solutions
@@ -96,7 +97,13 @@ def rate_model(store: Store, model_iri: str, ratings: Mapping[Objective, int], r
 
 def mean_ratings(store: Store, model_iris: Iterable[str] | None = None) -> dict[str, dict[Objective, tuple[float, int]]]:
     """Per model, per objective: (mean rating, number of ratings). ``model_iris`` limits the models
-    (None: all rated models — one grouped query, cheaper than binding thousands of IRIs)."""
+    (None: all rated models — one grouped query, cheaper than binding thousands of IRIs). Kept until
+    the store changes (:mod:`kg.derived_results`); read-only."""
+    key = ("decision.mean_ratings", None if model_iris is None else tuple(model_iris))
+    return derived(store, key, lambda: _mean_ratings(store, key[1]))
+
+
+def _mean_ratings(store: Store, model_iris: Sequence[str] | None) -> dict[str, dict[Objective, tuple[float, int]]]:
     text = (SPARQL_PREFIXES + "SELECT ?m ?o (AVG(?v) AS ?mean) (COUNT(?v) AS ?n) WHERE { %s "
             "?m dlom:hasRating ?r . ?r dlom:ratedObjective ?o ; dlom:ratingValue ?v } GROUP BY ?m ?o")
     if model_iris is None:

@@ -14,14 +14,15 @@ import numpy as np
 from decision.checks import RequirementCheck, check_requirements, soft_met_counts
 from decision.elicitation import AHPResult, elicit, explicit_weights
 from decision.evidence import Evidence, evidence_for
-from decision.objectives import OBJECTIVES, ObjectiveValue, objective_matrix, read_technique_effects
+from decision.objectives import OBJECTIVES, ObjectiveMatrix, ObjectiveValue, objective_matrix, read_technique_effects
 from decision.pareto import pareto_front
 from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, PredictedCandidate
 from decision.ratings import mean_ratings
 from decision.requirements import Requirements, parse_requirements
-from decision.retrieval import BIND_LIMIT, Candidate, labels_of, load_candidates, retrieve
+from decision.retrieval import BIND_LIMIT, Candidate, candidate_key, labels_of, load_candidates, retrieve
 from decision.scoring import Contribution, contributions, overall_scores, ranking
 from decision.sensitivity import WeightSensitivity, top_choice_sensitivity
+from kg.derived_results import derived
 from kg.store import Store
 
 STATUS_OK = "ok"
@@ -179,13 +180,17 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
                                f"{len(rec.predictions)} predicted configuration(s) — predicted, not measured")
             else:
                 rec.message = f"no matching models, and the prediction model ({predictor.version}) proposed none"
-        rec.timings_ms = {"retrieval": found.query_ms, "total": (time.perf_counter() - t0) * 1000}
+        rec.timings_ms = {"retrieval": (t_retrieved - t0) * 1000, "total": (time.perf_counter() - t0) * 1000}
         return rec
 
-    rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
-    # Table 1 effects, read from the store once for this call (a later edit of an effect shows next call)
-    effects = read_technique_effects(store, timeout_s=timeout_s)
-    matrix = objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris], effects)
+    def values_of_candidates() -> ObjectiveMatrix:
+        rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
+        effects = read_technique_effects(store, timeout_s=timeout_s)
+        return objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris], effects)
+
+    # The values depend on the store and the requirements, not on the preferences: kept until the store
+    # changes (a new rating or an edited Table 1 effect shows in the next call), so re-ranking is cheap.
+    matrix = derived(store, ("decision.objective_matrix", candidate_key(req)), values_of_candidates)
     t_rank = time.perf_counter()
     ties = [soft_met_counts(found, req)] if req.preferred else []
     ranked = rank_candidates(matrix.values, pref.weights, ties)

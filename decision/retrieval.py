@@ -36,6 +36,7 @@ from pyoxigraph import Literal, NamedNode
 from decision.objectives import RawColumns
 from decision.requirements import Requirements
 from kg.binding import values_rows
+from kg.derived_results import derived
 from kg.namespaces import SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store
@@ -251,8 +252,24 @@ class CandidateSet:
 
 
 def retrieve(store: Store, req: Requirements, timeout_s: float | None = 30.0) -> CandidateSet:
-    """Every model that meets the mandatory requirements, with the columns needed to score it."""
+    """Every model that meets the mandatory requirements, with the columns needed to score it.
+
+    The set is kept until the store changes (:mod:`kg.derived_results`), so ranking the same
+    requirements under new preferences — the wizard's loop — does not query again. Read-only.
+    """
     q = build_query(req)
+    return derived(store, candidate_key(req, q), lambda: _retrieve(store, req, q, timeout_s))
+
+
+def candidate_key(req: Requirements, q: CandidateQuery | None = None) -> tuple:
+    """What the candidate set of ``req`` depends on besides the store: results derived from the
+    candidate set are kept under this key (with :mod:`kg.derived_results`)."""
+    q = q or build_query(req)
+    return ("decision.candidates", q.text, tuple(sorted((k, str(v)) for k, v in q.params.items())),
+            req.include_predicted)
+
+
+def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: float | None) -> CandidateSet:
     t0 = time.perf_counter()
     result = store.query(q.text, substitutions=q.params, timeout_s=timeout_s)
     assert isinstance(result, Solutions)

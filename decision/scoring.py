@@ -25,14 +25,27 @@ def ranking(scores: np.ndarray, values: np.ndarray | None = None,
     """Candidate indices from best to worst: by Eq. 1 score (descending); equal scores by the sum of
     the objective values (descending — so a dominated model never outranks its dominator, even when
     the weights ignore the objective where they differ), then by each tie-breaker (descending), then
-    by index so the order is deterministic."""
+    by the values in objective order, then by index so the order is deterministic."""
     scores = np.asarray(scores, dtype=float)
-    keys = [np.arange(len(scores))] + [-np.asarray(t, dtype=float) for t in reversed(tie_breakers)]
+    keys = [-np.asarray(t, dtype=float) for t in reversed(tie_breakers)]
     if values is not None:
-        keys.append(-np.round(np.asarray(values, dtype=float).sum(axis=1), 12))
+        values = np.asarray(values, dtype=float)
+        keys.append(-np.round(values.sum(axis=1), 12))
     # round so floating-point noise does not decide between equal scores
     keys.append(-np.round(scores, 12))
-    return np.lexsort(keys)
+    order = np.lexsort([np.arange(len(scores))] + keys)
+    if values is not None and len(order) > 1:
+        # Within a run that every key calls equal, order by the values themselves, first objective
+        # first: a dominator is lexicographically greater, so this settles what rounding made equal.
+        sorted_keys = np.stack([k[order] for k in keys], axis=1)
+        tied = np.all(sorted_keys[1:] == sorted_keys[:-1], axis=1)
+        if tied.any():
+            starts = np.flatnonzero(np.diff(np.concatenate(([0], tied.astype(int)))) == 1)
+            ends = np.flatnonzero(np.diff(np.concatenate((tied.astype(int), [0]))) == -1) + 2
+            for a, b in zip(starts, ends):
+                run = order[a:b]
+                order[a:b] = run[np.lexsort([run] + [-values[run, k] for k in reversed(range(values.shape[1]))])]
+    return order
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ class Store(Protocol):
     """A quad store with SPARQL 1.1. Every write method is atomic: it lands whole or not at all."""
 
     url: str
+    generation: int | None
+    """Moves with every write this store object sees, so results derived from it can be kept until it
+    moves (:mod:`kg.derived_results`); None when others may write to the store too (a server)."""
 
     def query(
         self,

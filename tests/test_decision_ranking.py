@@ -117,3 +117,13 @@ def test_objective_values_say_rating_derived_or_missing() -> None:
     assert d0[5].value == 5.0 and d1[5].value == 1.0 and "parameters" in d0[5].basis
     assert d2[1].source == ValueSource.MISSING  # no stability data
     assert m.values.shape == (3, 6) and not np.isnan(m.values).any()
+
+
+def test_a_dominator_closer_than_rounding_still_ranks_first() -> None:
+    """Scores and sums are rounded to 12 decimals so float noise does not decide; a dominator that
+    differs by less than that is still placed above the model it dominates (found by hypothesis)."""
+    base = np.full(6, 5.0 - 1e-13)
+    better = np.full(6, 5.0)
+    values = np.vstack([base, np.ones((5, 6)), better])
+    order = list(ranking(overall_scores(values, np.full(6, 1 / 6)), values))
+    assert order[:2] == [6, 0]

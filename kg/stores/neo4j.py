@@ -907,6 +907,8 @@ def _has_service(node: Any) -> bool:
 class Neo4jStore:
     """The :class:`kg.store.Store` protocol on a Neo4j 5 server (see the module docstring for the mapping)."""
 
+    generation: int | None = None  # other clients write to the server too: nothing derived is kept
+
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         if not parts.hostname:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import fcntl
+import functools
+import itertools
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pyoxigraph as ox
@@ -22,10 +25,26 @@ _CHECK_EVERY = 256  # rows between deadline checks while streaming results
 _STAGED_MARK = "DLOM-STAGED-COMPLETE"  # written into a staging copy once it holds the whole write
 
 
+def _changes_store(write: Callable[..., None]) -> Callable[..., None]:
+    """Mark a write method: ``generation`` moves before and after it, so a result derived while the
+    write was under way is never taken for current (see :mod:`kg.derived_results`)."""
+
+    @functools.wraps(write)
+    def counted(self: OxigraphStore, *args: Any, **kwargs: Any) -> None:
+        self.generation = next(self._writes)
+        try:
+            write(self, *args, **kwargs)
+        finally:
+            self.generation = next(self._writes)
+
+    return counted
+
+
 @register_backend("oxigraph")
 class OxigraphStore:
     """Oxigraph store. ``oxigraph:///abs/path`` opens (or creates) an on-disk store; ``oxigraph://``
-    an in-memory one. Only one process may hold an on-disk store open."""
+    an in-memory one. Only one process may hold an on-disk store open, so ``generation`` (bumped by
+    every write) tells when anything derived from the store went stale."""
 
     def __init__(self, url: str = "oxigraph://") -> None:
         parts = urlsplit(url)
@@ -33,6 +52,8 @@ class OxigraphStore:
             raise StoreURLError(f"not an oxigraph URL: {url!r}")
         raw_path = unquote(parts.netloc + parts.path)
         self.url = url
+        self._writes = itertools.count(1)
+        self.generation = 0
         self.path: Path | None = Path(raw_path) if raw_path else None
         if self.path is None:
             self._store = ox.Store()
@@ -103,6 +124,7 @@ class OxigraphStore:
 
     # -- writes (each one transaction) -----------------------------------------------------------
 
+    @_changes_store
     def update(self, sparql: str) -> None:
         try:
             self._store.update(sparql)
@@ -111,9 +133,11 @@ class OxigraphStore:
         except (OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"update failed: {e}") from None
 
+    @_changes_store
     def add(self, quads: Iterable[Quad]) -> None:
         self._store.extend(quads)
 
+    @_changes_store
     def bulk_add(self, quads: Iterable[Quad]) -> None:
         """Add many quads atomically, several times faster than :meth:`add` for large writes.
 
@@ -148,6 +172,7 @@ class OxigraphStore:
         shutil.rmtree(old, ignore_errors=True)
         self._open_disk()
 
+    @_changes_store
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         remove, add = list(remove), list(add)
         if not remove:
@@ -157,6 +182,7 @@ class OxigraphStore:
         body = "DELETE DATA {\n" + _quads_block(remove) + "};\nINSERT DATA {\n" + _quads_block(add) + "}"
         self._store.update(body)
 
+    @_changes_store
     def load_nquads(self, data: bytes | Path) -> None:
         """Load N-Quads in one transaction (the fast path for restore and the shipped graph)."""
         if isinstance(data, Path):
@@ -164,6 +190,7 @@ class OxigraphStore:
         else:
             self._store.load(data, format=ox.RdfFormat.N_QUADS)
 
+    @_changes_store
     def clear(self) -> None:
         self._store.clear()
 

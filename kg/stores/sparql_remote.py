@@ -126,6 +126,8 @@ def _quads_block(quads: Sequence[Quad]) -> str:
 class RemoteSparqlStore:
     """The :class:`kg.store.Store` protocol over the SPARQL 1.1 Protocol (see the module docstring)."""
 
+    generation: int | None = None  # other clients write to the server too: nothing derived is kept
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.query_url, self.update_url, options = endpoints_for(url)
