@@ -386,13 +386,21 @@ def test_lookup_by_iri_and_performance_kinds(catalog: RunningServer) -> None:
 
 
 class CountingStore:
-    """A real store behind a proxy that counts ``query`` calls (implements the Store protocol)."""
+    """A real store behind a proxy that counts ``query`` calls (implements the Store protocol).
 
-    def __init__(self, inner: Store) -> None:
+    With ``keeps_results`` False it reports no ``generation``, so nothing derived from it is kept and
+    every request pays its full number of queries."""
+
+    def __init__(self, inner: Store, keeps_results: bool = False) -> None:
         self.inner = inner
         self.url = inner.url
         self.queries = 0
         self._lock = threading.Lock()
+        self._keeps_results = keeps_results
+
+    @property
+    def generation(self) -> int | None:
+        return self.inner.generation if self._keeps_results else None
 
     def query(self, sparql: str, **kwargs: Any) -> QueryResult:
         with self._lock:
@@ -404,6 +412,9 @@ class CountingStore:
 
     def add(self, quads: Iterable[Quad]) -> None:
         self.inner.add(quads)
+
+    def bulk_add(self, quads: Iterable[Quad]) -> None:
+        self.inner.bulk_add(quads)
 
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         self.inner.replace(remove, add)
@@ -451,6 +462,36 @@ def test_a_page_costs_the_same_number_of_store_queries_whatever_its_size(serve: 
     assert five == fifty
     # page + models + DLNs + derived DLNs + devices + frameworks + techniques + performance (2): no N+1.
     assert fifty <= 10
+
+
+def test_the_following_pages_reuse_the_kept_order_until_the_store_changes(serve: Any) -> None:
+    store = _new_store()
+    s = Seed()
+    tflm = s.framework("tflm", "TensorFlow Lite Micro")
+    device, dln = s.device("d", "Device", 10.0, tflm), s.dln("n", "Net", 3)
+    for i in range(6):
+        s.model(f"m-{i}", dln, device, [], "Industrial", "Anomaly detection", 10.0 * i, 2020, 1.0 + i, 0.5, 100.0)
+    s.write(store)
+    counting = CountingStore(store, keeps_results=True)
+    server = serve(counting, Settings(update_token=None))
+    page = """query($after: String) { models(first: 2, after: $after, sort: {by: LATENCY}) {
+        edges { node { label } } pageInfo { endCursor } } }"""
+
+    def labels_and_queries(after: str | None) -> tuple[list[str], str, int]:
+        before = counting.queries
+        conn = server.data(page, {"after": after})["models"]
+        return [e["node"]["label"] for e in conn["edges"]], conn["pageInfo"]["endCursor"], counting.queries - before
+
+    first, cursor, cold = labels_and_queries(None)
+    second, _, warm = labels_and_queries(cursor)
+    assert (first, second) == (["m-0", "m-1"], ["m-2", "m-3"])
+    assert warm == cold - 1  # the listing query ran once; the second page is a slice of its order
+    # A write moves the store's generation: the order is computed again and shows the new model first.
+    s2 = Seed()
+    s2.model("m-fast", dln, device, [], "Industrial", "Anomaly detection", 1.0, 2020, 0.1, 0.5, 100.0)
+    s2.write(store)
+    again, _, after_write = labels_and_queries(None)
+    assert again == ["m-fast", "m-0"] and after_write == cold
 
 
 # -- the mutation ----------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from kg.catalog.records import (
     TechniqueRecord,
     record_from_properties,
 )
+from kg.derived_results import derived
 from kg.errors import QueryError
 from kg.namespaces import SPARQL_PREFIXES
 from kg.results import Solutions
@@ -153,9 +154,9 @@ def _text_filter(predicate: str, variable: str, text: str) -> str:
             f"FILTER(CONTAINS(LCASE(STR(?{variable}_v)), LCASE(?{variable}))) }}")
 
 
-def model_page_query(flt: ModelFilter, sort: ModelSortKey, descending: bool, offset: int, limit: int | None) -> str:
-    """The SPARQL text of :func:`find_models` (exposed for inspection and tests). With ``limit`` None
-    the query lists every matching model, unordered."""
+def model_list_query(flt: ModelFilter, sort: ModelSortKey) -> str:
+    """The SPARQL text of :func:`find_models`: every model matching ``flt``, unordered, with the
+    figures the filter and the sort need."""
     needed = {name for name, rng in (("cost", flt.cost_usd), ("latency", flt.latency_ms), ("accuracy", flt.accuracy),
                                       ("energy", flt.energy_uj), ("year", flt.year)) if rng and not rng.is_open}
     if sort in _SORT_VARIABLE:
@@ -187,7 +188,7 @@ def model_page_query(flt: ModelFilter, sort: ModelSortKey, descending: bool, off
                      + " }")
 
     # Range bounds enter as VALUES-bound variables; grouping by them (each has one value) makes them
-    # visible to HAVING, so the whole page is one flat GROUP BY query (the same query as a subquery under
+    # visible to HAVING, so the whole listing is one flat GROUP BY query (the same query as a subquery under
     # an outer FILTER measured 10-50% slower).
     bounds: list[str] = []
     having: list[str] = []
@@ -204,17 +205,10 @@ def model_page_query(flt: ModelFilter, sort: ModelSortKey, descending: bool, off
             bounds.append(f"?{name}_{end}")
             having.append(f"({aggregate} {op} ?{name}_{end})")
 
-    direction = "DESC" if descending else "ASC"
-    if sort is ModelSortKey.LABEL:
-        order = f"ORDER BY (!BOUND(?label)) {direction}(LCASE(?label)) ASC(STR(?m))"
-    else:
-        var = _SORT_VARIABLE[sort]
-        order = f"ORDER BY (!BOUND(?{var})) {direction}(?{var}) ASC(STR(?m))"
     return (
         f"{SPARQL_PREFIXES}SELECT ?m {' '.join(aggregates)} WHERE {{\n  " + "\n  ".join(inner) + "\n}\n"
         + f"GROUP BY ?m {' '.join(bounds)}\n"
         + (f"HAVING ({' && '.join(having)})\n" if having else "")
-        + (f"{order}\nLIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else "")
     )
 
 
@@ -229,27 +223,38 @@ def find_models(
 ) -> ModelPage:
     """One page of the models that satisfy ``flt``, in ``sort`` order, starting at ``offset``.
 
-    One store query. ``has_next`` says whether models follow the page. The label order is
-    case-insensitive (Unicode case folding), then by IRI.
+    ``has_next`` says whether models follow the page. The label order is case-insensitive (Unicode case
+    folding); models without the sort figure come last; ties go by IRI. The whole order is one store
+    query, kept until the store changes (:mod:`kg.derived_results`), so the following pages of a
+    listing are slices of it rather than new queries.
     """
     if offset < 0 or limit < 1:
         raise QueryError(f"invalid page: offset {offset} must be >= 0 and limit {limit} >= 1")
     flt = flt or ModelFilter()
+    ordered = derived(store, ("catalog.models", flt, sort, descending),
+                      lambda: _ordered_models(store, flt, sort, descending, timeout_s))
+    window = ordered[offset : offset + limit + 1]
+    return ModelPage(rows=list(window[:limit]), offset=offset, has_next=len(window) > limit)
+
+
+_ROW_FIELD = {ModelSortKey.LATENCY: "latency_ms", ModelSortKey.ACCURACY: "accuracy",
+              ModelSortKey.ENERGY: "energy_uj", ModelSortKey.COST: "cost_usd", ModelSortKey.YEAR: "year"}
+
+
+def _ordered_models(store: Store, flt: ModelFilter, sort: ModelSortKey, descending: bool,
+                    timeout_s: float | None) -> tuple[ModelRow, ...]:
+    # Sorted here rather than by ORDER BY: Oxigraph sorts the whole match either way (there is no
+    # index order to read a page from), and decodes both strings at every comparison of labels, which
+    # costs about twice what sorting them here does (measured on ~45k models).
+    result = store.query(model_list_query(flt, sort), timeout_s=timeout_s)
+    assert isinstance(result, Solutions)
+    rows = sorted(_model_rows(result), key=lambda r: r.iri)
     if sort is ModelSortKey.LABEL:
-        # Oxigraph's ORDER BY decodes both strings at every comparison, which costs about twice what
-        # listing the matching models and sorting their labels here does (measured on ~45k models).
-        result = store.query(model_page_query(flt, sort, descending, 0, None), timeout_s=timeout_s)
-        assert isinstance(result, Solutions)
-        rows = sorted(_model_rows(result), key=lambda r: r.iri)
-        labelled = sorted((r for r in rows if r.label is not None), key=lambda r: r.label.casefold(),  # type: ignore[union-attr]
-                          reverse=descending)
-        ordered = labelled + [r for r in rows if r.label is None]
-        window = ordered[offset : offset + limit + 1]
+        figure = lambda r: r.label.casefold() if r.label is not None else None  # noqa: E731
     else:
-        result = store.query(model_page_query(flt, sort, descending, offset, limit + 1), timeout_s=timeout_s)
-        assert isinstance(result, Solutions)
-        window = list(_model_rows(result))
-    return ModelPage(rows=window[:limit], offset=offset, has_next=len(window) > limit)
+        figure = lambda r: getattr(r, _ROW_FIELD[sort])  # noqa: E731
+    present = sorted((r for r in rows if figure(r) is not None), key=figure, reverse=descending)  # stable: IRI order within ties
+    return tuple(present + [r for r in rows if figure(r) is None])
 
 
 def _model_rows(result: Solutions) -> Iterator[ModelRow]:
