@@ -2,7 +2,7 @@
 
 Each backend (the embedded Oxigraph store, a real Neo4j server, a real Fuseki SPARQL endpoint — started by
 tests/conftest_backends.py) is loaded with the same real graph: the ontology, a slice of the shipped MLPerf
-Tiny graph (kg/data/dlom-kg.nq.gz: 30 of its 255 models with everything they reference, ~1.7k quads — the
+Tiny graph (kg/data/dlom-kg.nq.gz: 30 of its 287 models with everything they reference, ~1.7k quads — the
 whole graph makes one Neo4j pass take minutes) and a handful of models with business attributes and ratings
 written through the validated write path (tests/decision_graph.py). The same GraphQL queries, DSS requests
 and GNN export then run on each, and every answer must equal the embedded store's answer (computed once).

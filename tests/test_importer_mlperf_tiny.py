@@ -96,22 +96,39 @@ def rel(path: Path) -> str:
     return path.relative_to(MLPERF_TINY).as_posix()
 
 
+def raw_name_only_systems() -> set[Path]:
+    """The results/<system> folders of submissions that publish no system description JSON."""
+    return {submission_of(f) / "results" / f.relative_to(submission_of(f) / "results").parts[0]
+            for f in raw_result_files() if not has_systems(submission_of(f))}
+
+
+def raw_non_result_files() -> set[str]:
+    """Files of the submissions that are neither a results summary nor a system description JSON."""
+    files = {p for p in MLPERF_TINY.glob("*/*/*/**/*") if p.is_file()}
+    return {rel(p) for p in files - set(raw_result_files()) - set(raw_system_jsons())}
+
+
 # --- counts ---------------------------------------------------------------------------------------
 
 
-def test_one_device_per_system_json(imported: tuple[Store, ImportReport]) -> None:
+def test_one_device_per_system_json_and_per_undescribed_system_folder(imported: tuple[Store, ImportReport]) -> None:
     store, report = imported
-    expected = len(raw_system_jsons())
-    assert expected > 80
+    described, name_only = len(raw_system_jsons()), len(raw_name_only_systems())
+    assert described > 80
+    assert name_only > 0  # v0.7/v1.0 STMicroelectronics and syntiant publish no systems/
+    expected = described + name_only
     assert scalar(store, "SELECT (COUNT(?d) AS ?n) WHERE { ?d a dlom:EndDevice }") == expected
     assert report.counts["devices"] == expected
+    assert report.counts["name_only_devices"] == name_only
+    assert scalar(store, "SELECT (COUNT(?d) AS ?n) WHERE { ?d a dlom:EndDevice ; dlom:describedOnlyByName true }") \
+        == name_only
 
 
 def test_one_model_and_one_performance_per_result_folder(imported: tuple[Store, ImportReport]) -> None:
     store, report = imported
-    # a result group is the folder holding performance/, accuracy/, energy/; only submissions that
-    # publish system descriptions can be imported (the others are skipped, tested below)
-    groups = {f.parent.parent for f in raw_result_files() if has_systems(submission_of(f))}
+    # a result group is the folder holding performance/, accuracy/, energy/; every one is imported,
+    # whether or not its submission publishes system descriptions
+    groups = {f.parent.parent for f in raw_result_files()}
     assert len(groups) > 200
     assert scalar(store, "SELECT (COUNT(?m) AS ?n) WHERE { ?m a dlom:Model }") == len(groups)
     assert scalar(store, "SELECT (COUNT(?p) AS ?n) WHERE { ?p a dlom:MeasuredPerformance }") == len(groups)
@@ -131,7 +148,7 @@ def test_one_model_and_one_performance_per_result_folder(imported: tuple[Store, 
 def test_each_figure_comes_from_its_file(imported: tuple[Store, ImportReport], kind: str, pattern: str,
                                          prop: str) -> None:
     store, _ = imported
-    files = [f for f in raw_result_files() if f.parent.name == kind and has_systems(submission_of(f))
+    files = [f for f in raw_result_files() if f.parent.name == kind
              and re.search(pattern, f.read_text(errors="replace"))]
     n = scalar(store, f"SELECT (COUNT(?p) AS ?n) WHERE {{ ?p a dlom:MeasuredPerformance ; dlom:{prop} ?v }}")
     assert n == len(files) > 0
@@ -143,14 +160,14 @@ def test_every_result_file_is_used_or_skipped_with_a_reason(imported: tuple[Stor
                                       "prov:wasDerivedFrom ?f . ?f dlom:sourcePath ?path }")}
     skipped = {f: why for f, why in report.skipped}
     all_results = {rel(f) for f in raw_result_files()}
-    assert all_results <= used | skipped.keys()
+    assert all_results <= used  # the published results all hold their figure
     assert not (used & skipped.keys())
     assert all(why for why in skipped.values())
-    # the results of submissions without system descriptions are the skipped ones
+    # what is skipped is exactly what is not a result nor a system description
+    assert skipped.keys() == raw_non_result_files()
+    # the results of submissions without system descriptions are used, not skipped
     without_systems = {rel(f) for f in raw_result_files() if not has_systems(submission_of(f))}
-    assert without_systems  # v0.7/v1.0 STMicroelectronics and syntiant publish no systems/
-    assert {f for f, why in skipped.items() if "results/" in f} == without_systems
-    assert all("no system description" in skipped[f] for f in without_systems)
+    assert len(without_systems) > 50 and without_systems <= used
     # the macOS resource fork next to a real system JSON is reported, not parsed
     assert any(f.endswith("/._Snapdragon_8_Gen_3_Mobile_Platform_MTP.json") and "AppleDouble" in why
                for f, why in skipped.items())
@@ -189,8 +206,7 @@ def test_anomaly_detection_uses_auc_and_missing_files_leave_figures_out(imported
     assert scalar(store, f"SELECT ?t WHERE {{ <{perf}> dlom:throughputIps ?t }}") == pytest.approx(99.487)
     assert scalar(store, f"SELECT ?e WHERE {{ <{perf}> dlom:energyPerInferenceUj ?e }}") == pytest.approx(416.312)
     # every ad accuracy is an AUC equal to the file's AUC line
-    ad_files = [f for f in raw_result_files() if f.parent.name == "accuracy" and "/ad/" in rel(f)
-                and has_systems(submission_of(f))]
+    ad_files = [f for f in raw_result_files() if f.parent.name == "accuracy" and "/ad/" in rel(f)]
     assert ad_files
     for f in ad_files[:10]:
         auc = Decimal(re.search(r"AUC: (\S+)", f.read_text()).group(1))
@@ -212,6 +228,61 @@ def test_reference_device_normalized_beside_the_original_record(imported: tuple[
     assert original["Processor(s) Frequencies"] == "120 MHz"
     assert original["SoC storage capacity"] == "2MB"
     assert "Operating System " in original  # the published key, trailing space kept
+
+
+NAME_ONLY_SYSTEM = "v0.7/closed/STMicroelectronics/results/NUCLEO_L4R5ZI"
+# what a name-only device may state: nothing beyond its name and why it is only a name
+NAME_ONLY_PROPERTIES = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2000/01/rdf-schema#comment", "https://w3id.org/dlom#publishedName",
+    "https://w3id.org/dlom#describedOnlyByName",
+}
+
+
+def test_devices_of_undescribed_submissions_are_names_only(imported: tuple[Store, ImportReport]) -> None:
+    store, _ = imported
+    devices = rows(store, "SELECT ?d ?name ?label ?comment WHERE { ?d a dlom:EndDevice ; "
+                          "dlom:describedOnlyByName true ; dlom:publishedName ?name ; rdfs:label ?label ; "
+                          "rdfs:comment ?comment }")
+    folders = raw_name_only_systems()
+    assert sorted(r[1] for r in devices) == sorted(f.name for f in folders)  # the folder names, as published
+    for iri, name, label, comment in devices:
+        assert label.startswith(f"{name} (") and "name only" in label
+        assert "no system description" in comment and "/results/" + name in comment
+        stated = {r[0] for r in rows(store, f"SELECT DISTINCT ?p WHERE {{ <{iri}> ?p ?o }}")}
+        assert stated == NAME_ONLY_PROPERTIES  # no board, clock, memory, framework or record invented
+    # the same folder name in two rounds is two devices, and neither borrows a later round's description
+    # (v1.1 STMicroelectronics publishes systems/NUCLEO_L4R5ZI.json)
+    assert (MLPERF_TINY / "v1.1/closed/STMicroelectronics/systems/NUCLEO_L4R5ZI.json").is_file()
+    assert len([r for r in devices if r[1] == "NUCLEO_L4R5ZI"]) == 2
+
+
+def test_name_only_device_results_keep_their_figures_and_provenance(imported: tuple[Store, ImportReport]) -> None:
+    store, _ = imported
+    base = MLPERF_TINY / NAME_ONLY_SYSTEM / "kws"
+    throughput = re.search(r"Median throughput is (\S+) inf\./sec", (base / "performance/results.txt").read_text())
+    energy = re.search(r"Median energy cost is (\S+) uJ/inf", (base / "energy/results.txt").read_text())
+    top1 = re.search(r"Top-1: (\S+)%", (base / "accuracy/results.txt").read_text())
+    assert throughput and energy and top1
+    performances = rows(store, """SELECT ?p ?t ?e ?a ?m ?name ?dln WHERE {
+        ?p prov:wasDerivedFrom [ dlom:sourcePath ?path ] ; dlom:throughputIps ?t ; dlom:energyPerInferenceUj ?e ;
+           dlom:accuracy ?a .
+        ?m dlom:hasPerformance ?p ; dlom:usesDLN ?dln ; dlom:deployedOn [ dlom:publishedName ?name ] }""",
+        path=f"{NAME_ONLY_SYSTEM}/kws/performance/results.txt")
+    [[perf, t, e, acc, model, name, dln]] = performances
+    assert (t, e, acc) == (pytest.approx(float(throughput.group(1))), pytest.approx(float(energy.group(1))),
+                           pytest.approx(float(top1.group(1)) / 100))
+    assert name == "NUCLEO_L4R5ZI"
+    assert dln == "https://w3id.org/dlom/id/dln/mlperf-tiny/kws"  # closed division: the reference network
+    sources = {r[0] for r in rows(store, f"SELECT ?p WHERE {{ <{perf}> prov:wasDerivedFrom [ dlom:sourcePath ?p ] }}")}
+    assert sources == {f"{NAME_ONLY_SYSTEM}/kws/{k}/results.txt" for k in KINDS}  # no system file to cite
+    # no stack is published, so none is stated
+    assert rows(store, f"SELECT ?x WHERE {{ <{model}> dlom:usesFramework|dlom:usesCompiler|"
+                       "dlom:appliesOptimization ?x }") == []
+    [[submitter, year]] = rows(store, f"""SELECT ?s ?y WHERE {{ <{perf}> prov:wasGeneratedBy ?run .
+        ?run prov:wasAssociatedWith [ rdfs:label ?s ] . <{model}> dlom:yearCreated ?y
+        FILTER NOT EXISTS {{ ?run dlom:softwareVersions ?v }} }}""")
+    assert (submitter, year) == ("STMicroelectronics", 2022)
 
 
 def test_summed_and_peak_quantities(imported: tuple[Store, ImportReport]) -> None:
@@ -371,8 +442,8 @@ def messy_tree(root: Path) -> Path:
 
 def test_messy_tree(tmp_path: Path, store: Store) -> None:
     report = import_mlperf_tiny(store, messy_tree(tmp_path))
-    assert report.counts["devices"] == 1
-    assert report.counts["models"] == 1  # kws only: ic has no median, other_board has no JSON
+    assert report.counts["devices"] == 2 and report.counts["name_only_devices"] == 1  # other_board has no JSON
+    assert report.counts["models"] == 2  # acme kws (ic has no median) and other_board vww
     [[clock, mem, storage, os_name, framework, record]] = rows(store, """SELECT ?c ?m ?s ?os ?fw ?r WHERE {
         ?d a dlom:EndDevice ; dlom:clockFrequencyMHz ?c ; dlom:memoryKB ?m ; dlom:storageKB ?s ;
            dlom:operatingSystem ?os ; dlom:usesFramework [ rdfs:label ?fw ] ; dlom:sourceRecord ?r }""")
@@ -397,9 +468,53 @@ def test_messy_tree(tmp_path: Path, store: Store) -> None:
     base = "v1.0/closed/acme/results/"
     assert "spelled two ways" in skipped[base + "acme_board/keyword_spotting/performance/results.txt"]
     assert "no median throughput" in skipped[base + "acme_board/image_classification/performance/results.txt"]
-    assert "no system description JSON matches" in skipped[base + "other_board/vww/performance/results.txt"]
     assert "not a results summary" in skipped[base + "acme_board/kws/performance/log.txt"]
-    assert len(skipped) == 4
+    assert len(skipped) == 3
+    # other_board's result is kept on a device known by its folder name only, and says why
+    [[name, label, comment, t]] = rows(store, "SELECT ?n ?l ?c ?t WHERE { ?d dlom:describedOnlyByName true ; "
+                                              "dlom:publishedName ?n ; rdfs:label ?l ; rdfs:comment ?c . "
+                                              "?m dlom:deployedOn ?d ; dlom:hasPerformance [ dlom:throughputIps ?t ] }")
+    assert (name, t) == ("other_board", pytest.approx(5.0))
+    assert label == "other_board (acme, MLPerf Tiny v1.0 closed: name only, no matching system description)"
+    assert "no system description JSON matches system folder 'other_board'" in comment
+    assert "v1.0/closed/acme/results/other_board" in comment
+
+
+def test_folder_matching_several_descriptions_is_a_separate_name_only_device(tmp_path: Path, store: Store) -> None:
+    sub = tmp_path / "v1.0" / "closed" / "acme"
+    write(sub / "systems" / "board.json", MESSY_SYSTEM)
+    write(sub / "systems" / "board_system_description.json", MESSY_SYSTEM.replace("Acme Board", "Acme Board 2"))
+    write(sub / "results" / "board" / "kws" / "performance" / "results.txt", PERFORMANCE.format(t="7.0"))
+    report = import_mlperf_tiny(store, tmp_path)
+    assert report.counts["devices"] == 3 and report.counts["name_only_devices"] == 1
+    [[device, comment]] = rows(store, "SELECT ?d ?c WHERE { ?m dlom:deployedOn ?d . ?d rdfs:comment ?c }")
+    assert "matches several system descriptions (board.json, board_system_description.json)" in comment
+    # not merged into the described device whose file stem slugs the same
+    described = rows(store, "SELECT ?d WHERE { ?d a dlom:EndDevice ; dlom:sourceRecord ?r }")
+    assert [device] not in described and len(described) == 2
+    assert rows(store, f"SELECT ?p WHERE {{ <{device}> dlom:sourceRecord|dlom:board ?p }}") == []
+
+
+def test_submission_without_system_descriptions(tmp_path: Path, store: Store) -> None:
+    sub = tmp_path / "v0.7" / "closed" / "acme"
+    write(sub / "systems" / "notes.txt", "hookup described elsewhere\n")
+    write(sub / "results" / "board_a" / "kws" / "performance" / "results.txt", PERFORMANCE.format(t="12.5"))
+    write(sub / "results" / "board_a" / "vww" / "accuracy" / "results.txt", ACCURACY.format(a="80"))
+    # a folder none of whose files holds a figure gives no device: there is nothing to attach to it
+    write(sub / "results" / "board_b" / "kws" / "performance" / "results.txt", "no summary here\n")
+    report = import_mlperf_tiny(store, tmp_path)
+    assert report.counts["devices"] == report.counts["name_only_devices"] == 1
+    assert report.counts["models"] == 2
+    assert dict(report.skipped) == {
+        "v0.7/closed/acme/systems/notes.txt": "not a system description (.json)",
+        "v0.7/closed/acme/results/board_b/kws/performance/results.txt": "no median throughput line",
+    }
+    [[label, comment, models]] = rows(store, "SELECT ?l ?c (COUNT(?m) AS ?n) WHERE { ?d dlom:publishedName ?name ; "
+                                             "rdfs:label ?l ; rdfs:comment ?c . ?m dlom:deployedOn ?d } GROUP BY ?l ?c",
+                                      name="board_a")
+    assert label == "board_a (acme, MLPerf Tiny v0.7 closed: name only, no system description)"
+    assert "its systems/ folder holds no JSON" in comment
+    assert models == 2
 
 
 def test_systems_only_tree_imports_devices_without_measurements(tmp_path: Path, store: Store) -> None:

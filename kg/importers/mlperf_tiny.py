@@ -23,6 +23,16 @@ What it writes (ontology ``kg/ontology/dlom.ttl``):
   division results use the reference network of their benchmark; open division results (where the
   network may be changed) get a DLN per submitter and model folder, with task and dataset only.
 
+* a results folder no system description can be matched to (the submission published none, as
+  STMicroelectronics and Syntiant did in v0.7 and v1.0, or none or several match its name) → a
+  ``dlom:EndDevice`` known only by that folder name: ``rdfs:label`` from the name, the name as published
+  in ``dlom:publishedName``, ``dlom:describedOnlyByName true`` and an ``rdfs:comment`` saying why. Nothing
+  else is stated about it (not even figures a name seems to spell, such as '30mhz': the v1.1 description
+  published under that folder name says 30.7 MHz), and nothing is borrowed from another round's
+  description. Its IRI has a ``results`` segment (``device/<round>/<division>/<submitter>/results/<folder>``)
+  so it can never merge with a described device. Its results are imported like any other; their models
+  name no framework, compiler or technique.
+
 A tree holding only system descriptions imports as devices without models. Frameworks, compilers and
 techniques are shared entities named by their published text (the same text anywhere is one entity).
 Device memory is the SoC's RAM when published, else the board's; storage likewise (see :func:`quantity`
@@ -31,8 +41,8 @@ for free-text figures).
 Contract: everything is read and checked before anything is written, and everything is written in one
 :func:`kg.writes.write_triples` call, so an error leaves the store unchanged. Malformed JSON raises
 :class:`~kg.errors.InputError` with file and line; a quantity with an unknown unit raises it with file
-and field. Files that cannot contribute (a results folder with no matching system description, a
-results file with no median, ...) are listed in :attr:`ImportReport.skipped` with the reason.
+and field. Files that cannot contribute (a resource fork, a file other than a results
+summary, a results file with no median, ...) are listed in :attr:`ImportReport.skipped` with the reason.
 
 Published JSON with one of a few unambiguous flaws found in the real rounds is repaired, not refused,
 and the repair is recorded on the file's ``dlom:SourceFile`` (``rdfs:comment``): a raw line break inside
@@ -700,9 +710,46 @@ def describe_device(triples: TripleSet, iris: IriRegistry, submission: Submissio
     return DeviceStack(device, frameworks, compilers, optimizations, "; ".join(versions) or None)
 
 
+def name_only_reason(submission: Submission, match_failure: str | None, has_systems: bool) -> str:
+    """Why a results folder's device is known by name only, for its ``rdfs:comment``.
+
+    ``match_failure`` is :func:`match_system`'s reason; ``has_systems`` says whether the submission
+    publishes any system description JSON at all.
+    """
+    if not has_systems:
+        if (submission.folder / "systems").is_dir():
+            return "the submission published no system description (its systems/ folder holds no JSON)"
+        return "the submission published no system description (it has no systems/ folder)"
+    return f"none of the submission's system descriptions can be told to be this one ({match_failure})"
+
+
+def describe_named_device(triples: TripleSet, iris: IriRegistry, submission: Submission, system_key: str,
+                          folder_rel: str, why: str, published_none: bool) -> DeviceStack:
+    """A device known only by the name of its results folder (``system_key``, as published).
+
+    States the label, the published name, ``dlom:describedOnlyByName true`` and why (``rdfs:comment``),
+    and nothing else: hardware and software are unknown, not absent. Its stack is empty.
+    ``published_none`` says the submission published no system description at all (else none matched).
+    """
+    # a "results" segment keeps these IRIs apart from described devices' (device/<round>/<div>/<sub>/<json>),
+    # even where a folder name slugs like a system JSON that could not be told to be its description
+    parts = (submission.round, submission.division, submission.submitter, "results", system_key)
+    device = iris.claim(entity("device", *parts), ("name-only device", *parts), folder_rel)
+    missing = "no system description" if published_none else "no matching system description"
+    triples.add(device, RDF.type, DLOM.EndDevice)
+    triples.add(device, RDFS.label, f"{system_key} ({submission.submitter}, MLPerf Tiny {submission.round} "
+                                    f"{submission.division}: name only, {missing})")
+    triples.add(device, DLOM.publishedName, system_key)
+    triples.add(device, DLOM.describedOnlyByName, True)
+    triples.add(device, RDFS.comment, f"Known only by the name of its results folder {folder_rel}: {why}. Its "
+                                      "hardware and software stack are not published with these results.")
+    return DeviceStack(device, [], [], [], None)
+
+
 def describe_result(triples: TripleSet, iris: IriRegistry, submission: Submission, group: ResultGroup,
-                    stack: DeviceStack, system: SystemRecord, figures: Figures, rel_of: Any) -> None:
-    """The Model, its MeasuredPerformance and their provenance for one result group."""
+                    stack: DeviceStack, system: SystemRecord | None, figures: Figures, rel_of: Any) -> None:
+    """The Model, its MeasuredPerformance and their provenance for one result group (``system`` is None
+    for a device known by name only)."""
     parts = (submission.round, submission.division, submission.submitter, group.system_key, group.benchmark)
     parts += (group.variant,) if group.variant else ()
     where = rel_of(group.folder)
@@ -760,7 +807,8 @@ def describe_result(triples: TripleSet, iris: IriRegistry, submission: Submissio
     triples.add(performance, PROV.wasGeneratedBy, run)
     for file in figures.used:
         triples.add(performance, PROV.wasDerivedFrom, _source_file(triples, iris, rel_of(file)))
-    triples.add(performance, PROV.wasDerivedFrom, _source_file(triples, iris, system.rel))
+    if system is not None:  # a device known by name only was described by no file
+        triples.add(performance, PROV.wasDerivedFrom, _source_file(triples, iris, system.rel))
 
 
 @register_importer("mlperf-tiny")
@@ -784,7 +832,7 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()
 
     triples = TripleSet()
     iris = IriRegistry()
-    counts = {"devices": 0, "models": 0, "performances": 0, "repaired_json_files": 0}
+    counts = {"devices": 0, "name_only_devices": 0, "models": 0, "performances": 0, "repaired_json_files": 0}
     for submission in submissions:
         systems: dict[str, SystemRecord] = {}
         systems_dir = submission.folder / "systems"
@@ -811,12 +859,10 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()
         skipped_before = len(report.skipped)
         groups = collect_result_groups(submission, rel_of, report.skipped)
         progress.advance(len(report.skipped) - skipped_before)  # files that fit no group
+        named: dict[str, DeviceStack] = {}  # devices known by name only, by results folder name
         for group in groups:
             progress.advance(len(group.files))
             system, reason = match_system(group.system_key, systems)
-            if system is None:
-                report.skipped += [(rel_of(f), reason or "no system description") for f in group.files.values()]
-                continue
             figures = Figures()
             for kind in RESULT_KINDS:
                 file = group.files.get(kind)
@@ -835,9 +881,21 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()
                 figures.used.append(file)
             if not figures.used:
                 continue
-            describe_result(triples, iris, submission, group, stacks[system.path.stem], system, figures, rel_of)
+            if system is not None:
+                stack = stacks[system.path.stem]
+            elif group.system_key in named:
+                stack = named[group.system_key]
+            else:
+                # the results are real measurements: keep them, on a device that is honestly only a name
+                folder = rel_of(submission.folder / "results" / group.system_key)
+                why = name_only_reason(submission, reason, bool(systems))
+                stack = named[group.system_key] = describe_named_device(triples, iris, submission, group.system_key,
+                                                                        folder, why, published_none=not systems)
+            describe_result(triples, iris, submission, group, stack, system, figures, rel_of)
             counts["models"] += 1
             counts["performances"] += 1
+        counts["devices"] += len(named)
+        counts["name_only_devices"] += len(named)
 
     typed = _count_types(triples)
     counts.update({
