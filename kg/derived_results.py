@@ -68,3 +68,9 @@ def derived(store: Store, key: Hashable, compute: Callable[[], T]) -> T:
             while len(results.entries) > MAX_ENTRIES:
                 results.entries.popitem(last=False)
     return value
+
+
+def forget(store: Store) -> None:
+    """Drop every result kept for ``store`` (the next call of :func:`derived` computes afresh)."""
+    with _registry_lock:
+        _by_store.pop(store, None)

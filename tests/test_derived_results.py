@@ -81,3 +81,14 @@ def test_a_store_others_write_to_keeps_nothing() -> None:
     for _ in range(3):
         derived(server, "n", lambda: calls.append(1))  # type: ignore[arg-type]
     assert len(calls) == 3
+
+
+def test_forget_drops_what_was_kept() -> None:
+    from kg.derived_results import forget
+
+    store = open_store("oxigraph://")
+    calls, compute = _counting(store)
+    derived(store, "n", compute)
+    forget(store)
+    derived(store, "n", compute)
+    assert len(calls) == 2
