@@ -128,3 +128,29 @@ def test_quad_in_the_wrong_dlom_repository_is_refused(store, tmp_path: Path) -> 
     assert store.count() == before
     right = DEVICE_NT.replace(" .\n", f" <{Repository.CLIENT_CONFIGURATIONS.value}> .\n")
     assert import_rdf(store, _write(tmp_path, "r.nq", right), Progress()).triples == 2
+
+
+def test_a_large_import_takes_the_bulk_path_whole_or_not_at_all(disk_store, tmp_path: Path) -> None:
+    """An import above kg.writes.BULK_MIN_QUADS lands through the staged bulk path: every quad in its
+    repository, nothing left beside the store; the same import with one invalid record writes nothing."""
+    from benchmarks.generate_graph import generate_graph
+    from kg.writes import BULK_MIN_QUADS
+
+    quads = generate_graph(BULK_MIN_QUADS + 5_000)
+    good = tmp_path / "big.nq"
+    good.write_text("".join(f"{q} .\n" for q in quads))
+    before = disk_store.count()
+    import_rdf(disk_store, good, Progress())
+    assert disk_store.count() == before + len(set(quads))
+    assert {q.graph_name for q in disk_store.quads()} >= {q.graph_name for q in quads}
+    assert len(quads) >= BULK_MIN_QUADS
+    # Same size again, with one accuracy above 1 at the very end: refused, and the store is unchanged.
+    bad = tmp_path / "bad.nq"
+    bad.write_text(good.read_text().replace("synthetic/", "synthetic2/")
+                   + f'<{EX}p> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/dlom#MeasuredPerformance> <{Repository.MODELS_AND_PERFORMANCE.value}> .\n'
+                   + f'<{EX}p> <https://w3id.org/dlom#accuracy> "1.7"^^<{XSD.decimal.value}> <{Repository.MODELS_AND_PERFORMANCE.value}> .\n')
+    after_good = disk_store.count()
+    with pytest.raises(InputError):
+        import_rdf(disk_store, bad, Progress())
+    assert disk_store.count() == after_good
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store")) == ["store", "store.lock"]
