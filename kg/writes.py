@@ -5,7 +5,9 @@ Importers, the API's mutations, ratings, benchmark results and predictions all w
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pyoxigraph import NamedNode, Triple
@@ -80,6 +82,26 @@ def write_triples(store: Store, triples: Iterable[Triple], source: str | None = 
     :data:`BULK_MIN_QUADS` take it.
     """
     triples = list(triples)
+    with _collector_paused(len(triples) >= BULK_MIN_QUADS):
+        return _write(store, triples, source, bulk)
+
+
+@contextmanager
+def _collector_paused(pause: bool) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a large write allocates millions of short-lived term
+    objects and no cycles, and each collection would walk every live one (measured: a fifth of a 300k
+    triple write)."""
+    was_enabled = gc.isenabled()
+    if pause and was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause and was_enabled:
+            gc.enable()
+
+
+def _write(store: Store, triples: list[Triple], source: str | None, bulk: bool | None) -> WriteReport:
     check_triples(store, triples, source)
     rdf_type = RDF.type
     subjects = {t.subject for t in triples}
