@@ -108,6 +108,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.query_executor = ThreadPoolExecutor(max_workers=settings.query_workers, thread_name_prefix="sparql")
+    # Middleware added last runs first: the body limit, then the SPARQL query lane (which must see
+    # only requests the limit let through), then FastAPI's own exception handling and router.
+    app.add_middleware(sparql_endpoint.QueryLane)
     app.add_middleware(BodySizeLimit, settings_of=app)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(sparql_endpoint.router)

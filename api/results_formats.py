@@ -22,6 +22,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_string  # the C encoder json.dumps(ensure_ascii=False) uses
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -154,32 +155,43 @@ def negotiate(accept: str | None, offered: Sequence[Format]) -> Format | None:
 # -- SELECT / ASK --------------------------------------------------------------------------------
 
 
-def _json_term(term: object) -> dict:
+def _json_term(term: object) -> str:
+    """One RDF term as a SPARQL JSON term object, written as JSON text.
+
+    Written by hand rather than built as dicts for :func:`json.dumps`: this is the per-term inner loop
+    of every JSON response. The output is exactly what ``json.dumps(..., ensure_ascii=False)`` of the
+    equivalent dict gives (same key order, separators and string escaping, by the same C encoder)."""
     if isinstance(term, NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, BlankNode):
-        return {"type": "bnode", "value": term.value}
+        return '{"type": "uri", "value": ' + _json_string(term.value) + "}"
     if isinstance(term, Literal):
-        out: dict = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != _XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
+        value = _json_string(term.value)
+        language = term.language
+        if language:
+            return '{"type": "literal", "value": ' + value + ', "xml:lang": ' + _json_string(language) + "}"
+        datatype = term.datatype.value
+        if datatype != _XSD_STRING:
+            return '{"type": "literal", "value": ' + value + ', "datatype": ' + _json_string(datatype) + "}"
+        return '{"type": "literal", "value": ' + value + "}"
+    if isinstance(term, BlankNode):
+        return '{"type": "bnode", "value": ' + _json_string(term.value) + "}"
     if isinstance(term, Triple):  # RDF-star / RDF 1.2 triple term (SPARQL-star JSON form)
-        return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                            "predicate": _json_term(term.predicate),
-                                            "object": _json_term(term.object)}}
+        return ('{"type": "triple", "value": {"subject": ' + _json_term(term.subject) + ', "predicate": '
+                + _json_term(term.predicate) + ', "object": ' + _json_term(term.object) + "}}")
     raise TypeError(f"not an RDF term: {term!r}")
 
 
 def solutions_json(variables: Sequence[str], rows: Sequence[Row], truncated: bool = False) -> bytes:
-    """SPARQL 1.1 Query Results JSON; unbound variables are left out of a binding object."""
-    head: dict = {"vars": list(variables)}
+    """SPARQL 1.1 Query Results JSON; unbound variables are left out of a binding object.
+
+    The same bytes as ``json.dumps({"head": ..., "results": {"bindings": [...]}}, ensure_ascii=False)``,
+    written directly (see :func:`_json_term`)."""
+    head = '{"vars": [' + ", ".join(_json_string(v) for v in variables) + "]"
     if truncated:
-        head["link"] = [TRUNCATED_LINK]
-    bindings = [{v: _json_term(t) for v, t in zip(variables, row) if t is not None} for row in rows]
-    return json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
+        head += ', "link": [' + _json_string(TRUNCATED_LINK) + "]"
+    keys = [_json_string(v) + ": " for v in variables]
+    bindings = ", ".join(
+        "{" + ", ".join(key + _json_term(t) for key, t in zip(keys, row) if t is not None) + "}" for row in rows)
+    return ('{"head": ' + head + '}, "results": {"bindings": [' + bindings + "]}}").encode()
 
 
 def boolean_json(value: bool) -> bytes:
