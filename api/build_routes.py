@@ -1,8 +1,10 @@
 """REST routes of decision support's 'Build new' path (the prediction model's proposals, measured on
 request). The logic lives in :mod:`decision.build_new`; these routes translate HTTP.
 
-* ``POST /api/proposals?limit=5`` — the requirements of ``/api/recommend`` → proposals from the GNN
-  predictor (predicted metrics and confidence). 501 when this server has no trained predictor.
+* ``POST /api/proposals?limit=5[&measurable_only=true]`` — the requirements of ``/api/recommend`` →
+  proposals from the GNN predictor (predicted metrics and confidence), each saying whether this
+  server's benchmark can measure it (and why not); ``measurable_only`` keeps those it can, from the
+  predictor's top 50. 501 when this server has no trained predictor.
 * ``POST /api/measurements`` (``Authorization: Bearer <DLOM_UPDATE_TOKEN>``) — ``{"proposal": {...}}``:
   the server re-predicts the proposed configuration itself, stores it as a predicted model
   (dlom:PredictedPerformance with confidence and provenance) and queues a job measuring it on this
@@ -27,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from api.decision_routes import ErrorList, PredictionOut, _FieldErrorRoute
 from api.predictor import PredictorUnavailable, predictor_of
-from decision.build_new import JobRegistry, ProposalError, measure_predicted_model, rescored_candidate
+from decision.build_new import JobRegistry, Measurability, ProposalError, measure_predicted_model, rescored_candidate
 from decision.prediction import save_predicted_candidate
 from decision.requirements import FieldError, Requirements
 from kg.errors import ValidationError
@@ -35,6 +37,7 @@ from kg.errors import ValidationError
 router = APIRouter(route_class=_FieldErrorRoute, tags=["Decision support"])
 
 _JOBS_LOCK = threading.Lock()
+MAX_PROPOSALS = 50
 
 
 def _error(status: int, errors: list[dict[str, str]]) -> JSONResponse:
@@ -76,18 +79,30 @@ class ProposalsResponse(BaseModel):
 @router.post("/api/proposals", response_model=ProposalsResponse, summary="Proposals from the prediction model",
              responses={422: {"model": ErrorList}, 501: {"model": ErrorList, "description": "no trained predictor here"}})
 def post_proposals(requirements: Requirements, request: Request,
-                   limit: int = Query(5, ge=1, le=50, description="how many proposals")) -> Any:
-    """Unseen configurations meeting the requirements, ranked by Eq. 1 of their *predicted* metrics."""
+                   limit: int = Query(5, ge=1, le=MAX_PROPOSALS, description="how many proposals"),
+                   measurable_only: bool = Query(False, description="only configurations this server's benchmark "
+                                                 "can build and measure")) -> Any:
+    """Unseen configurations meeting the requirements, ranked by Eq. 1 of their *predicted* metrics,
+    each saying whether this server can measure it."""
     try:
         predictor = predictor_of(request)
     except PredictorUnavailable as e:
         return _error(501, [{"field": "(server)", "message": str(e)}])
     try:
-        candidates = predictor.predict(requirements, limit=limit)
+        candidates = predictor.predict(requirements, limit=MAX_PROPOSALS if measurable_only else limit)
     except ValueError as e:  # e.g. weights that cannot be normalized
         return _error(422, [{"field": "preferences", "message": str(e)}])
-    out = [_prediction_out(c) for c in candidates]
-    message = (None if out else "the prediction model proposes no unseen configuration meeting these requirements")
+    measurability = Measurability(request.app.state.store)
+    out = []
+    for c in candidates:
+        why_not = measurability.why_not(c.dln, c.devices[0], c.techniques) if len(c.devices) == 1 else \
+            "it names more than one device"
+        if measurable_only and why_not:
+            continue
+        out.append({**_prediction_out(c), "measurable_here": why_not is None, "not_measurable_because": why_not})
+    out = out[:limit]
+    message = None if out else ("the prediction model proposes no unseen configuration meeting these requirements"
+                                + (f" that this server can measure (among its top {MAX_PROPOSALS})" if measurable_only else ""))
     return {"predictor_version": predictor.version, "message": message, "proposals": out}
 
 

@@ -160,6 +160,9 @@ class PredictionOut(BaseModel):
     predictor_version: str
     techniques: list[str]
     predicted: bool = True
+    measurable_here: bool | None = Field(None, description="whether this server's benchmark can build and "
+                                         "measure the configuration (set by /api/proposals)")
+    not_measurable_because: str | None = Field(None, description="why it cannot, when it cannot")
 
 
 class RecommendResponse(BaseModel):

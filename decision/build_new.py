@@ -21,6 +21,7 @@ saying why.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import queue
 import threading
@@ -189,6 +190,50 @@ def rescored_candidate(predictor: Any, dln: str, devices: Sequence[str], techniq
 
 
 # -- measuring on this host -------------------------------------------------------------------------
+
+_TECHNIQUE_PARAMETERS = SPARQL_PREFIXES + "SELECT ?t ?p WHERE { ?t dlom:parameters ?p }"
+
+
+class Measurability:
+    """Which configurations this host's benchmark can rebuild and measure — the checks
+    :func:`measurement_plan` makes, without storing anything — read from the store once."""
+
+    def __init__(self, store: Store) -> None:
+        self.devices: set[str] = set()
+        self._techniques: dict[str, bool] = {}
+        self._unavailable: str | None = None
+        try:
+            from bench.networks.registry import network_for_dln
+            from gnn.loop import _bench_runtime_by_device
+        except ImportError as e:
+            self._unavailable = f"the benchmark module is unavailable on this server ({e})"
+            return
+        self._network_for_dln = network_for_dln
+        self.devices = set(_bench_runtime_by_device(store))
+        if not self.devices:
+            return
+        res = store.query(_TECHNIQUE_PARAMETERS)
+        assert isinstance(res, Solutions)
+        for t, params in res.rows:
+            try:
+                data = json.loads(params.value)  # type: ignore[union-attr]
+            except json.JSONDecodeError:
+                continue
+            self._techniques[t.value] = isinstance(data, dict) and "technique" in data  # type: ignore[union-attr]
+
+    def why_not(self, dln: str, device: str, techniques: Sequence[str]) -> str | None:
+        """None when the benchmark here can measure the configuration; else the reason it cannot."""
+        if self._unavailable:
+            return self._unavailable
+        if device not in self.devices:
+            return "its device is not one the benchmark measured on this host"
+        if self._network_for_dln(dln) is None:
+            return "the benchmark cannot build its network (not a registered reference network)"
+        missing = [t for t in techniques if not self._techniques.get(t)]
+        if missing:
+            return f"the benchmark has no implementation to re-apply {len(missing)} of its techniques"
+        return None
+
 
 @dataclass(frozen=True)
 class MeasurementPlan:

@@ -127,10 +127,13 @@ def test_unknown_job_is_404_and_bad_proposal_is_422(server: tuple[str, Store]) -
 
 def test_runnable_proposal_is_stored_predicted_then_measured(server: tuple[str, Store]) -> None:
     url, store = server
-    code, body = http("POST", url + "/api/proposals?limit=50", RUNNABLE_REQUIREMENTS)
+    code, body = http("POST", url + "/api/proposals?limit=50&measurable_only=true", RUNNABLE_REQUIREMENTS)
     assert code == 200 and body["proposals"], body
-    # the quickest to build: a dynamic quantization (no fine-tuning or distillation)
-    proposal = next(p for p in body["proposals"] if "Dynamic int8" in p["label"] and p["dln"] == AD_REFERENCE_DLN)
+    assert all(p["measurable_here"] is True and p["not_measurable_because"] is None for p in body["proposals"])
+    # a quick one to build: no fine-tuning, distillation or pruning (which train), dynamic int8 if offered
+    quick = [p for p in body["proposals"]
+             if not any(slow in p["label"] for slow in ("Fine-tuning", "distillation", "pruning"))]
+    proposal = next((p for p in quick if "Dynamic int8" in p["label"]), quick[0])
     proposal = {**proposal, "metrics": {"accuracy": 0.999, "inferenceLatencyMs": 0.001}}  # a client's made-up figures
     code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
     assert code == 202, accepted
@@ -157,6 +160,8 @@ def test_proposal_for_another_device_ends_with_an_honest_message(server: tuple[s
     code, body = http("POST", url + "/api/proposals?limit=5", {"project": {"device_types": ["GAP9"]}})
     assert code == 200 and body["proposals"], body
     proposal = body["proposals"][0]
+    assert proposal["measurable_here"] is False
+    assert proposal["not_measurable_because"] == "its device is not one the benchmark measured on this host"
     code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
     assert code == 202, accepted
     job, _ = wait_for_job(url, accepted["status_url"], timeout_s=60)
@@ -171,6 +176,7 @@ def test_variant_network_the_bench_cannot_build_ends_with_an_honest_message(serv
     url, _ = server
     _, body = http("POST", url + "/api/proposals?limit=50", RUNNABLE_REQUIREMENTS)
     proposal = next(p for p in body["proposals"] if "/dln/bench-variant/" in p["dln"])
+    assert proposal["measurable_here"] is False and "cannot build its network" in proposal["not_measurable_because"]
     code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
     assert code == 202, accepted
     job, _ = wait_for_job(url, accepted["status_url"], timeout_s=60)

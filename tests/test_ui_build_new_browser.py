@@ -1,6 +1,7 @@
 """'Build new' in a real browser (headless Chromium via Playwright) against a real uvicorn server that
-has an update token: the wizard's results → proposals from the GNN marked predicted → the token entered
-in the Build-new panel → one proposal sent to be measured on this host → progress to completion and
+has an update token: the wizard's results → proposals from the GNN marked predicted, each saying whether
+this server can measure it → only measurable ones → the token entered in the Build-new panel → one
+proposal sent to be measured on this host → progress to completion and
 the predicted and measured figures side by side. Skipped without Chromium or playwright.
 
 The server measures with short training / timing settings (``app.state.measurement_overrides``) so the
@@ -8,6 +9,7 @@ job takes seconds.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -65,7 +67,7 @@ def test_build_new_measures_a_proposal_and_compares(token_page) -> None:  # type
         page.get_by_role("button", name="Get my recommendations").click()
     page.locator("#build-new").wait_for()
 
-    # without the token the measurement is refused, and the UI says what is missing
+    # every proposal says whether this server can measure it; one it cannot has no active button
     with page.expect_response(_api_post("/api/proposals"), timeout=SERVER_WORK_TIMEOUT_MS) as proposals:
         page.locator("#build-new-button").click()
     assert proposals.value.status == 200, proposals.value.text()
@@ -74,7 +76,20 @@ def test_build_new_measures_a_proposal_and_compares(token_page) -> None:  # type
     assert cards.count() >= 1
     assert "predicted" in cards.first.locator(".badge.predicted").first.inner_text()
     assert "confidence" in cards.first.inner_text()
-    card = cards.filter(has_text="Static int8 quantization").first
+    for proposal, card in zip(proposals.value.json()["proposals"], cards.all()):
+        button = card.get_by_role("button", name="Measure this proposal")
+        assert button.is_disabled() is (not proposal["measurable_here"])
+        assert ("Not measurable here:" in card.inner_text()) is (not proposal["measurable_here"])
+
+    # only what this server can measure, then without the token the measurement is refused
+    page.check("#build-new-measurable-only")
+    with page.expect_response(_api_post("/api/proposals"), timeout=SERVER_WORK_TIMEOUT_MS) as proposals:
+        page.locator("#build-new-button").click()
+    assert proposals.value.status == 200 and "measurable_only=true" in proposals.value.url
+    cards.first.wait_for()
+    assert cards.locator("button[disabled]").count() == 0
+    quick = cards.filter(has_not_text=re.compile("Fine-tuning|distillation|pruning"))  # these train first
+    card = quick.first if quick.count() else cards.first
     with page.expect_response(_api_post("/api/measurements")) as refused:
         card.get_by_role("button", name="Measure this proposal").click()
     assert refused.value.status == 401

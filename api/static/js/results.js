@@ -216,7 +216,7 @@ function renderBuildNew(request, hadMatches) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     clear(out).append(h("p", { class: "notice info", role: "status" }, "Asking the prediction model for proposals…"));
-    const res = await api("/api/proposals?limit=5", { method: "POST", body: request });
+    const res = await api(`/api/proposals?limit=5${measurableOnly.checked ? "&measurable_only=true" : ""}`, { method: "POST", body: request });
     button.disabled = false;
     clear(out);
     if (!res.ok) { out.append(unavailable("The prediction model", "POST /api/proposals", res)); return; }
@@ -227,10 +227,12 @@ function renderBuildNew(request, hadMatches) {
   });
   const token = h("input", { type: "password", id: "build-new-token", autocomplete: "off", value: measurementToken,
     oninput: (e) => { measurementToken = e.target.value; } });
+  const measurableOnly = h("input", { type: "checkbox", id: "build-new-measurable-only" });
   return h("section", { class: "card", id: "build-new", "aria-labelledby": "build-new-title" },
     h("h3", { id: "build-new-title" }, "Not satisfied? Build a new model"),
     h("p", { class: "small muted" }, "The prediction model (a graph neural network trained on the knowledge graph) proposes new configurations for your requirements. Its figures are predictions until a proposal is measured on real hardware."),
     h("div", { class: "row small" }, h("label", { for: token.id }, "Update token (needed to store and measure a proposal; kept only in this page)"), token),
+    h("div", { class: "row small" }, measurableOnly, h("label", { for: measurableOnly.id }, "Only configurations this server can measure")),
     button, out);
 }
 
@@ -255,8 +257,15 @@ function renderProposal(p) {
     h("p", { class: "small" }, "DLN: ", h("a", { href: entityHref(p.dln) }, p.dln), h("br"), "Devices: ", (p.devices || []).map((d, i) => [i ? ", " : "", h("a", { href: entityHref(d) }, d)]),
       p.techniques && p.techniques.length ? [h("br"), "Techniques: ", p.techniques.join(", ")] : null),
     h("table", { class: "plain" }, h("thead", {}, h("tr", {}, h("th", {}, "Metric"), h("th", {}, "Value"))), h("tbody", { class: "predicted-metrics" }, metricRows(p.metrics, "predicted"))),
-    h("div", { class: "actions" }, h("button", { type: "button", onclick: () => measure(p, measureOut) }, "Measure this proposal")), measureOut);
+    h("div", { class: "actions" }, p.measurable_here === false
+      ? [h("button", { type: "button", disabled: true, "aria-describedby": `why-${proposalKey(p)}` }, "Measure this proposal"),
+         h("span", { class: "small muted", id: `why-${proposalKey(p)}` }, ` Not measurable here: ${p.not_measurable_because}.`)]
+      : h("button", { type: "button", onclick: () => measure(p, measureOut) }, "Measure this proposal")), measureOut);
   return card;
+}
+
+function proposalKey(p) {
+  return [p.dln, ...(p.devices || []), ...(p.techniques || [])].join(" ").replace(/[^A-Za-z0-9]+/g, "-").slice(-80);
 }
 
 async function measure(proposal, out) {
