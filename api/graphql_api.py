@@ -35,7 +35,8 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache,
+                                   QueryDepthLimiter, ValidationCache)
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -707,15 +708,23 @@ class CatalogSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+# The depth and alias limits as validation rules built once, so that a document validated under them
+# is the same cache key on every request (ValidationCache below).
+_LIMIT_RULES = (*QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
+
 schema = CatalogSchema(
     query=merge_types("Query", (Query, DecisionQuery)),
     mutation=Mutation,
     # Factories: strawberry builds fresh extension instances per request.
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(list(_LIMIT_RULES)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error (see the server log)"),
+        # Clients send the same documents again and again: parse and validate each once (module-level
+        # LRU caches, shared by every request).
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ],
 )
 
