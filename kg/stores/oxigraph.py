@@ -122,7 +122,7 @@ class OxigraphStore:
             return len(self._store)
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
 
-    # -- writes (each one transaction) -----------------------------------------------------------
+    # -- writes (each atomic) ------------------------------------------------------------------
 
     @_changes_store
     def update(self, sparql: str) -> None:
@@ -243,9 +243,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _finish_interrupted_swap(path: Path) -> None:
-    """Bring a store directory back to one whole copy after a :meth:`OxigraphStore.bulk_add` was killed:
-    a complete staging copy that did not get renamed yet becomes the store; an incomplete one and a
-    superseded old copy are deleted."""
+    """Bring a store directory back to one whole copy after a :meth:`OxigraphStore.bulk_add` was killed.
+
+    A staging copy marked complete becomes the store if the old store was already moved aside (the
+    write was under way of being swapped in); otherwise — incomplete, or the old store still in place —
+    it is deleted and the write did not happen. A superseded old copy is deleted."""
     staging, old = _sibling(path, "staging"), _sibling(path, "old")
     if staging.exists():
         if (staging / _STAGED_MARK).exists() and not path.exists():
