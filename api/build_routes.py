@@ -101,8 +101,11 @@ def post_proposals(requirements: Requirements, request: Request,
             continue
         out.append({**_prediction_out(c), "measurable_here": why_not is None, "not_measurable_because": why_not})
     out = out[:limit]
-    message = None if out else ("the prediction model proposes no unseen configuration meeting these requirements"
-                                + (f" that this server can measure (among its top {MAX_PROPOSALS})" if measurable_only else ""))
+    message = None
+    if not out:
+        message = "the prediction model proposes no unseen configuration meeting these requirements"
+        if measurable_only:
+            message += f" that this server can measure (among its top {MAX_PROPOSALS})"
     return {"predictor_version": predictor.version, "message": message, "proposals": out}
 
 
