@@ -29,7 +29,8 @@ from pydantic import BaseModel, Field
 
 from api.decision_routes import ErrorList, PredictionOut, _FieldErrorRoute
 from api.predictor import PredictorUnavailable, predictor_of
-from decision.build_new import JobRegistry, Measurability, ProposalError, measure_predicted_model, rescored_candidate
+from decision.build_new import (JobRegistry, ProposalError, measurability_of, measure_predicted_model,
+                                rescored_candidate)
 from decision.prediction import save_predicted_candidate
 from decision.requirements import FieldError, Requirements
 from kg.errors import ValidationError
@@ -92,11 +93,8 @@ def post_proposals(requirements: Requirements, request: Request,
         candidates = predictor.predict(requirements, limit=MAX_PROPOSALS if measurable_only else limit)
     except ValueError as e:  # e.g. weights that cannot be normalized
         return _error(422, [{"field": "preferences", "message": str(e)}])
-    measurability = Measurability(request.app.state.store)
     out = []
-    for c in candidates:
-        why_not = measurability.why_not(c.dln, c.devices[0], c.techniques) if len(c.devices) == 1 else \
-            "it names more than one device"
+    for c, why_not in zip(candidates, measurability_of(request.app.state.store, candidates)):
         if measurable_only and why_not:
             continue
         out.append({**_prediction_out(c), "measurable_here": why_not is None, "not_measurable_because": why_not})

@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 
 from api.predictor import lazy_predictor
+from decision.build_new import measurability_of
 from decision.elicitation import PreferenceError, elicit
 from decision.objectives import Objective
 from decision.ratings import RatingInputError, UnknownModelError, rate_model
@@ -194,7 +195,11 @@ def post_recommend(requirements: Requirements, request: Request,
         return _error(422, [FieldError(field="preferences.comparisons", message=str(e))])
     except QueryTimeoutError as e:
         return _error(504, [FieldError(field="(query)", message=str(e))])
-    return rec.to_dict()
+    body = rec.to_dict()
+    if rec.predictions:
+        for out, why_not in zip(body["predictions"], measurability_of(request.app.state.store, rec.predictions)):
+            out.update(measurable_here=why_not is None, not_measurable_because=why_not)
+    return body
 
 
 class PreferencesRequest(BaseModel):

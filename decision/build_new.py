@@ -235,6 +235,13 @@ class Measurability:
         return None
 
 
+def measurability_of(store: Store, candidates: Sequence[PredictedCandidate]) -> list[str | None]:
+    """For each predicted configuration: None when this host's benchmark can measure it, else why not."""
+    measurability = Measurability(store)
+    return [measurability.why_not(c.dln, c.devices[0], c.techniques) if len(c.devices) == 1
+            else "it names more than one device" for c in candidates]
+
+
 @dataclass(frozen=True)
 class MeasurementPlan:
     """A validated bench spec that measures the predicted model on this host."""

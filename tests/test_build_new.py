@@ -104,6 +104,8 @@ def test_recommend_without_matches_asks_the_prediction_model(server: tuple[str, 
     assert "not available" not in body["message"] and "prediction model (dlom-gnn-" in body["message"]
     for p in body.get("predictions") or []:  # proposals must meet the requirement they were asked for
         assert p["predicted"] is True and p["metrics"]["inferenceLatencyMs"] <= 0.001
+        # and say, as /api/proposals does, whether this server can measure them
+        assert p["measurable_here"] is (p["not_measurable_because"] is None)
 
 
 def test_measurement_needs_the_token(server: tuple[str, Store]) -> None:
