@@ -333,48 +333,47 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
         c = np.array(counts[v], dtype=float)
         numbers[v] = np.where(c > 0, np.array(sums[v]) / np.maximum(c, 1), np.nan)
     predicted = np.array([bool(r) and p for r, p in zip(records, all_predicted)], dtype=bool)
-    techniques = _count_techniques(store, iris)
+    techniques, technique_classes = _techniques(store, iris)
     return CandidateSet(iris, numbers, texts, records, predicted, np.array(cloud, dtype=bool), techniques,
-                        q.text, (time.perf_counter() - t0) * 1000, _technique_classes(store, iris))
+                        q.text, (time.perf_counter() - t0) * 1000, technique_classes)
 
 
 BIND_LIMIT = 500  # below this many candidates, per-candidate lookups bind the IRIs instead of scanning all
 
 
-def _count_techniques(store: Store, iris: list[str]) -> np.ndarray:
-    """How many optimization techniques each candidate applies."""
+def _techniques(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """For each candidate: how many optimization techniques it applies, and the classes they are
+    instances of with their superclasses (so a technique typed by a subclass of dlom:Quantization
+    still counts as Quantization) — what :mod:`decision.objectives` looks Table 1 effects up by.
+
+    Two queries: the candidates' techniques with their types, then the superclasses of the few
+    distinct types (walking rdfs:subClassOf* once per type, not once per technique)."""
     if not iris:
-        return np.zeros(0)
+        return np.zeros(0), []
     scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else "?m a dlom:Model ."
-    result = store.query(SPARQL_PREFIXES + f"SELECT ?m (COUNT(DISTINCT ?t) AS ?n) WHERE {{ {scope} "
-                         "?m dlom:appliesOptimization ?t } GROUP BY ?m")
+    result = store.query(SPARQL_PREFIXES + f"SELECT ?m ?t ?type WHERE {{ {scope} "
+                         "?m dlom:appliesOptimization ?t . OPTIONAL { ?t a ?type FILTER(isIRI(?type)) } }")
     assert isinstance(result, Solutions)
     where = {iri: k for k, iri in enumerate(iris)}
-    out = np.zeros(len(iris))
-    for m, n in result.rows:
+    techniques: list[set[str]] = [set() for _ in iris]
+    types: list[set[str]] = [set() for _ in iris]
+    for m, t, type_ in result.rows:
         k = where.get(m.value)  # type: ignore[union-attr]
         if k is not None:
-            out[k] = float(n.value)  # type: ignore[union-attr]
-    return out
-
-
-def _technique_classes(store: Store, iris: list[str]) -> list[frozenset[str]]:
-    """The classes each candidate's optimization techniques are instances of, with their superclasses
-    (so a technique typed by a subclass of dlom:Quantization still counts as Quantization): what
-    :mod:`decision.objectives` looks Table 1 effects up by."""
-    if not iris:
-        return []
-    scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else "?m a dlom:Model ."
-    result = store.query(SPARQL_PREFIXES + f"SELECT DISTINCT ?m ?cls WHERE {{ {scope} "
-                         "?m dlom:appliesOptimization ?t . ?t a/rdfs:subClassOf* ?cls . FILTER(isIRI(?cls)) }")
-    assert isinstance(result, Solutions)
-    where = {iri: k for k, iri in enumerate(iris)}
-    found: list[set[str]] = [set() for _ in iris]
-    for m, cls in result.rows:
-        k = where.get(m.value)  # type: ignore[union-attr]
-        if k is not None:
-            found[k].add(cls.value)  # type: ignore[union-attr]
-    return [frozenset(c) for c in found]
+            techniques[k].add(t.value)  # type: ignore[union-attr]
+            if type_ is not None:
+                types[k].add(type_.value)
+    distinct = sorted(set().union(*types))
+    closure: dict[str, set[str]] = {t: set() for t in distinct}
+    if distinct:
+        result = store.query(SPARQL_PREFIXES + "SELECT ?type ?cls WHERE { "
+                             + values_rows(["type"], [(NamedNode(t),) for t in distinct])
+                             + " ?type rdfs:subClassOf* ?cls . FILTER(isIRI(?cls)) }")
+        assert isinstance(result, Solutions)
+        for type_, cls in result.rows:
+            closure[type_.value].add(cls.value)  # type: ignore[union-attr]
+    classes = [frozenset(c for t in ts for c in closure[t]) for ts in types]
+    return np.array([float(len(t)) for t in techniques]), classes
 
 
 @dataclass

@@ -17,6 +17,8 @@ import numpy as np
 
 from decision.objectives import OBJECTIVES, Objective
 
+_TIE = 1e-9  # scores closer than this are tied
+
 
 @dataclass(frozen=True)
 class WeightSensitivity:
@@ -57,14 +59,16 @@ def top_choice_sensitivity(values: np.ndarray, weights: np.ndarray, top: int) ->
         with np.errstate(divide="ignore", invalid="ignore"):
             t_cross = np.where(np.abs(c1) > 1e-15, -c0 / np.where(np.abs(c1) > 1e-15, c1, 1.0), np.nan)
         valid = others & ~np.isnan(t_cross)
-        # a model whose line rises faster than the top's overtakes when the weight grows past t_cross
-        rising = valid & (c1 > 0) & (t_cross >= w[i]) & (t_cross < 1.0)
+        # A model whose line rises faster than the top's overtakes when the weight grows past t_cross.
+        # A model tied with the top at the current weight crosses at w_i itself, which rounding may put
+        # a hair below it: hence the tolerance, and the interval clamped to contain w_i.
+        rising = valid & (c1 > 0) & (t_cross >= w[i] - _TIE) & (t_cross < 1.0)
         if rising.any():
             k = int(np.flatnonzero(rising)[np.argmin(t_cross[rising])])
-            hi, above = float(t_cross[k]), k
-        falling = valid & (c1 < 0) & (t_cross <= w[i]) & (t_cross > 0.0)
+            hi, above = max(float(t_cross[k]), float(w[i])), k
+        falling = valid & (c1 < 0) & (t_cross <= w[i] + _TIE) & (t_cross > 0.0)
         if falling.any():
             k = int(np.flatnonzero(falling)[np.argmax(t_cross[falling])])
-            lo, below = float(t_cross[k]), k
+            lo, below = min(float(t_cross[k]), float(w[i])), k
         out.append(WeightSensitivity(obj, float(w[i]), max(lo, 0.0), min(hi, 1.0), below, above))
     return out

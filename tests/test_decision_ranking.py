@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -127,3 +128,14 @@ def test_a_dominator_closer_than_rounding_still_ranks_first() -> None:
     values = np.vstack([base, np.ones((5, 6)), better])
     order = list(ranking(overall_scores(values, np.full(6, 1 / 6)), values))
     assert order[:2] == [6, 0]
+
+
+def test_a_model_tied_with_the_top_bounds_its_interval_at_the_current_weight() -> None:
+    """Two models tied under equal weights (found by hypothesis): raising the weight of the objective
+    the other one is better on makes it win at once, so the top's interval ends at the current weight."""
+    values = np.array([[2.0, 1, 1, 1, 1, 1], [1.0, 2, 1, 1, 1, 1]])
+    w = np.full(6, 1 / 6)
+    top = int(ranking(overall_scores(values, w))[0])
+    assert top == 0
+    second = top_choice_sensitivity(values, w, top)[1]  # reliability: model 1 is better on it
+    assert second.highest_weight == pytest.approx(1 / 6) and second.overtaken_above_by == 1
