@@ -75,7 +75,8 @@ def check_triples(store: Store, triples: Sequence[Triple], source: str | None = 
 def write_triples(store: Store, triples: Iterable[Triple], source: str | None = None,
                   bulk: bool | None = None) -> WriteReport:
     """Validate ``triples`` against the SHACL shapes (in the context of what the store holds), place
-    each in its repository's named graph, and add them atomically (one transaction, or the store's bulk path).
+    each in its repository's named graph, and add them atomically (one transaction, or the store's
+    bulk path).
 
     Raises :class:`kg.errors.ValidationError` (naming ``source``) and writes nothing if any record is
     invalid. ``bulk`` forces the store's bulk path on or off; by default writes of at least
