@@ -153,15 +153,11 @@ class OxigraphStore:
         shutil.rmtree(staging, ignore_errors=True)
         self._store.flush()
         self._store.backup(str(staging))
-        copy = ox.Store(str(staging))
         try:
-            copy.bulk_extend(quads)
-            copy.flush()
+            _load_copy(staging, quads)
         except BaseException:
-            del copy
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        del copy
         _fsync_write(staging / _STAGED_MARK)
         del self._store  # releases the RocksDB lock of the old copy
         shutil.rmtree(old, ignore_errors=True)
@@ -222,6 +218,13 @@ def _acquire_lock(path: Path) -> int:
             f"'dlom serve') or point DLOM_HOME/DLOM_STORE elsewhere."
         ) from None
     return fd
+
+
+def _load_copy(path: Path, quads: Iterable[Quad]) -> None:
+    """Bulk-load ``quads`` into the store copy at ``path`` and flush it; the copy is closed on return."""
+    copy = ox.Store(str(path))
+    copy.bulk_extend(quads)
+    copy.flush()
 
 
 def _sibling(path: Path, role: str) -> Path:
