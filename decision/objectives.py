@@ -274,13 +274,12 @@ class TechniqueEffects:
 
 
 def read_technique_effects(store: Store, timeout_s: float | None = 30.0) -> TechniqueEffects:
-    """Table 1's effects as the store holds them now (one query). Read once per recommendation and
-    passed to :func:`objective_matrix`; not cached across calls, so a change to an effect in the store
-    shows in the next recommendation. Effects on IRIs that are not one of the six objectives are
-    ignored."""
+    """Table 1's effects as the store holds them now (one query), passed to :func:`objective_matrix`.
+    Values computed with them are kept only until the store changes, so a change to an effect shows in
+    the next recommendation. Effects on IRIs that are not one of the six objectives are ignored."""
     result = store.query(_EFFECTS_QUERY, timeout_s=timeout_s)
     assert isinstance(result, Solutions)
-    by_iri = {o.iri.value: o for o in OBJECTIVES}
+    by_iri = _OBJECTIVE_BY_IRI
     effects: dict[str, dict[Objective, float]] = {}
     labels: dict[str, str] = {}
     for family, objective, value, label in result.rows:
