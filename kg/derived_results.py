@@ -23,8 +23,9 @@ from kg.store import Store
 
 T = TypeVar("T")
 
-MAX_ENTRIES = 64
-"""Results kept per store (least recently used first out)."""
+MAX_ENTRIES = 16
+"""Results kept per store (least recently used first out). A listing of every model of a 1M-triple graph
+is about 10 MB, so this bounds what is kept to a few hundred MB at worst."""
 
 
 class _Results:
