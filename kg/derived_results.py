@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 MAX_ENTRIES = 16
 """Results kept per store (least recently used first out). A listing of every model of a 1M-triple graph
-is about 10 MB, so this bounds what is kept to a few hundred MB at worst."""
+(45k models) takes about 15 MB, so this bounds what is kept to a few hundred MB at worst."""
 
 
 class _Results:
