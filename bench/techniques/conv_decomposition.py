@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from bench.techniques.registry import Outcome, Param, PipelineState, Technique, register_technique
-from bench.techniques.svd_decomposition import check_rank_params, chosen_rank, rank_properties
+from bench.techniques.registry import Outcome, Param, PipelineState, register_technique
+from bench.techniques.svd_decomposition import LowRankTechnique, chosen_rank
 from kg.namespaces import DLOM
 
 
@@ -60,7 +60,7 @@ def kernel_svd(m: nn.Conv2d, r: int) -> nn.Sequential:
 
 
 @register_technique
-class ConvDecomposition(Technique):
+class ConvDecomposition(LowRankTechnique):
     name = "decompose-conv"
     label = "Low-rank decomposition of convolutions"
     family = DLOM.TensorDecomposition
@@ -71,14 +71,6 @@ class ConvDecomposition(Technique):
                             help="rank as a fraction of each channel dimension"),
         "method": Param(str, default="tucker2", choices=("tucker2", "svd")),
     }
-
-    @classmethod
-    def check_combination(cls, params: dict[str, Any], where: str, file: str) -> None:
-        check_rank_params(params, where, file)
-
-    @classmethod
-    def properties(cls, params: dict[str, Any], state: PipelineState | None):
-        return rank_properties(params)
 
     @staticmethod
     def apply_torch(state: PipelineState, params: dict[str, Any]) -> Outcome:

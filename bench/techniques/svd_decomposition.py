@@ -23,18 +23,22 @@ def chosen_rank(full: int, params: dict[str, Any]) -> int:
     return max(1, int(round(full * params["rank_ratio"])))
 
 
-def rank_properties(params: dict[str, Any]) -> list[tuple]:
-    """The graph properties of a rank setting: the fixed rank, or the rank ratio."""
-    return [(DLOM.rank, params["rank"])] if params["rank"] is not None else [(DLOM.rankRatio, params["rank_ratio"])]
+class LowRankTechnique(Technique):
+    """A decomposition set by exactly one of ``rank`` and ``rank_ratio`` (see :func:`chosen_rank`)."""
 
+    @classmethod
+    def check_combination(cls, params: dict[str, Any], where: str, file: str) -> None:
+        if (params.get("rank") is None) == (params.get("rank_ratio") is None):
+            raise SpecError(file, "give exactly one of rank and rank_ratio", field_name=f"{where}.rank")
 
-def check_rank_params(params: dict[str, Any], where: str, file: str) -> None:
-    if (params.get("rank") is None) == (params.get("rank_ratio") is None):
-        raise SpecError(file, "give exactly one of rank and rank_ratio", field_name=f"{where}.rank")
+    @classmethod
+    def properties(cls, params: dict[str, Any], state: PipelineState | None):
+        """The graph properties of the rank setting: the fixed rank, or the rank ratio."""
+        return [(DLOM.rank, params["rank"])] if params["rank"] is not None else [(DLOM.rankRatio, params["rank_ratio"])]
 
 
 @register_technique
-class LinearSVD(Technique):
+class LinearSVD(LowRankTechnique):
     name = "decompose-svd"
     label = "Low-rank SVD of linear layers"
     family = DLOM.TensorDecomposition
@@ -44,14 +48,6 @@ class LinearSVD(Technique):
         "rank_ratio": Param(float, minimum=0.0, min_exclusive=True, maximum=1.0, nullable=True,
                             help="rank as a fraction of each layer's full rank"),
     }
-
-    @classmethod
-    def check_combination(cls, params: dict[str, Any], where: str, file: str) -> None:
-        check_rank_params(params, where, file)
-
-    @classmethod
-    def properties(cls, params: dict[str, Any], state: PipelineState | None):
-        return rank_properties(params)
 
     @staticmethod
     def apply_torch(state: PipelineState, params: dict[str, Any]) -> Outcome:
