@@ -19,7 +19,6 @@ The predictor is loaded on the first request that needs it (importing torch is s
 """
 from __future__ import annotations
 
-import hmac
 import threading
 from typing import Any
 
@@ -29,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from api.decision_routes import ErrorList, PredictionOut, _FieldErrorRoute
 from api.predictor import PredictorUnavailable, predictor_of
+from api.rest_errors import error_response, update_token_problem
 from decision.build_new import (JobRegistry, ProposalError, measurability_of, measure_predicted_model,
                                 rescored_candidate)
 from decision.prediction import save_predicted_candidate
@@ -41,28 +41,12 @@ _JOBS_LOCK = threading.Lock()
 MAX_PROPOSALS = 50
 
 
-def _error(status: int, errors: list[dict[str, str]]) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"errors": errors})
-
-
 def jobs_of(request: Request) -> JobRegistry:
     state = request.app.state
     with _JOBS_LOCK:
         if getattr(state, "build_jobs", None) is None:
             state.build_jobs = JobRegistry()
         return state.build_jobs
-
-
-def _token_problem(request: Request) -> JSONResponse | None:
-    expected = request.app.state.settings.update_token
-    if not expected:
-        return _error(403, [{"field": "Authorization", "message": "measurements are disabled on this server: it has no update token (set DLOM_UPDATE_TOKEN)"}])
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        response = _error(401, [{"field": "Authorization", "message": "a valid 'Bearer <token>' is required to store and measure a proposal"}])
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    return None
 
 
 def _prediction_out(c: Any) -> dict[str, Any]:
@@ -88,11 +72,11 @@ def post_proposals(requirements: Requirements, request: Request,
     try:
         predictor = predictor_of(request)
     except PredictorUnavailable as e:
-        return _error(501, [{"field": "(server)", "message": str(e)}])
+        return error_response(501, [{"field": "(server)", "message": str(e)}])
     try:
         candidates = predictor.predict(requirements, limit=MAX_PROPOSALS if measurable_only else limit)
     except ValueError as e:  # e.g. weights that cannot be normalized
-        return _error(422, [{"field": "preferences", "message": str(e)}])
+        return error_response(422, [{"field": "preferences", "message": str(e)}])
     out = []
     for c, why_not in zip(candidates, measurability_of(request.app.state.store, candidates)):
         if measurable_only and why_not:
@@ -137,23 +121,23 @@ class MeasurementAccepted(BaseModel):
              responses={401: {"model": ErrorList}, 403: {"model": ErrorList}, 422: {"model": ErrorList},
                         501: {"model": ErrorList}})
 def post_measurements(body: MeasurementRequest, request: Request) -> Any:
-    problem = _token_problem(request)
+    problem = update_token_problem(request, "measurements", "store and measure a proposal")
     if problem is not None:
         return problem
     try:
         predictor = predictor_of(request)
     except PredictorUnavailable as e:
-        return _error(501, [{"field": "(server)", "message": str(e)}])
+        return error_response(501, [{"field": "(server)", "message": str(e)}])
     p = body.proposal
     try:
         candidate = rescored_candidate(predictor, p.dln, p.devices, p.techniques)
     except ProposalError as e:
-        return _error(422, [{"field": e.field, "message": str(e)}])
+        return error_response(422, [{"field": e.field, "message": str(e)}])
     store = request.app.state.store
     try:
         model = save_predicted_candidate(store, candidate)
     except ValidationError as e:
-        return _error(422, [FieldError(field=f"proposal ({v.path})", message=str(v)).model_dump() for v in e.violations])
+        return error_response(422, [FieldError(field=f"proposal ({v.path})", message=str(v)).model_dump() for v in e.violations])
     predicted = _prediction_out(candidate)
     overrides = getattr(request.app.state, "measurement_overrides", None)
     device = candidate.devices[0]
@@ -181,5 +165,5 @@ class JobOut(BaseModel):
 def get_job(job_id: str, request: Request) -> Any:
     job = jobs_of(request).snapshot(job_id)
     if job is None:
-        return _error(404, [{"field": "job_id", "message": f"no job {job_id!r} on this server"}])
+        return error_response(404, [{"field": "job_id", "message": f"no job {job_id!r} on this server"}])
     return {"id": job.id, "status": job.status, "progress": job.progress, "message": job.message, "result": job.result}

@@ -13,17 +13,16 @@ translating HTTP to the library.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 
 from api.predictor import lazy_predictor
+from api.rest_errors import error_response, update_token_problem
 from decision.build_new import measurability_of
 from decision.elicitation import PreferenceError, elicit
 from decision.objectives import Objective
@@ -31,11 +30,6 @@ from decision.ratings import RatingInputError, UnknownModelError, rate_model
 from decision.recommend import recommend
 from decision.requirements import FieldError, PairwiseComparison, Requirements, RequirementsError
 from kg.errors import QueryTimeoutError, ValidationError
-
-
-def _error(status: int, errors: list[FieldError] | list[dict[str, str]]) -> JSONResponse:
-    body = [e.model_dump() if isinstance(e, FieldError) else e for e in errors]
-    return JSONResponse(status_code=status, content={"errors": body})
 
 
 class _FieldErrorRoute(APIRoute):
@@ -56,7 +50,7 @@ class _FieldErrorRoute(APIRoute):
                         loc = loc[1:]
                     msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
                     errors.append({"field": ".".join(loc) or "(body)", "message": msg})
-                return _error(422, errors)
+                return error_response(422, errors)
 
         return handle
 
@@ -190,11 +184,11 @@ def post_recommend(requirements: Requirements, request: Request,
         rec = recommend(request.app.state.store, requirements, predictor=lazy_predictor(request), top_k=top_k,
                         timeout_s=settings.query_timeout_s)
     except RequirementsError as e:
-        return _error(422, e.errors)
+        return error_response(422, e.errors)
     except PreferenceError as e:
-        return _error(422, [FieldError(field="preferences.comparisons", message=str(e))])
+        return error_response(422, [FieldError(field="preferences.comparisons", message=str(e))])
     except QueryTimeoutError as e:
-        return _error(504, [FieldError(field="(query)", message=str(e))])
+        return error_response(504, [FieldError(field="(query)", message=str(e))])
     body = rec.to_dict()
     if rec.predictions:
         for out, why_not in zip(body["predictions"], measurability_of(request.app.state.store, rec.predictions)):
@@ -231,7 +225,7 @@ def post_preferences(body: PreferencesRequest) -> Any:
     try:
         result = elicit(body.comparisons)
     except PreferenceError as e:
-        return _error(422, [FieldError(field="comparisons", message=str(e))])
+        return error_response(422, [FieldError(field="comparisons", message=str(e))])
     return result.to_dict()
 
 
@@ -262,34 +256,22 @@ class RatingsResponse(BaseModel):
     stored: list[StoredRatingOut]
 
 
-def _token_problem(request: Request) -> JSONResponse | None:
-    expected = request.app.state.settings.update_token
-    if not expected:
-        return _error(403, [{"field": "Authorization", "message": "ratings are disabled on this server: it has no update token (set DLOM_UPDATE_TOKEN)"}])
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        response = _error(401, [{"field": "Authorization", "message": "a valid 'Bearer <token>' is required"}])
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    return None
-
-
 @router.post("/api/ratings", response_model=RatingsResponse, status_code=201, summary="Rate a model (token)",
              responses={401: {"model": ErrorList}, 403: {"model": ErrorList}, 404: {"model": ErrorList},
                         422: {"model": ErrorList}})
 def post_ratings(body: RatingsRequest, request: Request) -> Any:
     """Store the rater's 1-5 ratings as dlom:Rating nodes (who and when), validated and atomic."""
-    problem = _token_problem(request)
+    problem = update_token_problem(request, "ratings")
     if problem is not None:
         return problem
     at = dt.datetime.now(dt.timezone.utc)
     try:
         stored = rate_model(request.app.state.store, body.model, body.ratings, body.rater, at=at)
     except UnknownModelError as e:
-        return _error(404, [FieldError(field="model", message=str(e))])
+        return error_response(404, [FieldError(field="model", message=str(e))])
     except RatingInputError as e:
-        return _error(422, [FieldError(field=e.field, message=str(e))])
+        return error_response(422, [FieldError(field=e.field, message=str(e))])
     except ValidationError as e:
-        return _error(422, [FieldError(field=f"ratings ({v.path})", message=str(v)) for v in e.violations])
+        return error_response(422, [FieldError(field=f"ratings ({v.path})", message=str(v)) for v in e.violations])
     return {"model": body.model, "rater": body.rater.strip(), "at": at,
             "stored": [{"rating": s.iri, "objective": s.objective, "value": s.value} for s in stored]}
