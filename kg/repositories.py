@@ -27,7 +27,7 @@ class Repository(Enum):
 _CLASSES_BY_REPOSITORY: dict[Repository, tuple[str, ...]] = {
     Repository.DLN_PARAMETERS: ("DLN",),
     Repository.CLIENT_CONFIGURATIONS: (
-        "EndDevice", "Framework", "Compiler", "OptimizationTechnique", "Quantization", "Pruning",
+        "EndDevice", "BenchmarkHost", "Hardware", "Framework", "Compiler", "OptimizationTechnique", "Quantization", "Pruning",
         "KnowledgeDistillation", "TensorDecomposition", "FineTuning", "HardwareOptimization",
     ),
     Repository.SERVER_CONFIGURATIONS: ("CloudConfiguration", "FogComputing", "ShieldedExecution"),
