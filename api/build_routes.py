@@ -28,7 +28,8 @@ from pydantic import BaseModel, Field
 
 from api.decision_routes import ErrorList, PredictionOut, _FieldErrorRoute
 from api.predictor import PredictorUnavailable, predictor_of
-from api.rest_errors import error_response, update_token_problem
+from api.auth import needs_update_token
+from api.rest_errors import error_response
 from decision.build_new import (JobRegistry, ProposalError, measurability_of, measure_predicted_model,
                                 rescored_candidate)
 from decision.prediction import save_predicted_candidate
@@ -119,11 +120,9 @@ class MeasurementAccepted(BaseModel):
 @router.post("/api/measurements", response_model=MeasurementAccepted, status_code=202,
              summary="Store a proposal as a predicted model and measure it here (token)",
              responses={401: {"model": ErrorList}, 403: {"model": ErrorList}, 422: {"model": ErrorList},
-                        501: {"model": ErrorList}})
+                        501: {"model": ErrorList}},
+             dependencies=[needs_update_token("measurements")])
 def post_measurements(body: MeasurementRequest, request: Request) -> Any:
-    problem = update_token_problem(request, "measurements", "store and measure a proposal")
-    if problem is not None:
-        return problem
     try:
         predictor = predictor_of(request)
     except PredictorUnavailable as e:

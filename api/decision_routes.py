@@ -22,7 +22,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 
 from api.predictor import lazy_predictor
-from api.rest_errors import error_response, update_token_problem
+from api.auth import needs_update_token
+from api.rest_errors import error_response
 from decision.build_new import measurability_of
 from decision.elicitation import PreferenceError, elicit
 from decision.objectives import Objective
@@ -258,12 +259,10 @@ class RatingsResponse(BaseModel):
 
 @router.post("/api/ratings", response_model=RatingsResponse, status_code=201, summary="Rate a model (token)",
              responses={401: {"model": ErrorList}, 403: {"model": ErrorList}, 404: {"model": ErrorList},
-                        422: {"model": ErrorList}})
+                        422: {"model": ErrorList}},
+             dependencies=[needs_update_token("ratings")])
 def post_ratings(body: RatingsRequest, request: Request) -> Any:
     """Store the rater's 1-5 ratings as dlom:Rating nodes (who and when), validated and atomic."""
-    problem = update_token_problem(request, "ratings")
-    if problem is not None:
-        return problem
     at = dt.datetime.now(dt.timezone.utc)
     try:
         stored = rate_model(request.app.state.store, body.model, body.ratings, body.rater, at=at)

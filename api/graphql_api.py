@@ -22,7 +22,6 @@ import base64
 import binascii
 import dataclasses
 import functools
-import hmac
 from concurrent.futures import Executor
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
+from api.auth import UpdateTokenRefused, check_update_token
 from api.dependencies import get_settings, get_store
 from api.graphql_decision import DecisionQuery
 from api.settings import Settings
@@ -660,18 +660,15 @@ SubmitMeasuredConfigurationResult = Annotated[
 
 
 def _require_update_token(info: Info) -> None:
-    """Raise :class:`ClientError` unless the request carries the server's update token."""
+    """:func:`api.auth.check_update_token`, its refusal as a GraphQL error (HTTP 200, as GraphQL
+    clients expect) whose ``extensions.status`` is the 401 or 403 the HTTP routes answer."""
     ctx = _context(info)
-    expected = ctx.settings.update_token
-    if not expected:
-        raise ClientError("mutations are disabled on this server: it has no update token (set DLOM_UPDATE_TOKEN)")
     request = ctx.request
-    header = request.headers.get("authorization", "") if isinstance(request, Request) else ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise ClientError("this mutation needs the update token: send 'Authorization: Bearer <token>'")
-    if not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise ClientError("the update token is not valid")
+    header = request.headers.get("authorization") if isinstance(request, Request) else None
+    try:
+        check_update_token(ctx.settings, header, "mutations")
+    except UpdateTokenRefused as e:
+        raise GraphQLError(e.message, extensions={"status": e.status}) from None
 
 
 @strawberry.type

@@ -47,7 +47,8 @@ Errors
 
 Updates (/sparql/update)
     Off unless ``Settings.update_token`` is set (403 otherwise); then ``Authorization: Bearer <token>``
-    is required: 401 when missing or malformed, 403 when wrong. An update is validated like every
+    is required: 401 when missing or malformed, 403 when wrong (:mod:`api.auth`, the check every
+    writing route shares). An update is validated like every
     write (see :mod:`kg.writes`), without letting an invalid one touch the store:
 
     1. Under a lock per store (updates through this endpoint are serialized), the store's quads are
@@ -76,7 +77,6 @@ Updates (/sparql/update)
 from __future__ import annotations
 
 import asyncio
-import hmac
 import re
 import threading
 from collections.abc import Sequence
@@ -91,6 +91,7 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Triple
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import results_formats as rf
+from api.auth import needs_update_token
 from api.settings import Settings
 from kg.errors import QueryError, QueryTimeoutError, ValidationError
 from kg.namespaces import RDF
@@ -698,32 +699,17 @@ def apply_validated_update(store: Store, sparql: str, ticket: _Ticket | None = N
         return UpdateReport(len(added), len(removed), True)
 
 
-def _authorize(request: Request, settings: Settings) -> None:
-    if not settings.update_token:
-        raise ProtocolError(403, "SPARQL updates are disabled on this server (set DLOM_UPDATE_TOKEN to enable them)")
-    header = request.headers.get("authorization")
-    challenge = {"WWW-Authenticate": 'Bearer realm="dlom-sparql-update"'}
-    if not header:
-        raise ProtocolError(401, "updates need 'Authorization: Bearer <token>'", headers=challenge)
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise ProtocolError(401, "malformed Authorization header; expected 'Bearer <token>'", headers=challenge)
-    if not hmac.compare_digest(token.encode(), settings.update_token.encode()):
-        raise ProtocolError(403, "the update token is not valid")
-
-
 @router.post("/sparql/update", openapi_extra=_UPDATE_DOC, summary="SPARQL update (validated)",
              responses={200: {"description": "Committed; counts of inserted and deleted quads"},
                         400: {"description": "Malformed update"}, 401: {"description": "No or malformed credentials"},
                         403: {"description": "Wrong token, updates disabled, or SERVICE/LOAD refused"},
                         413: {"description": "Request too large"}, 415: {"description": "Unsupported content type"},
                         422: {"description": "The update would violate the SHACL shapes; nothing was written"},
-                        503: {"description": "Time limit exceeded; nothing was written"}})
+                        503: {"description": "Time limit exceeded; nothing was written"}},
+             dependencies=[needs_update_token("SPARQL updates")])
 async def sparql_update(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     try:
-        _authorize(request, settings)
         media = _media_type(request)
         body = await request.body()
         _check_size_bytes(body, settings)

@@ -115,7 +115,7 @@ def test_measurement_needs_the_token(server: tuple[str, Store]) -> None:
     code, body = http("POST", url + "/api/measurements", {"proposal": proposal})
     assert code == 401 and body["errors"][0]["field"] == "Authorization"
     code, _ = http("POST", url + "/api/measurements", {"proposal": proposal}, token="wrong")
-    assert code == 401
+    assert code == 403
 
 
 def test_unknown_job_is_404_and_bad_proposal_is_422(server: tuple[str, Store]) -> None:

@@ -136,7 +136,7 @@ def test_ratings_need_the_token_and_are_stored(api) -> None:
     iri = model_iri("Derm-Mobile").value
     body = {"model": iri, "rater": "alice", "ratings": {"cost": 5, "security": 3}}
     assert client.post("/api/ratings", json=body).status_code == 401
-    assert client.post("/api/ratings", json=body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post("/api/ratings", json=body, headers={"Authorization": "Bearer wrong"}).status_code == 403
     assert client_off.post("/api/ratings", json=body, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 403
     r = client.post("/api/ratings", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 201, r.text
