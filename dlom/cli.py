@@ -27,6 +27,36 @@ err = Console(stderr=True)
 StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from dlom.provenance import version_text
+
+        console.print(version_text(), soft_wrap=True, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="Package version, shipped-graph build and predictor, then exit.")] = False) -> None:
+    """DLOM: choose and discover deep-learning deployments on IoT and edge devices."""
+
+
+def requires_extra(*extras: str):
+    """A command-group callback that stops with one line naming the extra to install when one of
+    ``extras`` is missing (:func:`dlom.extras.require_extra`), before any torch import is tried."""
+    from dlom.extras import MissingExtraError, require_extra
+
+    def check() -> None:
+        try:
+            for extra in extras:
+                require_extra(extra)
+        except MissingExtraError as e:
+            err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return check
+
+
 @contextmanager
 def opened(url: str | None, initialize: bool = True) -> Iterator[Store]:
     """Open the store, load the ontology and shipped graph on first use, and report DLOM errors
@@ -58,8 +88,8 @@ def init(store: StoreOption = None) -> None:
 
 @app.command("import")
 def import_(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="mlperf-tiny | tags | rdf | records")],
-    path: Annotated[Path, typer.Argument(help="File or directory to import.")],
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="mlperf-tiny | qai-hub-models | tags | rdf | records")],
+    path: Annotated[Path | None, typer.Argument(help="File or directory to import (qai-hub-models: optional, the installed package).")] = None,
     store: StoreOption = None,
 ) -> None:
     """Validate and import data; all or nothing."""
@@ -69,6 +99,9 @@ def import_(
     registry = importers()
     if fmt not in registry:
         err.print(f"[red]error:[/red] unknown format {fmt!r}; known: {', '.join(sorted(registry))}")
+        raise typer.Exit(2)
+    if path is None and not getattr(registry[fmt], "path_optional", False):
+        err.print(f"[red]error:[/red] {fmt} needs a PATH to import")
         raise typer.Exit(2)
     with opened(store) as s, RichProgress() as progress:
         report = registry[fmt](s, path, progress)
@@ -185,9 +218,25 @@ def _register_subcommands() -> None:
 
     app.command()(recommend)
     app.command()(migrate)
-    app.add_typer(gnn_app, name="gnn", help="Train, evaluate and use the GNN that predicts configurations.")
-    app.command("loop")(loop)
-    app.add_typer(bench_app, name="bench", help="Materialize configurations for real and measure them.")
+    app.add_typer(gnn_app, name="gnn", help="Train, evaluate and use the GNN that predicts configurations.",
+                  callback=requires_extra("gnn"))
+    app.command("loop")(_with_extras(loop, "gnn", "bench"))
+    app.add_typer(bench_app, name="bench", help="Materialize configurations for real and measure them.",
+                  callback=requires_extra("bench"))
+
+
+def _with_extras(command, *extras: str):
+    """``command`` preceded by the :func:`requires_extra` check (for a single command, not a group)."""
+    import functools
+
+    check = requires_extra(*extras)
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        check()
+        return command(*args, **kwargs)
+
+    return wrapped
 
 
 _register_subcommands()

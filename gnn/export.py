@@ -24,10 +24,9 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch_geometric.data import HeteroData
 
 from gnn.errors import EmptyGraphError
 from gnn.features import TOKEN_BUCKETS, hashed_bag, log_feature, one_hot, plain_feature
@@ -35,6 +34,10 @@ from kg.namespaces import DLOM, RDFS, SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
+
+if TYPE_CHECKING:  # torch and torch-geometric (the 'gnn' extra) are imported only to build tensors
+    import torch
+    from torch_geometric.data import HeteroData
 
 NODE_TYPES: tuple[str, ...] = ("dln", "device", "technique", "framework", "cloud", "model")
 METRICS: tuple[str, ...] = ("log_latency_ms", "accuracy", "log_energy_uj")
@@ -61,12 +64,15 @@ _CLASSES: dict[str, tuple[str, ...]] = {
 class ExportedGraph:
     """The exported graph: the ``HeteroData`` and everything needed to map rows back to the store.
 
+    ``data`` is None when exported with ``tensors=False`` (serving through the ONNX scorer needs only
+    the rows, IRIs and attributes, so it runs without torch).
+
     ``model_*`` arrays are indexed by model row. ``targets`` has one column per :data:`METRICS`
     (NaN = not measured). ``attrs[node_type][i]`` holds the raw attribute values (by local name) of
     node ``i``, e.g. ``attrs["dln"][0]["numberOfParameters"]``.
     """
 
-    data: HeteroData
+    data: HeteroData | None
     iris: dict[str, list[str]]
     labels: dict[str, list[str]]
     attrs: dict[str, list[dict[str, object]]]
@@ -247,6 +253,8 @@ NUMERIC_COLUMNS: dict[str, int] = {
 
 
 def _matrix(rows: Iterable[list[float]], node_type: str) -> torch.Tensor:
+    import torch
+
     rows = list(rows)
     if not rows:
         return torch.zeros((0, FEATURE_DIMS[node_type]), dtype=torch.float32)
@@ -254,6 +262,8 @@ def _matrix(rows: Iterable[list[float]], node_type: str) -> torch.Tensor:
 
 
 def _edge_index(pairs: Iterable[tuple[int, int]]) -> torch.Tensor:
+    import torch
+
     pairs = sorted(set(pairs))
     if not pairs:
         return torch.zeros((2, 0), dtype=torch.long)
@@ -265,8 +275,9 @@ def _mean_log(values: list[float]) -> float:
     return float(np.mean(np.log(pos))) if pos else math.nan
 
 
-def export_graph(store: Store, require_measurements: bool = True) -> ExportedGraph:
-    """Export the store to an :class:`ExportedGraph`.
+def export_graph(store: Store, require_measurements: bool = True, tensors: bool = True) -> ExportedGraph:
+    """Export the store to an :class:`ExportedGraph`; with ``tensors=False`` without the ``HeteroData``
+    (no torch needed; everything else is the same).
 
     Raises :class:`~gnn.errors.EmptyGraphError` when ``require_measurements`` and no model has a
     measured latency, accuracy or energy (there is nothing to learn from).
@@ -368,6 +379,24 @@ def export_graph(store: Store, require_measurements: bool = True) -> ExportedGra
         rounds_of.setdefault(m.value, str(r.value))
     rounds = [rounds_of.get(iri) for iri in iris["model"]]
 
+    data = _hetero_data(attrs, iris, tech_family, compilers, targets, model_dln, model_device, tech_links, model_fw,
+                        cloud_links, device_fw) if tensors else None
+    return ExportedGraph(
+        data=data, iris=iris, labels=labels, attrs=attrs, model_dln=model_dln, model_device=model_device,
+        model_techniques=tech_links, model_frameworks=model_fw, model_clouds=cloud_links,
+        device_frameworks=device_fw, technique_family=[tech_family[i] for i in iris["technique"]],
+        targets=targets, rounds=rounds)
+
+
+def _hetero_data(attrs: dict[str, list[dict[str, object]]], iris: dict[str, list[str]], tech_family: dict[str, str],
+                 compilers: set[str], targets: np.ndarray, model_dln: np.ndarray, model_device: np.ndarray,
+                 tech_links: list[list[int]], model_fw: list[list[int]], cloud_links: list[list[int]],
+                 device_fw: list[list[int]]) -> HeteroData:
+    """The PyTorch Geometric graph of :func:`export_graph` (features, targets, edges and their reverses)."""
+    import torch
+    from torch_geometric.data import HeteroData
+
+    n_models = len(iris["model"])
     data = HeteroData()
     data["dln"].x = _matrix((dln_features(a) for a in attrs["dln"]), "dln")
     data["device"].x = _matrix((device_features(a) for a in attrs["device"]), "device")
@@ -392,17 +421,14 @@ def export_graph(store: Store, require_measurements: bool = True) -> ExportedGra
     dfw = _edge_index((d, f) for d, fs in enumerate(device_fw) for f in fs)
     data["device", "device_framework", "framework"].edge_index = dfw
     data["framework", "rev_device_framework", "device"].edge_index = dfw.flip(0)
-
-    return ExportedGraph(
-        data=data, iris=iris, labels=labels, attrs=attrs, model_dln=model_dln, model_device=model_device,
-        model_techniques=tech_links, model_frameworks=model_fw, model_clouds=cloud_links,
-        device_frameworks=device_fw, technique_family=[tech_family[i] for i in iris["technique"]],
-        targets=targets, rounds=rounds)
+    return data
 
 
 def message_edges(graph: ExportedGraph, keep_models: np.ndarray | None) -> dict[tuple[str, str, str], torch.Tensor]:
     """The edges message passing may use: every edge, except those of models where ``keep_models`` is
     False (held-out models must not shape the embeddings of the devices they test)."""
+    import torch
+
     edges = {et: graph.data[et].edge_index for et in graph.data.edge_types}
     if keep_models is None:
         return edges

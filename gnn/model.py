@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import HeteroConv, SAGEConv
 
 from gnn.export import FEATURE_DIMS, METRICS, NODE_TYPES, NUMERIC_COLUMNS, ExportedGraph
+from gnn.prediction import multi_hot_rows
 
 EdgeType = tuple[str, str, str]
 N_OUTPUTS = len(METRICS) + 1  # the metrics and the high-score link logit
@@ -84,11 +85,7 @@ class CandidateBatch:
 
 def multi_hot(sets: list[list[int]], width: int) -> Tensor:
     """Dense multi-hot rows (with the leading padding column, see :class:`CandidateBatch`)."""
-    out = torch.zeros((len(sets), width + 1), dtype=torch.float32)
-    for i, s in enumerate(sets):
-        for j in s:
-            out[i, j + 1] = 1.0
-    return out
+    return torch.from_numpy(multi_hot_rows(sets, width))
 
 
 def model_batch(graph: ExportedGraph, rows: np.ndarray | None = None) -> CandidateBatch:

@@ -1,120 +1,69 @@
-"""Serving: the trained ensemble as one small ONNX graph scored with onnxruntime.
+"""Serving: the trained ensemble as one small ONNX graph scored with onnxruntime — no torch needed.
 
-The GNN's message passing runs once, when the scorer is built: each member's read-out embedding tables
-(DLNs, devices, techniques, frameworks, clouds of the exported graph) are baked into the ONNX graph as
-constants. What remains per candidate is gathers, a few matrix products and the members' MLP heads, so
-scoring 1,000 candidates takes milliseconds on a CPU. Inputs are row indices into the graph the
-scorer was built from (``metadata["iris"]`` lists them, so a scorer is only used with that graph):
+The GNN's message passing runs once, when the scorer is built (:mod:`gnn.onnx_export`, torch): each
+member's read-out embedding tables (DLNs, devices, techniques, frameworks, clouds of the exported graph)
+are baked into the ONNX graph as constants. What remains per candidate is gathers, a few matrix
+products and the members' MLP heads, so scoring 1,000 candidates takes milliseconds on a CPU. Inputs
+are row indices into the graph the scorer was built from (``metadata["iris"]`` lists them):
 
 * ``dln`` int64 [N], ``device`` int64 [N]
 * ``techniques`` float32 [N, T+1], ``frameworks`` float32 [N, F+1], ``clouds`` float32 [N, C+1]
-  (multi-hot with a leading padding column, see :class:`gnn.model.CandidateBatch`)
+  (multi-hot with a leading padding column, see :func:`gnn.prediction.multi_hot_rows`)
 
 Outputs: ``mean`` [N, 3] and ``std`` [N, 3] of (ln latency ms, accuracy, ln energy µJ) over the members,
 and ``high_score`` [N], the mean probability of a high objective score.
+
+When the store's graph differs from the scorer's (data imported since it was built) a server with the
+'gnn' extra rebuilds the scorer over the store's graph, as before. Without torch the shipped scorer
+still serves: a configuration whose DLN, device, techniques and device frameworks the scorer knows (by
+IRI) is scored with the embeddings of the graph the scorer was built for (each prediction's notes say
+so); one involving a node it does not know raises :class:`UnknownToScorerError`, a one-line message
+naming the node and the extra that would rebuild the scorer.
 
 :class:`OnnxCandidatePredictor` implements decision support's :class:`decision.prediction.CandidatePredictor`
 protocol (the 'build new model' path of Fig. 6) on top of it.
 """
 from __future__ import annotations
 
-import io
 import json
 import re
-import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import Tensor, nn
 
 from decision.prediction import PredictedCandidate
 from decision.requirements import Requirements
-from gnn.errors import NoTrainedModelError
+from dlom.extras import extra_message, has_extra
+from gnn.errors import NoTrainedModelError, UnknownEntityError
 from gnn.export import ExportedGraph, export_graph
-from gnn.model import CandidateBatch
-from gnn.train import Ensemble, Prediction, mask_untrained
+from gnn.prediction import READOUT_INPUTS, Prediction, mask_untrained, readout_inputs
 from kg.store import Store
 
-INPUT_NAMES = ("dln", "device", "techniques", "frameworks", "clouds")
+if TYPE_CHECKING:
+    from gnn.propose import Candidate
+    from gnn.train import Ensemble
+
+INPUT_NAMES = READOUT_INPUTS
 OUTPUT_NAMES = ("mean", "std", "high_score")
+# Node types whose rows the scorer's inputs index (metadata["iris"] lists each one's IRIs in row order).
+SCORER_NODE_TYPES = ("dln", "device", "technique", "framework", "cloud")
+# The torch half, importable from here as before (it needs the 'gnn' extra and is loaded on first use).
+_EXPORT_NAMES = frozenset({"ScorerModule", "example_inputs", "export_onnx", "scorer_metadata"})
 
 
-class ScorerModule(nn.Module):
-    """The ensemble's read-out and heads over fixed embedding tables (the torch twin of the ONNX graph).
+def __getattr__(name: str) -> Any:
+    if name in _EXPORT_NAMES:
+        from gnn import onnx_export
 
-    Algebraically the members' heads, rearranged for speed: the first head layer is linear in the
-    concatenated read-out ``[h_dln, h_device, mean h_tech, mean h_fw, mean h_cloud]``, and a mean of
-    rows commutes with a linear map, so each part's table is projected through its slice of the first
-    layer once, here (``P = table · W1_partᵀ``). Per candidate what remains is gathers, small multi-hot
-    products and two batched layers for all members at once — about 10× fewer operations than
-    concatenating 960-wide read-outs per member.
-    """
-
-    def __init__(self, ensemble: Ensemble, tables: list[dict[str, Tensor]]) -> None:
-        super().__init__()
-        self.parts = ("dln", "device", "technique", "framework", "cloud")
-        firsts, seconds, thirds = [], [], []
-        for m in ensemble.members:
-            layers = [mod for mod in m.head.mlp if isinstance(mod, nn.Linear)]
-            firsts.append(layers[0])
-            seconds.append(layers[1])
-            thirds.append(layers[2])
-        width = tables[0]["dln"].shape[1]
-        with torch.no_grad():
-            for j, part in enumerate(self.parts):
-                projected = [tab[part].float() @ first.weight[:, j * width:(j + 1) * width].t()
-                             for tab, first in zip(tables, firsts)]
-                self.register_buffer(f"proj_{part}", torch.cat(projected, dim=1))  # [n_part, K*hidden]
-            self.register_buffer("b1", torch.cat([f.bias for f in firsts]))
-            self.register_buffer("w2", torch.stack([l.weight.t() for l in seconds]))  # [K, hidden, hidden]
-            self.register_buffer("b2", torch.stack([l.bias for l in seconds])[:, None, :])
-            self.register_buffer("w3", torch.stack([l.weight.t() for l in thirds]))  # [K, hidden, 4]
-            self.register_buffer("b3", torch.stack([l.bias for l in thirds])[:, None, :])
-        self.members = len(ensemble.members)
-        self.register_buffer("target_mean", torch.tensor(ensemble.target_mean, dtype=torch.float32))
-        self.register_buffer("target_std", torch.tensor(ensemble.target_std, dtype=torch.float32))
-        self.eval()
-
-    def forward(self, dln: Tensor, device: Tensor, techniques: Tensor, frameworks: Tensor,
-                clouds: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        h = self.proj_dln[dln] + self.proj_device[device] + self.b1
-        for mh, proj in ((techniques, self.proj_technique), (frameworks, self.proj_framework), (clouds, self.proj_cloud)):
-            h = h + (mh @ proj) / mh.sum(dim=1, keepdim=True).clamp(min=1.0)
-        h = torch.relu(h)  # [N, K*hidden]
-        h = h.reshape(h.shape[0], self.members, -1).transpose(0, 1)  # [K, N, hidden]
-        h = torch.relu(torch.matmul(h, self.w2) + self.b2)
-        o = torch.matmul(h, self.w3) + self.b3  # [K, N, 4]
-        metrics = o[:, :, :3] * self.target_std + self.target_mean
-        mean = metrics.mean(dim=0)
-        std = ((metrics - mean) ** 2).mean(dim=0).sqrt()
-        high = torch.sigmoid(o[:, :, 3]).mean(dim=0)
-        return mean, std, high
+        return getattr(onnx_export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def example_inputs(graph: ExportedGraph, n: int = 2) -> tuple[Tensor, ...]:
-    return (torch.zeros(n, dtype=torch.long), torch.zeros(n, dtype=torch.long),
-            torch.zeros((n, graph.count("technique") + 1)), torch.zeros((n, graph.count("framework") + 1)),
-            torch.zeros((n, graph.count("cloud") + 1)))
-
-
-def export_onnx(ensemble: Ensemble, graph: ExportedGraph) -> bytes:
-    """The ONNX model (bytes) scoring configurations of ``graph`` with ``ensemble``."""
-    module = ScorerModule(ensemble, ensemble.tables(graph))
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module, example_inputs(graph), buf, input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
-            dynamic_axes={name: {0: "n"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}, opset_version=17, dynamo=False)
-    return buf.getvalue()
-
-
-def scorer_metadata(ensemble: Ensemble, graph: ExportedGraph) -> dict[str, object]:
-    return {"format": "dlom-gnn-onnx/1", "predictor_version": ensemble.version,
-            "iris": {t: graph.iris[t] for t in ("dln", "device", "technique", "framework", "cloud")},
-            "trained_on": ensemble.trained_on, "metric_trained": list(ensemble.metric_trained)}
+class UnknownToScorerError(UnknownEntityError):
+    """A configuration involves a node the ONNX scorer was not built with, and this install cannot
+    rebuild the scorer (no torch); the message names the node and the extra to install."""
 
 
 class OnnxScorer:
@@ -131,9 +80,15 @@ class OnnxScorer:
         self.model_bytes = model_bytes
         self.metadata = metadata
         self.version = str(metadata["predictor_version"])
+        iris = metadata.get("iris", {})
+        assert isinstance(iris, dict), "scorer metadata: 'iris' maps node types to IRI lists"
+        self.rows: dict[str, dict[str, int]] = {t: {iri: i for i, iri in enumerate(iris.get(t, []))} for t in SCORER_NODE_TYPES}
 
     @classmethod
     def build(cls, ensemble: Ensemble, graph: ExportedGraph) -> OnnxScorer:
+        """Export ``ensemble`` over ``graph`` (needs torch: the 'gnn' extra)."""
+        from gnn.onnx_export import export_onnx, scorer_metadata
+
         return cls(export_onnx(ensemble, graph), scorer_metadata(ensemble, graph))
 
     def save(self, onnx_path: Path) -> None:
@@ -154,19 +109,61 @@ class OnnxScorer:
     def matches(self, graph: ExportedGraph) -> bool:
         """True when the scorer's indices refer to exactly this graph's nodes."""
         iris = self.metadata.get("iris", {})
-        return all(iris.get(t) == graph.iris[t] for t in ("dln", "device", "technique", "framework", "cloud"))
+        return all(iris.get(t) == graph.iris[t] for t in SCORER_NODE_TYPES)
 
-    def score_arrays(self, batch: CandidateBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        feeds = {"dln": batch.dln.numpy(), "device": batch.device.numpy(), "techniques": batch.techniques.numpy(),
-                 "frameworks": batch.frameworks.numpy(), "clouds": batch.clouds.numpy()}
+    def _row(self, node_type: str, iri: str) -> int:
+        row = self.rows[node_type].get(iri)
+        if row is None:
+            noun = {"dln": "DLN", "device": "device", "technique": "technique", "framework": "framework"}.get(node_type, node_type)
+            raise UnknownToScorerError(
+                f"the {noun} <{iri}> is not one the prediction model ({self.version}) was built with; "
+                f"scoring it needs the model rebuilt over this graph — {extra_message('gnn')}")
+        return row
+
+    def inputs(self, graph: ExportedGraph, candidates: Sequence[Candidate]) -> dict[str, np.ndarray]:
+        """The scorer's inputs for ``candidates`` (rows of ``graph``): the same rows when the scorer was
+        built for ``graph``, else translated by IRI. Raises :class:`UnknownToScorerError` for a node
+        the scorer does not know."""
+        if self.matches(graph):
+            from gnn.propose import candidate_inputs
+
+            return candidate_inputs(graph, candidates)
+        iris = graph.iris
+        return readout_inputs(
+            [self._row("dln", iris["dln"][c.dln]) for c in candidates],
+            [self._row("device", iris["device"][c.device]) for c in candidates],
+            [[self._row("technique", iris["technique"][t]) for t in c.techniques] for c in candidates],
+            [[self._row("framework", iris["framework"][f]) for f in graph.device_frameworks[c.device]] for c in candidates],
+            [[] for _ in candidates],
+            (len(self.rows["technique"]), len(self.rows["framework"]), len(self.rows["cloud"])))
+
+    def knows(self, graph: ExportedGraph, candidate: Candidate) -> bool:
+        """True when every node of ``candidate`` (a row configuration of ``graph``) is one the scorer knows."""
+        iris, rows = graph.iris, self.rows
+        return (iris["dln"][candidate.dln] in rows["dln"] and iris["device"][candidate.device] in rows["device"]
+                and all(iris["technique"][t] in rows["technique"] for t in candidate.techniques)
+                and all(iris["framework"][f] in rows["framework"] for f in graph.device_frameworks[candidate.device]))
+
+    def score_arrays(self, batch: Mapping[str, np.ndarray] | Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw outputs for ``batch``: the arrays of :data:`INPUT_NAMES` (a mapping), or a
+        :class:`gnn.model.CandidateBatch` of CPU tensors (converted to arrays)."""
+        if isinstance(batch, Mapping):
+            feeds = {name: np.asarray(batch[name]) for name in INPUT_NAMES}
+        else:
+            feeds = {name: np.asarray(getattr(batch, name)) for name in INPUT_NAMES}
         mean, std, high = self.session.run(list(OUTPUT_NAMES), feeds)
         return mean, std, high
 
-    def score(self, batch: CandidateBatch) -> Prediction:
+    def score(self, batch: Mapping[str, np.ndarray] | Any) -> Prediction:
+        """The prediction for ``batch`` (see :meth:`score_arrays`), NaN for metrics never trained."""
         mean, std, high = self.score_arrays(batch)
         return mask_untrained(
             Prediction(mean=mean.astype(np.float64), std=std.astype(np.float64), high_score=high.astype(np.float64)),
             self.metadata.get("metric_trained", [True] * 3))
+
+    def score_candidates(self, graph: ExportedGraph, candidates: Sequence[Candidate]) -> Prediction:
+        """:meth:`score` of :meth:`inputs` (raises :class:`UnknownToScorerError` like it)."""
+        return self.score(self.inputs(graph, candidates))
 
 
 def _norm(text: str) -> str:
@@ -183,11 +180,19 @@ class OnnxCandidatePredictor:
     """
 
     def __init__(self, store: Store, ensemble: Ensemble | None = None, scorer: OnnxScorer | None = None) -> None:
-        self.graph = export_graph(store)
-        if scorer is None or not scorer.matches(self.graph):
-            if ensemble is None:
+        """``scorer`` is used when it was built for the store's graph; otherwise it is rebuilt from
+        ``ensemble`` (torch) when one is given, else (a core install) kept and used for the
+        configurations whose nodes it knows (``exact`` is False then)."""
+        self.graph = export_graph(store, tensors=False)
+        self.exact = scorer is not None and scorer.matches(self.graph)
+        if not self.exact:
+            if ensemble is not None:
+                self.graph = export_graph(store)  # message passing over this graph needs its tensors
+                scorer = OnnxScorer.build(ensemble, self.graph)
+                self.exact = True
+            elif scorer is None:
                 raise NoTrainedModelError("no ONNX scorer built for this graph and no trained ensemble to build one")
-            scorer = OnnxScorer.build(ensemble, self.graph)
+        assert scorer is not None
         self.scorer = scorer
         self.version = scorer.version
 
@@ -195,18 +200,39 @@ class OnnxCandidatePredictor:
     def from_default_paths(cls, store: Store, checkpoint: Path | None = None) -> OnnxCandidatePredictor:
         """The predictor decision support uses: the trained checkpoint (``checkpoint``, else the user's,
         else the shipped one) and, when it was built for this very graph, the ONNX file beside it.
-        Raises :class:`NoTrainedModelError` when there is no trained predictor."""
+        With the 'gnn' extra the checkpoint is loaded to check the ONNX file's version and to rebuild
+        the scorer for a different graph; without it the ONNX file alone serves (see the module
+        docstring). Raises :class:`NoTrainedModelError` when there is no trained predictor."""
         from gnn.paths import resolve_checkpoint
 
         path = resolve_checkpoint(checkpoint)
-        ensemble = Ensemble.load(path)
         scorer = None
         onnx_path = path.with_suffix(".onnx")
         if onnx_path.is_file() and onnx_path.with_suffix(".json").is_file():
             scorer = OnnxScorer.load(onnx_path)
-            if scorer.version != ensemble.version:
-                scorer = None
+        if not has_extra("gnn"):
+            if scorer is None:
+                raise NoTrainedModelError(f"no ONNX scorer beside {path} (building one from the checkpoint: "
+                                          f"{extra_message('gnn')})")
+            return cls(store, scorer=scorer)
+        from gnn.train import Ensemble
+
+        ensemble = Ensemble.load(path)
+        if scorer is not None and scorer.version != ensemble.version:
+            scorer = None
         return cls(store, ensemble=ensemble, scorer=scorer)
+
+    def score(self, candidates: Sequence[Candidate]) -> Prediction:
+        """The scorer's prediction for ``candidates`` (rows of :attr:`graph`); raises
+        :class:`UnknownToScorerError` when one involves a node a non-exact scorer does not know."""
+        return self.scorer.score_candidates(self.graph, candidates)
+
+    def coverage_note(self) -> str | None:
+        """None when the scorer was built for this graph; else what its predictions are based on."""
+        if self.exact:
+            return None
+        return ("scored with the embeddings of the graph the prediction model was built for (this store's graph "
+                f"differs; configurations with nodes it does not know are not scored; {extra_message('gnn')})")
 
     def _devices(self, req: Requirements) -> list[int]:
         g, out = self.graph, []
@@ -233,14 +259,20 @@ class OnnxCandidatePredictor:
         want = _norm(req.network.network)
         return [d for d in range(self.graph.count("dln")) if want in _norm(self.graph.labels["dln"][d])]
 
-    def predict(self, requirements: Requirements, limit: int = 5) -> Sequence[PredictedCandidate]:
+    def predict(self, requirements: Requirements, limit: int = 5,
+                only_devices: Collection[str] | None = None) -> Sequence[PredictedCandidate]:
         from decision.elicitation import elicit, explicit_weights
-        from gnn.propose import candidate_batch, generate_candidates, predicted_candidate, rank_candidates
+        from gnn.propose import generate_candidates, predicted_candidate, rank_candidates
 
-        candidates = generate_candidates(self.graph, self._dlns(requirements), self._devices(requirements))
+        devices = self._devices(requirements)
+        if only_devices is not None:  # e.g. the devices of this host, for proposals it can measure
+            devices = [v for v in devices if self.graph.iris["device"][v] in only_devices]
+        candidates = generate_candidates(self.graph, self._dlns(requirements), devices)
+        if not self.exact:
+            candidates = [c for c in candidates if self.scorer.knows(self.graph, c)]
         if not candidates:
             return []
-        pred = self.scorer.score(candidate_batch(self.graph, candidates))
+        pred = self.score(candidates)
         perf = requirements.performance
         ok = np.ones(len(candidates), dtype=bool)
         if perf.min_accuracy is not None:
@@ -256,4 +288,9 @@ class OnnxCandidatePredictor:
         weights = (explicit_weights(pref.weights) if pref.weights else elicit(pref.comparisons)).weight_map()
         sub = Prediction(pred.mean[keep], pred.std[keep], pred.high_score[keep])
         proposals = rank_candidates(self.graph, [candidates[i] for i in keep], sub, weights, top_k=limit)
-        return [predicted_candidate(p, self.version) for p in proposals]
+        out = [predicted_candidate(p, self.version) for p in proposals]
+        note = self.coverage_note()
+        if note:
+            for c in out:
+                c.notes["scorer_graph"] = note
+        return out

@@ -26,9 +26,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from pyoxigraph import Triple
 
 from decision.objectives import OBJECTIVES, Objective, objective_matrix
@@ -36,12 +36,15 @@ from decision.prediction import PredictedCandidate, predicted_model_triples
 from decision.scoring import overall_scores, ranking
 from gnn.errors import UnknownEntityError
 from gnn.export import ExportedGraph
-from gnn.model import CandidateBatch, multi_hot
-from gnn.train import Ensemble, Prediction, configuration_measures
+from gnn.prediction import Prediction, configuration_measures, readout_inputs
 from kg.namespaces import DLOM, RDF, RDFS
 from kg.store import Store
 from kg.terms import literal
 from kg.writes import write_triples
+
+if TYPE_CHECKING:  # torch (the 'gnn' extra) only where the torch ensemble predicts; serving is torch-free
+    from gnn.model import CandidateBatch
+    from gnn.train import Ensemble
 
 FP32_BYTES = 4.0
 SINGLE_FAMILIES = frozenset({"Quantization", "Pruning", "KnowledgeDistillation", "TensorDecomposition", "FineTuning"})
@@ -168,15 +171,22 @@ def generate_candidates(graph: ExportedGraph, dlns: Sequence[int] | None = None,
     return out
 
 
+def candidate_inputs(graph: ExportedGraph, candidates: Sequence[Candidate]) -> dict[str, np.ndarray]:
+    """The read-out inputs of ``candidates`` as arrays (:data:`gnn.prediction.READOUT_INPUTS`);
+    frameworks are the device's, clouds none."""
+    return readout_inputs([c.dln for c in candidates], [c.device for c in candidates],
+                          [list(c.techniques) for c in candidates],
+                          [graph.device_frameworks[c.device] for c in candidates], [[] for _ in candidates],
+                          (graph.count("technique"), graph.count("framework"), graph.count("cloud")))
+
+
 def candidate_batch(graph: ExportedGraph, candidates: Sequence[Candidate]) -> CandidateBatch:
-    """The read-out inputs of ``candidates``; frameworks are the device's."""
-    return CandidateBatch(
-        dln=torch.tensor([c.dln for c in candidates], dtype=torch.long),
-        device=torch.tensor([c.device for c in candidates], dtype=torch.long),
-        techniques=multi_hot([list(c.techniques) for c in candidates], graph.count("technique")),
-        frameworks=multi_hot([graph.device_frameworks[c.device] for c in candidates], graph.count("framework")),
-        clouds=multi_hot([[] for _ in candidates], graph.count("cloud")),
-    )
+    """:func:`candidate_inputs` as the torch ensemble's :class:`gnn.model.CandidateBatch`."""
+    import torch
+
+    from gnn.model import CandidateBatch
+
+    return CandidateBatch(**{k: torch.from_numpy(v) for k, v in candidate_inputs(graph, candidates).items()})
 
 
 def normalized_weights(weights: Mapping[Objective | str, float] | None) -> np.ndarray:
@@ -253,6 +263,7 @@ def predicted_candidate(p: Proposal, version: str) -> PredictedCandidate:
 def prediction_triples(p: PredictedCandidate, at: dt.datetime) -> tuple[str, list[Triple]]:
     """decision.prediction's triples for one predicted model, plus what makes the activity a
     dlom:BenchmarkRun describing the GNN (code version, software versions) and the uncertainty."""
+    import torch
     import torch_geometric
 
     model, triples = predicted_model_triples(p, at)

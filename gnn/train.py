@@ -18,11 +18,12 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from decision.objectives import Objective, RawMeasures, objective_matrix
+from decision.objectives import Objective, objective_matrix
 from decision.scoring import overall_scores
 from gnn.errors import EmptyGraphError, NoTrainedModelError
 from gnn.export import METRICS, ExportedGraph, message_edges
 from gnn.model import CandidateBatch, EdgeType, FeatureScaler, MemberNet, ModelConfig, model_batch, readout, readout_tables
+from gnn.prediction import Prediction, configuration_measures, mask_untrained  # torch-free; re-exported
 from kg.importers import Progress
 
 CODE_VERSION = "1.0"
@@ -78,59 +79,6 @@ def high_score_labels(graph: ExportedGraph, rows: np.ndarray) -> np.ndarray:
         for i, s in zip(members, scores):
             out[i] = 1.0 if s >= cut - 1e-12 else 0.0
     return out
-
-
-def configuration_measures(graph: ExportedGraph, dln: int, device: int, techniques: Sequence[int],
-                           metrics: np.ndarray) -> RawMeasures:
-    """The raw measures of one configuration for :func:`decision.objectives.objective_matrix`:
-    ``metrics`` is (ln latency, accuracy, ln energy) — measured or predicted — NaN where unknown."""
-    d, v = graph.attrs["dln"][dln], graph.attrs["device"][device]
-
-    def num(a: dict, k: str) -> float | None:
-        x = a.get(k)
-        return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
-
-    lat = None if np.isnan(metrics[0]) else float(np.exp(metrics[0]))
-    acc = None if np.isnan(metrics[1]) else float(np.clip(metrics[1], 0.0, 1.0))
-    return RawMeasures(accuracy=acc, inference_latency_ms=lat, cost_per_device_usd=num(v, "priceUsd"),
-                       parameters=num(d, "numberOfParameters"), macs=num(d, "macs"), layers=num(d, "numberOfLayers"),
-                       techniques=len(techniques))
-
-
-@dataclass
-class Prediction:
-    """Ensemble predictions: ``mean``/``std`` per :data:`gnn.export.METRICS` (ln ms, 0-1, ln µJ) and
-    the probability of a high objective score (the link head)."""
-
-    mean: np.ndarray
-    std: np.ndarray
-    high_score: np.ndarray
-
-    @property
-    def latency_ms(self) -> np.ndarray:
-        return np.exp(self.mean[:, 0])
-
-    @property
-    def accuracy(self) -> np.ndarray:
-        return np.clip(self.mean[:, 1], 0.0, 1.0)
-
-    @property
-    def energy_uj(self) -> np.ndarray:
-        return np.exp(self.mean[:, 2])
-
-    @property
-    def confidence(self) -> np.ndarray:
-        """1 / (1 + σ of ln latency): 1 when the members agree, 0.5 when they disagree by a factor e."""
-        return 1.0 / (1.0 + self.std[:, 0])
-
-
-def mask_untrained(prediction: Prediction, metric_trained: Sequence[bool]) -> Prediction:
-    """``prediction`` with NaN for the metrics no training row measured."""
-    untrained = ~np.asarray(metric_trained, dtype=bool)
-    if untrained.any():
-        prediction.mean[:, untrained] = np.nan
-        prediction.std[:, untrained] = np.nan
-    return prediction
 
 
 @dataclass
