@@ -18,7 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import auth, build_routes, decision_routes, graphql_api, rest, sparql_endpoint, ui
+from api import auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
 from api.settings import Settings
 from kg.store import Store
 
@@ -114,7 +114,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, settings_of=app)
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(auth.UpdateTokenRefused, auth.refused_response)
+    app.add_exception_handler(auth.UpdateTokenRefused, auth.refused_response)
     app.include_router(sparql_endpoint.router)
+    app.include_router(graph_store.router)
     app.include_router(rest.router)
     app.include_router(graphql_api.router)
     app.include_router(decision_routes.router)

@@ -128,13 +128,31 @@ class ProtocolError(Exception):
 _POSITION = re.compile(r"error at (\d+):(\d+)")
 
 
-def _query_error(e: QueryError) -> ProtocolError:
-    """A store error as a 400; syntax errors carry the parser's line and column."""
+def query_error(e: QueryError | str) -> ProtocolError:
+    """A store error as a 400; syntax errors carry the parser's line and column, in the client's text
+    (the endpoint's ``BASE`` line, see :func:`with_base`, is not counted)."""
     message = str(e)
     match = _POSITION.search(message)
     if match:
-        return ProtocolError(400, message, line=int(match.group(1)), column=int(match.group(2)))
+        line, column = max(1, int(match.group(1)) - 1), int(match.group(2))
+        message = message[: match.start()] + f"error at {line}:{column}" + message[match.end():]
+        return ProtocolError(400, message, line=line, column=column)
     return ProtocolError(400, message)
+
+
+def with_base(text: str, base: str) -> str:
+    """``text`` with the protocol's base IRI: relative IRIs in a query or update resolve against the
+    URL it was sent to (RFC 3986 §5.1.3, the retrieval URI), as if the client had written ``BASE``.
+
+    A line of its own before the client's text: a ``BASE`` the client wrote comes later and wins (a
+    relative one resolves against this one), and the client's line numbers move by exactly one, which
+    :func:`query_error` takes back."""
+    return f"BASE <{base}>\n{text}"
+
+
+def endpoint_url(request: Request) -> str:
+    """The URL a request was sent to, without its query string: the base IRI of its text."""
+    return str(request.url.replace(query="", fragment=""))
 
 
 # -- SERVICE / LOAD guard --------------------------------------------------------------------------
@@ -156,7 +174,12 @@ _TOKEN = re.compile(
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
+    return [(kind, value) for kind, value, _ in _positioned_tokens(text)]
+
+
+def _positioned_tokens(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, offset) of every token but whitespace and comments."""
+    return [(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
 
 
 def _mentions_remote_access(text: str) -> bool:
@@ -278,6 +301,52 @@ def _iris(values: list[str], name: str) -> list[NamedNode]:
         except ValueError as e:
             raise ProtocolError(400, f"{name}: {value!r} is not an absolute IRI ({e})") from None
     return out
+
+
+_OTHER_OPERATIONS = {"LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"}
+
+
+def with_using_graphs(text: str, using: Sequence[NamedNode], using_named: Sequence[NamedNode]) -> str:
+    """The protocol's ``using-graph-uri`` / ``using-named-graph-uri`` (SPARQL 1.1 Protocol §2.2.3) as
+    ``USING`` / ``USING NAMED`` clauses before the ``WHERE`` of every ``DELETE``/``INSERT … WHERE``
+    operation of the update: they set the dataset its WHERE clause matches against.
+
+    Found with the token stream (so a ``WHERE`` in a string, IRI or comment is never taken for one),
+    at brace depth 0 of each operation. Refused with 400: an update with ``USING`` or ``WITH`` of its
+    own (the protocol forbids combining them with the parameters), and the ``DELETE WHERE`` shorthand,
+    which has no place for ``USING``."""
+    if not using and not using_named:
+        return text
+    clauses = "".join(f" USING <{g.value}>" for g in using) + "".join(f" USING NAMED <{g.value}>" for g in using_named)
+    tokens = _positioned_tokens(text)
+    inserts: list[int] = []
+    depth = 0
+    operation: str | None = None  # "modify", "data" or "other" once the current operation's keyword is seen
+    for i, (kind, value, offset) in enumerate(tokens):
+        if kind == "other":
+            depth += {"{": 1, "}": -1}.get(value, 0)
+            if value == ";" and depth == 0:
+                operation = None
+            continue
+        if kind != "word" or depth != 0:
+            continue
+        word = value.upper()
+        following = tokens[i + 1][1].upper() if i + 1 < len(tokens) and tokens[i + 1][0] == "word" else ""
+        if word in ("USING", "WITH"):
+            raise ProtocolError(400, f"the update has a {word} clause and the request using-graph-uri / "
+                                     "using-named-graph-uri parameters: use one or the other (SPARQL 1.1 Protocol)")
+        if operation is None and word in ("DELETE", "INSERT"):
+            if word == "DELETE" and following == "WHERE":
+                raise ProtocolError(400, "using-graph-uri / using-named-graph-uri cannot apply to the DELETE WHERE "
+                                         "shorthand; write DELETE { … } WHERE { … }")
+            operation = "data" if following == "DATA" else "modify"
+        elif operation is None and word in _OTHER_OPERATIONS:
+            operation = "other"
+        elif operation == "modify" and word == "WHERE":
+            inserts.append(offset)
+    for offset in reversed(inserts):
+        text = text[:offset] + clauses.lstrip() + " " + text[offset:]
+    return text
 
 
 def _dataset(params: dict[str, list[str]]) -> Dataset:
@@ -420,6 +489,7 @@ async def run_query(request: Request, sparql: str, dataset: Dataset) -> Response
     settings: Settings = request.app.state.settings
     store: Store = request.app.state.store
     _check_size(sparql, settings, "query")
+    sparql = with_base(sparql, endpoint_url(request))
     refuse_remote_access(sparql, False, settings.federation_allowlist)
     accept = request.headers.get("accept")
     future = executor(request).submit(_evaluate_in_worker, store, sparql, dataset, accept, settings)
@@ -429,7 +499,7 @@ async def run_query(request: Request, sparql: str, dataset: Dataset) -> Response
             raise ProtocolError(406, f"no acceptable result format for this query; offered: {outcome.message}")
         if issubclass(outcome.kind, QueryTimeoutError):
             raise ProtocolError(503, outcome.message, headers={"Retry-After": "5"})
-        raise _query_error(QueryError(outcome.message))
+        raise query_error(QueryError(outcome.message))
     assert isinstance(outcome, Outcome)
     headers = {"Vary": "Accept"}
     if outcome.truncated:
@@ -721,35 +791,50 @@ async def sparql_update(request: Request) -> Response:
             text = _single(params, "update")
             if text is None:
                 raise ProtocolError(400, "the form has no 'update' field")
+            for key in ("using-graph-uri", "using-named-graph-uri"):  # also allowed in the URL of a form POST
+                params.setdefault(key, []).extend(url_params.get(key, []))
         elif media == SPARQL_UPDATE:
             text = _decode(body, "the update")
             params = url_params
         else:
             raise ProtocolError(415, f"unsupported content type {media or '(none)'!r}; use {FORM} or {SPARQL_UPDATE}")
-        if params.get("using-graph-uri") or params.get("using-named-graph-uri") or \
-                url_params.get("using-graph-uri") or url_params.get("using-named-graph-uri"):
-            raise ProtocolError(400, "using-graph-uri / using-named-graph-uri are not supported; write USING "
-                                     "or WITH in the update")
-        refuse_remote_access(text, True, settings.federation_allowlist)
-        ticket = _Ticket()
-        future = executor(request).submit(apply_validated_update, request.app.state.store, text, ticket)
-        try:
-            report = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.query_timeout_s)
-        except TimeoutError:
-            with ticket.lock:
-                ticket.abandoned = not ticket.committing
-            if ticket.abandoned:
-                future.cancel()
-                raise ProtocolError(503, f"the update exceeded the {settings.query_timeout_s:g} s time limit; "
-                                         "nothing was written") from None
-            report = await asyncio.wrap_future(future)  # the commit had started: report its outcome
-        assert isinstance(report, UpdateReport)
+        text = with_using_graphs(text, _iris(params.get("using-graph-uri", []), "using-graph-uri"),
+                                 _iris(params.get("using-named-graph-uri", []), "using-named-graph-uri"))
+        report = await run_validated_update(request, with_base(text, endpoint_url(request)))
         return JSONResponse({"inserted": report.inserted, "deleted": report.deleted})
     except ProtocolError as e:
         return e.response()
     except ValidationError as e:
-        return JSONResponse({"detail": str(e), "violations": [
-            {"focus": v.focus, "path": v.path, "message": v.message, "value": v.value} for v in e.violations]},
-            status_code=422)
+        return violations_response(e)
     except QueryError as e:
-        return _query_error(e).response()
+        return query_error(e).response()
+
+
+def violations_response(e: ValidationError) -> JSONResponse:
+    """A refused write's 422: the message and each SHACL violation (focus node, path, message, value)."""
+    return JSONResponse({"detail": str(e), "violations": [
+        {"focus": v.focus, "path": v.path, "message": v.message, "value": v.value} for v in e.violations]},
+        status_code=422)
+
+
+async def run_validated_update(request: Request, text: str) -> UpdateReport:
+    """Check an update (SERVICE/LOAD guard), then validate and commit it in a worker thread within the
+    time limit (:func:`apply_validated_update`). Raises ProtocolError (403, 503: nothing written),
+    ValidationError, QueryError. A commit that has started when the limit passes is waited for and
+    reported, so an answer never says "not written" of a write that landed."""
+    settings: Settings = request.app.state.settings
+    refuse_remote_access(text, True, settings.federation_allowlist)
+    ticket = _Ticket()
+    future = executor(request).submit(apply_validated_update, request.app.state.store, text, ticket)
+    try:
+        report = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.query_timeout_s)
+    except TimeoutError:
+        with ticket.lock:
+            ticket.abandoned = not ticket.committing
+        if ticket.abandoned:
+            future.cancel()
+            raise ProtocolError(503, f"the update exceeded the {settings.query_timeout_s:g} s time limit; "
+                                     "nothing was written", headers={"Retry-After": "5"}) from None
+        report = await asyncio.wrap_future(future)  # the commit had started: report its outcome
+    assert isinstance(report, UpdateReport)
+    return report

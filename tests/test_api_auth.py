@@ -35,6 +35,13 @@ WRITING_ROUTES = [
     WritingRoute("sparql-update", "POST", "/sparql/update",
                  {"content": "INSERT DATA { GRAPH <%s> { <https://example.org/a> <https://example.org/p> 1 } }" % GRAPH,
                   "headers": {"Content-Type": "application/sparql-update"}}),
+    WritingRoute("gsp-put", "PUT", f"/rdf-graphs/service?graph={GRAPH}",
+                 {"content": "<https://example.org/a> <https://example.org/p> \"1\" .",
+                  "headers": {"Content-Type": "application/n-triples"}}),
+    WritingRoute("gsp-post", "POST", f"/rdf-graphs/service?graph={GRAPH}",
+                 {"content": "<https://example.org/b> <https://example.org/p> \"2\" .",
+                  "headers": {"Content-Type": "application/n-triples"}}),
+    WritingRoute("gsp-delete", "DELETE", f"/rdf-graphs/service?graph={GRAPH}", {}),
     WritingRoute("graphql-mutation", "POST", "/graphql",
                  {"json": {"query": "mutation($i: MeasuredConfigurationInput!) { submitMeasuredConfiguration(input: $i) "
                                     "{ __typename } }",
