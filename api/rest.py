@@ -1,6 +1,7 @@
 """The REST API under /api (documented in the OpenAPI schema at /openapi.json, browsable at /docs).
 
-* ``GET /api/health`` — liveness: the store answers, and how many quads it holds.
+* ``GET /api/health`` — liveness: the store answers, and how many quads it holds; with the package
+  version, the shipped graph's build and the predictor (:func:`dlom.provenance.build_info`).
 * ``GET /api/stats`` — :func:`kg.stats.graph_stats`: quads per repository, instances per DLOM class.
 * Linked-Data pages (``/api/entity``, ``/id/…``, ``/ontology``): see :mod:`api.linked_data`, whose
   routes this router includes.
@@ -9,10 +10,13 @@ No business logic here: each route calls one library function and returns its re
 """
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api import linked_data
+from dlom.provenance import build_info
 from kg.stats import graph_stats
 
 router = APIRouter()
@@ -22,6 +26,12 @@ router.include_router(linked_data.router)
 class Health(BaseModel):
     status: str = Field(description="'ok' when the store answered")
     quads: int = Field(description="quads in the store")
+    version: str = Field(description="the dlom package version")
+    graph: dict[str, Any] = Field(description="the shipped knowledge graph's build: sources with their rounds, "
+                                              "quads, and each shipped file with its sha256 ('built' is null: the "
+                                              "build is byte-reproducible and records no date)")
+    predictor: dict[str, Any] | None = Field(description="the prediction model this server uses (version, what it "
+                                                         "was trained on); null when there is none")
 
 
 class Stats(BaseModel):
@@ -32,7 +42,7 @@ class Stats(BaseModel):
 
 @router.get("/api/health", response_model=Health, tags=["REST"], summary="Liveness check")
 def health(request: Request) -> Health:
-    return Health(status="ok", quads=request.app.state.store.count())
+    return Health(status="ok", quads=request.app.state.store.count(), **build_info())
 
 
 @router.get("/api/stats", response_model=Stats, tags=["REST"], summary="Knowledge-graph statistics")

@@ -108,3 +108,35 @@ def version_text() -> str:
              f"knowledge graph: {g['quads'] if g['quads'] is not None else '?'} quads from {rounds} ({files})",
              f"predictor: {p['version'] if p else 'none'}"]
     return "\n".join(lines)
+
+
+SCHEMA = "https://schema.org/"
+DCTERMS = "http://purl.org/dc/terms/"
+
+
+def provenance_triples(service: Any, dataset: Any) -> list[Any]:
+    """:func:`build_info` as triples of a SPARQL service description: the service's
+    ``schema:softwareVersion``; the dataset's ``dcterms:source`` (each source with its rounds) and one
+    ``dcterms:hasPart`` per shipped file (name, ``schema:sha256``); the predictor as a
+    ``schema:hasPart`` of the service with its ``schema:softwareVersion``."""
+    from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+    from kg.namespaces import RDFS
+
+    info = build_info()
+    schema = lambda name: NamedNode(SCHEMA + name)  # noqa: E731 - vocabulary shorthands
+    dc = lambda name: NamedNode(DCTERMS + name)  # noqa: E731
+    out = [Triple(service, schema("softwareVersion"), Literal(f"dlom {info['version']}"))]
+    for name, source in info["graph"]["sources"].items():
+        rounds = ", ".join(source["rounds"] or []) or "rounds unknown"
+        out.append(Triple(dataset, dc("source"), Literal(f"{name} ({rounds})")))
+    for i, f in enumerate(info["graph"]["files"]):
+        part = BlankNode(f"shippedFile{i}")
+        out += [Triple(dataset, dc("hasPart"), part), Triple(part, dc("identifier"), Literal(f["file"])),
+                Triple(part, schema("sha256"), Literal(f["sha256"]))]
+    predictor = info["predictor"]
+    if predictor and predictor.get("version"):
+        node = BlankNode("predictor")
+        out += [Triple(service, schema("hasPart"), node), Triple(node, RDFS.label, Literal("DLOM GNN predictor")),
+                Triple(node, schema("softwareVersion"), Literal(str(predictor["version"])))]
+    return out
