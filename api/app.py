@@ -20,7 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
 from api.settings import Settings
+from kg.errors import DlomError
 from kg.store import Store
+from measure.host import register_host
 
 log = logging.getLogger("dlom.api")
 
@@ -89,12 +91,26 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
+def describe_this_host(store: Store) -> None:
+    """Describe the machine the server runs on (:func:`measure.host.register_host`), so proposals and
+    measurements for 'this machine' exist from the first request; a store that refuses the write (a
+    read-only remote endpoint) is served all the same, without them."""
+    try:
+        written = register_host(store)
+    except DlomError as e:
+        log.warning("this host could not be described in the store (%s); 'measure on this machine' is off", e)
+        return
+    if written:
+        log.info("described this host in the store: %s", ", ".join(written))
+
+
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """The DLOM web app over ``store``. The app holds no business logic: it calls the libraries."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        describe_this_host(store)
         yield
         pool: ThreadPoolExecutor | None = getattr(app.state, "query_executor", None)
         if pool is not None:
@@ -113,7 +129,6 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(sparql_endpoint.QueryLane)
     app.add_middleware(BodySizeLimit, settings_of=app)
     app.add_exception_handler(Exception, _unexpected)
-    app.add_exception_handler(auth.UpdateTokenRefused, auth.refused_response)
     app.add_exception_handler(auth.UpdateTokenRefused, auth.refused_response)
     app.include_router(sparql_endpoint.router)
     app.include_router(graph_store.router)

@@ -1,12 +1,14 @@
 """REST routes of decision support's 'Build new' path (the prediction model's proposals, measured on
-request). The logic lives in :mod:`decision.build_new`; these routes translate HTTP.
+request). The logic lives in :mod:`measure.build_new`; these routes translate HTTP.
 
 * ``POST /api/proposals?limit=5[&measurable_only=true]`` — the requirements of ``/api/recommend`` →
   proposals from the GNN predictor (predicted metrics and confidence), each saying whether this
-  server's benchmark can measure it (and why not); ``measurable_only`` keeps those it can, from the
-  predictor's top 50. 501 when this server has no trained predictor.
-* ``POST /api/measurements`` (``Authorization: Bearer <DLOM_UPDATE_TOKEN>``) — ``{"proposal": {...}}``:
-  the server re-predicts the proposed configuration itself, stores it as a predicted model
+  server's benchmark can measure it (and why not) and, where not, ``on_this_machine``: this server's
+  device on which the same network and techniques can be measured instead; ``measurable_only`` keeps
+  those it can, from the predictor's top 50. 501 when this server has no trained predictor.
+* ``POST /api/measurements`` (``Authorization: Bearer <DLOM_UPDATE_TOKEN>``) — ``{"proposal": {...},
+  "on_this_machine": false}``: the server re-predicts the proposed configuration itself (re-targeted
+  to this machine with ``on_this_machine: true``), stores it as a predicted model
   (dlom:PredictedPerformance with confidence and provenance) and queues a job measuring it on this
   host → 202 ``{"job", "status_url", "predicted_model"}``. A configuration this host cannot run ends
   as a failed job whose message says why.
@@ -30,11 +32,13 @@ from api.decision_routes import ErrorList, PredictionOut, _FieldErrorRoute
 from api.predictor import PredictorUnavailable, predictor_of
 from api.auth import needs_update_token
 from api.rest_errors import error_response
-from decision.build_new import (JobRegistry, ProposalError, measurability_of, measure_predicted_model,
-                                rescored_candidate)
+from api.jobs import JobRegistry
 from decision.prediction import save_predicted_candidate
 from decision.requirements import FieldError, Requirements
 from kg.errors import ValidationError
+from measure.build_new import ProposalError, measurability_of, measure_configuration, rescored_candidate
+from measure.host import host_devices
+from measure.plan import MeasurementPlanner
 
 router = APIRouter(route_class=_FieldErrorRoute, tags=["Decision support"])
 
@@ -66,8 +70,8 @@ class ProposalsResponse(BaseModel):
              responses={422: {"model": ErrorList}, 501: {"model": ErrorList, "description": "no trained predictor here"}})
 def post_proposals(requirements: Requirements, request: Request,
                    limit: int = Query(5, ge=1, le=MAX_PROPOSALS, description="how many proposals"),
-                   measurable_only: bool = Query(False, description="only configurations this server's benchmark "
-                                                 "can build and measure")) -> Any:
+                   measurable_only: bool = Query(False, description="only configurations on this server's own "
+                                                 "devices that its benchmark can build and measure")) -> Any:
     """Unseen configurations meeting the requirements, ranked by Eq. 1 of their *predicted* metrics,
     each saying whether this server can measure it."""
     try:
@@ -75,20 +79,22 @@ def post_proposals(requirements: Requirements, request: Request,
     except PredictorUnavailable as e:
         return error_response(501, [{"field": "(server)", "message": str(e)}])
     try:
-        candidates = predictor.predict(requirements, limit=MAX_PROPOSALS if measurable_only else limit)
+        # Only this host's devices can be measurable here; among them the planner still decides.
+        candidates = predictor.predict(requirements, limit=MAX_PROPOSALS if measurable_only else limit,
+                                       only_devices=host_devices() if measurable_only else None)
     except ValueError as e:  # e.g. weights that cannot be normalized
         return error_response(422, [{"field": "preferences", "message": str(e)}])
     out = []
-    for c, why_not in zip(candidates, measurability_of(request.app.state.store, candidates)):
-        if measurable_only and why_not:
+    for c, measurability in zip(candidates, measurability_of(request.app.state.store, candidates)):
+        if measurable_only and measurability.why_not:
             continue
-        out.append({**_prediction_out(c), "measurable_here": why_not is None, "not_measurable_because": why_not})
+        out.append({**_prediction_out(c), **measurability.to_json()})
     out = out[:limit]
     message = None
     if not out:
         message = "the prediction model proposes no unseen configuration meeting these requirements"
         if measurable_only:
-            message += f" that this server can measure (among its top {MAX_PROPOSALS})"
+            message += f" that this server can measure on its own devices (among the top {MAX_PROPOSALS} there)"
     return {"predictor_version": predictor.version, "message": message, "proposals": out}
 
 
@@ -108,6 +114,8 @@ class ProposalIn(BaseModel):
 
 class MeasurementRequest(BaseModel):
     proposal: ProposalIn
+    on_this_machine: bool = Field(False, description="measure the same network and techniques on this server's "
+                                  "reference device instead of the proposed device (see the proposal's on_this_machine)")
 
 
 class MeasurementAccepted(BaseModel):
@@ -128,21 +136,28 @@ def post_measurements(body: MeasurementRequest, request: Request) -> Any:
     except PredictorUnavailable as e:
         return error_response(501, [{"field": "(server)", "message": str(e)}])
     p = body.proposal
+    store = request.app.state.store
+    devices = list(p.devices)
+    if body.on_this_machine:
+        target = MeasurementPlanner(store).on_this_machine(p.dln, p.techniques)
+        if target is None:
+            return error_response(422, [{"field": "on_this_machine", "message": "this server's benchmark cannot measure "
+                                         "this network with these techniques on this machine either"}])
+        devices = [target.iri]
     try:
-        candidate = rescored_candidate(predictor, p.dln, p.devices, p.techniques)
+        candidate = rescored_candidate(predictor, p.dln, devices, p.techniques)
     except ProposalError as e:
         return error_response(422, [{"field": e.field, "message": str(e)}])
-    store = request.app.state.store
     try:
         model = save_predicted_candidate(store, candidate)
     except ValidationError as e:
         return error_response(422, [FieldError(field=f"proposal ({v.path})", message=str(v)).model_dump() for v in e.violations])
     predicted = _prediction_out(candidate)
     overrides = getattr(request.app.state, "measurement_overrides", None)
-    device = candidate.devices[0]
+    configuration = (candidate.dln, candidate.devices[0], candidate.techniques)
 
     def body_fn(report: Any, result: dict[str, Any]) -> str:
-        return measure_predicted_model(store, model, device, report, result, overrides)
+        return measure_configuration(store, *configuration, report, result, overrides)
 
     job = jobs_of(request).submit(f"measure {candidate.label}", body_fn,
                                   result={"predicted_model": model, "predicted": predicted["metrics"],

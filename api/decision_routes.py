@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, field_validator
 from api.predictor import lazy_predictor
 from api.auth import needs_update_token
 from api.rest_errors import error_response
-from decision.build_new import measurability_of
+from measure.build_new import measurability_of
 from decision.elicitation import PreferenceError, elicit
 from decision.objectives import Objective
 from decision.ratings import RatingInputError, UnknownModelError, rate_model
@@ -147,6 +147,11 @@ class SensitivityOut(BaseModel):
     overtaken_above_by: str | None
 
 
+class ThisMachineOut(BaseModel):
+    device: str = Field(description="IRI of this server's device (a dlom:BenchmarkHost setting)")
+    label: str
+
+
 class PredictionOut(BaseModel):
     label: str
     dln: str
@@ -159,6 +164,8 @@ class PredictionOut(BaseModel):
     measurable_here: bool | None = Field(None, description="whether this server's benchmark can build and "
                                          "measure the configuration (set by /api/proposals)")
     not_measurable_because: str | None = Field(None, description="why it cannot, when it cannot")
+    on_this_machine: ThisMachineOut | None = Field(None, description="where it cannot: this server's device on "
+                                                   "which the same network and techniques can be measured instead")
 
 
 class RecommendResponse(BaseModel):
@@ -192,8 +199,8 @@ def post_recommend(requirements: Requirements, request: Request,
         return error_response(504, [FieldError(field="(query)", message=str(e))])
     body = rec.to_dict()
     if rec.predictions:
-        for out, why_not in zip(body["predictions"], measurability_of(request.app.state.store, rec.predictions)):
-            out.update(measurable_here=why_not is None, not_measurable_because=why_not)
+        for out, measurability in zip(body["predictions"], measurability_of(request.app.state.store, rec.predictions)):
+            out.update(measurability.to_json())
     return body
 
 

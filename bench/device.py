@@ -5,6 +5,11 @@ versions — becomes a ``dlom:EndDevice``. A constrained setting (fewer intra-op
 is recorded as its own ``dlom:EndDevice`` with ``dlom:hostSetting`` saying what was constrained and
 ``dlom:cpuCores`` the cores it may use; it is labelled as a setting of this host, never as another
 device.
+
+Where the fingerprint comes from: ``/proc/cpuinfo`` and ``/proc/meminfo``, or — when the environment
+variable ``DLOM_HOST_PROC`` names a folder — that folder's ``cpuinfo`` and ``meminfo`` (and its logical
+cores are the ``processor`` entries of that ``cpuinfo``). Tests use it to simulate another machine;
+nothing here imports torch, so a server describes its host in milliseconds.
 """
 from __future__ import annotations
 
@@ -59,21 +64,41 @@ class HostFingerprint:
         return "; ".join(f"{k} {v}" for k, v in self.libraries)
 
 
+HOST_PROC_ENV = "DLOM_HOST_PROC"
+
+
+def _proc_dir() -> Path:
+    override = os.environ.get(HOST_PROC_ENV)
+    return Path(override) if override else Path("/proc")
+
+
+def _cpuinfo_lines() -> list[str]:
+    try:
+        return (_proc_dir() / "cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
 def _cpuinfo() -> dict[str, str]:
     out: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if ":" in line:
-                k, v = (s.strip() for s in line.split(":", 1))
-                out.setdefault(k, v)
-    except OSError:
-        pass
+    for line in _cpuinfo_lines():
+        if ":" in line:
+            k, v = (s.strip() for s in line.split(":", 1))
+            out.setdefault(k, v)
     return out
+
+
+def _logical_cores() -> int:
+    if os.environ.get(HOST_PROC_ENV):
+        listed = sum(1 for line in _cpuinfo_lines() if line.split(":", 1)[0].strip() == "processor")
+        if listed:
+            return listed
+    return os.cpu_count() or 1
 
 
 def _mem_total_kb() -> int | None:
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
+        for line in (_proc_dir() / "meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 return int(line.split()[1])
     except OSError:
@@ -82,20 +107,37 @@ def _mem_total_kb() -> int | None:
 
 
 def library_versions() -> tuple[tuple[str, str], ...]:
-    import numpy
-    import onnx
-    import onnxruntime
-    import torch
+    """Versions of the libraries a measurement depends on, read from the installed distributions (no
+    import: a library that is not installed is left out)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return (("python", platform.python_version()), ("torch", torch.__version__), ("onnxruntime", onnxruntime.__version__),
-            ("onnx", onnx.__version__), ("numpy", numpy.__version__))
+    found = [("python", platform.python_version())]
+    for name in ("torch", "onnxruntime", "onnx", "numpy"):
+        try:
+            found.append((name, version(name)))
+        except PackageNotFoundError:
+            continue
+    return tuple(found)
+
+
+def _gpu_name() -> str | None:
+    """The first NVIDIA GPU's model name from the driver's /proc entry (no CUDA initialization); None
+    without one, and always None for a simulated host (``DLOM_HOST_PROC``) unless its folder has
+    ``driver/nvidia/gpus``."""
+    for info in sorted((_proc_dir() / "driver" / "nvidia" / "gpus").glob("*/information")):
+        try:
+            for line in info.read_text().splitlines():
+                if line.startswith("Model:"):
+                    return line.split(":", 1)[1].strip() or None
+        except OSError:
+            continue
+    return None
 
 
 @lru_cache(maxsize=1)
 def host_fingerprint() -> HostFingerprint:
-    """The real fingerprint of this host."""
-    import torch
-
+    """The fingerprint of this host (or of the simulated one ``DLOM_HOST_PROC`` names); cached: call
+    ``host_fingerprint.cache_clear()`` after changing that variable."""
     info = _cpuinfo()
     flags = set((info.get("flags") or info.get("Features") or "").split())
     model = info.get("model name") or info.get("Model name") or info.get("Hardware") or platform.processor() or "unknown CPU"
@@ -103,11 +145,10 @@ def host_fingerprint() -> HostFingerprint:
         mhz = float(info["cpu MHz"]) if "cpu MHz" in info else None
     except ValueError:
         mhz = None
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return HostFingerprint(
-        cpu_model=model, logical_cores=os.cpu_count() or 1, memory_kb=_mem_total_kb(),
+        cpu_model=model, logical_cores=_logical_cores(), memory_kb=_mem_total_kb(),
         isa_flags=tuple(f for f in _ISA_OF_INTEREST if f in flags), clock_mhz=mhz,
-        os=f"{platform.system()} {platform.release()}", machine=platform.machine(), gpu=gpu,
+        os=f"{platform.system()} {platform.release()}", machine=platform.machine(), gpu=_gpu_name(),
         libraries=library_versions())
 
 

@@ -7,8 +7,7 @@ One run writes, in one validated transaction (:func:`kg.writes.write_triples`):
   the two never disagree) or, when a technique changed the architecture, a variant DLN
   (``dlom:derivedFromDLN`` the base) with its own layers, parameters and MACs; properties a DLN
   already has in the store are never written twice;
-* the ``dlom:EndDevice`` of the host fingerprint, and for a constrained setting a second one that is
-  ``prov:specializationOf`` the host and says what was constrained (``dlom:hostSetting``);
+* the host's ``dlom:BenchmarkHost`` (and its constrained setting's), from :mod:`bench.host_graph`;
 * one ``dlom:OptimizationTechnique`` node per step (its family, ``dlom:sequenceIndex``, the family's
   parameters, the tool and every parameter as JSON, and what it did as a comment);
 * the ``dlom:Model``, one ``dlom:MeasuredPerformance`` at batch 1 (latency p50/p90/p99 and CV,
@@ -25,6 +24,7 @@ from pyoxigraph import NamedNode, Triple
 
 from bench.device import HostFingerprint
 from bench.harness import BenchResult
+from bench.host_graph import host_device_triples
 from bench.networks.registry import NetworkSpec
 from bench.profile import NetworkProfile
 from bench.techniques.distillation import student_dln_name
@@ -115,34 +115,6 @@ def _deployed_dln(result: BenchResult) -> tuple[NamedNode, Triples]:
     return iri, t
 
 
-def device_triples(host: HostFingerprint, result: BenchResult) -> tuple[NamedNode, Triples]:
-    """The host's ``dlom:EndDevice`` and, for a constrained setting, the setting's own EndDevice."""
-    t = Triples()
-    h = host.iri
-    t.add(h, RDF.type, DLOM.EndDevice)
-    t.add(h, RDFS.label, host.label)
-    t.add(h, DLOM.processor, host.cpu_model)
-    t.add(h, DLOM.cpuCores, host.logical_cores)
-    t.add(h, DLOM.memoryKB, host.memory_kb)
-    t.add(h, DLOM.isaFeatures, ", ".join(host.isa_flags) or None)
-    t.add(h, DLOM.operatingSystem, host.os)
-    t.add(h, DLOM.gpu, host.gpu)
-    setting = result.spec.setting
-    iri = setting.device_iri(host)
-    if iri != h:
-        t.add(iri, RDF.type, DLOM.EndDevice)
-        t.add(iri, RDFS.label, setting.device_label(host))
-        t.add(iri, DLOM.processor, host.cpu_model)
-        t.add(iri, DLOM.cpuCores, setting.available_cores(host))
-        t.add(iri, DLOM.memoryKB, host.memory_kb)
-        t.add(iri, DLOM.isaFeatures, ", ".join(host.isa_flags) or None)
-        t.add(iri, DLOM.operatingSystem, host.os)
-        t.add(iri, DLOM.gpu, host.gpu)
-        t.add(iri, DLOM.hostSetting, f"constrained setting of this host, not another device: {setting.describe()}")
-        t.add(iri, PROV.specializationOf, h)
-    return iri, t
-
-
 def result_triples(result: BenchResult) -> Triples:
     """Every triple of one result (before de-duplication against the store)."""
     spec, key = result.spec, result.key
@@ -152,7 +124,8 @@ def result_triples(result: BenchResult) -> Triples:
     t = network_triples(spec.network, result.base_profile)
     dln, dln_t = _deployed_dln(result)
     t += dln_t
-    device, dev_t = device_triples(result.host, result)
+    device, host_triples = host_device_triples(result.host, result.spec.setting)
+    dev_t = Triples(host_triples)
     t += dev_t
 
     framework = entity("framework", spec.runtime, result.runtime_version)

@@ -1,4 +1,4 @@
-"""The benchmark harness: a checked spec → a real model → measurements → (optionally) the graph.
+"""The benchmark harness: a checked spec → a real model → measurements (recorded by :mod:`bench.graph`).
 
 For each seed: build the network, train the baseline on the digits task (cached per network, seed
 and training settings), apply the techniques in order (PyTorch-stage ones on the module, then export
@@ -14,6 +14,7 @@ import datetime as dt
 import statistics
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,11 +156,22 @@ def _runner(spec: BenchSpec, state: PipelineState) -> Runner:
     return pytorch_runner(state.model, spec.setting, state.work_dir)
 
 
-def run_benchmark(spec: BenchSpec, store=None, work_dir: Path | None = None, cache_dir: Path | None = None) -> BenchResult:
-    """Build, optimize, measure and (when ``store`` is given) record one configuration.
+BenchProgress = Callable[[float, str], None]
+"""``progress(fraction, phase)``: the share of the run done (0–1) and the phase it is in."""
+
+
+def _no_progress(fraction: float, phase: str) -> None:
+    return None
+
+
+def run_benchmark(spec: BenchSpec, work_dir: Path | None = None, cache_dir: Path | None = None,
+                  progress: BenchProgress = _no_progress) -> BenchResult:
+    """Build, optimize and measure one configuration; ``progress`` hears each phase as it starts (per
+    seed: training, techniques, loading and evaluation; then latency, batch sizes and energy). Recording
+    the result is the caller's (:func:`bench.graph.write_result`).
 
     Raises :class:`bench.errors.TechniqueError` when a technique fails and
-    :class:`bench.errors.UnsupportedError` when the runtime cannot run the result; nothing is written then.
+    :class:`bench.errors.UnsupportedError` when the runtime cannot run the result.
     """
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     host = host_fingerprint()
@@ -174,13 +186,20 @@ def run_benchmark(spec: BenchSpec, store=None, work_dir: Path | None = None, cac
         first_runner: Runner | None = None
         memory = PeakMemory()
         # Training and techniques run unpinned; only loading and measuring happen under the setting.
+        # Seeds take 80 % of the reported progress (training dominates), measuring the rest.
+        share = 0.8 / len(spec.seeds)
         for n, seed in enumerate(spec.seeds):
             seed_dir = root / f"seed-{seed}"
             seed_dir.mkdir(parents=True, exist_ok=True)
+            of = f"seed {n + 1} of {len(spec.seeds)}"
+            progress(n * share, f"training the {spec.network.label} baseline ({of})")
             baseline = trained_baseline(spec.network, task, spec.training, seed, cache_dir)
             state = PipelineState(network=spec.network, task=task, seed=seed, runtime=spec.runtime, work_dir=seed_dir,
                                   model=copy.deepcopy(baseline), teacher=baseline)
+            if spec.techniques:
+                progress((n + 0.5) * share, f"applying {', '.join(t.name for t in spec.techniques)} ({of})")
             steps = _apply_steps(spec, state)
+            progress((n + 0.8) * share, f"loading on {spec.runtime} and evaluating quality ({of})")
             with pinned(spec.setting.cores):
                 if n == 0:
                     with memory:
@@ -194,6 +213,7 @@ def run_benchmark(spec: BenchSpec, store=None, work_dir: Path | None = None, cac
                 runner.close()
             runs.append(SeedRun(seed, quality, state, steps))
         assert first_runner is not None
+        progress(0.8, f"measuring latency at batch 1 ({spec.setting.describe()})")
         with pinned(spec.setting.cores):
             m = spec.measure
             one = first_runner.bind(task.x_test[:1])
@@ -203,9 +223,11 @@ def run_benchmark(spec: BenchSpec, store=None, work_dir: Path | None = None, cac
                 if b == 1:
                     batch_latency[1] = latency
                     continue
+                progress(0.9, f"measuring throughput at batch {b}")
                 x = np.resize(task.x_test, (b, *task.x_test.shape[1:]))
                 batch_latency[b] = measure_latency(first_runner.bind(x), max(3, m.warmup // 4), max(10, m.repetitions // 4),
                                                    m.min_time_s / 2)
+            progress(0.97, "measuring energy where the host exposes it")
             energy = measure_energy_uj(one, max(100, latency.samples))
         first_runner.close()
         first = runs[0]
@@ -229,8 +251,5 @@ def run_benchmark(spec: BenchSpec, store=None, work_dir: Path | None = None, cac
             runtime_version=first_runner.version, provider=first_runner.provider, base_profile=base,
             deployed_profile=deployed, architecture_changed=first.state.architecture_changed,
             student_width=first.state.student_width, notes=notes)
-    if store is not None:
-        from bench.graph import write_result
-
-        write_result(store, return_value)
+    progress(1.0, "measured")
     return return_value

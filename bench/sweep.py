@@ -140,7 +140,7 @@ def run_sweep(grid: Grid, store, journal_path: Path, progress: SweepProgress | N
               cache_dir: Path | None = None, retry_failed: bool = False,
               on_result: Callable[[SweepItem, Any], None] | None = None) -> SweepReport:
     """Run every item not yet done; write each result to ``store`` as it completes."""
-    from bench.graph import model_iri, model_recorded
+    from bench.graph import model_iri, model_recorded, write_result
     from bench.harness import run_benchmark
 
     journal = Journal(journal_path)
@@ -159,7 +159,8 @@ def run_sweep(grid: Grid, store, journal_path: Path, progress: SweepProgress | N
             progress.item(item.name)
         t0 = time.monotonic()
         try:
-            result = run_benchmark(item.spec, store, cache_dir=cache_dir)
+            result = run_benchmark(item.spec, cache_dir=cache_dir)
+            write_result(store, result)
         except DlomError as e:
             journal.append({"key": item.key, "name": item.name, "status": "failed", "reason": str(e),
                             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})

@@ -9,7 +9,7 @@ prediction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -49,8 +49,10 @@ class CandidatePredictor(Protocol):
 
     version: str
 
-    def predict(self, requirements: Requirements, limit: int = 5) -> Sequence[PredictedCandidate]:
-        """Up to ``limit`` predicted configurations meeting ``requirements``, best first (may be empty)."""
+    def predict(self, requirements: Requirements, limit: int = 5,
+                only_devices: Collection[str] | None = None) -> Sequence[PredictedCandidate]:
+        """Up to ``limit`` predicted configurations meeting ``requirements``, best first (may be empty);
+        with ``only_devices`` (IRIs), only configurations on those devices."""
         ...
 
 

@@ -67,7 +67,7 @@ def run(
     """Measure one configuration and write the model and its measured performance to the graph."""
     from pyoxigraph import NamedNode
 
-    from bench.graph import spec_from_model
+    from bench.graph import spec_from_model, write_result
     from bench.harness import run_benchmark
     from bench.spec import parse_spec, read_document
 
@@ -93,7 +93,9 @@ def run(
                 raw = {**raw, "runtime": runtime}
             spec = parse_spec(raw, source)
             with console.status(f"measuring {spec.describe()}"):
-                result = run_benchmark(spec, None if no_write else s, cache_dir=_cache_dir(cache_dir))
+                result = run_benchmark(spec, cache_dir=_cache_dir(cache_dir))
+            if not no_write:
+                write_result(s, result)
         except DlomError as e:
             err.print(f"[red]error:[/red] {e}")
             raise typer.Exit(1) from None

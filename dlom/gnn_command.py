@@ -256,7 +256,7 @@ def loop(
     """Close the loop: propose, measure what runs here (bench), write back, retrain, and report the
     prediction error on those configurations before and after. Every round is recorded in the graph."""
     from dlom.progress import RichProgress
-    from gnn.loop import run_loop_round
+    from measure.loop import run_loop_round
     from gnn.paths import user_checkpoint
 
     _threads(None)

@@ -11,6 +11,5 @@ One idea per module:
 * :mod:`gnn.propose` — unseen consistent configurations, Eq.-1 ranking, recording as predictions
 * :mod:`gnn.predict` — one configuration by IRI or label (cold start included)
 * :mod:`gnn.onnx_scorer` — ONNX export, onnxruntime scoring, decision support's CandidatePredictor
-* :mod:`gnn.loop` — propose → measure (bench) → write back → retrain → compare
 * :mod:`gnn.paths`, :mod:`gnn.errors` — where predictors live; user-facing errors
 """

@@ -1,34 +1,24 @@
-"""The decision-support 'Build new' path (Fig. 6): a proposal the user picks is recorded as a predicted
+"""Decision support's 'Build new' path (Fig. 6): a proposal the user picks is recorded as a predicted
 model and, when this host can run it with the benchmark module, measured in a background job.
 
-* :class:`JobRegistry` — a small thread-based job runner: one worker thread runs jobs one at a time (a
-  benchmark saturates the few cores a DLOM host has), each job reports ``progress`` in [0, 1] and a
-  message through a callback; finished jobs stay readable by id.
 * :func:`rescored_candidate` — the server's own prediction for a (DLN, device, techniques)
   configuration. A client sends back a proposal it received, but what is *stored* as the prediction is
   recomputed here, so a client can never write made-up 'predicted' figures into the graph.
-* :func:`measurement_plan` — whether a predicted model can be measured on this host, and the bench spec
-  that measures it (the same rule as :mod:`gnn.loop`: the device must be one the benchmark recorded on
-  this host, the bench must be able to rebuild the network and techniques — and, checked here as
-  well, the bench run on this host must land on that very device).
-* :func:`measure_predicted_model` — the job body: run the benchmark (which writes the measured model
-  and its dlom:MeasuredPerformance through the validated write path) and read the measured metrics
-  back from the store.
+* :func:`measurability_of` — for each proposal, whether this host can measure it and, when it cannot,
+  why, and whether the same configuration can be measured on this machine instead (one decision:
+  :meth:`measure.plan.MeasurementPlanner.plan`, the same the job makes).
+* :func:`measure_configuration` — the job body: plan, run the benchmark with its real progress, write
+  the measured model and its dlom:MeasuredPerformance through the validated write path, and read the
+  measured metrics back from the store.
 
-Nothing is faked: a proposal that cannot run here ends with :class:`NotRunnableHere` and a message
+Nothing is faked: a configuration that cannot run here ends with :class:`NotRunnableHere` and a message
 saying why.
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
-import logging
-import queue
-import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from pyoxigraph import NamedNode
 
@@ -38,10 +28,9 @@ from kg.namespaces import SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
+from measure.host import HostDevice
+from measure.plan import MeasurementPlanner, NotRunnableHere
 
-log = logging.getLogger("dlom.build_new")
-
-JobState = Literal["queued", "running", "succeeded", "failed"]
 ProgressCallback = Callable[[float, str], None]
 """``report(progress, message)``: progress in [0, 1] (clamped) and what the job is doing now."""
 
@@ -54,95 +43,6 @@ class ProposalError(ValueError):
         self.field = field_name
 
 
-class NotRunnableHere(Exception):
-    """The configuration cannot be measured on this host; the message says why."""
-
-
-@dataclass
-class Job:
-    """One background job. Read it through :meth:`JobRegistry.snapshot` (a consistent copy)."""
-
-    id: str
-    description: str
-    status: JobState = "queued"
-    progress: float = 0.0
-    message: str = "queued"
-    result: dict[str, Any] = field(default_factory=dict)
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    finished: dt.datetime | None = None
-
-
-JobBody = Callable[[ProgressCallback, dict[str, Any]], str]
-"""A job's work: gets the progress callback and its (mutable) result dict; returns the final message.
-Raising :class:`NotRunnableHere` or any exception fails the job with that message."""
-
-
-class JobRegistry:
-    """Runs submitted jobs one at a time on a daemon worker thread, keeping the last ``keep`` jobs."""
-
-    def __init__(self, keep: int = 200) -> None:
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[Job, JobBody]] = queue.Queue()
-        self._keep = keep
-        self._worker: threading.Thread | None = None
-
-    def submit(self, description: str, body: JobBody, result: Mapping[str, Any] | None = None) -> str:
-        """Queue ``body``; returns the job id at once. ``result`` seeds the job's result (e.g. the
-        predicted figures, shown while the job runs)."""
-        job = Job(id=uuid.uuid4().hex, description=description, result=dict(result or {}))
-        with self._lock:
-            self._jobs[job.id] = job
-            while len(self._jobs) > self._keep:  # forget the oldest finished job
-                oldest = next((j for j in self._jobs.values() if j.finished is not None), None)
-                if oldest is None:
-                    break
-                del self._jobs[oldest.id]
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._run, daemon=True, name="dlom-jobs")
-                self._worker.start()
-        self._queue.put((job, body))
-        return job.id
-
-    def snapshot(self, job_id: str) -> Job | None:
-        """A copy of the job's current state (None for an unknown id)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                return None
-            return Job(job.id, job.description, job.status, job.progress, job.message, dict(job.result),
-                       job.created, job.finished)
-
-    def _update(self, job: Job, **changes: Any) -> None:
-        with self._lock:
-            for k, v in changes.items():
-                setattr(job, k, v)
-
-    def _run(self) -> None:
-        while True:
-            job, body = self._queue.get()
-            self._update(job, status="running", message="started")
-
-            def report(progress: float, message: str, job: Job = job) -> None:
-                self._update(job, progress=min(1.0, max(0.0, float(progress))), message=message)
-
-            result = dict(job.result)
-            try:
-                message = body(report, result)
-            except NotRunnableHere as e:
-                self._update(job, status="failed", message=str(e), result=result,
-                             finished=dt.datetime.now(dt.timezone.utc))
-            except Exception as e:  # noqa: BLE001 - a failed job is reported through its status, never lost
-                log.exception("job %s (%s) failed", job.id, job.description)
-                self._update(job, status="failed", message=f"{type(e).__name__}: {e}", result=result,
-                             finished=dt.datetime.now(dt.timezone.utc))
-            else:
-                self._update(job, status="succeeded", progress=1.0, message=message, result=result,
-                             finished=dt.datetime.now(dt.timezone.utc))
-            finally:
-                self._queue.task_done()
-
-
 # -- the server's own prediction for a configuration ------------------------------------------------
 
 def rescored_candidate(predictor: Any, dln: str, devices: Sequence[str], techniques: Sequence[str]) -> PredictedCandidate:
@@ -153,7 +53,8 @@ def rescored_candidate(predictor: Any, dln: str, devices: Sequence[str], techniq
     technique is not one the predictor's graph knows, or when not exactly one device is given."""
     import numpy as np
 
-    from gnn.propose import Candidate, Proposal, candidate_batch, memory_fit, predicted_candidate
+    from gnn.onnx_scorer import UnknownToScorerError
+    from gnn.propose import Candidate, Proposal, memory_fit, predicted_candidate
 
     graph = getattr(predictor, "graph", None)
     scorer = getattr(predictor, "scorer", None)
@@ -175,7 +76,10 @@ def rescored_candidate(predictor: Any, dln: str, devices: Sequence[str], techniq
         ts.append(row)
     fit, wb = memory_fit(graph, d, v, ts)
     cand = Candidate(d, v, tuple(sorted(ts)), fit, wb)
-    pred = scorer.score(candidate_batch(graph, [cand]))
+    try:  # torch-free: a scorer built for another graph scores the nodes it knows, names one it does not
+        pred = scorer.score_candidates(graph, [cand])
+    except UnknownToScorerError as e:
+        raise ProposalError("proposal", str(e)) from None
     proposal = Proposal(
         rank=1, dln_iri=dln, dln_label=graph.labels["dln"][d], device_iri=devices[0], device_label=graph.labels["device"][v],
         technique_iris=tuple(graph.iris["technique"][t] for t in cand.techniques),
@@ -191,93 +95,34 @@ def rescored_candidate(predictor: Any, dln: str, devices: Sequence[str], techniq
 
 # -- measuring on this host -------------------------------------------------------------------------
 
-_TECHNIQUE_PARAMETERS = SPARQL_PREFIXES + "SELECT ?t ?p WHERE { ?t dlom:parameters ?p }"
-
-
-class Measurability:
-    """Which configurations this host's benchmark can rebuild and measure — the checks
-    :func:`measurement_plan` makes, without storing anything — read from the store once."""
-
-    def __init__(self, store: Store) -> None:
-        self.devices: set[str] = set()
-        self._techniques: dict[str, bool] = {}
-        self._unavailable: str | None = None
-        try:
-            from bench.networks.registry import network_for_dln
-            from gnn.loop import _bench_runtime_by_device
-        except ImportError as e:
-            self._unavailable = f"the benchmark module is unavailable on this server ({e})"
-            return
-        self._network_for_dln = network_for_dln
-        self.devices = set(_bench_runtime_by_device(store))
-        if not self.devices:
-            return
-        res = store.query(_TECHNIQUE_PARAMETERS)
-        assert isinstance(res, Solutions)
-        for t, params in res.rows:
-            try:
-                data = json.loads(params.value)  # type: ignore[union-attr]
-            except json.JSONDecodeError:
-                continue
-            self._techniques[t.value] = isinstance(data, dict) and "technique" in data  # type: ignore[union-attr]
-
-    def why_not(self, dln: str, device: str, techniques: Sequence[str]) -> str | None:
-        """None when the benchmark here can measure the configuration; else the reason it cannot."""
-        if self._unavailable:
-            return self._unavailable
-        if device not in self.devices:
-            return "its device is not one the benchmark measured on this host"
-        if self._network_for_dln(dln) is None:
-            return "the benchmark cannot build its network (not a registered reference network)"
-        missing = [t for t in techniques if not self._techniques.get(t)]
-        if missing:
-            return f"the benchmark has no implementation to re-apply {len(missing)} of its techniques"
-        return None
-
-
-def measurability_of(store: Store, candidates: Sequence[PredictedCandidate]) -> list[str | None]:
-    """For each predicted configuration: None when this host's benchmark can measure it, else why not."""
-    measurability = Measurability(store)
-    return [measurability.why_not(c.dln, c.devices[0], c.techniques) if len(c.devices) == 1
-            else "it names more than one device" for c in candidates]
-
-
 @dataclass(frozen=True)
-class MeasurementPlan:
-    """A validated bench spec that measures the predicted model on this host."""
+class Measurability:
+    """Whether this host can measure a proposal: ``why_not`` is None when it can; else the reason, and
+    ``on_this_machine`` this host's device where the same network and techniques can be measured."""
 
-    spec: Any  # bench.spec.BenchSpec
-    device: str
+    why_not: str | None
+    on_this_machine: HostDevice | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields a proposal carries in the API: ``measurable_here``, ``not_measurable_because``,
+        ``on_this_machine`` ({device, label} or None)."""
+        there = self.on_this_machine
+        return {"measurable_here": self.why_not is None, "not_measurable_because": self.why_not,
+                "on_this_machine": {"device": there.iri, "label": there.label} if there else None}
 
 
-def measurement_plan(store: Store, predicted_model: str, device: str,
-                     overrides: Mapping[str, Any] | None = None) -> MeasurementPlan:
-    """The bench spec measuring ``predicted_model`` (deployed on ``device``) here, or
-    :class:`NotRunnableHere` saying why not. ``overrides`` replaces top-level spec sections (e.g. a
-    shorter ``training`` or ``measure`` for quick runs); the run records the settings it used."""
-    try:
-        from bench import graph as bench_graph
-        from bench.device import host_fingerprint
-        from bench.spec import parse_spec
-        from gnn.loop import _bench_runtime_by_device
-    except ImportError as e:
-        raise NotRunnableHere(f"not measured: the benchmark module is unavailable on this server ({e})") from None
-    runtimes = _bench_runtime_by_device(store)
-    if device not in runtimes:
-        raise NotRunnableHere(f"not measured: the device <{device}> is not one the benchmark measured on this host, "
-                              "so this server cannot run the configuration; the proposal stays a prediction")
-    try:
-        raw = dict(bench_graph.spec_from_model(store, NamedNode(predicted_model)))
-        raw.update(runtimes[device])
-        raw.update(dict(overrides or {}))
-        spec = parse_spec(raw, file=f"<proposal {predicted_model}>")
-    except Exception as e:  # a network or technique the bench cannot rebuild is a reason, not a crash
-        raise NotRunnableHere(f"not measured: the benchmark cannot rebuild this configuration ({e})") from None
-    here = spec.setting.device_iri(host_fingerprint()).value
-    if here != device:
-        raise NotRunnableHere(f"not measured: the benchmark on this host would measure on <{here}>, not on the "
-                              f"proposed device <{device}> (a different machine)")
-    return MeasurementPlan(spec=spec, device=device)
+def measurability_of(store: Store, candidates: Sequence[PredictedCandidate]) -> list[Measurability]:
+    """For each predicted configuration: whether this host's benchmark can measure it, and where not,
+    why and whether it can be measured on this machine instead."""
+    planner = MeasurementPlanner(store)
+    out = []
+    for c in candidates:
+        if len(c.devices) != 1:
+            out.append(Measurability("it names more than one device"))
+            continue
+        why_not = planner.why_not(c.dln, c.devices[0], c.techniques)
+        out.append(Measurability(why_not, planner.on_this_machine(c.dln, c.techniques) if why_not else None))
+    return out
 
 
 def measured_metrics(store: Store, model: str) -> dict[str, float]:
@@ -296,19 +141,26 @@ def measured_metrics(store: Store, model: str) -> dict[str, float]:
     return out
 
 
-def measure_predicted_model(store: Store, predicted_model: str, device: str, report: ProgressCallback,
-                            result: dict[str, Any], overrides: Mapping[str, Any] | None = None) -> str:
-    """Job body: plan, run the benchmark (it writes the measured model through the validated write
-    path), and put ``model`` (the measured model's IRI) and ``metrics`` (measured values read back from
-    the store) into ``result``. Raises :class:`NotRunnableHere` when it cannot run here."""
-    report(0.05, "checking whether this host can run the configuration")
-    plan = measurement_plan(store, predicted_model, device, overrides)
+def measure_configuration(store: Store, dln: str, device: str, techniques: Sequence[str], report: ProgressCallback,
+                          result: dict[str, Any], overrides: Mapping[str, Any] | None = None) -> str:
+    """Job body: plan the measurement of the configuration on ``device`` (an IRI of this host), run the
+    benchmark reporting its phases, write the result through the validated write path, and put
+    ``model`` (the measured model's IRI) and ``metrics`` (measured values read back from the store) into
+    ``result``. Raises :class:`NotRunnableHere` (prefixed 'not measured: ') when it cannot run here."""
+    report(0.02, "checking whether this host can run the configuration")
+    try:
+        plan = MeasurementPlanner(store, overrides=overrides).plan(dln, device, techniques)
+    except NotRunnableHere as e:
+        raise NotRunnableHere(f"not measured: {e}") from None
     from bench import graph as bench_graph
     from bench.harness import run_benchmark
 
-    report(0.15, f"training, optimizing and measuring: {plan.spec.describe()}")
-    bench_result = run_benchmark(plan.spec, store=store)
-    report(0.95, "reading the measurement back from the knowledge graph")
+    def bench_progress(fraction: float, phase: str) -> None:  # the bench's own phases span 5–95 %
+        report(0.05 + 0.9 * fraction, phase)
+
+    bench_result = run_benchmark(plan.spec, progress=bench_progress)
+    report(0.96, "writing the measurement to the knowledge graph")
+    bench_graph.write_result(store, bench_result)
     model = bench_graph.model_iri(plan.spec.network.name, bench_result.key).value
     result["model"] = model
     result["metrics"] = measured_metrics(store, model)

@@ -5,17 +5,18 @@ One round:
 1. the current predictor proposes the top-k unseen configurations, and they are recorded as predicted
    models (dlom:PredictedPerformance);
 2. each proposal that can run on this host is materialized and measured with the benchmark module
-   (``bench``): a proposal is runnable when its device is one the benchmark recorded for this host
-   (a bench-measured model on that device carries its spec, whose runtime section is reused) and
-   ``bench.graph.spec_from_model`` can rebuild its network and techniques; the measurement is written
-   to the graph by the benchmark itself (dlom:MeasuredPerformance);
+   (``bench``): whether it can is decided by :class:`measure.plan.MeasurementPlanner` — the same
+   decision the service's listings and measurement jobs make — and the measurement is written to the
+   graph through the validated write path (dlom:MeasuredPerformance);
 3. the predictor is retrained on the grown graph;
 4. the prediction error on the measured configurations before and after retraining is reported, and
    the round is recorded in the graph as a dlom:BenchmarkRun (prov:Activity) whose dlom:sourceRecord
    holds the configurations, the measurements and both errors.
 
-Without the benchmark module the round stops with :class:`BenchmarkUnavailableError`
-("benchmark module unavailable"); with nothing runnable here it records the proposals and says so.
+This host and its device settings are described in the graph first (:func:`measure.host.register_host`),
+so proposals for this machine exist before anything was measured here. Without the benchmark module
+the round stops with :class:`BenchmarkUnavailableError` ("benchmark module unavailable"); with nothing
+runnable here it records the proposals and says so.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.store import Store
 from kg.terms import literal
 from kg.writes import write_triples
+from measure.host import register_host
+from measure.plan import MeasurementPlanner, NotRunnableHere
 
 
 @dataclass
@@ -84,31 +87,9 @@ def _bench_api() -> Any:
     try:
         from bench import graph as bench_graph
         from bench.harness import run_benchmark
-        from bench.spec import parse_spec
     except ImportError as e:
         raise BenchmarkUnavailableError(f"benchmark module unavailable ({e}); the loop cannot measure proposals") from None
-    return bench_graph, run_benchmark, parse_spec
-
-
-def _bench_runtime_by_device(store: Store) -> dict[str, dict[str, Any]]:
-    """For each device with a bench-measured model: the runtime section of that model's bench spec."""
-    from kg.namespaces import SPARQL_PREFIXES
-    from kg.results import Solutions
-
-    res = store.query(SPARQL_PREFIXES + """
-        SELECT ?d ?r WHERE { ?m a dlom:Model ; dlom:deployedOn ?d ; dlom:sourceRecord ?r ;
-                                dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance } ORDER BY ?d ?m""")
-    assert isinstance(res, Solutions)
-    out: dict[str, dict[str, Any]] = {}
-    for d, r in res.rows:
-        try:
-            rec = json.loads(r.value)
-        except json.JSONDecodeError:
-            continue
-        spec = rec.get("bench_spec") if isinstance(rec, dict) else None
-        if isinstance(spec, dict) and d.value not in out:
-            out[d.value] = {k: spec[k] for k in ("runtime", "training", "seeds", "measure") if k in spec}
-    return out
+    return bench_graph, run_benchmark
 
 
 def _prediction_for_model(ensemble: Ensemble, graph: ExportedGraph, model_iri: str) -> dict[str, float] | None:
@@ -129,31 +110,30 @@ def run_loop_round(store: Store, ensemble: Ensemble, top_k: int = 5, weights: di
     """One round of the loop (see the module docstring); returns the report and the retrained ensemble
     (the input ensemble when nothing was measured). Raises :class:`BenchmarkUnavailableError` when the
     benchmark module cannot be imported."""
-    bench_graph, run_benchmark, parse_spec = _bench_api()
+    bench_graph, run_benchmark = _bench_api()
     started = dt.datetime.now(dt.timezone.utc)
+    register_host(store)
+    planner = MeasurementPlanner(store)
     graph = export_graph(store)
-    runtimes = _bench_runtime_by_device(store)
-    # Propose among the devices the benchmark can measure here when there are any (else among all, and
-    # the report says that none could be measured).
-    here = sorted(graph.index["device"][d] for d in runtimes if d in graph.index["device"])
+    # Propose among this host's devices (else among all, and the report says none could be measured).
+    here = sorted(graph.index["device"][d] for d in planner.devices if d in graph.index["device"])
     proposals = propose(graph, ensemble, weights, top_k, devices=here or None)
-    predicted_iris = write_proposals(store, proposals, ensemble.version, started)
+    write_proposals(store, proposals, ensemble.version, started)
     round_iri = entity("gnn-loop-round", ensemble.version, started.isoformat())
     report = LoopReport(round_iri.value, ensemble.version, None, proposals)
 
-    for p, iri in zip(proposals, predicted_iris):
-        if p.device_iri not in runtimes:
-            report.not_runnable.append((p.label, "its device is not one the benchmark measured on this host"))
-            continue
+    for p in proposals:
         try:
-            raw = dict(bench_graph.spec_from_model(store, NamedNode(iri)))
-            raw.update(runtimes[p.device_iri])
-            spec = parse_spec(raw, file=f"<proposal {iri}>")
-            result = run_benchmark(spec, store=store)
+            plan = planner.plan(p.dln_iri, p.device_iri, p.technique_iris)
+            result = run_benchmark(plan.spec)
+            bench_graph.write_result(store, result)
+        except NotRunnableHere as e:
+            report.not_runnable.append((p.label, str(e)))
+            continue
         except Exception as e:  # a technique the bench cannot apply here is a reason, not a crash
             report.not_runnable.append((p.label, f"{type(e).__name__}: {e}"))
             continue
-        measured_model = bench_graph.model_iri(spec.network.name, result.key).value
+        measured_model = bench_graph.model_iri(plan.spec.network.name, result.key).value
         lat = getattr(result.latency, "p50_ms", None)
         report.measured.append(MeasuredProposal(
             proposal=p, model_iri=measured_model,

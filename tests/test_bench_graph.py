@@ -7,7 +7,7 @@ import pytest
 import torch
 from pyoxigraph import NamedNode
 
-from bench.graph import model_iri, model_recorded, spec_from_model
+from bench.graph import model_iri, model_recorded, spec_from_model, write_result
 from bench.harness import run_benchmark
 from bench.spec import parse_spec
 from kg.binding import bind
@@ -33,7 +33,8 @@ def measured():
     spec = parse_spec({"network": "small-cnn", "seeds": [0, 1], "runtime": {"threads": 1, "cores": [0]},
                        "techniques": [{"name": "prune-unstructured", "sparsity": 0.5}, {"name": "fine-tune", "epochs": 1},
                                       {"name": "quantize-static", "calibration_samples": 16}], **FAST})
-    result = run_benchmark(spec, store)
+    result = run_benchmark(spec)
+    write_result(store, result)
     yield store, spec, result
     store.close()
 
@@ -105,7 +106,8 @@ def test_rerun_adds_a_measurement_without_duplicating_shared_facts_and_resumes_f
     assert model_recorded(store, model)
     # Re-measure from the model IRI alone (the spec is reconstructed from the graph).
     raw = spec_from_model(store, model)
-    again = run_benchmark(parse_spec({**raw, **FAST, "seeds": [0, 1]}), store)
+    again = run_benchmark(parse_spec({**raw, **FAST, "seeds": [0, 1]}))
+    write_result(store, again)
     assert again.key == result.key
     runs = _rows(store, "SELECT DISTINCT ?run WHERE { ?m dlom:hasPerformance ?p . ?p prov:wasGeneratedBy ?run }", m=model)
     assert len(runs) == 2
@@ -121,7 +123,8 @@ def test_distilled_model_uses_a_student_dln_derived_from_the_teacher():
     store.add(ontology_quads())
     spec = parse_spec({"network": "mlp", "runtime": {"name": "pytorch", "threads": 1},
                        "techniques": [{"name": "distill", "student_width": 0.5, "epochs": 1}], **FAST})
-    result = run_benchmark(spec, store)
+    result = run_benchmark(spec)
+    write_result(store, result)
     rows = _rows(store, """SELECT ?student ?params ?teacher ?temp WHERE { ?m dlom:usesDLN ?student ; dlom:appliesOptimization ?k .
         ?student dlom:derivedFromDLN ?base ; dlom:numberOfParameters ?params .
         ?k a dlom:KnowledgeDistillation ; dlom:teacherDLN ?teacher ; dlom:temperature ?temp }""",

@@ -2,9 +2,12 @@
 GNN predictor, a chosen proposal stored as a predicted model and measured on this host by the benchmark
 module in a background job, and the honest answers (no token, unknown job, a device this host is not).
 
-The store is in memory, initialized with the shipped graph (which holds DLOM's bench sweep measured on
-this machine type's constrained setting). Measurements use short training / timing settings
-(``app.state.measurement_overrides``) so a job takes seconds; the run records the settings it used.
+The store is in memory, initialized with the shipped graph (which holds DLOM's bench sweep, measured on
+another machine: the reference host of the shipped sweep). The server describes the machine it runs
+on at start (:func:`measure.host.register_host`), so its proposals for "this machine" are this host's,
+whatever host runs the tests (``tests/test_measure_this_host.py`` runs the same flow on a simulated
+host). Measurements use short training / timing settings (``app.state.measurement_overrides``) so a
+job takes seconds; the run records the settings it used.
 """
 from __future__ import annotations
 
@@ -29,11 +32,14 @@ from kg.binding import bind
 from kg.namespaces import SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store, open_store
+from measure.host import host_devices, reference_device
+from measure.plan import MeasurementPlanner
 
 TOKEN = "build-new-test-token"
 FAST_MEASUREMENT = {"seeds": [0], "training": {"epochs": 1},
                     "measure": {"warmup": 3, "repetitions": 20, "min_time_s": 0.05, "batch_sizes": [1]}}
-# The bench sweep's device: this machine type, constrained to one thread on core 0.
+# This host's reference setting (one thread on core 0) is labelled a "constrained setting", as are the
+# shipped sweep's devices (of another machine): measurable_only keeps this host's.
 AD_REFERENCE_DLN = "https://w3id.org/dlom/id/dln/mlperf-tiny/ad"  # a network the bench can build
 RUNNABLE_REQUIREMENTS = {"network": {"network": "FC autoencoder"}, "project": {"device_types": ["constrained setting"]}}
 
@@ -155,34 +161,66 @@ def test_runnable_proposal_is_stored_predicted_then_measured(server: tuple[str, 
                            {"m": NamedNode(result["model"])}))
     assert isinstance(res, Solutions)
     assert [d.value for (d,) in res.rows] == proposal["devices"]  # measured on the proposed device
+    assert proposal["devices"][0] in host_devices()  # which is this host's
+
+
+def test_this_host_is_described_at_start(server: tuple[str, Store]) -> None:
+    _, store = server
+    res = store.query(SPARQL_PREFIXES + "SELECT ?d WHERE { ?d a dlom:BenchmarkHost ; a dlom:EndDevice }")
+    assert isinstance(res, Solutions)
+    assert set(host_devices()) <= {d.value for (d,) in res.rows}
 
 
 def test_proposal_for_another_device_ends_with_an_honest_message(server: tuple[str, Store]) -> None:
+    """The reference autoencoder (which the bench can build) on a microcontroller: never this machine."""
     url, store = server
-    code, body = http("POST", url + "/api/proposals?limit=5", {"project": {"device_types": ["GAP9"]}})
-    assert code == 200 and body["proposals"], body
-    proposal = body["proposals"][0]
-    assert proposal["measurable_here"] is False
-    assert proposal["not_measurable_because"] == "its device is not one the benchmark measured on this host"
+    res = store.query(SPARQL_PREFIXES + """SELECT ?d WHERE { ?m dlom:deployedOn ?d ; dlom:usesDLN ?dln .
+                                                ?d rdfs:label ?l FILTER(CONTAINS(?l, "NUCLEO")) } ORDER BY ?d LIMIT 1""")
+    assert isinstance(res, Solutions)
+    (mcu,), = res.rows
+    proposal = {"dln": AD_REFERENCE_DLN, "devices": [mcu.value], "techniques": []}
     code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
     assert code == 202, accepted
     job, _ = wait_for_job(url, accepted["status_url"], timeout_s=60)
     assert job["status"] == "failed"
-    assert "not measured" in job["message"] and "not one the benchmark measured on this host" in job["message"]
+    assert job["message"].startswith("not measured: its device is not this machine (this server measures on Host ")
     assert job["result"]["model"] is None and job["result"]["metrics"] == {}
     assert performance_types(store, accepted["predicted_model"]) == {"PredictedPerformance"}
+    # the same configuration can be measured on this machine instead
+    code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal, "on_this_machine": True}, token=TOKEN)
+    assert code == 202 and accepted["predicted"]["devices"][0] in host_devices(), accepted
+    job, _ = wait_for_job(url, accepted["status_url"])
+    assert job["status"] == "succeeded", job
 
 
-def test_variant_network_the_bench_cannot_build_ends_with_an_honest_message(server: tuple[str, Store]) -> None:
-    """A derived DLN (a bench variant) on this host's device: the bench cannot rebuild it, and says so."""
+def test_network_the_bench_cannot_build_ends_with_an_honest_message(server: tuple[str, Store]) -> None:
+    """An open-division MLPerf Tiny network (a submitter's own): the bench cannot rebuild it, on any device."""
     url, _ = server
-    _, body = http("POST", url + "/api/proposals?limit=50", RUNNABLE_REQUIREMENTS)
-    proposal = next(p for p in body["proposals"] if "/dln/bench-variant/" in p["dln"])
-    assert proposal["measurable_here"] is False and "cannot build its network" in proposal["not_measurable_because"]
+    _, body = http("POST", url + "/api/proposals?limit=50", {"project": {"device_types": ["GAP9"]}})
+    proposal = next(p for p in body["proposals"] if "/dln/mlperf-tiny-open/" in p["dln"])
+    assert proposal["measurable_here"] is False and proposal["on_this_machine"] is None
+    assert "is not a network the bench can build" in proposal["not_measurable_because"]
     code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
     assert code == 202, accepted
     job, _ = wait_for_job(url, accepted["status_url"], timeout_s=60)
-    assert job["status"] == "failed" and "cannot rebuild" in job["message"] and "not a network the bench can build" in job["message"]
+    assert job["status"] == "failed" and job["message"] == f"not measured: {proposal['not_measurable_because']}"
+
+
+def test_variant_the_bench_derived_is_rebuilt_from_its_recipe() -> None:
+    """A variant DLN the bench derived (pruned, decomposed, distilled) is rebuilt as its base network
+    with the steps that derived it, then the proposed techniques."""
+    store = open_store("oxigraph://")
+    ensure_initialized(store)
+    planner = MeasurementPlanner(store)
+    res = store.query(SPARQL_PREFIXES + """SELECT ?dln ?r WHERE { ?dln dlom:derivedFromDLN ?b . ?m dlom:usesDLN ?dln ;
+                                                dlom:sourceRecord ?r } ORDER BY ?dln LIMIT 1""")
+    assert isinstance(res, Solutions)
+    (dln, record), = res.rows
+    recipe = json.loads(record.value)["bench_spec"]
+    plan = planner.plan(dln.value, reference_device().iri, [])
+    assert plan.spec.network.name == recipe["network"]
+    assert [t.name for t in plan.spec.techniques] == [t["name"] for t in recipe["techniques"]]
+    store.close()
 
 
 def test_measurement_is_refused_where_the_server_has_no_token() -> None:

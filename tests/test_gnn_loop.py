@@ -1,5 +1,7 @@
-"""``dlom loop`` on a graph with no device the benchmark measured here: proposals are recorded as
-predictions, nothing is measured, and the round itself is recorded in the graph."""
+"""``dlom loop``: on a graph of networks the bench cannot build, proposals are recorded as predictions,
+nothing is measured (for the reasons the measurement planner gives, the same the service shows), and
+the round itself is recorded in the graph; with real bench measurements, a round measures a proposal
+on this host, writes it back and retrains."""
 from __future__ import annotations
 
 import json
@@ -7,13 +9,14 @@ import json
 import torch
 
 from gnn.export import export_graph
-from gnn.loop import run_loop_round
 from gnn.model import ModelConfig
 from gnn.train import train_ensemble
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
 from kg.results import Solutions
 from kg.store import open_store
+from measure.loop import run_loop_round
+from measure.plan import MeasurementPlanner
 
 from test_gnn_pipeline import build_tiny_graph
 
@@ -28,7 +31,9 @@ def test_round_without_runnable_devices_is_recorded() -> None:
     report, after = run_loop_round(s, ens, top_k=2)
     assert after is ens and report.after_version is None  # nothing measured: no retraining
     assert len(report.proposals) == 2 and len(report.not_runnable) == 2
-    assert all("not one the benchmark measured on this host" in reason for _, reason in report.not_runnable)
+    planner = MeasurementPlanner(s)
+    assert [reason for _, reason in report.not_runnable] == [
+        planner.why_not(p.dln_iri, p.device_iri, p.technique_iris) for p in report.proposals]
     res = s.query(SPARQL_PREFIXES + """SELECT ?rec WHERE { ?r a dlom:BenchmarkRun , prov:Activity ;
         dlom:sourceRecord ?rec ; prov:startedAtTime ?t0 ; prov:endedAtTime ?t1 . FILTER(CONTAINS(STR(?r), "gnn-loop-round")) }""")
     assert isinstance(res, Solutions)
@@ -48,6 +53,7 @@ def test_round_measures_proposals_on_this_host_and_retrains() -> None:
     proposes an unseen one here, measures it with bench, writes it back, retrains, and reports errors."""
     import math
 
+    from bench.graph import write_result
     from bench.harness import run_benchmark
     from bench.spec import parse_spec
 
@@ -55,7 +61,7 @@ def test_round_measures_proposals_on_this_host_and_retrains() -> None:
     s.add(ontology_quads())
     for net, techs in [("mlp", []), ("mlp", [{"name": "quantize-dynamic"}]), ("small-cnn", [])]:
         spec = parse_spec({"network": net, "runtime": {"name": "onnxruntime", "threads": 1}, "techniques": techs, **FAST})
-        run_benchmark(spec, s)
+        write_result(s, run_benchmark(spec))
     before_models = export_graph(s).count("model")
     ens = train_ensemble(export_graph(s), config=ModelConfig(hidden=8, members=2, epochs=10), device=torch.device("cpu"))
     report, after = run_loop_round(s, ens, top_k=1)

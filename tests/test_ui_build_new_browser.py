@@ -2,7 +2,8 @@
 has an update token: the wizard's results → proposals from the GNN marked predicted, each saying whether
 this server can measure it → only measurable ones → the token entered in the Build-new panel → one
 proposal sent to be measured on this host → progress to completion and
-the predicted and measured figures side by side. Skipped without Chromium or playwright.
+the predicted and measured figures side by side; then a proposal for another machine measured "on this
+machine instead". Skipped without Chromium or playwright.
 
 The server measures with short training / timing settings (``app.state.measurement_overrides``) so the
 job takes seconds.
@@ -56,7 +57,6 @@ def test_build_new_measures_a_proposal_and_compares(token_page) -> None:  # type
     page.fill("#f-network-network-other", "FC autoencoder")
     next_step(page)
     next_step(page)
-    page.fill("#f-device-min_memory_kb", "16000000")  # only this host's 24 GiB settings qualify
     next_step(page)
     next_step(page)
     page.get_by_role("heading", name="Preference elicitation").wait_for()
@@ -112,3 +112,21 @@ def test_build_new_measures_a_proposal_and_compares(token_page) -> None:  # type
     assert card.locator("p.small", has_text="Stored as").locator("a").count() == 1  # the measured model's page
     assert TOKEN not in page.evaluate("() => JSON.stringify(sessionStorage) + JSON.stringify(localStorage)")
     shot(page, "build-new-measured")
+
+    # a proposal for another machine: the same network and techniques measured on this machine instead
+    page.uncheck("#build-new-measurable-only")
+    with page.expect_response(_api_post("/api/proposals"), timeout=SERVER_WORK_TIMEOUT_MS) as proposals:
+        page.locator("#build-new-button").click()
+    cards.first.wait_for()
+    offered = cards.filter(has=page.locator("button.measure-on-this-machine")).filter(
+        has_not_text=re.compile("Fine-tuning|distillation|pruning"))
+    assert offered.count() >= 1, "a proposal for the shipped sweep's machine offers this machine instead"
+    card = offered.first
+    with page.expect_response(_api_post("/api/measurements")) as accepted:
+        card.get_by_role("button", name="Measure on this machine instead").click()
+    assert accepted.value.status == 202, accepted.value.text()
+    assert accepted.value.request.post_data_json["on_this_machine"] is True
+    card.locator("p.small", has_text="Measuring the same network and techniques on this machine").wait_for()
+    card.locator("table.measured-vs-predicted").wait_for(timeout=240_000)
+    assert card.locator(".notice.bad").count() == 0
+    shot(page, "build-new-measured-on-this-machine")

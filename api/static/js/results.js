@@ -259,7 +259,10 @@ function renderProposal(p) {
     h("table", { class: "plain" }, h("thead", {}, h("tr", {}, h("th", {}, "Metric"), h("th", {}, "Value"))), h("tbody", { class: "predicted-metrics" }, metricRows(p.metrics, "predicted"))),
     h("div", { class: "actions" }, p.measurable_here === false
       ? [h("button", { type: "button", disabled: true, "aria-describedby": `why-${proposalKey(p)}` }, "Measure this proposal"),
-         h("span", { class: "small muted", id: `why-${proposalKey(p)}` }, ` Not measurable here: ${p.not_measurable_because}.`)]
+         h("span", { class: "small muted", id: `why-${proposalKey(p)}` }, ` Not measurable here: ${p.not_measurable_because}.`),
+         // the same network and techniques, re-targeted to a device of the machine this server runs on
+         p.on_this_machine ? h("button", { type: "button", class: "measure-on-this-machine", title: p.on_this_machine.label,
+           onclick: () => measure(p, measureOut, true) }, "Measure on this machine instead") : null]
       : h("button", { type: "button", onclick: () => measure(p, measureOut) }, "Measure this proposal")), measureOut);
   return card;
 }
@@ -268,9 +271,9 @@ function proposalKey(p) {
   return [p.dln, ...(p.devices || []), ...(p.techniques || [])].join(" ").replace(/[^A-Za-z0-9]+/g, "-").slice(-80);
 }
 
-async function measure(proposal, out) {
+async function measure(proposal, out, onThisMachine = false) {
   clear(out).append(h("p", { class: "notice info", role: "status" }, "Submitting a measurement job…"));
-  const res = await api("/api/measurements", { method: "POST", body: { proposal },
+  const res = await api("/api/measurements", { method: "POST", body: { proposal, on_this_machine: onThisMachine },
     headers: measurementToken ? { Authorization: `Bearer ${measurementToken}` } : {} });
   clear(out);
   if (res.status === 401 || res.status === 403) {
@@ -284,6 +287,8 @@ async function measure(proposal, out) {
   const jobUrl = res.data.status_url || `/api/jobs/${encodeURIComponent(res.data.job)}`;
   const bar = h("progress", { class: "progress", max: 1, value: 0, "aria-label": "Measurement progress" });
   const text = h("p", { class: "small", role: "status" }, "Queued…");
+  if (onThisMachine && proposal.on_this_machine) out.append(h("p", { class: "small" }, "Measuring the same network and techniques on this machine: ",
+    h("a", { href: entityHref(proposal.on_this_machine.device) }, proposal.on_this_machine.label), ". The prediction below is for this machine."));
   out.append(bar, text);
   for (;;) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -291,7 +296,8 @@ async function measure(proposal, out) {
     if (!job.ok) { out.append(unavailable("The measurement job", `GET ${jobUrl}`, job)); return; }
     const j = job.data;
     bar.value = j.progress ?? 0;
-    text.textContent = `${j.status}${j.message ? ": " + j.message : ""}`;
+    // a failure's message is shown once, in the alert below
+    text.textContent = j.status === "failed" ? "failed" : `${j.status}${j.message ? ": " + j.message : ""} (${Math.round((j.progress ?? 0) * 100)} %)`;
     if (j.status === "succeeded" || j.status === "done") {
       const metrics = (j.result && j.result.metrics) || {};
       out.append(h("table", { class: "plain measured-vs-predicted" }, h("thead", {}, h("tr", {}, h("th", {}, "Metric"), h("th", {}, "Predicted"), h("th", {}, "Measured"))),
