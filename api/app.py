@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
+from api import effects_routes
 from api.settings import Settings
 from kg.errors import DlomError
 from kg.store import Store
@@ -135,6 +136,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(rest.router)
     app.include_router(graphql_api.router)
     app.include_router(decision_routes.router)
+    app.include_router(effects_routes.router)
     app.include_router(build_routes.router)
     app.include_router(ui.router)
 

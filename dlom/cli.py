@@ -214,9 +214,11 @@ def _register_subcommands() -> None:
     from dlom.bench_command import bench_app
     from dlom.gnn_command import gnn_app, loop
     from dlom.migrate_command import migrate
+    from dlom.effects_command import effects
     from dlom.recommend_command import recommend
 
     app.command()(recommend)
+    app.command()(effects)
     app.command()(migrate)
     app.add_typer(gnn_app, name="gnn", help="Train, evaluate and use the GNN that predicts configurations.",
                   callback=requires_extra("gnn"))
