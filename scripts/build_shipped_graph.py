@@ -29,6 +29,8 @@ if str(REPO) not in sys.path:  # run as a script: make the repository's packages
 
 from kg.importers import ImportReport  # noqa: E402
 from kg.importers.mlperf_tiny import ROUND_NAME, import_mlperf_tiny  # noqa: E402
+from kg.importers.qai_hub_models import import_qai_hub_models  # noqa: E402
+from kg.importers.qai_hub_models import release_versions as qai_release_versions  # noqa: E402
 from kg.ontology import ontology_quads  # noqa: E402
 from kg.repositories import Repository  # noqa: E402
 from kg.store import Store, open_store  # noqa: E402
@@ -54,6 +56,9 @@ def _tiny_rounds(path: Path) -> list[str]:
 
 SOURCES: tuple[ShippedSource, ...] = (
     ShippedSource("mlperf-tiny", "mlperf-tiny", lambda store, path: import_mlperf_tiny(store, path), _tiny_rounds),
+    # a folder of wheels: every release, in version order (rounds = the release versions)
+    ShippedSource("qai-hub-models", "qai-hub-models", lambda store, path: import_qai_hub_models(store, path),
+                  qai_release_versions),
 )
 
 

@@ -58,6 +58,12 @@ def test_manifest_describes_the_shipped_graph(rebuilt: tuple[ModuleType, list[st
     tiny = shipped["sources"]["mlperf-tiny"]
     assert tiny["rounds"] == ["v0.5", "v0.7", "v1.0", "v1.1", "v1.2"]
     assert tiny["counts"]["models"] > 200 and tiny["counts"]["devices"] > 80
+    qai = shipped["sources"]["qai-hub-models"]  # both shared releases, in version order
+    assert qai["rounds"] == ["0.45.0", "0.55.0"]
+    # 6,669 + 12,673 latency rows and 459 + 580 device accuracy values (../shared/README.md; recounted
+    # from the raw YAML in tests/test_importer_qai_hub_models.py)
+    assert qai["counts"]["latency_rows"] == 6669 + 12673 and qai["counts"]["accuracy_values"] == 459 + 580
+    assert qai["skipped"] == []
 
 
 def test_shipped_graph_holds_no_ontology_and_is_sorted(rebuilt: tuple[ModuleType, list[str], dict[str, Any]]) -> None:

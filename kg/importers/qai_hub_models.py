@@ -849,22 +849,21 @@ def release_triples(t: TripleSet, data: ReleaseData, rows: list[Row], labelled: 
             t.add(perf, PROV.wasGeneratedBy, publication)
         t.add(perf, PROV.wasDerivedFrom, source(r.file))
         if r.llm:
-            entries = r.llm
-            for i, e in enumerate(entries):
+            keys = _llm_keys(r.llm)
+            source_keys = _llm_keys(r.copy_of.llm) if copied else []
+            for i, (e, key) in enumerate(zip(r.llm, keys)):
                 target = perf if i == 0 else entity("performance", PACKAGE, v, r.model, r.precision, r.component,
-                                                    r.device, r.runtime, f"context-{e.get('context_length')}")
+                                                    r.device, r.runtime, key)
                 if i > 0:
                     t.add(m, DLOM.hasPerformance, target)
                     t.add(target, RDF.type, DLOM.CopiedPerformance if copied else DLOM.MeasuredPerformance)
-                    t.add(target, RDFS.label, f"{'Copied' if copied else 'Measured'} LLM figures: {what}, "
-                                              f"context {e.get('context_length')}")
+                    t.add(target, RDFS.label, f"{'Copied' if copied else 'Measured'} LLM figures: {what}, {key}")
                     t.add(target, PROV.wasGeneratedBy, publication)
                     t.add(target, PROV.wasDerivedFrom, source(r.file))
                     if copied:
-                        t.add(target, DLOM.copiedFrom, entity("performance", PACKAGE, v, r.copy_of.model,
-                                                              r.copy_of.precision, r.copy_of.component,
-                                                              r.copy_of.device, r.copy_of.runtime,
-                                                              f"context-{e.get('context_length')}"))
+                        src = r.copy_of
+                        t.add(target, DLOM.copiedFrom, entity("performance", PACKAGE, v, src.model, src.precision,
+                                                              src.component, src.device, src.runtime, source_keys[i]))
                 _llm_facts(t, target, e, r.file, r.line)
                 counts["llm_entries"] += 1
 
@@ -902,12 +901,28 @@ def release_triples(t: TripleSet, data: ReleaseData, rows: list[Row], labelled: 
         counts["accuracy_values"] += 1
     counts["devices"] += len(devices)
     counts["models"] += len(models)
-    counts["dlns"] += len(dlns)
+
+
+def _llm_keys(entries: list[dict[str, Any]]) -> list[str]:
+    """A distinct IRI key per LLM entry of a row: its context length and, where the release states one
+    (0.65.0 on), the compute unit it ran on; a numeric suffix where both repeat."""
+    keys: list[str] = []
+    for e in entries:
+        key = f"context-{e.get('context_length')}"
+        if e.get("desired_compute_unit"):
+            key += f"-{e['desired_compute_unit']}"
+        n, base = 2, key
+        while key in keys:
+            key, n = f"{base}-{n}", n + 1
+        keys.append(key)
+    return keys
 
 
 def _llm_facts(t: TripleSet, perf: NamedNode, e: dict[str, Any], file: str, line: int | None) -> None:
     if e.get("context_length") is not None:
         t.add(perf, DLOM.contextLength, int(_number(e["context_length"], file, line, "context_length")))
+    if isinstance(e.get("desired_compute_unit"), str):
+        t.add(perf, DLOM.primaryComputeUnit, e["desired_compute_unit"].upper())
     if e.get("tokens_per_second") is not None:
         tps = _number(e["tokens_per_second"], file, line, "tokens_per_second")
         if tps > 0:
@@ -941,6 +956,10 @@ def build_triples(store: Store, releases: list[Release], report: ImportReport,
         counts["unresolved_shared_jobs"] += unresolved
         release_triples(t, data, rows, labelled, counts)
     counts["releases"] = len(releases)
+    # entities shared by the releases, each counted once
+    for name, cls in (("dlns", DLOM.DLN), ("quantizations", DLOM.Quantization), ("frameworks", DLOM.Framework),
+                      ("hardware", DLOM.Hardware)):
+        counts[name] = sum(1 for x in t if x.predicate == RDF.type and x.object == cls)
     return t, dict(counts)
 
 
@@ -957,7 +976,6 @@ def import_qai_hub_models(store: Store, path: Path | None = None, progress: Prog
     written = write_triples(store, triples, source=report.source)
     report.triples = written.triples
     report.counts = dict(sorted(counts.items()))
-    report.counts["rounds"] = len(releases)
     return report
 
 
