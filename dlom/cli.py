@@ -88,9 +88,11 @@ def init(store: StoreOption = None) -> None:
 
 @app.command("import")
 def import_(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="mlperf-tiny | qai-hub-models | tags | rdf | records")],
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="mlperf-tiny | mlperf-inference | qai-hub-models | tags | rdf | records")],
     path: Annotated[Path | None, typer.Argument(help="File or directory to import (qai-hub-models: optional, the installed package).")] = None,
     store: StoreOption = None,
+    round_name: Annotated[str | None, typer.Option("--round", help="mlperf-tiny / mlperf-inference: the round "
+                                                   "(vX.Y) of a folder whose README and name do not say it.")] = None,
 ) -> None:
     """Validate and import data; all or nothing."""
     from dlom.progress import RichProgress
@@ -104,7 +106,9 @@ def import_(
         err.print(f"[red]error:[/red] {fmt} needs a PATH to import")
         raise typer.Exit(2)
     with opened(store) as s, RichProgress() as progress:
-        report = registry[fmt](s, path, progress)
+        # only the MLPerf importers take a round; others get exactly the arguments they always did
+        extra = {"round_name": round_name} if round_name is not None else {}
+        report = registry[fmt](s, path, progress, **extra)
     console.print(f"imported {report.triples} triples from {report.source}")
     for kind, n in sorted(report.counts.items()):
         console.print(f"  {kind}: {n}")

@@ -569,3 +569,64 @@ def test_entity_iris_are_deterministic(tmp_path: Path) -> None:
     assert set(first.quads()) == set(second.quads())
     assert NamedNode("https://w3id.org/dlom/id/model/v1-0/closed/acme/acme-board/kws") in {
         q.subject for q in first.quads()}
+
+
+# --- round names, later rounds' accuracy lines, benchmarks the importer does not know -------------
+
+
+def test_a_folder_not_named_vX_Y_is_not_a_round(tmp_path: Path, store: Store) -> None:
+    # 'v1' (no minor number) or any other name is not silently taken as a round called after the folder
+    for name in ("v1", "results", "v1.0.1"):
+        sub = tmp_path / name / "closed" / "acme"
+        write(sub / "systems" / "acme_board.json", MESSY_SYSTEM)
+        write(sub / "results" / "acme_board" / "kws" / "performance" / "results.txt", PERFORMANCE.format(t="1.0"))
+        before = set(store.quads())
+        with pytest.raises(InputError, match="cannot tell the round"):
+            import_mlperf_tiny(store, tmp_path / name)
+        assert set(store.quads()) == before
+    import_mlperf_tiny(store, tmp_path / "results", round_name="v1.3")
+    assert {r[0] for r in rows(store, "SELECT DISTINCT ?r WHERE { ?m a dlom:Model ; dlom:benchmarkRound ?r }")} == {"v1.3"}
+
+
+def test_a_clone_is_named_by_its_readme_or_its_name(tmp_path: Path, store: Store) -> None:
+    clone = tmp_path / "tiny_results_v1.3"
+    write(clone / "README.md", "# MLPerf™ Tiny v1.3 results\n")
+    sub = clone / "closed" / "acme"
+    write(sub / "systems" / "acme_board.json", MESSY_SYSTEM)
+    write(sub / "results" / "acme_board" / "kws" / "performance" / "results.txt", PERFORMANCE.format(t="1.0"))
+    import_mlperf_tiny(store, clone)
+    assert {r[0] for r in rows(store, "SELECT DISTINCT ?r WHERE { ?m a dlom:Model ; dlom:benchmarkRound ?r }")} == {"v1.3"}
+    write(clone / "README.md", "# MLPerf™ Tiny v1.2 results\n")
+    with pytest.raises(InputError, match="README names round v1.2"):
+        import_mlperf_tiny(new_store(), clone)
+
+
+def test_later_rounds_accuracy_lines_and_an_unknown_benchmark(tmp_path: Path, store: Store) -> None:
+    sub = tmp_path / "v1.3" / "closed" / "acme"
+    write(sub / "systems" / "acme_board.json", MESSY_SYSTEM)
+    write(sub / "results" / "acme_board" / "ic" / "performance" / "results.txt", PERFORMANCE.format(t="10.0"))
+    write(sub / "results" / "acme_board" / "ic" / "accuracy" / "results.txt", "00002.000 ulp-mlperf: Top 1% = 85.5\n")
+    write(sub / "results" / "acme_board" / "ad" / "performance" / "results.txt", PERFORMANCE.format(t="20.0"))
+    write(sub / "results" / "acme_board" / "ad" / "accuracy" / "results.txt", "00002.000 ulp-mlperf: AUC = 0.966\n")
+    write(sub / "results" / "acme_board" / "sww" / "performance" / "results.txt", PERFORMANCE.format(t="30.0"))
+    report = import_mlperf_tiny(store, tmp_path / "v1.3")
+    got = dict((b, a) for b, a in rows(store, "SELECT ?b ?a WHERE { ?m dlom:benchmark ?b ; dlom:hasPerformance/dlom:accuracy ?a }"))
+    assert got == {"ic": pytest.approx(0.855), "ad": pytest.approx(0.966)}
+    reason = dict(report.skipped)["v1.3/closed/acme/results/acme_board/sww/performance/results.txt"]
+    assert "no known benchmark folder in acme_board/sww" in reason
+
+
+def test_same_board_in_every_round_is_one_hardware_entity(imported: tuple[Store, ImportReport]) -> None:
+    store, report = imported
+    # the rounds that describe a NUCLEO-L4R5ZI, from the raw JSON (any spelling of the board name)
+    raw_rounds = {p.relative_to(MLPERF_TINY).parts[0] for p in raw_system_jsons()
+                  if re.search(r'"Board Name"\s*:\s*"nucleo-l4r5zi"', p.read_text(errors="replace"), re.I)}
+    found = rows(store, """SELECT DISTINCT ?hw ?path WHERE { ?hw a dlom:Hardware ; rdfs:label "NUCLEO-L4R5ZI" ;
+        dlom:hasConfiguration ?d . ?d prov:wasDerivedFrom/dlom:sourcePath ?path }""")
+    assert len({hw for hw, _ in found}) == 1
+    assert {str(path).split("/")[0] for _, path in found} == raw_rounds and len(raw_rounds) >= 4
+    # a device known by name only is linked to no hardware (nothing is known of it)
+    assert rows(store, "SELECT ?d WHERE { ?d dlom:describedOnlyByName true ; dlom:hardware ?hw }") == []
+    # the -Q variant is kept apart from the plain board, linked for a person to check
+    assert rows(store, """SELECT ?a WHERE { ?a rdfs:label "NUCLEO-H7A3ZI-Q" ;
+        dlom:possiblySameHardwareAs/rdfs:label "NUCLEO-H7A3ZI" }""")

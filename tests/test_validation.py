@@ -90,7 +90,8 @@ class Case:
 
 CASES = [
     Case("valid", valid_record(), ""),
-    Case("minCount", changed(remove=[(ex("m"), DLOM.deployedOn, ex("dev"))]), "minCount"),
+    # (a model may run server-side only, without dlom:deployedOn: its DLN is what it cannot lack)
+    Case("minCount", changed(remove=[(ex("m"), DLOM.usesDLN, ex("dln"))]), "minCount"),
     Case("minCount-subclass-target", changed(remove=[(ex("q"), RDFS.label, lit("int8"))]), "minCount"),
     Case("maxCount", changed(add=[(ex("m"), DLOM.usesDLN, ex("dln2")), (ex("dln2"), RDF.type, DLOM.DLN),
                                   (ex("dln2"), RDFS.label, lit("other"))]), "maxCount"),

@@ -62,6 +62,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Triple
 
 from kg.errors import InputError
+from kg.hardware import HardwareIdentity, hardware_triples, identify_hardware, possibly_same_triples
 from kg.importers import ImportReport, Progress, register_importer
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, Namespace, entity
 from kg.store import Store
@@ -71,7 +72,10 @@ from kg.writes import write_triples
 
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
-ROUND_NAME = re.compile(r"^v\d+(?:\.\d+)*$")
+ROUND_NAME = re.compile(r"^v\d+\.\d+$")
+# a clone of the round repository ("tiny_results_v1.3") names its round at its end; its README in its title
+ROUND_IN_NAME = re.compile(r"(?:^|[_-])(v\d+\.\d+)$")
+ROUND_IN_README = re.compile(r"MLPerf\W{0,3}\s*Tiny\s+(v\d+\.\d+)", re.IGNORECASE)
 DIVISIONS = ("closed", "open")
 RESULT_KINDS = ("performance", "accuracy", "energy")
 # results.txt as published; result.txt and <kind>_result.txt as the round READMEs name it.
@@ -124,8 +128,9 @@ NOT_GIVEN = {"", "n/a", "na", "none", "-", "--", "unknown", "tbd", "not applicab
 _LATENCY_CONTEXT = Context(prec=10)
 _MEDIAN_THROUGHPUT = re.compile(r"Median throughput is\s+(\S+)\s+inf\./sec", re.IGNORECASE)
 _MEDIAN_ENERGY = re.compile(r"Median energy cost is\s+(\S+)\s+(\S+?)/inf", re.IGNORECASE)
-_TOP1 = re.compile(r"Top-1:\s*(\S+?)\s*%")
-_AUC = re.compile(r"\bAUC:\s*(\S+)")
+# "Top-1: 85.5%" / "AUC: 0.966" (v0.5-v1.1) and "Top 1% = 85.5" / "AUC = 0.966" (later rounds)
+_TOP1 = re.compile(r"Top-1:\s*([^\s%]+)\s*%|Top[- ]1\s*%\s*=\s*([^\s%]+)")
+_AUC = re.compile(r"\bAUC\s*[:=]\s*(\S+)")
 
 
 class PublishedDuplicates(list):  # type: ignore[type-arg]
@@ -216,6 +221,33 @@ class TripleSet:
         return len(self._triples)
 
 
+class HardwareCollector:
+    """The hardware entities of one import and the configurations (devices, cloud configurations) of
+    each, written once at the end with their links both ways."""
+
+    def __init__(self) -> None:
+        self._entities: dict[str, tuple[str, list[NamedNode], tuple[str, ...]]] = {}
+
+    def add(self, identity: HardwareIdentity, configuration: NamedNode) -> None:
+        entry = self._entities.setdefault(identity.key, (identity.label, [], identity.possibly_same))
+        entry[1].append(configuration)
+
+    def __len__(self) -> int:
+        return len(self._entities)
+
+    def write(self, triples: TripleSet) -> int:
+        """Add every entity's triples (and typed targets of its possibly-same links); returns how many
+        hardware entities that is."""
+        targets: set[str] = set()
+        for key, (label, configurations, possibly_same) in sorted(self._entities.items()):
+            for t in hardware_triples(key, label, configurations, possibly_same):
+                triples.add(t.subject, t.predicate, t.object)
+            targets.update(k for k in possibly_same if k not in self._entities)
+        for t in possibly_same_triples(sorted(targets)):
+            triples.add(t.subject, t.predicate, t.object)
+        return len(self._entities) + len(targets)
+
+
 class IriRegistry:
     """Guards against two different source identities slugging to the same IRI."""
 
@@ -236,16 +268,40 @@ class IriRegistry:
 
 
 def _is_round(p: Path) -> bool:
-    return p.is_dir() and bool(ROUND_NAME.match(p.name))
+    """A round folder: it holds division folders (closed/, open/)."""
+    return p.is_dir() and any((p / d).is_dir() for d in DIVISIONS)
 
 
-def _submissions_of_round(round_dir: Path) -> Iterator[Submission]:
+def round_name_of(round_dir: Path, given: str | None = None) -> str:
+    """The round a round folder holds: ``given`` (``--round``), else its README's title ("MLPerf Tiny
+    v1.0 results"), else its folder name ending in vX.Y (``v1.0``, ``tiny_results_v1.0``); README and
+    name must agree. Raises :class:`InputError` rather than name a round after an arbitrary folder."""
+    if given is not None:
+        if not ROUND_NAME.match(given):
+            raise InputError(str(round_dir), f"round {given!r} is not of the form vX.Y (e.g. v1.2)")
+        return given
+    readme = next((p for p in sorted(round_dir.glob("*")) if p.name.lower() == "readme.md"), None)
+    m = ROUND_IN_README.search(readme.read_text(encoding="utf-8", errors="replace")) if readme else None
+    from_readme = m.group(1) if m else None
+    n = ROUND_IN_NAME.search(round_dir.name)
+    from_name = n.group(1) if n else None
+    if from_readme and from_name and from_readme != from_name:
+        raise InputError(str(readme), f"the README names round {from_readme} but the folder is {round_dir.name!r}; "
+                                      "pass --round to say which")
+    if not (from_readme or from_name):
+        raise InputError(str(round_dir), f"cannot tell the round of {round_dir.name!r}: its README names none and "
+                                         "its name does not end in vX.Y; pass --round vX.Y")
+    return str(from_readme or from_name)
+
+
+def _submissions_of_round(round_dir: Path, given: str | None = None) -> Iterator[Submission]:
+    name = round_name_of(round_dir, given)
     for division_dir in sorted(p for p in round_dir.iterdir() if p.is_dir() and p.name.lower() in DIVISIONS):
         for submitter_dir in sorted(p for p in division_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            yield Submission(round_dir.name, division_dir.name.lower(), submitter_dir.name, submitter_dir)
+            yield Submission(name, division_dir.name.lower(), submitter_dir.name, submitter_dir)
 
 
-def locate_submissions(path: Path) -> tuple[Path, list[Submission]]:
+def locate_submissions(path: Path, round_name: str | None = None) -> tuple[Path, list[Submission]]:
     """The tree root (source paths are relative to it) and the submissions under ``path``.
 
     Raises :class:`InputError` for a path that is none of: the whole tree, a round, a division or a
@@ -256,23 +312,22 @@ def locate_submissions(path: Path) -> tuple[Path, list[Submission]]:
         raise InputError(str(path), "no such file or directory")
     if not path.is_dir():
         raise InputError(str(path), "expected a folder: an MLPerf Tiny results tree, round, division or submitter")
+    if _is_round(path):
+        return path.parent, list(_submissions_of_round(path, round_name))
     rounds = sorted(p for p in path.iterdir() if _is_round(p))
     if rounds:
-        return path, [s for r in rounds for s in _submissions_of_round(r)]
-    if _is_round(path):
-        return path.parent, list(_submissions_of_round(path))
+        if round_name is not None and len(rounds) > 1:
+            raise InputError(str(path), f"--round names one round but {len(rounds)} round folders were found")
+        return path, [s for r in rounds for s in _submissions_of_round(r, round_name)]
     if path.name.lower() in DIVISIONS:
-        if not _is_round(path.parent):
-            raise InputError(str(path), f"cannot tell the round of division folder {path.name!r}: its parent "
-                                        f"{path.parent.name!r} is not a round folder such as 'v1.0'")
-        subs = [s for s in _submissions_of_round(path.parent) if s.division == path.name.lower()]
+        subs = [s for s in _submissions_of_round(path.parent, round_name) if s.division == path.name.lower()]
         return path.parent.parent, subs
     if (path / "systems").is_dir() or (path / "results").is_dir():
         division, round_dir = path.parent.name.lower(), path.parent.parent
-        if division not in DIVISIONS or not _is_round(round_dir):
+        if division not in DIVISIONS:
             raise InputError(str(path), "cannot tell round and division of this submitter folder; expected it at "
                                         "<round>/<closed|open>/<submitter>, e.g. v1.0/closed/STMicroelectronics")
-        return round_dir.parent, [Submission(round_dir.name, division, path.name, path)]
+        return round_dir.parent, [Submission(round_name_of(round_dir, round_name), division, path.name, path)]
     raise InputError(str(path), "not an MLPerf Tiny results tree: expected round folders (v0.5, v1.0, ...), "
                                 "<division> folders, or a submitter folder with systems/ or results/")
 
@@ -494,10 +549,10 @@ def read_result_file(kind: str, benchmark: str, path: Path) -> tuple[Decimal | N
             return None, f"median energy {value!r} is not positive"
         return d, None
     if ACCURACY_METRICS[benchmark] == "AUC":
-        value, reason = _single(_AUC.findall(text), "AUC")
+        value, reason = _single([v.rstrip(",;") for v in _AUC.findall(text)], "AUC")
         scale = Decimal(1)
     else:
-        value, reason = _single(_TOP1.findall(text), "Top-1 accuracy")
+        value, reason = _single([a or b for a, b in _TOP1.findall(text)], "Top-1 accuracy")
         scale = Decimal(100)
     if value is None:
         return None, reason
@@ -528,8 +583,9 @@ def collect_result_groups(submission: Submission, rel_of: Any, skipped: list[tup
         middle = parts[:-2]
         bench_at = next((i for i, p in enumerate(middle) if p.lower() in BENCHMARK_FOLDERS), None)
         if bench_at is None or bench_at == 0:
-            skipped.append((rel_of(file), "no benchmark folder (kws, vww, ic, ad or their long names) "
-                                          "below a system folder"))
+            skipped.append((rel_of(file), f"no known benchmark folder in {'/'.join(middle) or '(none)'} (this "
+                                          "importer reads kws, vww, ic, ad and their long names; a benchmark it "
+                                          "does not know is skipped)"))
             continue
         system_key = "/".join(middle[:bench_at])
         benchmark = BENCHMARK_FOLDERS[middle[bench_at].lower()]
@@ -627,8 +683,11 @@ class DeviceStack:
     software_versions: str | None
 
 
-def _source_file(triples: TripleSet, iris: IriRegistry, rel: str, comment: str | None = None) -> NamedNode:
-    iri = iris.claim(entity("source-file", *rel.split("/")), ("source-file", rel), rel)
+def source_file(triples: TripleSet, iris: IriRegistry, rel: str, comment: str | None = None,
+                scope: tuple[str, ...] = ()) -> NamedNode:
+    """The ``dlom:SourceFile`` of ``rel`` (its path inside the published tree), its IRI under ``scope``
+    (an importer whose paths could meet another's, e.g. both start with 'v0.5', names its source)."""
+    iri = iris.claim(entity("source-file", *scope, *rel.split("/")), ("source-file", *scope, rel), rel)
     triples.add(iri, RDF.type, DLOM.SourceFile)
     triples.add(iri, RDFS.label, rel)
     triples.add(iri, DLOM.sourcePath, rel)
@@ -637,12 +696,17 @@ def _source_file(triples: TripleSet, iris: IriRegistry, rel: str, comment: str |
     return iri
 
 
-def describe_device(triples: TripleSet, iris: IriRegistry, submission: Submission, system: SystemRecord) -> DeviceStack:
-    """The triples of one system description; raises InputError for an unknown unit."""
+def describe_device(triples: TripleSet, iris: IriRegistry, submission: Submission, system: SystemRecord,
+                    hardware: HardwareCollector | None = None) -> DeviceStack:
+    """The triples of one system description; raises InputError for an unknown unit. The device is
+    recorded in ``hardware`` as a configuration of the board its 'Board Name' names
+    (:func:`kg.hardware.identify_hardware`)."""
     stem = system.path.stem
     device = iris.claim(entity("device", submission.round, submission.division, submission.submitter, stem),
                         ("device", submission.round, submission.division, submission.submitter, stem), system.rel)
     board = system.first("Board Name") or stem
+    if hardware is not None and system.first("Board Name"):
+        hardware.add(identify_hardware(board, "board"), device)
     triples.add(device, RDF.type, DLOM.EndDevice)
     triples.add(device, RDFS.label, f"{board} ({submission.submitter}, MLPerf Tiny {submission.round} "
                                     f"{submission.division}: {stem})")
@@ -673,7 +737,7 @@ def describe_device(triples: TripleSet, iris: IriRegistry, submission: Submissio
     cores = _cpu_cores(system)
     if cores:
         triples.add(device, DLOM.cpuCores, cores)
-    triples.add(device, PROV.wasDerivedFrom, _source_file(triples, iris, system.rel, "; ".join(system.repairs) or None))
+    triples.add(device, PROV.wasDerivedFrom, source_file(triples, iris, system.rel, "; ".join(system.repairs) or None))
 
     frameworks = []
     for name in system.texts("Inference Framework"):
@@ -806,13 +870,14 @@ def describe_result(triples: TripleSet, iris: IriRegistry, submission: Submissio
         triples.add(performance, DLOM.accuracyMetric, ACCURACY_METRICS[group.benchmark])
     triples.add(performance, PROV.wasGeneratedBy, run)
     for file in figures.used:
-        triples.add(performance, PROV.wasDerivedFrom, _source_file(triples, iris, rel_of(file)))
+        triples.add(performance, PROV.wasDerivedFrom, source_file(triples, iris, rel_of(file)))
     if system is not None:  # a device known by name only was described by no file
-        triples.add(performance, PROV.wasDerivedFrom, _source_file(triples, iris, system.rel))
+        triples.add(performance, PROV.wasDerivedFrom, source_file(triples, iris, system.rel))
 
 
 @register_importer("mlperf-tiny")
-def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()) -> ImportReport:
+def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress(),
+                       round_name: str | None = None) -> ImportReport:
     """Import an MLPerf Tiny results tree (whole tree, round, division or submitter folder).
 
     All or nothing: raises :class:`InputError` (malformed JSON with file and line, unknown unit with file
@@ -820,7 +885,7 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()
     what was written and every skipped file with its reason.
     """
     path = Path(path)
-    root, submissions = locate_submissions(path)
+    root, submissions = locate_submissions(path, round_name)
     report = ImportReport(source=str(path))
 
     def rel_of(p: Path) -> str:
@@ -832,6 +897,7 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()
 
     triples = TripleSet()
     iris = IriRegistry()
+    hardware = HardwareCollector()
     counts = {"devices": 0, "name_only_devices": 0, "models": 0, "performances": 0, "repaired_json_files": 0}
     for submission in submissions:
         systems: dict[str, SystemRecord] = {}
@@ -853,7 +919,7 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()
             system = read_system(file, rel_of(file))
             systems[file.stem] = system
             counts["repaired_json_files"] += bool(system.repairs)
-        stacks = {stem: describe_device(triples, iris, submission, system) for stem, system in systems.items()}
+        stacks = {stem: describe_device(triples, iris, submission, system, hardware) for stem, system in systems.items()}
         counts["devices"] += len(stacks)
 
         skipped_before = len(report.skipped)
@@ -897,6 +963,7 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress()
         counts["devices"] += len(named)
         counts["name_only_devices"] += len(named)
 
+    counts["hardware"] = hardware.write(triples)
     typed = _count_types(triples)
     counts.update({
         "dlns": typed.get(DLOM.DLN.value, 0),
