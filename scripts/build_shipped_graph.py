@@ -28,6 +28,8 @@ if str(REPO) not in sys.path:  # run as a script: make the repository's packages
     sys.path.insert(0, str(REPO))
 
 from kg.importers import ImportReport  # noqa: E402
+from kg.importers.mlperf_inference import import_mlperf_inference  # noqa: E402
+from kg.importers.mlperf_inference import round_names as inference_rounds  # noqa: E402
 from kg.importers.mlperf_tiny import ROUND_NAME, import_mlperf_tiny  # noqa: E402
 from kg.importers.qai_hub_models import import_qai_hub_models  # noqa: E402
 from kg.importers.qai_hub_models import release_versions as qai_release_versions  # noqa: E402
@@ -59,6 +61,9 @@ SOURCES: tuple[ShippedSource, ...] = (
     # a folder of wheels: every release, in version order (rounds = the release versions)
     ShippedSource("qai-hub-models", "qai-hub-models", lambda store, path: import_qai_hub_models(store, path),
                   qai_release_versions),
+    # a folder of .tar.gz archives, one per round (v0.5 ... v3.0)
+    ShippedSource("mlperf-inference", "mlperf-inference", lambda store, path: import_mlperf_inference(store, path),
+                  inference_rounds),
 )
 
 

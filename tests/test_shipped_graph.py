@@ -64,6 +64,13 @@ def test_manifest_describes_the_shipped_graph(rebuilt: tuple[ModuleType, list[st
     # from the raw YAML in tests/test_importer_qai_hub_models.py)
     assert qai["counts"]["latency_rows"] == 6669 + 12673 and qai["counts"]["accuracy_values"] == 459 + 580
     assert qai["skipped"] == []
+    inference = shipped["sources"]["mlperf-inference"]  # the seven shared archives
+    assert inference["rounds"] == ["v0.5", "v0.7", "v1.0", "v1.1", "v2.0", "v2.1", "v3.0"]
+    # 22,168 summaries (../shared/README.md; recounted from the raw tar members in
+    # tests/test_importer_mlperf_inference.py): at least 95 % are performance records, the rest skipped
+    assert inference["counts"]["summaries"] == 22_168
+    assert inference["counts"]["performances"] >= 0.95 * 22_168
+    assert all(entry["reason"] for entry in inference["skipped"])
 
 
 def test_shipped_graph_holds_no_ontology_and_is_sorted(rebuilt: tuple[ModuleType, list[str], dict[str, Any]]) -> None:

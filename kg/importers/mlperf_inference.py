@@ -403,6 +403,19 @@ def round_of(data: RoundData, round_name: str | None) -> str:
     return found
 
 
+def round_names(path: Path) -> list[str]:
+    """The rounds a folder of round folders or archives holds, from the names alone (``..._vX.Y``,
+    ``vX.Y[.tar.gz]``), sorted; what the shipped graph's manifest lists. Reads no archive."""
+    path = Path(path)
+    candidates = [path] if path.is_file() or any((path / d).is_dir() for d in DIVISIONS) else sorted(path.iterdir())
+    found = set()
+    for p in candidates:
+        m = ROUND_IN_NAME.search(re.sub(r"\.(tar\.gz|tgz)$", "", p.name))
+        if m:
+            found.add(m.group(1))
+    return sorted(found, key=lambda r: tuple(int(x) for x in r[1:].split(".")))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Mapping into the ontology
 # ---------------------------------------------------------------------------------------------------
