@@ -2,6 +2,10 @@
 
 Candidates are (DLN, device, technique set) combinations that are consistent with the ontology:
 
+* the DLN's task has run on that device before: a device is offered the DLNs whose task (dlom:task;
+  a DLN without one counts as its own task) one of its measured models has, so a keyword-spotting
+  network is proposed on the microcontrollers that ran keyword spotting, not a segmentation network on
+  a benchmark host; a device never measured has no such record and is offered every DLN (cold start);
 * at most one technique of each family (e.g. one quantization per model);
 * the technique set is one already used on that device (techniques such as a vendor's model compiler
   belong to a toolchain; a device never measured borrows the sets of devices that share one of its
@@ -153,14 +157,27 @@ def technique_sets(graph: ExportedGraph, device: int) -> list[tuple[int, ...]]:
     return sorted(own) or [()]
 
 
+def _task_key(graph: ExportedGraph, dln: int) -> str:
+    """What a DLN does, for matching it to devices: its dlom:task, else the DLN itself."""
+    task = graph.attrs["dln"][dln].get("task")
+    return f"task:{str(task).strip().lower()}" if task else f"dln:{dln}"
+
+
 def generate_candidates(graph: ExportedGraph, dlns: Sequence[int] | None = None, devices: Sequence[int] | None = None,
                         include_unfit: bool = False) -> list[Candidate]:
     """Every consistent, not-yet-stored configuration over ``dlns`` × ``devices`` (default: all)."""
     existing = {graph.configuration_key(i) for i in range(graph.count("model"))}
+    task = [_task_key(graph, d) for d in range(graph.count("dln"))]
+    ran: dict[int, set[str]] = {}
+    for i in range(graph.count("model")):
+        ran.setdefault(int(graph.model_device[i]), set()).add(task[int(graph.model_dln[i])])
     out: list[Candidate] = []
     for v in (range(graph.count("device")) if devices is None else devices):
         sets = technique_sets(graph, v)
+        tasks = ran.get(v)
         for d in (range(graph.count("dln")) if dlns is None else dlns):
+            if tasks is not None and task[d] not in tasks:
+                continue
             for s in sets:
                 if (d, v, s) in existing:
                     continue
