@@ -1,7 +1,10 @@
 """Safe parameter binding for SPARQL: values enter a query as typed terms in a VALUES block.
 
 User values never become query text: each is a pyoxigraph term, serialized by pyoxigraph itself
-(N-Triples escaping), so a string like ``" } DROP ALL #`` stays one string literal.
+(N-Triples escaping), so a string like ``" } DROP ALL #`` stays one string literal. Where the block
+goes is found in the query's token stream (:mod:`kg.sparql_tokens`), not by a regular expression over
+its text: a ``WHERE {`` in a comment or string is not a place to bind, and every subquery's WHERE
+clause gets the block too, so a variable used only inside a subquery is bound as well.
 """
 from __future__ import annotations
 
@@ -11,23 +14,24 @@ from collections.abc import Mapping
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from kg.errors import QueryError
+from kg.sparql_tokens import group_openings
 from kg.terms import Term
 
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def bind(sparql: str, values: Mapping[str, Term]) -> str:
-    """``sparql`` with a VALUES block binding ``values`` at the start of its first WHERE group.
+    """``sparql`` with a VALUES block binding ``values`` at the start of each WHERE group (the query's
+    and every subquery's; a SELECT or ASK without the WHERE keyword: its group).
 
-    The query must have a ``WHERE {`` (DLOM's query templates all do). Each value must be a
-    pyoxigraph term: a NamedNode, Literal (typed), or BlankNode is refused (not bindable).
+    Each value must be a pyoxigraph term: a NamedNode or a (typed) Literal; a BlankNode is refused
+    (not bindable). A query with no group to bind in raises :class:`kg.errors.QueryError`.
     """
     if not values:
         return sparql
-    match = _WHERE.search(sparql)
-    if match is None:
-        raise QueryError("cannot bind parameters: the query has no 'WHERE {' group")
+    openings = group_openings(sparql)
+    if not openings:
+        raise QueryError("cannot bind parameters: the query has no WHERE group")
     names, cells = [], []
     for name, term in values.items():
         if not _VAR.match(name):
@@ -37,7 +41,11 @@ def bind(sparql: str, values: Mapping[str, Term]) -> str:
         names.append(f"?{name}")
         cells.append(str(term))
     block = f" VALUES ({' '.join(names)}) {{ ({' '.join(cells)}) }} "
-    return sparql[: match.end()] + block + sparql[match.end() :]
+    pieces, start = [], 0
+    for at in openings:
+        pieces += [sparql[start:at], block]
+        start = at
+    return "".join(pieces) + sparql[start:]
 
 
 def values_rows(variables: list[str], rows: list[tuple[Term, ...]]) -> str:

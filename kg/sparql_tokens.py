@@ -1,0 +1,46 @@
+"""A SPARQL token stream, enough to find keywords and group braces where the parser would see them.
+
+Whitespace, comments and strings (all four quote forms) are skipped; IRIs, variables and prefixed
+names (with PN_LOCAL escapes such as ``ex:a\\#b``, whose ``#`` does not start a comment) are single
+tokens. Anything unexpected becomes a one-character token: text is never swallowed. Used wherever
+code must understand a query's text without evaluating it (parameter binding, the endpoint's
+SERVICE/LOAD guard).
+"""
+from __future__ import annotations
+
+import re
+
+TOKEN = re.compile(
+    r'(?P<skip>\s+|#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
+    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
+    r'|(?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)'
+    r'|(?P<pname>(?:[^\W\d_][\w.-]*)?:(?:[\w:%-]|\\[_~.\-!$&\'()*+,;=/?#@%]|\.(?=[\w:%\\-]))*)'
+    r'|(?P<word>[^\W\d][\w]*)'
+    r'|(?P<other>.)',
+    re.DOTALL,
+)
+
+
+def positioned_tokens(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, offset) of every token but whitespace and comments; kind is one of ``iri``,
+    ``var``, ``pname``, ``word``, ``other``."""
+    return [(m.lastgroup or "", m.group(), m.start()) for m in TOKEN.finditer(text) if m.lastgroup != "skip"]
+
+
+def group_openings(text: str) -> list[int]:
+    """Offsets just after the ``{`` of every WHERE clause — the query's own and each subquery's —
+    found in the token stream (so ``WHERE {`` inside a comment, string or IRI does not count). A
+    query whose form is ASK or SELECT without the optional WHERE keyword gets its first ``{``."""
+    tokens = positioned_tokens(text)
+    out: list[int] = []
+    for i, (kind, value, _) in enumerate(tokens):
+        if kind == "word" and value.upper() == "WHERE" and i + 1 < len(tokens) and tokens[i + 1][1] == "{":
+            out.append(tokens[i + 1][2] + 1)
+    if not out:
+        forms = [v.upper() for k, v, _ in tokens if k == "word" and v.upper() in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")]
+        if forms and forms[0] in ("SELECT", "ASK"):
+            first = next((o for k, v, o in tokens if v == "{"), None)
+            if first is not None:
+                out.append(first + 1)
+    return out
