@@ -18,7 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
+from api import admission, auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
 from api import effects_routes
 from api.settings import Settings
 from kg.errors import DlomError
@@ -113,9 +113,10 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         describe_this_host(store)
         yield
+        sparql_endpoint.close_query_pool(app)  # kills the query worker processes, running queries included
         pool: ThreadPoolExecutor | None = getattr(app.state, "query_executor", None)
         if pool is not None:
-            # Queued queries are dropped; a running one cannot be interrupted (see api.sparql_endpoint).
+            # Queued work is dropped; a running thread cannot be interrupted (see api.sparql_endpoint).
             pool.shutdown(wait=False, cancel_futures=True)
 
     # docs_url/redoc_url off: FastAPI's own pages load Swagger UI from a CDN; /docs below serves the copy
@@ -129,9 +130,12 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     # only requests the limit let through), then FastAPI's own exception handling and router.
     app.add_middleware(sparql_endpoint.QueryLane)
     app.add_middleware(BodySizeLimit, settings_of=app)
+    app.add_middleware(admission.Admission, settings_of=app)
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(auth.UpdateTokenRefused, auth.refused_response)
+    app.add_exception_handler(auth.UpdateTokenRefused, auth.refused_response)
     app.include_router(sparql_endpoint.router)
+    app.include_router(graph_store.router)
     app.include_router(graph_store.router)
     app.include_router(rest.router)
     app.include_router(graphql_api.router)

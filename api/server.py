@@ -8,7 +8,10 @@ HTTP implementation that ``dlom serve``, :func:`serve_in_background` and the end
 from __future__ import annotations
 
 import importlib.util
+import logging
+import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -39,13 +42,35 @@ def uvicorn_options() -> dict[str, str]:
             "http": "httptools" if _installed("httptools") else "h11"}
 
 
+SHUTDOWN_GRACE_S = 2.0
+"""On SIGTERM/SIGINT, how long requests in flight may still finish before they are cancelled."""
+
+
 def run(host: str = "127.0.0.1", port: int = 8000, store_url: str | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then stop within a few seconds whatever is running.
+
+    uvicorn stops accepting, gives requests in flight :data:`SHUTDOWN_GRACE_S` and cancels the rest;
+    the app's shutdown kills the query worker processes (:mod:`kg.query_pool`); the store is flushed
+    and closed. Every write a client was told succeeded was committed before that answer, so none is
+    lost. The process then exits at once: a thread still inside the store (an uncancellable query on a
+    store without worker processes) must not hold it open — it answers nobody any more.
+    """
     store = open_store(store_url)
+    code = 0
     try:
         ensure_initialized(store)
-        uvicorn.run(create_app(store), host=host, port=port, log_level="info", **uvicorn_options())
+        uvicorn.run(create_app(store), host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **uvicorn_options())
+    except BaseException:
+        code = 1
+        raise
     finally:
         store.close()
+        if code == 0:
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
 
 @contextmanager

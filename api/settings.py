@@ -14,12 +14,18 @@ class Settings:
     """``DLOM_UPDATE_TOKEN``: bearer token that enables /sparql/update and mutations (unset: updates off).
     ``DLOM_QUERY_TIMEOUT_S``: per-query time limit. ``DLOM_MAX_ROWS``: result row limit.
     ``DLOM_MAX_BODY_BYTES``: largest accepted request body. ``DLOM_FEDERATION_ALLOWLIST``: comma-separated
-    URL prefixes that SERVICE/LOAD may reach (unset: none). ``DLOM_QUERY_WORKERS``: threads that evaluate
-    SPARQL queries and updates (at most this many run at once; more wait in a queue)."""
+    URL prefixes that SERVICE/LOAD may reach (unset: none). ``DLOM_QUERY_WORKERS``: how many SPARQL
+    queries are evaluated at once (worker processes, killed at the time limit, for the embedded on-disk
+    store; threads otherwise, which also run updates and GraphQL's store reads); more wait, within
+    their time limit. Admission control (:mod:`api.admission`), per client address:
+    ``DLOM_CLIENT_MAX_CONCURRENT`` requests at once, ``DLOM_CLIENT_BUDGET_S`` seconds of request time
+    per minute; over either, 429 with ``Retry-After`` (0 turns a limit off)."""
 
     update_token: str | None = field(default_factory=lambda: os.environ.get("DLOM_UPDATE_TOKEN") or None)
     query_timeout_s: float = field(default_factory=lambda: float(os.environ.get("DLOM_QUERY_TIMEOUT_S", "30")))
     max_rows: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_ROWS", "10000")))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_BODY_BYTES", str(1 << 20))))
     federation_allowlist: tuple[str, ...] = field(default_factory=lambda: _list("DLOM_FEDERATION_ALLOWLIST"))
-    query_workers: int = field(default_factory=lambda: int(os.environ.get("DLOM_QUERY_WORKERS", "4")))
+    query_workers: int = field(default_factory=lambda: int(os.environ.get("DLOM_QUERY_WORKERS", "8")))
+    client_max_concurrent: int = field(default_factory=lambda: int(os.environ.get("DLOM_CLIENT_MAX_CONCURRENT", "6")))
+    client_budget_s: float = field(default_factory=lambda: float(os.environ.get("DLOM_CLIENT_BUDGET_S", "120")))

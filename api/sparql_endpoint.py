@@ -79,6 +79,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -93,11 +94,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import results_formats as rf
 from api.auth import needs_update_token
 from api.settings import Settings
+from dlom.provenance import provenance_triples
 from kg.errors import QueryError, QueryTimeoutError, ValidationError
 from kg.namespaces import RDF
 from kg.repositories import Repository, route
 from kg.results import BooleanResult, GraphResult, Solutions
+from kg.query_pool import QueryPool
 from kg.store import Store, open_store
+from kg.stores.oxigraph import OxigraphStore
 from kg.writes import check_triples
 
 router = APIRouter(tags=["SPARQL"])
@@ -282,6 +286,89 @@ def refuse_remote_access(text: str, is_update: bool, allowlist: Sequence[str]) -
                                      "remote addresses unless they are in DLOM_FEDERATION_ALLOWLIST")
 
 
+# -- cross-product guard ---------------------------------------------------------------------------
+
+# Two triple patterns of three variables each: the only shape the guard below looks at; a query
+# without it (nearly all) costs one regex search.
+_TWO_OPEN_PATTERNS = re.compile(r"[?$]\w+\s+[?$]\w+\s+[?$]\w+\s*(?:\.|\})[\s\S]*?[?$]\w+\s+[?$]\w+\s+[?$]\w+")
+
+
+_GROUP_KEYWORDS = {"FILTER", "BIND", "OPTIONAL", "MINUS", "GRAPH", "VALUES", "SERVICE", "UNION"}
+
+
+def refuse_cross_products(text: str) -> None:
+    """Raise a 400 ProtocolError if a group of the query joins *open* triple patterns (``?s ?p ?o``:
+    every quad of the store) that nothing connects: their product is the store's size to the power
+    of their number (``?a ?b ?c . ?d ?e ?f . ?g ?h ?i`` over the shipped graph: 3×10^12 rows), work
+    no deadline should have to stop.
+
+    Within one group (at one brace level), open patterns are connected when they share a variable,
+    directly or through another triple pattern of the group; a FILTER, BIND or nested group does not
+    connect them (it does not bound the product). A CONSTRUCT template is not a pattern. This is a
+    refusal of one well-defined shape, not a cost model: other expensive queries are stopped at the
+    deadline (:mod:`kg.query_pool`)."""
+    if not _TWO_OPEN_PATTERNS.search(text):
+        return
+    groups: list[list[list[tuple[str, str]]]] = []  # per open group: its statements (token lists)
+    stack: list[list[list[tuple[str, str]]] | None] = []
+    previous = ""
+    for kind, value in _tokens(text):
+        if kind == "other" and value == "{":
+            template = previous == "CONSTRUCT"
+            stack.append(None if template else [[]])
+            previous = "{"
+            continue
+        if kind == "other" and value == "}":
+            if stack:
+                finished = stack.pop()
+                if finished is not None:
+                    groups.append(finished)
+            if stack and stack[-1] is not None:
+                stack[-1].append([("group", "")])  # a nested group ends the statement it was part of
+                stack[-1].append([])
+            previous = "}"
+            continue
+        previous = value.upper() if kind == "word" else value
+        if not stack or stack[-1] is None:
+            continue
+        if kind == "other" and value == ".":
+            stack[-1].append([])
+        elif kind == "word" and previous in _GROUP_KEYWORDS:  # FILTER … after a pattern without a "."
+            stack[-1].append([(kind, value)])
+        else:
+            stack[-1][-1].append((kind, value))
+    for statements in groups:
+        _refuse_unconnected(statements)
+
+
+def _refuse_unconnected(statements: list[list[tuple[str, str]]]) -> None:
+    open_patterns = [s for s in statements if len(s) == 3 and all(kind == "var" for kind, _ in s)]
+    if len(open_patterns) < 2:
+        return
+    # Union-find over variables: each triple pattern (a statement of terms only) joins its variables.
+    parent: dict[str, str] = {}
+
+    def find(v: str) -> str:
+        while parent.setdefault(v, v) != v:
+            v = parent[v]
+        return v
+
+    for statement in statements:
+        if not statement or any(kind in ("word", "group") for kind, _ in statement):
+            continue  # FILTER, BIND, OPTIONAL, GRAPH, VALUES …: not a triple pattern
+        variables = [value[1:] for kind, value in statement if kind == "var"]
+        for v in variables[1:]:
+            parent[find(v)] = find(variables[0])
+    components: dict[str, list[str]] = {}
+    for pattern in open_patterns:
+        components.setdefault(find(pattern[0][1][1:]), []).append(" ".join(value for _, value in pattern))
+    if len(components) > 1:
+        shown = " and ".join("{ " + parts[0] + " }" for parts in list(components.values())[:3])
+        raise ProtocolError(400, f"the query joins triple patterns that share no variable — {shown} — a cross "
+                                 "product of the whole store with itself; connect them with a shared variable "
+                                 "or a constant, or send them as separate queries", cause="cross product")
+
+
 # -- request parsing -------------------------------------------------------------------------------
 
 
@@ -421,6 +508,47 @@ def executor(request: Request) -> ThreadPoolExecutor:
     return pool
 
 
+def query_pool(request: Request) -> QueryPool | None:
+    """The app's pool of killable query worker processes, made on the first query, when the store is
+    the embedded on-disk one and ``Settings.query_workers`` > 0; else None (queries run in threads)."""
+    state = request.app.state
+    pool = getattr(state, "query_pool", None)
+    if pool is None and not getattr(state, "query_pool_checked", False):
+        with _POOL_GUARD:
+            if not getattr(state, "query_pool_checked", False):
+                store, settings = state.store, state.settings
+                if isinstance(store, OxigraphStore) and store.path is not None and settings.query_workers > 0:
+                    pool = state.query_pool = QueryPool(store, settings.query_workers)
+                    # Threads that wait on the workers: more than the workers, so that a request
+                    # queued for a worker waits in the pool, under its own deadline.
+                    state.query_pool_waiters = ThreadPoolExecutor(max_workers=4 * settings.query_workers,
+                                                                  thread_name_prefix="sparql-wait")
+                state.query_pool_checked = True
+            pool = getattr(state, "query_pool", None)
+    return pool
+
+
+_POOL_GUARD = threading.Lock()
+
+
+def close_query_pool(app: object) -> None:
+    """Stop every query worker (running queries included): the server is shutting down."""
+    state = app.state  # type: ignore[attr-defined]
+    pool: QueryPool | None = getattr(state, "query_pool", None)
+    if pool is not None:
+        pool.close()
+        state.query_pool_waiters.shutdown(wait=False, cancel_futures=True)
+
+
+def _evaluate_in_pool(pool: QueryPool, deadline: float, sparql: str, dataset: Dataset, accept: str | None,
+                      settings: Settings) -> Outcome | _Failure:
+    """:func:`_evaluate_in_worker` in a worker process, stopped for real at ``deadline``."""
+    try:
+        return pool.run(_evaluate_in_worker, (sparql, dataset, accept, settings), deadline - time.monotonic())
+    except QueryError as e:
+        return _Failure(type(e), str(e))
+
+
 def _evaluate(store: Store, sparql: str, dataset: Dataset, accept: str | None, settings: Settings) -> Outcome:
     """Run one query, cut it at the row limit, and serialize it (in a worker thread)."""
     result = store.query(sparql, default_graph=dataset.default_graphs, named_graphs=dataset.named_graphs,
@@ -491,9 +619,18 @@ async def run_query(request: Request, sparql: str, dataset: Dataset) -> Response
     _check_size(sparql, settings, "query")
     sparql = with_base(sparql, endpoint_url(request))
     refuse_remote_access(sparql, False, settings.federation_allowlist)
+    refuse_cross_products(sparql)
     accept = request.headers.get("accept")
-    future = executor(request).submit(_evaluate_in_worker, store, sparql, dataset, accept, settings)
-    outcome = await _wait(future, settings.query_timeout_s, "query")
+    pool = query_pool(request)
+    if pool is not None:
+        deadline = time.monotonic() + settings.query_timeout_s
+        future = request.app.state.query_pool_waiters.submit(_evaluate_in_pool, pool, deadline, sparql, dataset,
+                                                             accept, settings)
+        # The pool answers at the deadline itself (having killed the worker); this bound is a backstop.
+        outcome = await _wait(future, settings.query_timeout_s + 2.0, "query")
+    else:
+        future = executor(request).submit(_evaluate_in_worker, store, sparql, dataset, accept, settings)
+        outcome = await _wait(future, settings.query_timeout_s, "query")
     if isinstance(outcome, _Failure):
         if outcome.kind is NotAcceptable:
             raise ProtocolError(406, f"no acceptable result format for this query; offered: {outcome.message}")
@@ -540,6 +677,7 @@ def service_description(endpoint: str, settings: Settings) -> list[Triple]:
         graph = BlankNode(f"named{i}")
         out += [Triple(dataset, sd("namedGraph"), graph), Triple(graph, RDF.type, sd("NamedGraph")),
                 Triple(graph, sd("name"), repo.graph)]
+    out += provenance_triples(service, dataset)  # package version, shipped-graph build, predictor
     return out
 
 

@@ -80,6 +80,23 @@ class OxigraphStore:
                 ) from None
             raise
 
+    @classmethod
+    def read_only(cls, path: Path) -> OxigraphStore:
+        """A read-only view of an on-disk store that no process writes — a :meth:`checkpoint` — for
+        query worker processes (:mod:`kg.query_pool`). It takes no lock; its writes fail."""
+        view = cls.__new__(cls)
+        view.url, view.path, view.generation, view._writes = f"oxigraph://{path}", None, None, itertools.count(1)
+        view._store = ox.Store.read_only(str(path))
+        return view
+
+    def checkpoint(self, path: Path) -> None:
+        """A consistent copy of this on-disk store at ``path`` (a RocksDB checkpoint: hard links, no
+        data copied), as of a moment no write was half done."""
+        if self.path is None:
+            raise StoreURLError("an in-memory store has no on-disk checkpoint")
+        self._store.flush()
+        self._store.backup(str(path))
+
     # -- reads -----------------------------------------------------------------------------------
 
     def query(

@@ -1,0 +1,224 @@
+"""Chaos: the real server (``dlom serve`` as a subprocess on a loopback port, the embedded on-disk store in
+a temporary DLOM_HOME) under runaway queries. A trivial query from another client answers within 1 s
+throughout and after, the CPU returns to idle within twice the deadline (the runaways' workers are
+killed, not left running), GraphQL still answers, and SIGTERM ends the server within 5 s with every
+acknowledged write there after a restart.
+
+Clients are told apart by their address: the attacker connects from 127.0.0.1, the probe from 127.0.0.2
+(the whole of 127/8 is loopback on Linux)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+DEADLINE_S = 2.0
+MAX_CONCURRENT = 6
+TOKEN = "chaos-token"
+ROOT = Path(__file__).resolve().parents[1]
+# Connected (every pattern shares ?p), so it passes the cross-product guard, and still
+# sum over predicates of count(p)^3 rows: over 10^11 on the shipped graph. Only a kill stops it.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?p ?d . ?e ?p ?f }"
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+TRIVIAL = "ASK { ?s ?p ?o }"
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads CPU times from /proc")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DLOM_HOME": str(home), "DLOM_QUERY_TIMEOUT_S": str(DEADLINE_S),
+               "DLOM_CLIENT_MAX_CONCURRENT": str(MAX_CONCURRENT), "DLOM_UPDATE_TOKEN": TOKEN,
+               "PYTHONPATH": str(ROOT)}
+        env.pop("DLOM_STORE", None)
+        self.log = open(home / f"server-{self.port}.log", "wb")
+        self.process = subprocess.Popen([str(Path(sys.executable).parent / "dlom"), "serve", "--port", str(self.port)],
+                                        env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (home / f"server-{self.port}.log").read_text()
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("the server did not start")
+
+    def client(self, address: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, transport=httpx.HTTPTransport(local_address=address))
+
+    def family(self) -> list[int]:
+        """The server process and its descendants (the query workers)."""
+        parents: dict[int, int] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    stat = Path(f"/proc/{name}/stat").read_text()
+                except OSError:
+                    continue
+                parents[int(name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        family, frontier = [self.process.pid], [self.process.pid]
+        while frontier:
+            frontier = [pid for pid, ppid in parents.items() if ppid in frontier]
+            family += frontier
+        return family
+
+    def cpu_ticks(self) -> int:
+        total = 0
+        for pid in self.family():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total
+
+    def stop(self) -> float:
+        """SIGTERM; the seconds until the process ended."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.log.close()
+        return time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dlom-home")
+
+
+@pytest.fixture(scope="module")
+def server(home: Path) -> Iterator[Server]:
+    s = Server(home)
+    yield s
+    if s.process.poll() is None:
+        s.stop()
+
+
+class Probe(threading.Thread):
+    """A well-behaved client asking a trivial query every 0.2 s, recording each answer and its time."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(daemon=True)
+        self.client = server.client("127.0.0.2")
+        self.answers: list[tuple[int, float]] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            try:
+                status = self.client.get("/sparql", params={"query": TRIVIAL}, timeout=5).status_code
+            except httpx.HTTPError:
+                status = -1
+            self.answers.append((status, time.monotonic() - started))
+            self.stopping.wait(0.2)
+
+
+def _fire(server: Server, n: int, address: str = "127.0.0.1") -> tuple[list[threading.Thread], list[httpx.Response]]:
+    answers: list[httpx.Response] = []
+
+    def one() -> None:
+        with server.client(address) as c:
+            answers.append(c.get("/sparql", params={"query": RUNAWAY}))
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return threads, answers
+
+
+def test_a_cross_product_is_refused_before_it_runs(server: Server) -> None:
+    with server.client("127.0.0.2") as c:
+        r = c.get("/sparql", params={"query": CROSS_PRODUCT})
+    assert r.status_code == 400 and r.json()["cause"] == "cross product"
+    assert "share no variable" in r.json()["detail"]
+
+
+def test_runaway_queries_are_stopped_and_others_are_served(server: Server) -> None:
+    with server.client("127.0.0.2") as c:
+        assert c.get("/sparql", params={"query": TRIVIAL}).json()["boolean"] is True  # workers ready
+    idle_before = server.cpu_ticks()
+    probe = Probe(server)
+    probe.start()
+    fired = time.monotonic()
+    threads, answers = _fire(server, 8)
+    with server.client("127.0.0.3") as c:  # GraphQL from a third client, during the storm
+        time.sleep(0.5)
+        started = time.monotonic()
+        page = c.post("/graphql", json={"query": "{ models(first: 5) { edges { node { id label } } } }"})
+        graphql_s = time.monotonic() - started
+    for t in threads:
+        t.join(timeout=DEADLINE_S + 10)
+    answered = time.monotonic() - fired
+    time.sleep(1.0)
+    probe.stopping.set()
+    probe.join()
+
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [429] * (8 - MAX_CONCURRENT) + [503] * MAX_CONCURRENT, [r.text for r in answers]
+    assert all(r.headers.get("Retry-After") for r in answers)
+    assert all("stopped" in r.json()["detail"] for r in answers if r.status_code == 503)
+    assert answered < DEADLINE_S + 3
+    assert page.status_code == 200 and len(page.json()["data"]["models"]["edges"]) == 5 and graphql_s < 1.0
+    assert len(probe.answers) >= 10
+    assert all(status == 200 for status, _ in probe.answers), probe.answers
+    assert max(seconds for _, seconds in probe.answers) < 1.0, probe.answers
+
+    # Idle within twice the deadline of the storm: the killed workers use no CPU any more.
+    time.sleep(max(0.0, fired + 2 * DEADLINE_S - time.monotonic()))
+    ticks = server.cpu_ticks()
+    time.sleep(1.0)
+    used = (server.cpu_ticks() - ticks) / os.sysconf("SC_CLK_TCK")
+    assert used < 0.15, f"the server and its workers used {used:.2f} CPU-s in 1 s after the storm"
+    assert server.cpu_ticks() >= idle_before
+
+
+def test_sigterm_stops_the_server_within_5_s_and_keeps_acknowledged_writes(server: Server, home: Path) -> None:
+    graph = "https://example.org/chaos/acknowledged"
+    acknowledged = []
+    with server.client("127.0.0.4") as c:
+        for i in range(5):
+            r = c.post("/sparql/update", content=f'INSERT DATA {{ GRAPH <{graph}> {{ <https://example.org/chaos/s{i}> '
+                                                 f'<https://example.org/chaos/p> "{i}" }} }}',
+                       headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
+            assert r.status_code == 200, r.text
+            acknowledged.append(f"https://example.org/chaos/s{i}")
+    threads, _ = _fire(server, 4)  # queries running when the signal comes
+    time.sleep(0.5)
+    family = server.family()
+    assert len(family) > 1  # the server has query workers
+    took = server.stop()
+    assert took < 5.0, f"SIGTERM took {took:.1f} s"
+    time.sleep(0.2)
+    assert not [pid for pid in family if Path(f"/proc/{pid}").exists()
+                and "(Z)" not in Path(f"/proc/{pid}/stat").read_text()], "query workers outlived the server"
+    again = Server(home)
+    try:
+        with again.client("127.0.0.4") as c:
+            r = c.get("/sparql", params={"query": f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
+        assert sorted(b["s"]["value"] for b in r.json()["results"]["bindings"]) == sorted(acknowledged)
+    finally:
+        assert again.stop() < 5.0
