@@ -26,6 +26,9 @@ class Settings:
     max_rows: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_ROWS", "10000")))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("DLOM_MAX_BODY_BYTES", str(1 << 20))))
     federation_allowlist: tuple[str, ...] = field(default_factory=lambda: _list("DLOM_FEDERATION_ALLOWLIST"))
+    query_processes: bool = field(default_factory=lambda: os.environ.get("DLOM_QUERY_PROCESSES", "1") != "0")
+    """``DLOM_QUERY_PROCESSES=0``: evaluate in threads even on the on-disk store (the response is then
+    bounded at the time limit, not the work: for comparison, e.g. ``benchmarks/api_sparql.py``)."""
     query_workers: int = field(default_factory=lambda: int(os.environ.get("DLOM_QUERY_WORKERS", "8")))
     client_max_concurrent: int = field(default_factory=lambda: int(os.environ.get("DLOM_CLIENT_MAX_CONCURRENT", "6")))
     client_budget_s: float = field(default_factory=lambda: float(os.environ.get("DLOM_CLIENT_BUDGET_S", "120")))

@@ -517,7 +517,8 @@ def query_pool(request: Request) -> QueryPool | None:
         with _POOL_GUARD:
             if not getattr(state, "query_pool_checked", False):
                 store, settings = state.store, state.settings
-                if isinstance(store, OxigraphStore) and store.path is not None and settings.query_workers > 0:
+                if (isinstance(store, OxigraphStore) and store.path is not None and settings.query_workers > 0
+                        and settings.query_processes):
                     pool = state.query_pool = QueryPool(store, settings.query_workers)
                     # Threads that wait on the workers: more than the workers, so that a request
                     # queued for a worker waits in the pool, under its own deadline.

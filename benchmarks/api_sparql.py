@@ -105,14 +105,20 @@ def _throughput(make_run: Callable[[], Run], threads: int, seconds: float) -> fl
     return sum(done) / (time.perf_counter() - t0)
 
 
-def _serve(n: int, port: int, workers: int) -> None:
-    """Server side, run in its own process so client and server do not share one GIL."""
+def _serve(n: int, port: int, workers: int, kind: str = "memory") -> None:
+    """Server side, run in its own process so client and server do not share one GIL. ``kind``:
+    ``memory`` (in-memory store, threads), ``disk-threads`` (on-disk store, in-thread evaluation as
+    before), ``disk-processes`` (on-disk store, killable worker processes: :mod:`kg.query_pool`)."""
+    import tempfile
+
     import uvicorn
 
-    store = open_store("oxigraph://")
-    store.add(generate_graph(n))
+    store = open_store("oxigraph://" if kind == "memory" else f"oxigraph://{tempfile.mkdtemp()}/store")
+    store.bulk_add(generate_graph(n))
     app = create_app(store, Settings(update_token=None, query_timeout_s=30, max_rows=10_000,
-                                     max_body_bytes=1 << 20, federation_allowlist=(), query_workers=workers))
+                                     max_body_bytes=1 << 20, federation_allowlist=(), query_workers=workers,
+                                     query_processes=kind == "disk-processes", client_max_concurrent=0,
+                                     client_budget_s=0))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, **uvicorn_options())
 
 
@@ -123,10 +129,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server_process(n: int, workers: int) -> Iterator[int]:
+def _server_process(n: int, workers: int, kind: str = "memory") -> Iterator[int]:
     """A benchmark server on a loopback port (yielded) once it answers."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.api_sparql", "--serve", str(n), str(port), str(workers)])
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.api_sparql", "--serve", str(n), str(port), str(workers),
+                             kind])
     try:
         deadline = time.monotonic() + 300
         while True:
@@ -178,7 +185,7 @@ def _httpx_client(client: httpx.Client, query: str) -> Run:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        _serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        _serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 300
@@ -233,11 +240,29 @@ def main() -> None:
                   f"{reps} repetitions each, in-process and HTTP interleaved in {ROUNDS} rounds (rdflib: 5)")
     console.print(table)
     console.print(f"load average at end {os.getloadavg()[0]:.1f} (figures are noisy when the machine is shared)")
+    _compare_evaluation(console, n, reps, threads, form)
     overhead = p50["http"] - p50["local"]
     console.print(f"HTTP overhead per query (p50): {overhead:.2f} ms with http.client "
                   f"({p50['httpx'] - p50['local']:.2f} ms with httpx); target ≤ 2 ms: "
                   f"{'met' if overhead <= 2.0 else 'NOT met'}; rdflib is {p50['rdflib'] / p50['http']:.0f}× "
                   "slower than the HTTP endpoint")
+
+
+def _compare_evaluation(console: Console, n: int, reps: int, threads: int, form: bytes) -> None:
+    """The per-query cost of killable worker processes against in-thread evaluation: two servers over
+    the same on-disk graph, one of each, the same requests interleaved in rounds."""
+    with _server_process(n, threads, "disk-threads") as thread_port, \
+            _server_process(n, threads, "disk-processes") as process_port:
+        runs = {"threads": _stdlib_client(thread_port, form), "processes": _stdlib_client(process_port, form)}
+        times, rows = _interleaved(runs, reps)
+    assert rows["threads"] == rows["processes"]
+    p50 = {k: statistics.median(v) for k, v in times.items()}
+    p99 = {k: percentile(v, 99) for k, v in times.items()}
+    table = Table("evaluation (on-disk store, via HTTP)", "p50 ms", "p99 ms")
+    table.add_row("in a thread (cannot be stopped)", f"{p50['threads']:.2f}", f"{p99['threads']:.2f}")
+    table.add_row("in a worker process (killed at the deadline)", f"{p50['processes']:.2f}", f"{p99['processes']:.2f}")
+    console.print(table)
+    console.print(f"worker-process overhead per query (p50): {p50['processes'] - p50['threads']:.2f} ms")
 
 
 if __name__ == "__main__":
