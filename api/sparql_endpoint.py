@@ -14,18 +14,17 @@ Results
     RDF/XML for CONSTRUCT/DESCRIBE. Nothing acceptable: 406.
 
 Limits
-    * Time: queries run on a bounded thread pool (``Settings.query_workers``) and the response waits at
-      most ``Settings.query_timeout_s`` (time queued counts). Past it the client gets 503 with a
-      message, and the server keeps serving others. pyoxigraph cannot cancel a running query, so the
-      *limit is on the response, not on the work*: the store stops a query at the deadline while it
-      streams rows (every 256 rows), but a query that does all its work before its first row (a big
-      ORDER BY, GROUP BY or COUNT over a cross product) keeps one worker thread busy until it ends.
-      pyoxigraph releases the GIL while evaluating, so such a query does not stall the event loop; if
-      every worker is held by runaway queries, new queries wait in the queue and time out with 503
-      until one finishes. A killable worker process would bound the work itself, but it needs its own
-      view of the live store: pyoxigraph 0.5 has no ``Store.secondary`` any more (0.3.14 had one), and
-      its ``Store.read_only`` documents that opening a store another process writes is undefined
-      behaviour; copying the store per worker would not see new writes. So: threads, limits honest.
+    * Time: at most ``Settings.query_workers`` queries are evaluated at once, and each answers within
+      ``Settings.query_timeout_s`` (time waiting for a worker counts); past it, 503 with
+      ``Retry-After``. On the embedded on-disk store the *work* stops too: queries run in worker
+      processes over read-only checkpoints of the store, and one past its deadline is killed
+      (:mod:`kg.query_pool`; measured cost 0.24 ms per query, ``benchmarks/api_sparql.py``). Other
+      stores evaluate in threads, which pyoxigraph cannot interrupt: there the store stops a query at
+      the deadline while it streams rows (every 256 rows), but one that does all its work before its
+      first row keeps a thread busy until it ends (the in-memory store is for tests; remote stores
+      have their own limits). Before any evaluation, :func:`refuse_cross_products` refuses the one
+      shape that is certain to be unbounded (open patterns ``?s ?p ?o`` that share no variable) with
+      a 400 naming the cause. Per-client limits: :mod:`api.admission`.
     * Rows: at most ``Settings.max_rows`` solutions (or triples). A result cut there says so: response
       header ``DLOM-Results-Truncated: true`` (and ``DLOM-Max-Rows``), plus, in the body where the
       format allows, the link :data:`api.results_formats.TRUNCATED_LINK` (JSON ``head.link``, XML
