@@ -214,8 +214,3 @@ def read_document(path: Path) -> Any:
         mark = getattr(e, "problem_mark", None)
         raise SpecError(str(path), f"malformed YAML: {getattr(e, 'problem', e)}",
                         line=mark.line + 1 if mark is not None else None) from None
-
-
-def load_spec(path: Path) -> BenchSpec:
-    """Read and check a spec file."""
-    return parse_spec(read_document(path), str(path))

@@ -176,20 +176,3 @@ def run_sweep(grid: Grid, store, journal_path: Path, progress: SweepProgress | N
         if progress is not None:
             progress.advance()
     return report
-
-
-def export_results(store, path: Path) -> int:
-    """Write the store's quads outside the ontology graph to ``path`` as sorted N-Quads, gzipped
-    with mtime 0 when the name ends in .gz (byte-identical for the same results). Returns the count."""
-    import gzip
-
-    from kg.repositories import Repository
-
-    lines = sorted(f"{q} .\n" for q in store.quads() if q.graph_name != Repository.ONTOLOGY.graph)
-    data = "".join(lines).encode()
-    if path.suffix == ".gz":
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
-            f.write(data)
-    else:
-        path.write_bytes(data)
-    return len(lines)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,11 +17,24 @@ def _open(path: Path, mode: str):
     return gzip.open(path, mode) if path.suffix == ".gz" else open(path, mode)
 
 
-def export_nquads(store: Store, path: Path) -> int:
-    """Write every quad to ``path`` in a canonical order (sorted lines); returns the quad count."""
-    lines = sorted(f"{q} .\n" for q in store.quads())
-    with _open(path, "wt") as f:
-        f.writelines(lines)
+def canonical_gzip(lines: Iterable[str]) -> bytes:
+    """The lines gzipped deterministically: no timestamp, no embedded file name, so the same lines
+    always give the same bytes (the shipped graph and DLOM's dumps are reproducible byte for byte)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as f:
+        f.write("".join(lines).encode("utf-8"))
+    return buffer.getvalue()
+
+
+def export_nquads(store: Store, path: Path, without_ontology: bool = False) -> int:
+    """Write every quad (``without_ontology``: all but the ontology graph's) to ``path`` in a
+    canonical order (sorted lines; gzip by :func:`canonical_gzip` when the name ends in .gz);
+    returns the quad count."""
+    from kg.repositories import Repository
+
+    ontology = Repository.ONTOLOGY.graph
+    lines = sorted(f"{q} .\n" for q in store.quads() if not (without_ontology and q.graph_name == ontology))
+    path.write_bytes(canonical_gzip(lines) if path.suffix == ".gz" else "".join(lines).encode("utf-8"))
     return len(lines)
 
 

@@ -15,8 +15,6 @@ sorted, gzip with mtime 0 and no file name, so the same input always gives the s
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import sys
 from collections.abc import Callable
@@ -27,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: make the repository's packages importable
     sys.path.insert(0, str(REPO))
 
+from kg.dump import canonical_gzip  # noqa: E402
 from kg.importers import ImportReport  # noqa: E402
 from kg.importers.mlperf_inference import import_mlperf_inference  # noqa: E402
 from kg.importers.mlperf_inference import round_names as inference_rounds  # noqa: E402
@@ -95,11 +94,8 @@ def build_lines(paths: dict[str, Path] | None = None) -> tuple[list[str], dict[s
 
 
 def gzip_bytes(lines: list[str]) -> bytes:
-    """Deterministic gzip of the lines: no timestamp, no embedded file name."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as f:
-        f.write("".join(lines).encode("utf-8"))
-    return buffer.getvalue()
+    """Deterministic gzip of the lines (:func:`kg.dump.canonical_gzip`)."""
+    return canonical_gzip(lines)
 
 
 def main(argv: list[str]) -> int:

@@ -91,14 +91,13 @@ def test_items_already_in_the_graph_are_skipped_even_without_a_journal(tmp_path,
     assert second.skipped == [grid.items[0].name] and not second.done
 
     # The shipped form of sweep results: sorted N-Quads without the ontology, byte-reproducible.
-    from bench.sweep import export_results
-    from kg.dump import read_nquads
+    from kg.dump import export_nquads, read_nquads
     from kg.repositories import Repository
     from kg.validation import validate
 
     a, b = tmp_path / "a.nq.gz", tmp_path / "b.nq.gz"
-    n = export_results(store, a)
-    export_results(store, b)
+    n = export_nquads(store, a, without_ontology=True)
+    export_nquads(store, b, without_ontology=True)
     assert a.read_bytes() == b.read_bytes() and a.read_bytes()[4:8] == b"\0\0\0\0"  # gzip mtime 0
     quads = read_nquads(a)
     assert len(quads) == n and all(q.graph_name != Repository.ONTOLOGY.graph for q in quads)
