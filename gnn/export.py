@@ -9,7 +9,8 @@ Contract:
   subclass of dlom:OptimizationTechnique), ``framework`` (dlom:Framework and dlom:Compiler), ``cloud``
   (dlom:CloudConfiguration) and ``model`` (dlom:Model). The node count of each type equals the SPARQL
   count of distinct instances of its class(es) — except ``model``, which leaves out models whose only
-  performance is *predicted* (a prediction is never evidence to learn from).
+  performance is *predicted* (a prediction is never evidence to learn from) and models without a DLN
+  or a device (MLPerf Inference's server-side-only records: the GNN models deployments on devices).
 * Targets are taken from dlom:MeasuredPerformance only: ln(inference latency ms), accuracy (0-1) and
   ln(energy per inference µJ), NaN where not measured. Several measured records of one model are
   averaged (in log space for latency and energy).

@@ -42,10 +42,12 @@ def test_node_counts_equal_sparql_counts(shipped_store: Store) -> None:
     assert g.count("framework") == _count(shipped_store, "VALUES ?c { dlom:Framework dlom:Compiler } ?s a ?c")
     assert g.count("technique") == _count(shipped_store, "?s a ?c . ?c rdfs:subClassOf* dlom:OptimizationTechnique")
     # models whose only performance is predicted are not training data
-    assert g.count("model") == _count(shipped_store, """?s a dlom:Model . FILTER NOT EXISTS {
-        ?s dlom:hasPerformance ?p . ?p a dlom:PredictedPerformance
+    # models placed on a DLN and a device (server-side-only records have no device), not only predicted
+    assert g.count("model") == _count(shipped_store, """?s a dlom:Model . FILTER EXISTS { ?s dlom:usesDLN ?n ; dlom:deployedOn ?d }
+        FILTER NOT EXISTS { ?s dlom:hasPerformance ?p . ?p a dlom:PredictedPerformance
         FILTER NOT EXISTS { ?s dlom:hasPerformance ?q . ?q a dlom:MeasuredPerformance } }""")
-    measured_latency = _count(shipped_store, "?s a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance ; dlom:inferenceLatencyMs ?l")
+    measured_latency = _count(shipped_store, """?s a dlom:Model ; dlom:usesDLN ?n ; dlom:deployedOn ?d ;
+        dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance ; dlom:inferenceLatencyMs ?l""")
     assert int((~np.isnan(g.targets[:, 0])).sum()) == measured_latency
     for t in g.iris:
         assert g.data[t].x.shape[0] == g.count(t)
