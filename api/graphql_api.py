@@ -23,6 +23,7 @@ import binascii
 import dataclasses
 import functools
 from concurrent.futures import Executor
+from contextvars import ContextVar
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -31,7 +32,7 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 from strawberry.tools import merge_types
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache,
@@ -41,6 +42,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
+from api import results_formats as rf
 from api.auth import UpdateTokenRefused, check_update_token
 from api.dependencies import get_settings, get_store
 from api.graphql_decision import DecisionQuery
@@ -794,13 +796,58 @@ GRAPHIQL_PAGE = """<!doctype html>
 blank page offline, so this one loads the same libraries from :data:`GRAPHIQL_ASSETS`."""
 
 
+# GraphQL over HTTP's two response media types. application/graphql-response+json is used when the
+# client names it and prefers it at least as much as application/json; otherwise (no Accept, */*,
+# application/json) the legacy application/json answers, always with 200 as strawberry does.
+GRAPHQL_RESPONSE_JSON = rf.Format("graphql-response", "application/graphql-response+json")
+LEGACY_JSON = rf.Format("json", "application/json")
+_RESPONSE_FORMAT: ContextVar[rf.Format] = ContextVar("graphql_response_format", default=LEGACY_JSON)
+
+
+def response_format(accept: str | None) -> rf.Format:
+    """The media type a GraphQL response is sent as, for the request's Accept header."""
+    if not accept or GRAPHQL_RESPONSE_JSON.media_type not in accept.lower():
+        return LEGACY_JSON
+    return rf.negotiate(accept, (GRAPHQL_RESPONSE_JSON, LEGACY_JSON)) or LEGACY_JSON
+
+
+def is_request_error(response: Any) -> bool:
+    """True for a result that is a GraphQL *request error* (the document did not parse or validate, or
+    the variables did not coerce): no data, and no error with a ``path`` (a field error always has one)."""
+    return (isinstance(response, dict) and response.get("data") is None and bool(response.get("errors"))
+            and all(isinstance(e, dict) and "path" not in e for e in response["errors"]))
+
+
 class CatalogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
-    """strawberry's FastAPI router, serving GraphiQL from local files (see :data:`GRAPHIQL_PAGE`);
-    everything else (queries, mutations, errors) is strawberry's own behaviour."""
+    """strawberry's FastAPI router, serving GraphiQL from local files (see :data:`GRAPHIQL_PAGE`) and
+    answering ``application/graphql-response+json`` as GraphQL over HTTP specifies (a request error is
+    400 without a ``data`` entry; results with field errors stay 200); everything else (queries,
+    mutations, errors) is strawberry's own behaviour."""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # no-cache: a server restarted with new vendor files serves a page that matches them.
         return HTMLResponse(GRAPHIQL_PAGE, headers={"Cache-Control": "no-cache"})
+
+    async def run(self, request: Any, context: Any = strawberry.UNSET, root_value: Any = strawberry.UNSET) -> Any:
+        # The media type is chosen per request (a context variable: concurrent requests do not share it).
+        accept = request.headers.get("accept") if isinstance(request, Request) else None
+        token = _RESPONSE_FORMAT.set(response_format(accept))
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            _RESPONSE_FORMAT.reset(token)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        if _RESPONSE_FORMAT.get() is not GRAPHQL_RESPONSE_JSON:
+            return super().create_response(response_data, sub_response)
+        status = sub_response.status_code or 200
+        if is_request_error(response_data):
+            response_data = {k: v for k, v in response_data.items() if k != "data"}
+            status = 400
+        response = Response(self.encode_json(response_data), media_type=GRAPHQL_RESPONSE_JSON.media_type,
+                            status_code=status)
+        response.headers.raw.extend(sub_response.headers.raw)
+        return response
 
 
 router = CatalogGraphQLRouter(schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql")
