@@ -11,7 +11,7 @@ UI_STAMP := api/static/vendor/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[all,dev]'
 	touch $(STAMP)
 
 # Front-end libraries from npm (exact versions in ui/package-lock.json), copied into api/static/vendor/.
@@ -19,7 +19,13 @@ $(UI_STAMP): ui/package.json ui/package-lock.json ui/copy-vendor.mjs
 	bash scripts/setup_ui.sh
 	touch $(UI_STAMP)
 
-setup: $(STAMP) $(UI_STAMP)
+# The GraphQL over HTTP audit (graphql-http, exact versions in conformance/package-lock.json).
+CONFORMANCE_STAMP := conformance/node_modules/.installed
+$(CONFORMANCE_STAMP): conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund
+	touch $(CONFORMANCE_STAMP)
+
+setup: $(STAMP) $(UI_STAMP) $(CONFORMANCE_STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 setup-browser:
@@ -38,4 +44,4 @@ bench: setup
 	$(BIN)/python -m benchmarks.api_sparql
 
 clean:
-	rm -rf $(VENV) build *.egg-info ui/node_modules api/static/vendor
+	rm -rf $(VENV) build dist *.egg-info ui/node_modules conformance/node_modules api/static/vendor
