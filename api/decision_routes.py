@@ -2,7 +2,9 @@
 
 * ``POST /api/recommend`` — requirements (the six wizard steps, preferences included) → ranked models
   with explanations, the Pareto front and the top choice's sensitivity; or an honest 'no match'.
-* ``POST /api/preferences`` — AHP weights and consistency ratio from pairwise comparisons.
+* ``POST /api/preferences`` — AHP weights and consistency ratio from pairwise comparisons; a half-finished
+  set that does not yet connect all objectives answers 200 with ``status: "incomplete"``, the unconnected
+  groups and the comparisons still needed (never a 4xx: it is the normal state while a user answers).
 * ``POST /api/ratings`` — store a user's 1-5 ratings of a model (needs ``Authorization: Bearer
   <DLOM_UPDATE_TOKEN>``).
 
@@ -25,7 +27,7 @@ from api.predictor import lazy_predictor
 from api.auth import needs_update_token
 from api.rest_errors import error_response
 from measure.build_new import measurability_of
-from decision.elicitation import PreferenceError, elicit
+from decision.elicitation import PreferenceError, assess
 from decision.objectives import Objective
 from decision.ratings import RatingInputError, UnknownModelError, rate_model
 from decision.recommend import recommend
@@ -219,22 +221,29 @@ class PreferencesRequest(BaseModel):
         return v
 
 
+class NeededComparisonOut(BaseModel):
+    a: Objective
+    b: Objective
+
+
 class PreferencesResponse(BaseModel):
-    weights: dict[str, float]
-    consistency: ConsistencyOut
-    completed_matrix: list[list[float]] = Field(description="the comparison matrix with missing pairs completed (w_i / w_j)")
+    status: str = Field(description="complete (weights determined) | incomplete (some objectives not yet connected)")
+    message: str
+    answered: int = Field(description="how many comparisons were given")
+    weights: dict[str, float] | None = Field(description="None while incomplete")
+    consistency: ConsistencyOut | None
+    completed_matrix: list[list[float]] | None = Field(description="the comparison matrix with missing pairs completed (w_i / w_j)")
+    unconnected_groups: list[list[Objective]] = Field(description="while incomplete: the groups not yet compared with each other")
+    needed_comparisons: list[NeededComparisonOut] = Field(description="while incomplete: one comparison per extra group that would connect it")
 
 
 @router.post("/api/preferences", response_model=PreferencesResponse, summary="AHP weights from pairwise comparisons",
-             responses={422: {"model": ErrorList}})
+             responses={422: {"model": ErrorList, "description": "malformed comparisons (a pair twice, an unknown level)"}})
 def post_preferences(body: PreferencesRequest) -> Any:
     """Weights by the principal eigenvector and the consistency ratio (CR > 0.1 flagged with the
-    comparisons most responsible)."""
-    try:
-        result = elicit(body.comparisons)
-    except PreferenceError as e:
-        return error_response(422, [FieldError(field="comparisons", message=str(e))])
-    return result.to_dict()
+    comparisons most responsible); a set that does not yet connect all objectives is *incomplete*
+    (200, no weights, which comparisons are still needed)."""
+    return assess(body.comparisons).to_dict()
 
 
 class RatingsRequest(BaseModel):

@@ -16,7 +16,14 @@ in the analytic hierarchy process"): in row i each missing a_ij is set to 0 and 
 matrix completed with a_ij = w_i / w_j, and λmax(C) equals that completed matrix's λmax, so the same
 CR formula applies (with the standard RI for n — which is lenient for sparse matrices; we say so in
 the result). The comparisons must connect all objectives; otherwise the weights are not determined and
-:class:`PreferenceError` names the disconnected groups. No comparisons at all → equal weights.
+:func:`elicit` raises :class:`PreferenceError` naming the disconnected groups. No comparisons at all →
+equal weights.
+
+A half-finished table is a normal state while a user answers, not an error: :func:`assess` answers any
+set of comparisons with a :class:`PreferenceStatus` — *complete* (weights and consistency) or
+*incomplete* (no weights, the unconnected groups and the comparisons that would connect them, taken
+from :data:`GUIDED_COMPARISONS` where one fits). The guided set is a spanning tree of the six
+objectives: five comparisons, the fewest that determine weights; every further one refines them.
 """
 from __future__ import annotations
 
@@ -49,6 +56,14 @@ PAPER_EXAMPLE_COMPARISONS: tuple[dict[str, str], ...] = (
     {"more": "reliability", "less": "latency", "level": "equal"},
     {"more": "cost", "less": "latency", "level": "weak"},
 )
+
+
+# The guided minimal set: the first five of the paper's pairs, which already connect all six objectives
+# (performance–cost–reliability and performance–complexity–security–latency), so answering just these
+# determines weights. The UI asks them first and offers the other ten as optional refinements.
+GUIDED_COMPARISONS: tuple[tuple[Objective, Objective], ...] = tuple(
+    (Objective(c["more"]), Objective(c["less"])) for c in PAPER_EXAMPLE_COMPARISONS[:4]) + (
+    (Objective.COST, Objective.RELIABILITY),)
 
 
 class PreferenceError(DlomError):
@@ -184,6 +199,70 @@ def ahp_weights(matrix: np.ndarray) -> AHPResult:
     if not result.consistent:
         result.most_inconsistent = deviations[:3]
     return result
+
+
+@dataclass
+class PreferenceStatus:
+    """What a (possibly half-finished) set of comparisons determines.
+
+    ``status`` is ``"complete"`` when the comparisons connect all objectives (or there are none: equal
+    weights) — then ``result`` holds the AHP weights — and ``"incomplete"`` otherwise: ``result`` is None,
+    ``groups`` are the objectives' connected groups and ``needed`` one comparison per extra group that
+    would connect it to the first (a guided pair where one crosses the groups)."""
+
+    status: str
+    result: AHPResult | None
+    groups: list[list[Objective]]
+    needed: list[tuple[Objective, Objective]]
+    answered: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for REST: the AHP result's fields (or None) plus status, groups and needed pairs."""
+        body: dict[str, Any] = {"weights": None, "consistency": None, "completed_matrix": None}
+        if self.result is not None:
+            body.update(self.result.to_dict())
+        if self.status == "complete":
+            message = ("no comparisons yet: all objectives weigh the same" if self.answered == 0
+                       else f"{self.answered} comparison(s) determine the weights")
+        else:
+            names = " | ".join(" + ".join(o.value for o in g) for g in self.groups)
+            pairs = "; ".join(f"{a.value} vs {b.value}" for a, b in self.needed)
+            message = (f"incomplete: these groups of objectives are not yet compared with each other ({names}); "
+                       f"to get weights, also compare {pairs}")
+        body.update({"status": self.status, "message": message, "answered": self.answered,
+                     "unconnected_groups": [[o.value for o in g] for g in self.groups] if self.status != "complete" else [],
+                     "needed_comparisons": [{"a": a.value, "b": b.value} for a, b in self.needed]})
+        return body
+
+
+def _connecting_pairs(groups: list[list[Objective]]) -> list[tuple[Objective, Objective]]:
+    """One comparison per group after the first that joins it to the growing first group; guided pairs
+    are preferred so that the user is led along the minimal set."""
+    joined = set(groups[0])
+    needed = []
+    for group in groups[1:]:
+        members = set(group)
+        pair = next(((a, b) for a, b in GUIDED_COMPARISONS
+                     if (a in joined and b in members) or (b in joined and a in members)), None)
+        if pair is None:
+            pair = (next(o for o in OBJECTIVES if o in joined), group[0])
+        needed.append(pair)
+        joined |= members
+    return needed
+
+
+def assess(comparisons: Sequence[PairwiseComparison]) -> PreferenceStatus:
+    """Weights when the comparisons determine them, else which comparisons are still needed — never raises
+    for an unconnected set (that is a half-finished table, the normal state while a user answers)."""
+    if not comparisons:
+        return PreferenceStatus("complete", elicit(comparisons), [list(OBJECTIVES)], [], 0)
+    a = comparison_matrix(comparisons)
+    known = ~np.isnan(a)
+    np.fill_diagonal(known, False)
+    groups = [[OBJECTIVES[i] for i in g] for g in _components(known)]
+    if len(groups) > 1:
+        return PreferenceStatus("incomplete", None, groups, _connecting_pairs(groups), len(comparisons))
+    return PreferenceStatus("complete", ahp_weights(a), groups, [], len(comparisons))
 
 
 def elicit(comparisons: Sequence[PairwiseComparison]) -> AHPResult:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision.elicitation import (RANDOM_INDEX, SAATY_VALUE, PreferenceError, ahp_weights, comparison_matrix,
-                                  elicit)
+from decision.elicitation import (GUIDED_COMPARISONS, RANDOM_INDEX, SAATY_VALUE, PreferenceError, ahp_weights,
+                                  assess, comparison_matrix, elicit)
 from decision.objectives import OBJECTIVES
 from decision.requirements import PairwiseComparison, Preferences
 
@@ -131,6 +131,40 @@ def test_disconnected_comparisons_are_refused_with_the_groups() -> None:
     with pytest.raises(PreferenceError, match="performance \\+ cost"):
         elicit([PairwiseComparison(more="performance", less="cost", level="weak"),
                 PairwiseComparison(more="security", less="latency", level="weak")])
+
+
+def test_a_half_finished_set_is_incomplete_not_an_error() -> None:
+    """Two comparisons leave four groups; assess() says which, and the comparisons that would join them
+    connect everything once answered (whatever the levels)."""
+    status = assess([PairwiseComparison(more="performance", less="cost", level="weak"),
+                     PairwiseComparison(more="security", less="latency", level="weak")])
+    assert status.status == "incomplete" and status.result is None
+    groups = [{o.value for o in g} for g in status.groups]
+    assert {"performance", "cost"} in groups and {"security", "latency"} in groups and len(groups) == 4
+    assert len(status.needed) == len(groups) - 1
+    body = status.to_dict()
+    assert body["weights"] is None and body["status"] == "incomplete" and "performance + cost" in body["message"]
+    completed = assess([PairwiseComparison(more="performance", less="cost", level="weak"),
+                        PairwiseComparison(more="security", less="latency", level="weak")]
+                       + [PairwiseComparison(more=a, less=b, level="equal") for a, b in status.needed])
+    assert completed.status == "complete" and completed.result is not None
+    assert completed.to_dict()["unconnected_groups"] == []
+
+
+def test_the_guided_set_is_a_spanning_tree_of_the_six_objectives() -> None:
+    """Five comparisons, every objective in one group: the fewest that determine weights."""
+    assert len(GUIDED_COMPARISONS) == len(OBJECTIVES) - 1
+    status = assess([PairwiseComparison(more=a, less=b, level="weak") for a, b in GUIDED_COMPARISONS])
+    assert status.status == "complete" and status.result.missing_pairs == 15 - 5
+    # any four of them leave exactly two groups, and the pair suggested to join them is the dropped one
+    for dropped in GUIDED_COMPARISONS:
+        partial = assess([PairwiseComparison(more=a, less=b, level="weak") for a, b in GUIDED_COMPARISONS if (a, b) != dropped])
+        assert len(partial.groups) == 2 and [set(n) for n in partial.needed] == [set(dropped)]
+
+
+def test_no_comparisons_is_complete_with_equal_weights() -> None:
+    status = assess([])
+    assert status.status == "complete" and np.allclose(status.result.weights, 1 / 6)
 
 
 def test_bad_comparisons_are_rejected() -> None:

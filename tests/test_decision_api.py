@@ -129,6 +129,24 @@ def test_preferences_weights_and_consistency(api) -> None:
     assert not bad["consistency"]["consistent"] and bad["consistency"]["most_inconsistent"]
     r = client.post("/api/preferences", json={"comparisons": [{"more": "cost", "less": "cost", "level": "weak"}]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"].startswith("comparisons.0")
+    assert body["status"] == "complete" and body["unconnected_groups"] == []
+
+
+def test_preferences_half_finished_is_200_incomplete(api) -> None:
+    """Every intermediate answer of the table is a normal request: 200 with status incomplete, the groups
+    not yet connected and the comparisons still needed; completing those gives weights."""
+    client, _, _ = api
+    two = FIG_8A[:2]
+    r = client.post("/api/preferences", json={"comparisons": two})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "incomplete" and body["weights"] is None and body["consistency"] is None
+    assert sorted(map(sorted, body["unconnected_groups"])) == sorted(
+        [sorted(["performance", "cost"]), sorted(["security", "latency"]), ["reliability"], ["complexity"]])
+    needed = [{"more": n["a"], "less": n["b"], "level": "equal"} for n in body["needed_comparisons"]]
+    assert len(needed) == 3
+    done = client.post("/api/preferences", json={"comparisons": two + needed}).json()
+    assert done["status"] == "complete" and abs(sum(done["weights"].values()) - 1) < 1e-9
 
 
 def test_ratings_need_the_token_and_are_stored(api) -> None:

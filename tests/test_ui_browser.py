@@ -67,10 +67,14 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+"""The two viewports every point of the UI is checked at (issue 19): a desktop and a phone."""
+
+
 @contextmanager
-def browser_page(browser, base_url: str):  # type: ignore[no-untyped-def]
+def browser_page(browser, base_url: str, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
     """A fresh page on ``base_url``; fails the test on any uncaught JavaScript error."""
-    context = browser.new_context(viewport={"width": 1360, "height": 1000}, base_url=base_url)
+    context = browser.new_context(viewport=viewport or {"width": 1360, "height": 1000}, base_url=base_url)
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
     js_errors: list[str] = []
@@ -84,6 +88,20 @@ def browser_page(browser, base_url: str):  # type: ignore[no-untyped-def]
 def page(browser, base_url: str):  # type: ignore[no-untyped-def]
     with browser_page(browser, base_url) as pg:
         yield pg
+
+
+@pytest.fixture(params=sorted(VIEWPORTS))
+def sized_page(request, browser, base_url: str):  # type: ignore[no-untyped-def]
+    """A page at each of :data:`VIEWPORTS` (the test runs once per viewport); ``page.viewport_name`` says which."""
+    with browser_page(browser, base_url, VIEWPORTS[request.param]) as pg:
+        pg.viewport_name = request.param
+        yield pg
+
+
+def no_horizontal_overflow(page) -> None:  # type: ignore[no-untyped-def]
+    """The page is no wider than the viewport (nothing sticks out sideways)."""
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"page is {widths[0]} px wide in a {widths[1]} px viewport"
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -230,10 +248,10 @@ def test_invalid_answers_show_their_messages(page) -> None:  # type: ignore[no-u
 def test_inconsistent_preferences_name_comparisons_to_revisit(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
     page.get_by_role("button", name="6. Preferences").click()
-    # comparisons that leave objectives unconnected cannot give weights: the API says which
+    # comparisons that leave objectives unconnected do not give weights yet: the step says which are needed
     page.get_by_label("Performance has absolute importance over cost").check()
-    page.locator("#consistency .notice.bad").wait_for()
-    assert "connect" in page.locator("#consistency").inner_text()
+    page.locator("#pref-incomplete").wait_for()
+    assert "needed" in page.locator("#pref-incomplete").inner_text()
     page.get_by_text("fill in the paper's example (Fig. 8a)").click()
     page.get_by_label("Performance has absolute importance over cost").check()
     page.get_by_label("Cost has absolute importance over latency").check()
@@ -302,3 +320,53 @@ def test_charts_show_graph_data_and_honest_empty_state(page) -> None:  # type: i
     page.locator("#pvm-empty").wait_for()
     assert "no predictions" in page.locator("#pvm-empty").inner_text()
     shot(page, "charts")
+
+
+def test_preferences_guide_and_never_block(sized_page) -> None:  # type: ignore[no-untyped-def]
+    """The guided five connect all objectives; every intermediate answer is a 200, a half-finished table
+    keeps the last valid weights and names the comparisons still needed (issue 19, point 1)."""
+    from decision.elicitation import GUIDED_COMPARISONS
+
+    page = sized_page
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/api/preferences" in r.url else None)
+    page.goto("/")
+    page.get_by_role("button", name="6. Preferences").click()
+    guided = page.evaluate("[...document.querySelectorAll('#pairwise tr.guided')].map(r => r.dataset.pair)")
+    assert guided == ["|".join(sorted((a.value, b.value))) for a, b in GUIDED_COMPARISONS]
+    assert page.locator("#pairs-optional").is_visible()
+    # one answer: incomplete, equal weights stay on screen, the needed pairs are named and marked
+    with page.expect_response(_api_post("/api/preferences", '"absolute"')) as first:
+        page.get_by_label("Performance has absolute importance over cost").check()
+    assert first.value.status == 200 and first.value.json()["status"] == "incomplete"
+    page.locator("#pref-incomplete").wait_for()
+    needed = first.value.json()["needed_comparisons"]
+    assert f"{len(needed)} more comparison(s) needed" in page.locator("#pref-incomplete").inner_text()
+    assert page.locator("#pairwise tr.needed").count() == len(needed)
+    assert "16.7 %" in page.locator("#weights").inner_text()
+    # the five guided comparisons: complete, weights and CR shown
+    labels = [f"{a.value.capitalize()} has weak importance over {b.value}" for a, b in GUIDED_COMPARISONS]
+    for label in labels:
+        page.get_by_label(label).check()
+    page.locator("#cr-value").wait_for()
+    page.wait_for_function("!document.querySelector('#pref-incomplete')")
+    shown = page.locator("#weights").inner_text()
+    assert "16.7 %" not in shown
+    # clearing one makes it incomplete again; the last valid weights stay
+    a, b = GUIDED_COMPARISONS[-1]
+    with page.expect_response(_api_post("/api/preferences")) as again:
+        page.get_by_role("button", name=f"Clear {a.value} versus {b.value}").click()
+    assert again.value.json()["status"] == "incomplete"
+    page.locator("#pref-incomplete").wait_for()
+    assert page.locator("#weights").inner_text() == shown
+    assert "last complete set of 5" in page.locator("#pref-incomplete").inner_text()
+    if page.viewport_name == "phone":
+        no_horizontal_overflow(page)
+    shot(page, f"preferences-guided-{page.viewport_name}")
+    # the results are not blocked: they use the last complete set and say so
+    with page.expect_response(_api_post("/api/recommend"), timeout=SERVER_WORK_TIMEOUT_MS) as recommended:
+        page.get_by_role("button", name="Get my recommendations").click()
+    assert recommended.value.status == 200, recommended.value.text()
+    assert len(recommended.value.request.post_data_json["preferences"]["comparisons"]) == 5
+    page.locator("#results-preferences-incomplete").wait_for()
+    assert statuses and all(s == 200 for s in statuses), statuses

@@ -51,7 +51,7 @@ const STEPS = [
       { name: "max_memory_mb", label: "Runtime memory, at most", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "MB", soft: true },
     ] },
   { id: "preferences", title: "Preferences", heading: "Preference elicitation",
-    intro: "Compare the objectives two at a time: pick how much more important the one on that side is. Leave a row empty to skip it — missing comparisons are completed from the others." },
+    intro: "Compare the objectives two at a time: pick how much more important the one on that side is. The first five comparisons are enough to weigh all six objectives; the others refine the weights. Leave a row empty to skip it — missing comparisons are completed from the others." },
   { id: "results", title: "Results", heading: "These are the best suggested models" },
 ];
 
@@ -67,6 +67,7 @@ function allPairs() {
   }
   return pairs;
 }
+const GUIDED_COUNT = 5; // PAPER_PAIRS' first five connect all six objectives (decision.elicitation.GUIDED_COMPARISONS)
 const LEVELS = ["absolute", "stronger", "weak"];
 const LEVEL_TEXT = { equal: "Equal importance", weak: "Weak importance", stronger: "Stronger importance", absolute: "Absolute importance" };
 
@@ -228,7 +229,7 @@ export function mountWizard(root) {
     }
     const preferred = [...root.querySelectorAll("input[data-soft]:checked")].map((b) => b.dataset.soft)
       .filter((p) => { const [s, n] = p.split("."); return req[s][n] !== undefined; });
-    return { ...req, preferences: { comparisons: comparisons() }, preferred, allow_unknown: root.querySelector("#allow-unknown").checked };
+    return { ...req, preferences: { comparisons: usableComparisons().comparisons }, preferred, allow_unknown: root.querySelector("#allow-unknown").checked };
   }
 
   // -- validation ----------------------------------------------------------------------------------
@@ -325,36 +326,40 @@ export function mountWizard(root) {
   function renderPreferences() {
     const pairs = allPairs();
     const short = { absolute: "Absolute", stronger: "Stronger", weak: "Weak" };
-    const sides = h("tr", { class: "sides" }, h("th", {}), h("th", { colspan: 3, scope: "colgroup" }, "← criterion 1 more important"),
-      h("th", {}), h("th", { colspan: 3, scope: "colgroup" }, "criterion 2 more important →"), h("th", {}), h("th", {}));
+    const sides = h("tr", { class: "sides" }, h("td", {}), h("th", { colspan: 3, scope: "colgroup" }, "← criterion 1 more important"),
+      h("td", {}), h("th", { colspan: 3, scope: "colgroup" }, "criterion 2 more important →"), h("td", {}), h("td", {}));
     const head = [sides, h("tr", {}, h("th", { class: "crit", scope: "col" }, "Criterion 1"),
       LEVELS.map((l) => h("th", { scope: "col", title: LEVEL_TEXT[l] }, short[l])), h("th", { scope: "col", title: LEVEL_TEXT.equal }, "Equal"),
       [...LEVELS].reverse().map((l) => h("th", { scope: "col", title: LEVEL_TEXT[l] }, short[l])),
       h("th", { class: "crit", scope: "col", style: "text-align:right" }, "Criterion 2"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Clear / note")))];
-    const body = h("tbody", {});
-    for (const [a, b] of pairs) {
+    // The first GUIDED_COUNT pairs are a spanning set: answering just these determines weights.
+    const groupRow = (id, text) => h("tr", { class: "pair-group", id }, h("th", { colspan: 10, scope: "colgroup" }, text));
+    const body = h("tbody", {}, groupRow("pairs-guided", `Start here: these ${GUIDED_COUNT} comparisons connect all six objectives`));
+    pairs.forEach(([a, b], k) => {
+      if (k === GUIDED_COUNT) body.append(groupRow("pairs-optional", "Optional refinements: each one more makes the weights more reliable"));
       const name = `pair-${a}-${b}`;
-      const radio = (value, text) => h("td", {}, h("input", { type: "radio", name, value, "aria-label": text, dataset: { a, b } }));
-      const row = h("tr", { dataset: { pair: [a, b].sort().join("|") } },
-        h("td", { class: "crit" }, title(a)),
-        LEVELS.map((l) => radio(`${a}:${l}`, `${title(a)} has ${l} importance over ${b}`)),
-        radio("equal", `${title(a)} and ${b} are equally important`),
-        [...LEVELS].reverse().map((l) => radio(`${b}:${l}`, `${title(b)} has ${l} importance over ${a}`)),
+      const cell = (value, text, level) => h("td", { "data-level": level }, h("label", { class: "pair-choice" },
+        h("input", { type: "radio", name, value, "aria-label": text, dataset: { a, b } }), h("span", { class: "stack-only", "aria-hidden": "true" }, level)));
+      const row = h("tr", { class: k < GUIDED_COUNT ? "guided" : "optional", dataset: { pair: [a, b].sort().join("|") } },
+        h("td", { class: "crit" }, h("span", { class: "stack-only", "aria-hidden": "true" }, `${k + 1}. `), title(a), h("span", { class: "stack-only", "aria-hidden": "true" }, ` vs ${title(b)}`)),
+        LEVELS.map((l) => cell(`${a}:${l}`, `${title(a)} has ${l} importance over ${b}`, `${title(a)}: ${short[l]}`)),
+        cell("equal", `${title(a)} and ${b} are equally important`, "Equal"),
+        [...LEVELS].reverse().map((l) => cell(`${b}:${l}`, `${title(b)} has ${l} importance over ${a}`, `${title(b)}: ${short[l]}`)),
         h("td", { class: "crit right" }, title(b)),
         h("td", { class: "note" }, h("div", { class: "why" }), h("button", { type: "button", class: "link small", "aria-label": `Clear ${a} versus ${b}`,
           onclick: () => { for (const r of row.querySelectorAll("input")) r.checked = false; refreshPreferences(); } }, "clear")));
       body.append(row);
-    }
+    });
     const table = h("table", { class: "pairwise", id: "pairwise" }, h("caption", { class: "visually-hidden" }, "Pairwise comparisons of the six objectives"), h("thead", {}, head), body);
     const legend = h("p", { class: "small muted" }, "Weak, Stronger and Absolute importance correspond to Saaty's 3, 5 and 9; Equal to 1.");
     table.addEventListener("change", () => refreshPreferences());
     const side = h("aside", { class: "card", "aria-labelledby": "weights-title" },
-      h("h3", { id: "weights-title" }, "Your weights"), h("div", { id: "weights", "aria-live": "polite" }),
+      h("h3", { id: "weights-title" }, "Your weights"), h("div", { id: "pref-status", "aria-live": "polite" }), h("div", { id: "weights", "aria-live": "polite" }),
       h("div", { id: "consistency", "aria-live": "polite" }));
     const preset = h("div", { class: "row small" }, h("span", { class: "muted" }, "Shortcut:"),
       h("button", { type: "button", class: "link", onclick: () => applyPaperExample() }, "fill in the paper's example (Fig. 8a)"),
       h("button", { type: "button", class: "link", onclick: () => { for (const r of table.querySelectorAll("input")) r.checked = false; refreshPreferences(); } }, "clear all"));
-    return h("div", { class: "pref-layout" }, h("div", {}, preset, h("div", { style: "overflow-x:auto" }, table), legend), side);
+    return h("div", { class: "pref-layout" }, h("div", { class: "pref-table" }, preset, h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Pairwise comparisons" }, table), legend), side);
   }
 
   function applyPaperExample() {
@@ -389,26 +394,53 @@ export function mountWizard(root) {
   const refreshPreferences = debounce(updatePreferences, 150);
   let preferenceRequests = 0;
 
+  /** Ask the server what the current answers determine. A half-finished table is *incomplete* (200): the
+   * last valid weights stay on screen, and the comparisons still needed are named and marked. */
   async function updatePreferences() {
     const weightsEl = root.querySelector("#weights");
     const crEl = root.querySelector("#consistency");
+    const statusEl = root.querySelector("#pref-status");
+    const asked = comparisons();
     const seq = ++preferenceRequests;
-    const res = await api("/api/preferences", { method: "POST", body: { comparisons: comparisons() } });
+    const res = await api("/api/preferences", { method: "POST", body: { comparisons: asked } });
     if (seq !== preferenceRequests) return; // a later answer's request supersedes this one
-    for (const row of root.querySelectorAll("#pairwise tr.revisit")) { row.classList.remove("revisit"); row.querySelector(".why").textContent = ""; }
-    clear(weightsEl); clear(crEl);
+    for (const row of root.querySelectorAll("#pairwise tr.revisit, #pairwise tr.needed")) { row.classList.remove("revisit", "needed"); row.querySelector(".why").textContent = ""; }
+    clear(statusEl);
     if (!res.ok) {
-      crEl.append(h("p", { class: "notice bad" }, errorsOf(res).map((e) => e.message).join("; ")));
+      statusEl.append(h("p", { class: "notice bad" }, errorsOf(res).map((e) => e.message).join("; ")));
       return;
     }
-    const { weights, consistency } = res.data;
+    state.preferenceStatus = res.data;
+    if (res.data.status === "incomplete") {
+      const needed = res.data.needed_comparisons;
+      for (const n of needed) {
+        const row = root.querySelector(`#pairwise tr[data-pair="${[n.a, n.b].sort().join("|")}"]`);
+        if (row) { row.classList.add("needed"); row.querySelector(".why").textContent = "needed"; }
+      }
+      const kept = state.lastValid ? `The weights below are from your last complete set of ${state.lastValid.comparisons.length || "no"} comparison(s) and are used until these are answered.`
+        : "Until then all objectives weigh the same.";
+      statusEl.append(h("div", { class: "notice warn", id: "pref-incomplete" },
+        h("strong", {}, `Not all objectives are compared yet — ${needed.length} more comparison(s) needed: `),
+        h("ul", { class: "small" }, needed.map((n) => h("li", {}, `${title(n.a)} vs ${n.b}`))),
+        h("p", { class: "small" }, `Groups not yet compared with each other: ${res.data.unconnected_groups.map((g) => g.join(" + ")).join(" | ")}. ${kept}`)));
+      if (!state.lastValid) showWeights({ weights: Object.fromEntries(OBJECTIVES.map((o) => [o, 1 / OBJECTIVES.length])), consistency: null }, 0);
+      return;
+    }
+    state.lastValid = { comparisons: asked, data: res.data };
     state.lastPreferences = res.data;
+    showWeights(res.data, asked.length);
+  }
+
+  function showWeights({ weights, consistency }, answered) {
+    const weightsEl = root.querySelector("#weights");
+    const crEl = root.querySelector("#consistency");
+    clear(weightsEl); clear(crEl);
     weightsEl.append(h("div", { class: "weights" }, OBJECTIVES.map((o) => [
       h("span", {}, title(o)),
       h("div", { class: "bar", role: "img", "aria-label": `${o} weight ${(weights[o] * 100).toFixed(1)} percent` }, h("span", { style: `width:${(weights[o] * 100).toFixed(1)}%` })),
       h("span", { class: "small" }, `${(weights[o] * 100).toFixed(1)} %`),
     ])));
-    const answered = comparisons().length;
+    if (!consistency) return;
     crEl.append(h("p", {}, "Consistency ratio: ",
       h("span", { class: `cr ${consistency.consistent ? "ok" : "bad"}`, id: "cr-value" }, consistency.consistency_ratio.toFixed(3)),
       consistency.consistent ? " — consistent (≤ 0.10)" : " — inconsistent (> 0.10)"),
@@ -425,12 +457,22 @@ export function mountWizard(root) {
     }
   }
 
+  /** The comparisons a recommendation uses: the current ones when they determine weights, else the last
+   * complete set (none: equal weights) — a half-finished table never blocks the results. */
+  function usableComparisons() {
+    const current = comparisons();
+    if (!state.preferenceStatus || state.preferenceStatus.status !== "incomplete") return { comparisons: current, incomplete: false };
+    return { comparisons: state.lastValid ? state.lastValid.comparisons : [], incomplete: true };
+  }
+
   // -- submit ----------------------------------------------------------------------------------------
 
   async function submit() {
     const out = root.querySelector("#results");
     for (let i = 0; i < STEPS.length - 1; i++) if (!validateStep(i)) { go(i); return; }
     clearErrors();
+    await updatePreferences(); // the status of the answers as they are now, not of a pending debounce
+    const incomplete = usableComparisons().incomplete;
     const request = collect();
     clear(out).append(h("p", { class: "notice info", role: "status" }, "Searching the knowledge graph…"));
     const res = await api("/api/recommend?top_k=5", { method: "POST", body: request });
@@ -446,6 +488,10 @@ export function mountWizard(root) {
     }
     state.lastResponse = res.data;
     clear(out);
+    if (incomplete) out.append(h("p", { class: "notice warn", id: "results-preferences-incomplete" },
+      "Your comparisons do not yet connect all objectives, so these results use your last complete set of comparisons",
+      state.lastValid && state.lastValid.comparisons.length ? "" : " (none: equal weights)", ". ",
+      h("button", { type: "button", class: "link", onclick: () => go(STEPS.length - 2) }, "Finish the comparisons")));
     renderResults(out, res.data, request);
   }
 
