@@ -41,11 +41,11 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, deadline_s: float = DEADLINE_S) -> None:
         self.home = home
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DLOM_HOME": str(home), "DLOM_QUERY_TIMEOUT_S": str(DEADLINE_S),
+        env = {**os.environ, "DLOM_HOME": str(home), "DLOM_QUERY_TIMEOUT_S": str(deadline_s),
                "DLOM_CLIENT_MAX_CONCURRENT": str(MAX_CONCURRENT), "DLOM_UPDATE_TOKEN": TOKEN,
                "PYTHONPATH": str(ROOT)}
         env.pop("DLOM_STORE", None)
@@ -90,6 +90,12 @@ class Server:
                 continue
             total += int(fields[11]) + int(fields[12])  # utime + stime
         return total
+
+    def rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS")
 
     def stop(self) -> float:
         """SIGTERM; the seconds until the process ended."""
@@ -222,3 +228,81 @@ def test_sigterm_stops_the_server_within_5_s_and_keeps_acknowledged_writes(serve
         assert sorted(b["s"]["value"] for b in r.json()["results"]["bindings"]) == sorted(acknowledged)
     finally:
         assert again.stop() < 5.0
+
+
+LOAD_S = 30.0
+
+
+def test_mixed_load(tmp_path: Path) -> None:
+    """30 s of queries, GraphQL pages, recommendations and token-protected updates from 4 writers (each
+    its own client): no 5xx, every acknowledged write present afterwards, the server's memory stable."""
+    server = Server(tmp_path, deadline_s=15.0)
+    graph = "https://example.org/load/writes"
+    acknowledged: list[str] = []
+    statuses: dict[str, list[int]] = {}
+    rss: list[int] = []
+    stop = time.monotonic() + LOAD_S
+    lock = threading.Lock()
+
+    def record(kind: str, status: int) -> None:
+        with lock:
+            statuses.setdefault(kind, []).append(status)
+
+    def writer(i: int) -> None:
+        with server.client(f"127.0.1.{i}") as c:
+            n = 0
+            while time.monotonic() < stop:
+                subject = f"https://example.org/load/w{i}-{n}"
+                r = c.post("/sparql/update", content=f'INSERT DATA {{ GRAPH <{graph}> {{ <{subject}> '
+                                                     f'<https://example.org/load/n> "{n}" }} }}',
+                           headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
+                record("update", r.status_code)
+                if r.status_code == 200:
+                    with lock:
+                        acknowledged.append(subject)
+                n += 1
+
+    def reader(i: int) -> None:
+        cursor = None
+        with server.client(f"127.0.2.{i}") as c:
+            while time.monotonic() < stop:
+                r = c.get("/sparql", params={"query": "SELECT ?m ?l WHERE { ?m a <https://w3id.org/dlom#Model> ; "
+                                                      "<http://www.w3.org/2000/01/rdf-schema#label> ?l } LIMIT 20"})
+                record("sparql", r.status_code)
+                if r.status_code >= 500:
+                    record(f"sparql {r.status_code}: {r.text[:300]}", r.status_code)
+                after = f', after: "{cursor}"' if cursor else ""
+                r = c.post("/graphql", json={"query": f"{{ models(first: 10{after}) {{ edges {{ node {{ id label "
+                                                      "device { label } } } pageInfo { hasNextPage endCursor } } }"})
+                record("graphql", r.status_code)
+                if r.status_code == 200:
+                    info = r.json()["data"]["models"]["pageInfo"]
+                    cursor = info["endCursor"] if info["hasNextPage"] else None
+                r = c.post("/api/recommend", params={"top_k": 3},
+                           json={"performance": {"max_latency_ms": 100}})
+                record("recommend", r.status_code)
+
+    try:
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(1, 5)]
+        threads += [threading.Thread(target=reader, args=(i,)) for i in range(1, 3)]
+        for t in threads:
+            t.start()
+        while time.monotonic() < stop:
+            rss.append(server.rss_bytes())
+            time.sleep(1.0)
+        for t in threads:
+            t.join(timeout=60)
+        for kind, seen in statuses.items():
+            assert seen and all(s < 500 for s in seen), (kind, sorted(set(seen)))
+            assert seen.count(200) >= len(seen) * 0.9, (kind, sorted(set(seen)))
+        assert len(acknowledged) >= 20
+        with server.client("127.0.3.1") as c:
+            r = c.get("/sparql", params={"query": f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"},
+                      headers={"Accept": "application/sparql-results+json"})
+        stored = {b["s"]["value"] for b in r.json()["results"]["bindings"]}
+        assert set(acknowledged) <= stored and len(stored) == len(acknowledged)
+        # Memory: the second half of the run grows by less than 64 MiB over the first half's peak.
+        half = len(rss) // 2
+        assert max(rss[half:]) - max(rss[:half]) < 64 << 20, [r >> 20 for r in rss]
+    finally:
+        server.stop()
