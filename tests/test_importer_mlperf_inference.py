@@ -19,7 +19,7 @@ from pyoxigraph import Literal
 from kg.binding import bind
 from kg.errors import InputError
 from kg.importers import ImportReport, importers
-from kg.importers.mlperf_inference import import_mlperf_inference
+from kg.importers.mlperf_inference import _base_system_name, import_mlperf_inference
 from kg.importers.mlperf_tiny import import_mlperf_tiny
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
@@ -217,6 +217,26 @@ def test_all_four_repositories_are_non_empty(imported: tuple[Store, ImportReport
     repos = graph_stats(store).repositories
     for name in ("dln-parameters", "client-configurations", "server-configurations", "models-and-performance"):
         assert repos[name] > 0, name
+
+
+@pytest.mark.parametrize("published, base", [
+    ("NVIDIA DGX A100 (1x A100-SXM-80GB, TensorRT)", "NVIDIA DGX A100"),
+    ("Gigabyte R282-Z93 (2x QAIC100 Pro)", "Gigabyte R282-Z93"),
+    ("AWS cloud instance inf1.2xlarge (Amazon Linux on CPU)", "AWS cloud instance inf1.2xlarge"),
+    ("NVIDIA A100-SXM-80GB (1x1g.10gb MIG)", "NVIDIA A100-SXM-80GB"),
+    # an instance type and a product variant name the product: kept
+    ("Amazon EC2 (c6gd.xlarge)", "Amazon EC2 (c6gd.xlarge)"),
+    ("Foxconn Gloria (Entry)", "Foxconn Gloria (Entry)"),
+])
+def test_configuration_notes_leave_the_product_name(published: str, base: str) -> None:
+    assert _base_system_name(published) == base
+
+
+def test_different_instance_types_are_different_hardware(imported: tuple[Store, ImportReport]) -> None:
+    store, _ = imported
+    labels = {r[0] for r in rows(store, """SELECT DISTINCT ?l WHERE { ?h a dlom:Hardware ; rdfs:label ?l ;
+        dlom:hasConfiguration/dlom:sourceRecord ?r . FILTER(CONTAINS(?l, "Amazon EC2")) }""")}
+    assert len(labels) >= 2 and "Amazon EC2" not in labels
 
 
 def test_registered_for_the_cli() -> None:

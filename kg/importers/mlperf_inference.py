@@ -443,9 +443,20 @@ def system_classes(system_type: str | None, hardware_kind: str | None) -> tuple[
                                        "board, module, phone or laptop of the hardware rule table")
 
 
+# A parenthesised note that says how a system was configured (accelerator count, software, power mode,
+# operating system) or gives a host alias ('(rpi4)'), not which product it is; '(c6gd.xlarge)' (an
+# instance type) and '(Entry)' / '(Highend)' (a product variant) name the product and are kept.
+_CONFIGURATION_NOTE = re.compile(
+    r"\d+\s*x\b|\bx\s*\d|,|tensorrt|triton|maxq|\bmig\b|onnx|tflite|arm\s*nn|\btvm\b|openvino|deepsparse|pytorch|"
+    r"\bon cpu\b|linux|debian|rhel|ubuntu|windows|cooling|qaic|^[a-z0-9_-]+$", re.IGNORECASE)
+
+
 def _base_system_name(name: str) -> str:
-    # '(1x A30, TensorRT, Triton)' and similar say how the system was configured, not what it is
-    return " ".join(re.sub(r"\([^)]*\)?", " ", name).split()) or name
+    """The system name without its configuration notes (see :data:`_CONFIGURATION_NOTE`)."""
+    def drop(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        return " " if _CONFIGURATION_NOTE.search(inner) and not re.fullmatch(r"[A-Z][a-z]+", inner) else m.group(0)
+    return " ".join(re.sub(r"\(([^)]*)\)?", drop, name).split()) or name
 
 
 def _quantity(system: SystemRecord, key: str, dimension: str) -> Decimal | None:
@@ -487,10 +498,14 @@ def describe_system(triples: TripleSet, iris: IriRegistry, round_: str, division
     iri = iris.claim(entity("system", *parts), ("system", *parts), rel)
     accelerator = system.first("accelerator_model_name")
     accelerator = accelerator if _given(accelerator) else None
-    base = _base_system_name(name)
-    is_edge_named = identify_hardware(base, "server").rule
-    default_kind = "server"
-    ident = identify_hardware(base if is_edge_named or not accelerator else f"{base} with {accelerator}", default_kind)
+    # a rule of the table matches the name as published ('Foxconn Gloria (Entry)'); a name no rule knows
+    # is the server (or board) without its configuration notes, with its accelerator
+    ident = identify_hardware(name, "server")
+    if ident.rule is None:
+        base = _base_system_name(name)
+        # a MIG slice ('NVIDIA A100-SXM-80GB (1x1g.10gb MIG)') is a partition of the same physical card
+        card = _base_system_name(accelerator) if accelerator else None
+        ident = identify_hardware(f"{base} with {card}" if card else base, "server")
     classes, how = system_classes(system.first("system_type"), ident.rule.kind if ident.rule else None)
     label = f"{name} ({submitter}, MLPerf Inference {round_} {division})"
     for cls in classes:
