@@ -98,6 +98,7 @@ from kg.errors import QueryError, QueryTimeoutError, ValidationError
 from kg.namespaces import RDF
 from kg.repositories import Repository, route
 from kg.results import BooleanResult, GraphResult, Solutions
+from kg.sparql_tokens import positioned_tokens
 from kg.query_pool import QueryPool
 from kg.store import Store, open_store
 from kg.stores.oxigraph import OxigraphStore
@@ -160,29 +161,11 @@ def endpoint_url(request: Request) -> str:
 
 # -- SERVICE / LOAD guard --------------------------------------------------------------------------
 
-# A SPARQL token stream, enough to find keywords: whitespace, comments and strings (all four quote
-# forms) are skipped, IRIs, variables and prefixed names (with PN_LOCAL escapes such as ``ex:a\#b``,
-# whose ``#`` does not start a comment) are single tokens, so a keyword is seen exactly where the
-# parser would see one. Anything unexpected becomes a one-character token: text is never swallowed.
-_TOKEN = re.compile(
-    r'(?P<skip>\s+|#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
-    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
-    r'|(?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)'
-    r'|(?P<pname>(?:[^\W\d_][\w.-]*)?:(?:[\w:%-]|\\[_~.\-!$&\'()*+,;=/?#@%]|\.(?=[\w:%\\-]))*)'
-    r'|(?P<word>[^\W\d][\w]*)'
-    r'|(?P<other>.)',
-    re.DOTALL,
-)
-
-
+# The token stream (kg.sparql_tokens) sees keywords exactly where the parser would see them.
 def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(kind, value) for kind, value, _ in _positioned_tokens(text)]
+    return [(kind, value) for kind, value, _ in positioned_tokens(text)]
 
 
-def _positioned_tokens(text: str) -> list[tuple[str, str, int]]:
-    """(kind, text, offset) of every token but whitespace and comments."""
-    return [(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
 
 
 def _mentions_remote_access(text: str) -> bool:
@@ -404,7 +387,7 @@ def with_using_graphs(text: str, using: Sequence[NamedNode], using_named: Sequen
     if not using and not using_named:
         return text
     clauses = "".join(f" USING <{g.value}>" for g in using) + "".join(f" USING NAMED <{g.value}>" for g in using_named)
-    tokens = _positioned_tokens(text)
+    tokens = positioned_tokens(text)
     inserts: list[int] = []
     depth = 0
     operation: str | None = None  # "modify", "data" or "other" once the current operation's keyword is seen
