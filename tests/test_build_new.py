@@ -56,8 +56,8 @@ def http(method: str, url: str, body: Any = None, token: str | None = None) -> t
         return e.code, json.loads(e.read() or b"null")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, Store]]:
+def build_new_server() -> Iterator[tuple[str, Store]]:
+    """A server over the shipped graph in memory, with the update token and quick measurements."""
     store = open_store("oxigraph://")
     ensure_initialized(store)
     app = create_app(store, Settings(update_token=TOKEN))
@@ -65,6 +65,11 @@ def server() -> Iterator[tuple[str, Store]]:
     with serve_in_background(app) as url:
         yield url, store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, Store]]:
+    yield from build_new_server()
 
 
 def wait_for_job(url: str, status_url: str, timeout_s: float = 240.0) -> tuple[dict[str, Any], list[float]]:

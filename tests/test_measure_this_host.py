@@ -19,18 +19,15 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode
 
-from api.app import create_app
-from api.server import serve_in_background
-from api.settings import Settings
 from bench.device import HOST_PROC_ENV, host_fingerprint
 from kg.binding import bind
-from kg.bootstrap import ensure_initialized
 from kg.namespaces import SPARQL_PREFIXES
 from kg.results import Solutions
-from kg.store import Store, open_store
+from kg.store import Store
 from measure.host import host_devices, reference_device, register_host
 from measure.build_new import measure_configuration
-from test_build_new import AD_REFERENCE_DLN, FAST_MEASUREMENT, RUNNABLE_REQUIREMENTS, TOKEN, http, performance_types, wait_for_job
+from test_build_new import (AD_REFERENCE_DLN, FAST_MEASUREMENT, RUNNABLE_REQUIREMENTS, TOKEN, build_new_server, http,
+                            performance_types, wait_for_job)
 
 SIMULATED_CPU = "Simulated Cortex-A76 test host"
 CPUINFO = "".join(f"processor\t: {i}\nmodel name\t: {SIMULATED_CPU}\nFeatures\t: fp asimd asimddp\n\n" for i in range(4))
@@ -53,13 +50,7 @@ def simulated_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def server(simulated_host: Path) -> Iterator[tuple[str, Store]]:
-    store = open_store("oxigraph://")
-    ensure_initialized(store)
-    app = create_app(store, Settings(update_token=TOKEN))
-    app.state.measurement_overrides = FAST_MEASUREMENT
-    with serve_in_background(app) as url:
-        yield url, store
-    store.close()
+    yield from build_new_server()
 
 
 def test_fingerprint_is_the_simulated_host(simulated_host: Path) -> None:
