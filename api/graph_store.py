@@ -34,8 +34,7 @@ from pyoxigraph import NamedNode, Triple
 from api import results_formats as rf
 from api.auth import needs_update_token
 from api.settings import Settings
-from api.sparql_endpoint import (TRUNCATED_HEADER, ProtocolError, query_error, run_validated_update,
-                                 violations_response)
+from api.sparql_endpoint import TRUNCATED_HEADER, ProtocolError, run_validated_update, write_refusal
 from kg.errors import QueryError, ValidationError
 from kg.repositories import Repository
 from kg.store import Store
@@ -150,12 +149,8 @@ async def _write(request: Request, replace: bool) -> Response:
         if operations:
             await run_validated_update(request, " ;\n".join(operations))
         return Response(status_code=204 if existed else 201)
-    except ProtocolError as e:
-        return e.response()
-    except ValidationError as e:
-        return violations_response(e)
-    except QueryError as e:
-        return query_error(e).response()
+    except (ProtocolError, ValidationError, QueryError) as e:
+        return write_refusal(e)
 
 
 @router.put(PATH, responses=_WRITE_RESPONSES, openapi_extra=_WRITE_BODY, status_code=204,
@@ -182,9 +177,5 @@ async def delete_graph(request: Request, graph: str | None = _GRAPH_PARAM, defau
             raise ProtocolError(404, f"the graph <{target.value}> holds no triples")
         await run_validated_update(request, f"DROP GRAPH <{target.value}>")
         return Response(status_code=204)
-    except ProtocolError as e:
-        return e.response()
-    except ValidationError as e:
-        return violations_response(e)
-    except QueryError as e:
-        return query_error(e).response()
+    except (ProtocolError, ValidationError, QueryError) as e:
+        return write_refusal(e)

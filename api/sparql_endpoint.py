@@ -923,12 +923,18 @@ async def sparql_update(request: Request) -> Response:
                                  _iris(params.get("using-named-graph-uri", []), "using-named-graph-uri"))
         report = await run_validated_update(request, with_base(text, endpoint_url(request)))
         return JSONResponse({"inserted": report.inserted, "deleted": report.deleted})
-    except ProtocolError as e:
+    except (ProtocolError, ValidationError, QueryError) as e:
+        return write_refusal(e)
+
+
+def write_refusal(e: ProtocolError | ValidationError | QueryError) -> Response:
+    """The answer to a refused write (an update or a Graph Store write): the protocol error's status,
+    422 with the SHACL violations, or the query error's 400."""
+    if isinstance(e, ProtocolError):
         return e.response()
-    except ValidationError as e:
+    if isinstance(e, ValidationError):
         return violations_response(e)
-    except QueryError as e:
-        return query_error(e).response()
+    return query_error(e).response()
 
 
 def violations_response(e: ValidationError) -> JSONResponse:
