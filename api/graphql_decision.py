@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from decision.elicitation import PreferenceError, elicit
+from decision.elicitation import PreferenceError, assess
 from decision.recommend import recommend
 from decision.requirements import PairwiseComparison, RequirementsError, field_errors
 from kg.errors import QueryTimeoutError
@@ -61,6 +61,6 @@ class DecisionQuery:
                 return {"errors": [{"field": f.field, "message": f.message}
                                    for f in field_errors(e, prefix=f"comparisons[{i}].")]}
         try:
-            return elicit(parsed).to_dict()
+            return assess(parsed).to_dict()
         except PreferenceError as e:
             return _errors("comparisons", str(e))

@@ -54,11 +54,17 @@ def test_preferences_equal_rest(url: str) -> None:
     assert abs(sum(via_graphql["weights"].values()) - 1) < 1e-9
 
 
+def test_a_half_finished_set_is_incomplete_as_over_rest(url: str) -> None:
+    comparisons = [{"more": "performance", "less": "cost", "level": "weak"}]
+    via_graphql = graphql(url, PREFERENCES, {"c": comparisons})["preferences"]
+    assert via_graphql["status"] == "incomplete" and via_graphql["weights"] is None and via_graphql["needed_comparisons"]
+    assert via_graphql == httpx.post(url + "/api/preferences", json={"comparisons": comparisons}, timeout=60).json()
+
+
 @pytest.mark.parametrize("query, variables, field", [
     (RECOMMEND, {"r": {"performance": {"min_accuracy": 7}}, "k": 3}, "performance.min_accuracy"),
     (RECOMMEND, {"r": {}, "k": 0}, "topK"),
     (PREFERENCES, {"c": [{"more": "speed", "less": "cost", "level": "weak"}]}, "comparisons[0].more"),
-    (PREFERENCES, {"c": [{"more": "performance", "less": "cost", "level": "weak"}]}, "comparisons"),
     (PREFERENCES, {"c": "performance > cost"}, "comparisons"),
 ])
 def test_bad_input_gets_field_errors(url: str, query: str, variables: dict, field: str) -> None:
