@@ -48,30 +48,17 @@ Updates (/sparql/update)
     Off unless ``Settings.update_token`` is set (403 otherwise); then ``Authorization: Bearer <token>``
     is required: 401 when missing or malformed, 403 when wrong (:mod:`api.auth`, the check every
     writing route shares). An update is validated like every
-    write (see :mod:`kg.writes`), without letting an invalid one touch the store:
-
-    1. Under a lock per store (updates through this endpoint are serialized), the store's quads are
-       copied into a scratch in-memory store and the update is evaluated there (so WHERE clauses,
-       blank nodes and every update form behave exactly as SPARQL says). This costs O(store size)
-       per update: updates are an administrative path, not a bulk one (use the importers for bulk
-       data).
-    2. The delta is the difference of the quad sets before and after. Triples the update inserted into
-       the default graph are routed to their repository's named graph (:func:`kg.repositories.route`),
-       as every DLOM write is; quads it put in a named graph stay there.
-    3. Every subject the delta touches is validated with :func:`kg.writes.check_triples` on its *whole*
-       description after the update, against the updated scratch store, so removing a required value
-       (``sh:minCount``) is caught as well as adding a bad one. Entities that merely point at a changed
-       entity are not re-validated.
-    4. Only if valid, the delta is committed with ``Store.replace`` (one transaction). If the client's
-       time limit passes before the commit starts, nothing is committed (a commit already started is
-       waited for and reported).
+    write, without letting an invalid one touch the store: :mod:`kg.validated_update` computes the
+    update's delta (in time that grows with the update, not the store, for the usual forms), validates
+    every entity it touches on its whole description after the update, and commits it in one
+    transaction. If the client's time limit passes before the commit starts, nothing is committed (a
+    commit already started is waited for and reported).
 
     Answers: 200 ``{"inserted": n, "deleted": m}`` (quads); 422 with the SHACL violations (nothing
     written); 400 for a malformed update; 503 past the time limit (nothing written).
 
     In an update the default graph is the store's real default graph, which DLOM keeps empty: match
-    existing data with ``GRAPH ?g { … }``, ``WITH`` or ``USING``. Updates that delete blank-node quads
-    are refused (the store's atomic replace cannot name blank nodes).
+    existing data with ``GRAPH ?g { … }``, ``WITH`` or ``USING``.
 """
 from __future__ import annotations
 
@@ -87,7 +74,7 @@ from urllib.parse import parse_qs, urljoin
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Triple
+from pyoxigraph import BlankNode, NamedNode, Triple
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import results_formats as rf
@@ -96,13 +83,13 @@ from api.settings import Settings
 from dlom.provenance import provenance_triples
 from kg.errors import QueryError, QueryTimeoutError, ValidationError
 from kg.namespaces import RDF
-from kg.repositories import Repository, route
+from kg.repositories import Repository
 from kg.results import BooleanResult, GraphResult, Solutions
 from kg.sparql_tokens import positioned_tokens
 from kg.query_pool import QueryPool
-from kg.store import Store, open_store
+from kg.store import Store
 from kg.stores.oxigraph import OxigraphStore
-from kg.writes import check_triples
+from kg.validated_update import UpdateReport, apply_validated_update
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -810,17 +797,6 @@ def _check_size_bytes(body: bytes, settings: Settings) -> None:
 
 # -- updates ---------------------------------------------------------------------------------------
 
-_UPDATE_LOCKS: dict[int, threading.Lock] = {}
-_UPDATE_LOCKS_GUARD = threading.Lock()
-
-
-def _update_lock(store: Store) -> threading.Lock:
-    # One lock per store object: updates to one store are serialized, so each delta is computed
-    # against the state it is applied to (other in-process writers are not covered by this lock).
-    with _UPDATE_LOCKS_GUARD:
-        return _UPDATE_LOCKS.setdefault(id(store), threading.Lock())
-
-
 @dataclass
 class _Ticket:
     """Shared between a waiting request and its worker: the request may abandon the update until
@@ -830,64 +806,10 @@ class _Ticket:
     abandoned: bool = False
     committing: bool = False
 
-
-@dataclass(frozen=True)
-class UpdateReport:
-    inserted: int
-    deleted: int
-    committed: bool
-
-
-def _subjects_description(scratch: Store, subjects: set) -> list[Triple]:
-    triples = []
-    for q in scratch.quads():
-        if q.subject in subjects:
-            triples.append(Triple(q.subject, q.predicate, q.object))
-    return triples
-
-
-def apply_validated_update(store: Store, sparql: str, ticket: _Ticket | None = None) -> UpdateReport:
-    """Evaluate ``sparql`` on a scratch copy, validate the changed entities, commit the delta.
-
-    Raises QueryError (bad update), ValidationError (SHACL), ProtocolError (unsupported delta). The
-    store is unchanged unless this returns ``committed=True``. See the module docstring.
-    """
-    with _update_lock(store):
-        before = list(store.quads())
-        scratch = open_store("oxigraph://")
-        try:
-            scratch.add(before)
-            scratch.update(sparql)
-            after = set(scratch.quads())
-            before_set = set(before)
-            removed = [q for q in before if q not in after]
-            added = [q for q in after if q not in before_set]
-            if any(isinstance(t, BlankNode) for q in removed for t in (q.subject, q.object)):
-                raise ProtocolError(400, "updates that delete blank-node triples are not supported")
-            # Route default-graph inserts to their repository graph, as every DLOM write is routed.
-            in_default = [Triple(q.subject, q.predicate, q.object) for q in added if isinstance(q.graph_name, DefaultGraph)]
-            if in_default:
-                types: dict[str, list[str]] = {}
-                for q in after:
-                    if q.predicate == RDF.type and isinstance(q.object, NamedNode):
-                        key = q.subject.value if isinstance(q.subject, NamedNode) else str(q.subject)
-                        types.setdefault(key, []).append(q.object.value)
-                routed = route(in_default, known_types=types)
-                added = [q for q in added if not isinstance(q.graph_name, DefaultGraph)] + routed
-            changed = {q.subject for q in removed} | {q.subject for q in added}
-            description = _subjects_description(scratch, changed)
-            check_triples(scratch, description, source="SPARQL update")
-        finally:
-            scratch.close()
-        if not removed and not added:
-            return UpdateReport(0, 0, True)
-        if ticket is not None:
-            with ticket.lock:
-                if ticket.abandoned:
-                    return UpdateReport(len(added), len(removed), False)
-                ticket.committing = True
-        store.replace(removed, added)
-        return UpdateReport(len(added), len(removed), True)
+    def may_commit(self) -> bool:
+        with self.lock:
+            self.committing = not self.abandoned
+            return self.committing
 
 
 @router.post("/sparql/update", openapi_extra=_UPDATE_DOC, summary="SPARQL update (validated)",
@@ -952,7 +874,7 @@ async def run_validated_update(request: Request, text: str) -> UpdateReport:
     settings: Settings = request.app.state.settings
     refuse_remote_access(text, True, settings.federation_allowlist)
     ticket = _Ticket()
-    future = executor(request).submit(apply_validated_update, request.app.state.store, text, ticket)
+    future = executor(request).submit(apply_validated_update, request.app.state.store, text, ticket.may_commit)
     try:
         report = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.query_timeout_s)
     except TimeoutError:

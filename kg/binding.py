@@ -9,7 +9,7 @@ clause gets the block too, so a variable used only inside a subquery is bound as
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
@@ -48,10 +48,11 @@ def bind(sparql: str, values: Mapping[str, Term]) -> str:
     return "".join(pieces) + sparql[start:]
 
 
-def values_rows(variables: list[str], rows: list[tuple[Term, ...]]) -> str:
-    """A multi-row ``VALUES`` block of typed terms (serialized by pyoxigraph, never raw text)."""
+def values_rows(variables: list[str], rows: Sequence[tuple[Term | None, ...]]) -> str:
+    """A multi-row ``VALUES`` block of typed terms (serialized by pyoxigraph, never raw text; None is
+    ``UNDEF``)."""
     for name in variables:
         if not _VAR.match(name):
             raise QueryError(f"invalid variable name for binding: {name!r}")
-    body = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+    body = " ".join("(" + " ".join("UNDEF" if t is None else str(t) for t in row) + ")" for row in rows)
     return f"VALUES ({' '.join('?' + v for v in variables)}) {{ {body} }}"

@@ -138,7 +138,7 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     page.goto("/")
     page.get_by_role("heading", name="Tell me more about your project").wait_for()
     # the purpose options come from the graph
-    page.wait_for_function("document.querySelector('#f-project-purpose').options.length > 3")
+    page.wait_for_function("document.querySelector('#f-project-purpose')?.options.length > 3")
     page.select_option("#f-project-purpose", "keyword spotting")
     page.fill("#f-project-total_budget_usd", "14000")
     page.fill("#f-project-number_of_devices", "10")
@@ -234,7 +234,7 @@ def test_invalid_answers_show_their_messages(page) -> None:  # type: ignore[no-u
     page.fill("#f-project-number_of_devices", "2.5")
     page.get_by_role("button", name="7. Results").click()
     error = page.locator("#err-project-number_of_devices")
-    page.wait_for_function("document.querySelector('#err-project-number_of_devices').textContent.length > 0")
+    page.wait_for_function("document.querySelector('#err-project-number_of_devices')?.textContent.length > 0")
     assert "integer" in error.inner_text().lower()
     assert page.locator("#step-project").is_visible()
     shot(page, "wizard-invalid-answer")
@@ -315,7 +315,8 @@ def test_sparql_editor_runs_a_query(page) -> None:  # type: ignore[no-untyped-de
 def test_charts_show_graph_data_and_honest_empty_state(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/#/charts")
     note = page.locator("#latency-accuracy-note")
-    page.wait_for_function("document.querySelector('#latency-accuracy-note').textContent.includes('models')")
+    # The charts view renders after its data arrives: until then the note is not in the page at all.
+    page.wait_for_function("document.querySelector('#latency-accuracy-note')?.textContent.includes('models')")
     assert re.search(r"\d+ of \d+ models", note.inner_text())
     page.locator("#pvm-empty").wait_for()
     assert "no predictions" in page.locator("#pvm-empty").inner_text()

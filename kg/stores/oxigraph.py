@@ -167,13 +167,13 @@ class OxigraphStore:
         if self.path is None:
             return self.add(quads)
         staging, old = _sibling(self.path, "staging"), _sibling(self.path, "old")
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_staging(staging)
         self._store.flush()
         self._store.backup(str(staging))
         try:
             _load_copy(staging, quads)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_staging(staging)
             raise
         _fsync_write(staging / _STAGED_MARK)
         del self._store  # releases the RocksDB lock of the old copy
@@ -248,6 +248,17 @@ def _sibling(path: Path, role: str) -> Path:
     return path.with_name(f"{path.name}.{role}")
 
 
+def _checkpoint_in_progress(target: Path) -> Path:
+    # RocksDB builds a checkpoint in "<target>.tmp" and renames it when done: a process killed while
+    # Store.backup runs leaves that directory behind.
+    return target.with_name(f"{target.name}.tmp")
+
+
+def _remove_staging(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(_checkpoint_in_progress(staging), ignore_errors=True)
+
+
 def _fsync_write(path: Path) -> None:
     with open(path, "wb") as f:
         os.fsync(f.fileno())
@@ -269,6 +280,7 @@ def _finish_interrupted_swap(path: Path) -> None:
     write was under way of being swapped in); otherwise — incomplete, or the old store still in place —
     it is deleted and the write did not happen. A superseded old copy is deleted."""
     staging, old = _sibling(path, "staging"), _sibling(path, "old")
+    shutil.rmtree(_checkpoint_in_progress(staging), ignore_errors=True)
     if staging.exists():
         if (staging / _STAGED_MARK).exists() and not path.exists():
             os.rename(staging, path)
