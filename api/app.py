@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import admission, auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
 from api import effects_routes
 from api.settings import Settings
+from kg.catalog.queries import warm_model_listing
 from kg.errors import DlomError
 from kg.store import Store
 from measure.host import register_host
@@ -105,6 +107,17 @@ def describe_this_host(store: Store) -> None:
         log.info("described this host in the store: %s", ", ".join(written))
 
 
+def warm_in_background(store: Store) -> None:
+    """Start computing the default model listing (:func:`kg.catalog.queries.warm_model_listing`) in a
+    daemon thread, so the first GraphQL/REST page after start-up is a slice, not a scan of the graph."""
+    def warm() -> None:
+        try:
+            warm_model_listing(store)
+        except DlomError as e:
+            log.warning("the model listing could not be computed ahead (%s); the first page will", e)
+    threading.Thread(target=warm, name="warm-listing", daemon=True).start()
+
+
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """The DLOM web app over ``store``. The app holds no business logic: it calls the libraries."""
     settings = settings or Settings()
@@ -112,6 +125,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         describe_this_host(store)
+        warm_in_background(store)
         yield
         sparql_endpoint.close_query_pool(app)  # kills the query worker processes, running queries included
         pool: ThreadPoolExecutor | None = getattr(app.state, "query_executor", None)

@@ -20,7 +20,7 @@ from decision.objectives import Objective
 from kg.binding import values_rows
 from kg.derived_results import derived
 from kg.errors import DlomError
-from kg.namespaces import DLOM, PROV, RDF, RDFS, SPARQL_PREFIXES, entity
+from kg.namespaces import DLOM, DLOM_VOCABULARIES, PROV, RDF, RDFS, SPARQL_PREFIXES, entity
 from kg.results import BooleanResult, Solutions
 from kg.store import Store
 from kg.terms import literal
@@ -100,7 +100,7 @@ def mean_ratings(store: Store, model_iris: Iterable[str] | None = None) -> dict[
     (None: all rated models — one grouped query, cheaper than binding thousands of IRIs). Kept until
     the store changes (:mod:`kg.derived_results`); read-only."""
     key = ("decision.mean_ratings", None if model_iris is None else tuple(model_iris))
-    return derived(store, key, lambda: _mean_ratings(store, key[1]))
+    return derived(store, key, lambda: _mean_ratings(store, key[1]), DLOM_VOCABULARIES)
 
 
 def _mean_ratings(store: Store, model_iris: Sequence[str] | None) -> dict[str, dict[Objective, tuple[float, int]]]:

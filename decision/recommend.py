@@ -23,6 +23,7 @@ from decision.retrieval import BIND_LIMIT, Candidate, candidate_key, labels_of, 
 from decision.scoring import Contribution, contributions, overall_scores, ranking
 from decision.sensitivity import WeightSensitivity, top_choice_sensitivity
 from kg.derived_results import derived
+from kg.namespaces import DLOM_VOCABULARIES
 from kg.store import Store
 
 STATUS_OK = "ok"
@@ -190,7 +191,7 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
 
     # The values depend on the store and the requirements, not on the preferences: kept until the store
     # changes (a new rating or an edited Table 1 effect shows in the next call), so re-ranking is cheap.
-    matrix = derived(store, ("decision.objective_matrix", candidate_key(req)), values_of_candidates)
+    matrix = derived(store, ("decision.objective_matrix", candidate_key(req)), values_of_candidates, DLOM_VOCABULARIES)
     t_rank = time.perf_counter()
     ties = [soft_met_counts(found, req)] if req.preferred else []
     ranked = rank_candidates(matrix.values, pref.weights, ties)

@@ -37,7 +37,7 @@ from decision.objectives import RawColumns
 from decision.requirements import Requirements
 from kg.binding import values_rows
 from kg.derived_results import derived
-from kg.namespaces import SPARQL_PREFIXES
+from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store
 from kg.terms import literal
@@ -258,7 +258,7 @@ def retrieve(store: Store, req: Requirements, timeout_s: float | None = 30.0) ->
     requirements under new preferences — the wizard's loop — does not query again. Read-only.
     """
     q = build_query(req)
-    return derived(store, candidate_key(req, q), lambda: _retrieve(store, req, q, timeout_s))
+    return derived(store, candidate_key(req, q), lambda: _retrieve(store, req, q, timeout_s), DLOM_VOCABULARIES)
 
 
 def candidate_key(req: Requirements, q: CandidateQuery | None = None) -> tuple:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import Any, TypeVar
 
 from kg.store import Store
@@ -29,46 +29,71 @@ MAX_ENTRIES = 16
 
 
 class _Results:
-    """The kept results of one store, for one generation."""
+    """The kept results of one store, each with the generation it was computed at."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.generation: int | None = None
-        self.entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self.entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self.computing: dict[Hashable, tuple[int, threading.Event]] = {}  # results being computed
 
 
 _by_store: weakref.WeakKeyDictionary[Store, _Results] = weakref.WeakKeyDictionary()
 _registry_lock = threading.Lock()
-_MISSING = object()
 
 
-def derived(store: Store, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``'s result for ``key``, computed at most once per generation of ``store``.
+def _generation(store: Store, vocabularies: Collection[str] | None) -> int | None:
+    if getattr(store, "generation", None) is None:
+        return None
+    return store.generation if vocabularies is None else store.generation_of(vocabularies)
+
+
+def derived(store: Store, key: Hashable, compute: Callable[[], T], vocabularies: Collection[str] | None = None) -> T:
+    """``compute()``'s result for ``key``, computed at most once per generation of ``store`` — or, when
+    the result's queries match only predicates of ``vocabularies`` (namespace IRIs, e.g.
+    :data:`kg.namespaces.DLOM_VOCABULARIES`), per generation of those (so writes of other vocabularies,
+    a client's own data in a graph of its own, keep it).
 
     ``key`` must name everything the result depends on besides the store's contents. A result whose
-    computation overlapped a write is returned but not kept.
+    computation overlapped a write is returned but not kept. Callers asking for a result that another
+    caller is computing wait for that computation instead of starting a second one.
     """
-    generation = getattr(store, "generation", None)
+    generation = _generation(store, vocabularies)
     if generation is None:
         return compute()
     with _registry_lock:
         results = _by_store.get(store)
         if results is None:
             results = _by_store[store] = _Results()
-    with results.lock:
-        if results.generation != generation:
-            results.generation, results.entries = generation, OrderedDict()
-        value = results.entries.get(key, _MISSING)
-        if value is not _MISSING:
-            results.entries.move_to_end(key)
-            return value  # type: ignore[no-any-return]
-    value = compute()
-    with results.lock:
-        if getattr(store, "generation", None) == generation == results.generation:
-            results.entries[key] = value
-            while len(results.entries) > MAX_ENTRIES:
-                results.entries.popitem(last=False)
-    return value
+    while True:
+        with results.lock:
+            kept = results.entries.get(key)
+            if kept is not None and kept[0] == generation:
+                results.entries.move_to_end(key)
+                return kept[1]  # type: ignore[no-any-return]
+            running = results.computing.get(key)
+            if running is None or running[0] != generation:
+                done = threading.Event()
+                results.computing[key] = (generation, done)
+                break
+        # The same result is being computed by another caller (a first page asked twice, a warm-up):
+        # wait for it rather than compute it twice; if it was not kept (a write overlapped), compute.
+        running[1].wait()
+        if _generation(store, vocabularies) != generation:
+            return compute()
+    try:
+        value = compute()
+        with results.lock:
+            if _generation(store, vocabularies) == generation:
+                results.entries[key] = (generation, value)
+                results.entries.move_to_end(key)
+                while len(results.entries) > MAX_ENTRIES:
+                    results.entries.popitem(last=False)
+        return value
+    finally:
+        with results.lock:
+            if results.computing.get(key, (None, None))[1] is done:
+                del results.computing[key]
+        done.set()
 
 
 def forget(store: Store) -> None:

@@ -39,6 +39,11 @@ PREFIXES: dict[str, str] = {
     "schema": str(SCHEMA),
 }
 
+DLOM_VOCABULARIES: tuple[str, ...] = tuple(PREFIXES.values())
+"""The vocabularies DLOM's own reads match (every predicate of the catalog, retrieval and rating queries
+is in one of these, written with :data:`SPARQL_PREFIXES`): a write of other predicates cannot change
+what they answer (:func:`kg.derived_results.derived`)."""
+
 SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 

@@ -28,6 +28,11 @@ class Store(Protocol):
     """Moves with every write this store object sees, so results derived from it can be kept until it
     moves (:mod:`kg.derived_results`); None when others may write to the store too (a server)."""
 
+    def generation_of(self, vocabularies: Iterable[str]) -> int | None:
+        """Like :attr:`generation`, for the writes that may have written a predicate of one of
+        ``vocabularies`` (namespace IRIs)."""
+        ...
+
     def query(
         self,
         sparql: str,

@@ -166,6 +166,9 @@ def test_a_cross_product_is_refused_before_it_runs(server: Server) -> None:
 def test_runaway_queries_are_stopped_and_others_are_served(server: Server) -> None:
     with server.client("127.0.0.2") as c:
         assert c.get("/sparql", params={"query": TRIVIAL}).json()["boolean"] is True  # workers ready
+        # The model listing is computed once, in the background at start-up (api.app.warm_in_background);
+        # this waits for it: the storm is about isolation, not the first listing's cost.
+        assert c.post("/graphql", json={"query": "{ models(first: 1) { edges { node { id } } } }"}).status_code == 200
     idle_before = server.cpu_ticks()
     probe = Probe(server)
     probe.start()
@@ -283,6 +286,14 @@ def test_mixed_load(tmp_path: Path) -> None:
                 record("recommend", r.status_code)
 
     try:
+        # The candidate set of a requirement is computed once per state of the DLOM vocabularies (several
+        # seconds on the shipped graph, issue 18) and writes of other predicates keep it (kg.derived_results):
+        # asked once before the load, so the load measures isolation, not that first computation.
+        with server.client("127.0.3.1") as c:
+            c.timeout = httpx.Timeout(60)
+            assert c.post("/api/recommend", params={"top_k": 3},
+                          json={"performance": {"max_latency_ms": 100}}).status_code == 200
+        stop = time.monotonic() + LOAD_S
         threads = [threading.Thread(target=writer, args=(i,)) for i in range(1, 5)]
         threads += [threading.Thread(target=reader, args=(i,)) for i in range(1, 3)]
         for t in threads:

@@ -402,6 +402,9 @@ class CountingStore:
     def generation(self) -> int | None:
         return self.inner.generation if self._keeps_results else None
 
+    def generation_of(self, vocabularies: Iterable[str]) -> int | None:
+        return self.inner.generation_of(vocabularies) if self._keeps_results else None
+
     def query(self, sparql: str, **kwargs: Any) -> QueryResult:
         with self._lock:
             self.queries += 1

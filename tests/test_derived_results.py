@@ -92,3 +92,48 @@ def test_forget_drops_what_was_kept() -> None:
     forget(store)
     derived(store, "n", compute)
     assert len(calls) == 2
+
+
+def test_a_result_read_from_given_vocabularies_survives_writes_of_other_predicates() -> None:
+    from kg.namespaces import DLOM, DLOM_VOCABULARIES
+
+    store = open_store("oxigraph://")
+    calls, compute = _counting(store)
+    derived(store, "k", compute, DLOM_VOCABULARIES)
+    store.add([_quad(1)])  # urn:dlom-test:p is none of DLOM's vocabularies
+    store.replace([_quad(1)], [_quad(2)])
+    derived(store, "k", compute, DLOM_VOCABULARIES)
+    assert len(calls) == 1
+    derived(store, "k", compute)  # without vocabularies every write counts
+    assert len(calls) == 2
+    store.add([Quad(NamedNode("urn:dlom-test:m"), NamedNode(DLOM + "latencyMs"), Literal("1"), G)])
+    derived(store, "k", compute, DLOM_VOCABULARIES)
+    assert len(calls) == 3
+    store.update("INSERT DATA { <urn:dlom-test:a> <urn:dlom-test:q> 1 }")  # predicates unknown: counts
+    derived(store, "k", compute, DLOM_VOCABULARIES)
+    assert len(calls) == 4
+
+
+def test_callers_asking_at_once_share_one_computation() -> None:
+    store = open_store("oxigraph://")
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return 42
+
+    answers: list[int] = []
+    first = threading.Thread(target=lambda: answers.append(derived(store, "k", slow)))
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=lambda: answers.append(derived(store, "k", slow)))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive(), "the second caller should wait for the first computation"
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert answers == [42, 42] and len(calls) == 1

@@ -41,7 +41,7 @@ from kg.catalog.records import (
 )
 from kg.derived_results import derived
 from kg.errors import QueryError
-from kg.namespaces import SPARQL_PREFIXES
+from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store
 from kg.terms import literal, to_python
@@ -232,9 +232,16 @@ def find_models(
         raise QueryError(f"invalid page: offset {offset} must be >= 0 and limit {limit} >= 1")
     flt = flt or ModelFilter()
     ordered = derived(store, ("catalog.models", flt, sort, descending),
-                      lambda: _ordered_models(store, flt, sort, descending, timeout_s))
+                      lambda: _ordered_models(store, flt, sort, descending, timeout_s), DLOM_VOCABULARIES)
     window = ordered[offset : offset + limit + 1]
     return ModelPage(rows=list(window[:limit]), offset=offset, has_next=len(window) > limit)
+
+
+def warm_model_listing(store: Store) -> None:
+    """Compute the default listing of models (every model, label order) and keep it (see
+    :func:`find_models`), so the first page any client asks for is a slice of it. On the shipped graph
+    the listing takes one to two seconds; a server starts this in the background at start-up."""
+    find_models(store, limit=1)
 
 
 _ROW_FIELD = {ModelSortKey.LATENCY: "latency_ms", ModelSortKey.ACCURACY: "accuracy",

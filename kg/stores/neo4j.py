@@ -909,6 +909,9 @@ class Neo4jStore:
 
     generation: int | None = None  # other clients write to the server too: nothing derived is kept
 
+    def generation_of(self, vocabularies: Iterable[str]) -> int | None:
+        return None
+
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         if not parts.hostname:

@@ -25,19 +25,32 @@ _CHECK_EVERY = 256  # rows between deadline checks while streaming results
 _STAGED_MARK = "DLOM-STAGED-COMPLETE"  # written into a staging copy once it holds the whole write
 
 
-def _changes_store(write: Callable[..., None]) -> Callable[..., None]:
+def _predicates_of(*batches: Iterable[Quad]) -> set[str] | None:
+    """The predicates of a write of these quads, when known without consuming an iterator."""
+    if not all(isinstance(b, list | tuple) for b in batches):
+        return None
+    return {q.predicate.value for b in batches for q in b}  # type: ignore[union-attr]
+
+
+def _changes_store(predicates_of: Callable[..., set[str] | None] = lambda *args, **kwargs: None
+                   ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Mark a write method: ``generation`` moves before and after it, so a result derived while the
-    write was under way is never taken for current (see :mod:`kg.derived_results`)."""
+    write was under way is never taken for current (see :mod:`kg.derived_results`); so does the
+    generation of each predicate it writes (``predicates_of(*args)``; None: possibly any)."""
 
-    @functools.wraps(write)
-    def counted(self: OxigraphStore, *args: Any, **kwargs: Any) -> None:
-        self.generation = next(self._writes)
-        try:
-            write(self, *args, **kwargs)
-        finally:
-            self.generation = next(self._writes)
+    def mark(write: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(write)
+        def counted(self: OxigraphStore, *args: Any, **kwargs: Any) -> None:
+            predicates = predicates_of(*args, **kwargs)
+            self._moved(predicates)
+            try:
+                write(self, *args, **kwargs)
+            finally:
+                self._moved(predicates)
 
-    return counted
+        return counted
+
+    return mark
 
 
 @register_backend("oxigraph")
@@ -54,6 +67,8 @@ class OxigraphStore:
         self.url = url
         self._writes = itertools.count(1)
         self.generation = 0
+        self._predicate_moved: dict[str, int] = {}  # predicate IRI → generation of its last write
+        self._any_moved = 0  # generation of the last write that may have written any predicate
         self.path: Path | None = Path(raw_path) if raw_path else None
         if self.path is None:
             self._store = ox.Store()
@@ -80,12 +95,28 @@ class OxigraphStore:
                 ) from None
             raise
 
+    def _moved(self, predicates: set[str] | None) -> None:
+        self.generation = next(self._writes)
+        if predicates is None:
+            self._any_moved = self.generation
+        else:
+            for p in predicates:
+                self._predicate_moved[p] = self.generation
+
+    def generation_of(self, vocabularies: Iterable[str]) -> int | None:
+        """The generation of the last write that may have written a predicate of one of
+        ``vocabularies`` (namespace IRIs): a result whose queries match only predicates of those
+        vocabularies stays current while this does not move."""
+        namespaces = tuple(vocabularies)
+        return max([self._any_moved, *(g for p, g in self._predicate_moved.items() if p.startswith(namespaces))])
+
     @classmethod
     def read_only(cls, path: Path) -> OxigraphStore:
         """A read-only view of an on-disk store that no process writes — a :meth:`checkpoint` — for
         query worker processes (:mod:`kg.query_pool`). It takes no lock; its writes fail."""
         view = cls.__new__(cls)
         view.url, view.path, view.generation, view._writes = f"oxigraph://{path}", None, None, itertools.count(1)
+        view._predicate_moved, view._any_moved = {}, 0
         view._store = ox.Store.read_only(str(path))
         return view
 
@@ -141,7 +172,7 @@ class OxigraphStore:
 
     # -- writes (each atomic) ------------------------------------------------------------------
 
-    @_changes_store
+    @_changes_store()
     def update(self, sparql: str) -> None:
         try:
             self._store.update(sparql)
@@ -150,11 +181,11 @@ class OxigraphStore:
         except (OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"update failed: {e}") from None
 
-    @_changes_store
+    @_changes_store(_predicates_of)
     def add(self, quads: Iterable[Quad]) -> None:
         self._store.extend(quads)
 
-    @_changes_store
+    @_changes_store(_predicates_of)
     def bulk_add(self, quads: Iterable[Quad]) -> None:
         """Add many quads atomically, several times faster than :meth:`add` for large writes.
 
@@ -185,7 +216,7 @@ class OxigraphStore:
         shutil.rmtree(old, ignore_errors=True)
         self._open_disk()
 
-    @_changes_store
+    @_changes_store(_predicates_of)
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         remove, add = list(remove), list(add)
         if not remove:
@@ -195,7 +226,7 @@ class OxigraphStore:
         body = "DELETE DATA {\n" + _quads_block(remove) + "};\nINSERT DATA {\n" + _quads_block(add) + "}"
         self._store.update(body)
 
-    @_changes_store
+    @_changes_store()
     def load_nquads(self, data: bytes | Path) -> None:
         """Load N-Quads in one transaction (the fast path for restore and the shipped graph)."""
         if isinstance(data, Path):
@@ -203,7 +234,7 @@ class OxigraphStore:
         else:
             self._store.load(data, format=ox.RdfFormat.N_QUADS)
 
-    @_changes_store
+    @_changes_store()
     def clear(self) -> None:
         self._store.clear()
 

@@ -128,6 +128,9 @@ class RemoteSparqlStore:
 
     generation: int | None = None  # other clients write to the server too: nothing derived is kept
 
+    def generation_of(self, vocabularies: Iterable[str]) -> int | None:
+        return None
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.query_url, self.update_url, options = endpoints_for(url)
