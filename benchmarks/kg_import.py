@@ -59,7 +59,7 @@ def main() -> None:
 
         raw = open_store(f"oxigraph://{tmp}/raw")
         t0 = time.perf_counter()
-        raw.load_nquads(data)
+        raw.load_nquads(data.read_bytes())
         t_raw = time.perf_counter() - t0
         raw.close()
 

@@ -63,6 +63,10 @@ class Store(Protocol):
         """Add many quads atomically; a backend may take a faster path than :meth:`add` for this."""
         ...
 
+    def load_nquads(self, data: bytes) -> None:
+        """Add N-Quads ``data`` atomically, like :meth:`bulk_add` (a backend may parse it natively)."""
+        ...
+
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         """Remove then add quads in one atomic transaction."""
         ...

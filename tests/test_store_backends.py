@@ -168,6 +168,16 @@ def test_add_replace_and_count_per_graph(any_store: Store) -> None:
     assert any_store.count(G1) == 2
 
 
+def test_load_nquads_adds_the_data_or_nothing(any_store: Store) -> None:
+    a, b = Quad(ex("a"), ex("p"), literal(1), G1), Quad(ex("b"), ex("p"), literal("x"), G2)
+    before = any_store.count()
+    any_store.load_nquads(f"{a} .\n{b} .\n".encode())
+    assert {a, b} <= set(any_store.quads()) and any_store.count() == before + 2
+    with pytest.raises(QueryError, match="malformed N-Quads"):
+        any_store.load_nquads(f"{Quad(ex('c'), ex('p'), literal(1), G1)} .\n<oops> .\n".encode())
+    assert any_store.count() == before + 2
+
+
 def test_add_is_atomic(any_store: Store) -> None:
     good = Quad(ex("a"), ex("p"), literal(1), G1)
     # An RDF-star triple term as object is rejected by every backend's write path; nothing may land.

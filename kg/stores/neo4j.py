@@ -60,6 +60,7 @@ from rdflib.plugins.sparql.update import evalUpdate
 
 from kg.binding import bind
 from kg.errors import QueryError, QueryTimeoutError, StoreURLError
+from kg.stores.nquads import parse_nquads
 from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
 from kg.store import register_backend
 from kg.terms import Term
@@ -1056,6 +1057,9 @@ class Neo4jStore:
             self._write(lambda tx: write_quads(tx, stored))
 
     bulk_add = add  # one transaction either way; the server has no faster atomic path
+
+    def load_nquads(self, data: bytes) -> None:
+        self.add(parse_nquads(data))
 
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         doomed = [quad_to_stored(q) for q in remove]

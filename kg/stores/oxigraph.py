@@ -197,12 +197,32 @@ class OxigraphStore:
         """
         if self.path is None:
             return self.add(quads)
+        self._swap_in(lambda copy: copy.bulk_extend(quads))
+
+    @_changes_store()
+    def load_nquads(self, data: bytes) -> None:
+        """Add N-Quads ``data`` atomically, as :meth:`bulk_add` does, parsed by Oxigraph itself (about
+        twice as fast as parsing to Python quads first: the shipped graph, a restore)."""
+        try:
+            if self.path is None:
+                self._store.load(data, format=ox.RdfFormat.N_QUADS)
+            else:
+                self._swap_in(lambda copy: copy.bulk_load(data, format=ox.RdfFormat.N_QUADS))
+        except SyntaxError as e:
+            raise QueryError(f"malformed N-Quads: {e}") from None
+
+    def _swap_in(self, load: Callable[[ox.Store], None]) -> None:
+        """Run ``load`` on a staging copy of this on-disk store and swap the copy in (see :meth:`bulk_add`)."""
+        assert self.path is not None
         staging, old = _sibling(self.path, "staging"), _sibling(self.path, "old")
         _remove_staging(staging)
         self._store.flush()
         self._store.backup(str(staging))
         try:
-            _load_copy(staging, quads)
+            copy = ox.Store(str(staging))
+            load(copy)
+            copy.flush()
+            del copy
         except BaseException:
             _remove_staging(staging)
             raise
@@ -225,14 +245,6 @@ class OxigraphStore:
         # serialization, so no user text is spliced into the update unescaped.
         body = "DELETE DATA {\n" + _quads_block(remove) + "};\nINSERT DATA {\n" + _quads_block(add) + "}"
         self._store.update(body)
-
-    @_changes_store()
-    def load_nquads(self, data: bytes | Path) -> None:
-        """Load N-Quads in one transaction (the fast path for restore and the shipped graph)."""
-        if isinstance(data, Path):
-            self._store.load(path=str(data), format=ox.RdfFormat.N_QUADS)
-        else:
-            self._store.load(data, format=ox.RdfFormat.N_QUADS)
 
     @_changes_store()
     def clear(self) -> None:
@@ -266,13 +278,6 @@ def _acquire_lock(path: Path) -> int:
             f"'dlom serve') or point DLOM_HOME/DLOM_STORE elsewhere."
         ) from None
     return fd
-
-
-def _load_copy(path: Path, quads: Iterable[Quad]) -> None:
-    """Bulk-load ``quads`` into the store copy at ``path`` and flush it; the copy is closed on return."""
-    copy = ox.Store(str(path))
-    copy.bulk_extend(quads)
-    copy.flush()
 
 
 def _sibling(path: Path, role: str) -> Path:

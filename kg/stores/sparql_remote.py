@@ -55,6 +55,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from kg.binding import bind
 from kg.errors import QueryError, QueryTimeoutError, StoreURLError
+from kg.stores.nquads import parse_nquads
 from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
 from kg.store import register_backend
 from kg.terms import Term
@@ -325,6 +326,9 @@ class RemoteSparqlStore:
             self._update("INSERT DATA {\n" + _quads_block(quads) + "}")
 
     bulk_add = add  # one transaction either way; the server has no faster atomic path
+
+    def load_nquads(self, data: bytes) -> None:
+        self.add(parse_nquads(data))
 
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         remove, add = list(remove), list(add)
