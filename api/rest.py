@@ -1,7 +1,7 @@
 """The REST API under /api (documented in the OpenAPI schema at /openapi.json, browsable at /docs).
 
 * ``GET /api/health`` — liveness: the store answers, and how many quads it holds; with the package
-  version, the shipped graph's build and the predictor (:func:`dlom.provenance.build_info`).
+  version, the shipped graph's build and the predictor (:func:`api.build_info.build_info`).
 * ``GET /api/stats`` — :func:`kg.stats.graph_stats`: quads per repository, instances per DLOM class.
 * Linked-Data pages (``/api/entity``, ``/id/…``, ``/ontology``): see :mod:`api.linked_data`, whose
   routes this router includes.
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api import linked_data
-from dlom.provenance import build_info
+from api.build_info import build_info
 from kg.stats import graph_stats
 
 router = APIRouter()

@@ -80,7 +80,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import results_formats as rf
 from api.auth import needs_update_token
 from api.settings import Settings
-from dlom.provenance import provenance_triples
+from api.build_info import provenance_triples
 from kg.errors import QueryError, QueryTimeoutError, ValidationError
 from kg.namespaces import RDF
 from kg.repositories import Repository

@@ -29,7 +29,7 @@ StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (def
 
 def _print_version(value: bool) -> None:
     if value:
-        from dlom.provenance import version_text
+        from api.build_info import version_text
 
         console.print(version_text(), soft_wrap=True, highlight=False)
         raise typer.Exit()
@@ -43,8 +43,8 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_print_vers
 
 def requires_extra(*extras: str):
     """A command-group callback that stops with one line naming the extra to install when one of
-    ``extras`` is missing (:func:`dlom.extras.require_extra`), before any torch import is tried."""
-    from dlom.extras import MissingExtraError, require_extra
+    ``extras`` is missing (:func:`kg.extras.require_extra`), before any torch import is tried."""
+    from kg.extras import MissingExtraError, require_extra
 
     def check() -> None:
         try:

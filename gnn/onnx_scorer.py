@@ -35,7 +35,7 @@ import numpy as np
 
 from decision.prediction import PredictedCandidate
 from decision.requirements import Requirements
-from dlom.extras import extra_message, has_extra
+from kg.extras import extra_message, has_extra
 from gnn.errors import NoTrainedModelError, UnknownEntityError
 from gnn.export import ExportedGraph, export_graph
 from gnn.prediction import READOUT_INPUTS, Prediction, mask_untrained, readout_inputs
