@@ -80,9 +80,17 @@ def opened(url: str | None, initialize: bool = True) -> Iterator[Store]:
 
 
 @app.command()
-def init(store: StoreOption = None) -> None:
+def init(store: StoreOption = None,
+         without_shipped_graph: Annotated[bool, typer.Option(
+             "--without-shipped-graph", help="Load only the ontology: a knowledge graph of your own data.")] = False,
+         ) -> None:
     """Create the store and load the ontology and the shipped knowledge graph (once)."""
-    with opened(store) as s:
+    from kg.bootstrap import ensure_initialized
+
+    with opened(store, initialize=False) as s:
+        if ensure_initialized(s, with_shipped_graph=not without_shipped_graph):
+            what = "the DLOM ontology" + ("" if without_shipped_graph else " and shipped knowledge graph")
+            err.print(f"[green]initialized[/green] {s.url} with {what}")
         console.print(f"{s.url}: {s.count()} quads")
 
 

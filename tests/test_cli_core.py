@@ -91,7 +91,29 @@ def test_bad_import_exits_1_with_file_and_line_and_changes_nothing(home: Path, t
     assert total_quads(home) == before
 
 
-def test_export_restore_round_trip_and_corrupt_restore(home: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def small_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DLOM_HOME with the ontology only (``init --without-shipped-graph``), then one real MLPerf Tiny
+    round and the examples imported: what export and restore must carry, at a size that runs quickly."""
+    h = tmp_path_factory.mktemp("dlom-small-home")
+    r = dlom(h, "init", "--without-shipped-graph")
+    assert "ontology" in r.stderr and "shipped" not in r.stderr
+    dlom(h, "import", "mlperf-tiny", str(REPO.parent / "shared" / "data" / "mlperf-tiny" / "v1.0"))
+    for fmt, name in (("rdf", "configuration.ttl"), ("records", "records.csv")):
+        dlom(h, "import", fmt, str(EXAMPLES / name))
+    return h
+
+
+def test_init_without_the_shipped_graph_loads_only_the_ontology(small_home: Path) -> None:
+    assert int(json.loads(dlom(small_home, "query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/dlom/graph/ontology> "
+                               "{ ?s ?p ?o } }", "--format", "json").stdout)[0]["n"]) > 0
+    rounds = json.loads(dlom(small_home, "query", "SELECT DISTINCT ?r WHERE { ?x dlom:benchmarkRound ?r }",
+                             "--format", "json").stdout)
+    assert [r["r"] for r in rounds] == ["v1.0"]
+
+
+def test_export_restore_round_trip_and_corrupt_restore(small_home: Path, tmp_path: Path) -> None:
+    home = small_home
     first = tmp_path / "first.nq"
     dlom(home, "export", str(first))
     fresh = tmp_path / "fresh-home"
@@ -115,8 +137,8 @@ def test_export_restore_round_trip_and_corrupt_restore(home: Path, tmp_path: Pat
     message = " ".join(r.stderr.split())
     assert r.returncode == 1 and f"{corrupt}:11: malformed N-Quads" in message
     invalid = tmp_path / "invalid.nq"
-    invalid.write_text(first.read_text().replace('"0.742"^^<http://www.w3.org/2001/XMLSchema#decimal>',
-                                                 '"1.742"^^<http://www.w3.org/2001/XMLSchema#decimal>'))
+    accuracy = next(line for line in lines if "#accuracy> \"0." in line)  # an accuracy in [0, 1] ...
+    invalid.write_text(first.read_text().replace(accuracy, accuracy.replace('> "0.', '> "1.', 1)))  # ... now above 1
     assert invalid.read_text() != first.read_text()
     r = dlom(fresh, "restore", "--replace", str(invalid), ok=False)
     assert r.returncode == 1 and "SHACL violation" in r.stderr and "nothing was written" in r.stderr
