@@ -2,6 +2,8 @@
 
 * ``POST /api/recommend`` — requirements (the six wizard steps, preferences included) → ranked models
   with explanations, the Pareto front and the top choice's sensitivity; or an honest 'no match'.
+* ``POST /api/requirements/coverage`` — which stated requirements the data can check for the candidates
+  (the wizard asks it at the step where a requirement is entered).
 * ``POST /api/preferences`` — AHP weights and consistency ratio from pairwise comparisons; a half-finished
   set that does not yet connect all objectives answers 200 with ``status: "incomplete"``, the unconnected
   groups and the comparisons still needed (never a 4xx: it is the normal state while a user answers).
@@ -27,6 +29,7 @@ from api.predictor import lazy_predictor
 from api.auth import needs_update_token
 from api.rest_errors import error_response
 from measure.build_new import measurability_of
+from decision.applicability import requirement_coverage
 from decision.elicitation import PreferenceError, assess
 from decision.objectives import Objective
 from decision.ratings import RatingInputError, UnknownModelError, rate_model
@@ -70,7 +73,12 @@ class ErrorList(BaseModel):
 class ObjectiveOut(BaseModel):
     objective: Objective
     value: float = Field(description="1-5, 5 best")
-    source: str = Field(description="rating | derived | effects (Table 1, no measurement) | missing (neutral 3)")
+    source: str = Field(description="the evidence: derived (measured) | effects (Table 1, no measurement) | "
+                        "missing (neutral 3) | rating (users' ratings are the only evidence)")
+    source_label: str = Field(description="for people: 'measured', 'effect-derived (Table 1)', 'rated (n)', "
+                              "'measured + rated (n)', 'no data' ('predicted' for a predicted model)")
+    ratings: int = Field(0, description="how many user ratings the value includes (Bayesian average with the evidence)")
+    rating_mean: float | None = None
     basis: str
     weight: float
     contribution: float = Field(description="weight × value (Eq. 1 term)")
@@ -80,7 +88,7 @@ class RequirementOut(BaseModel):
     field: str
     required: Any = None
     actual: Any = None
-    status: str = Field(description="met | missed | unknown")
+    status: str = Field(description="met | missed | unknown | not_applied (no candidate records the data to check it)")
     margin: float | None = Field(None, description="how far inside the limit, in the unit (positive = inside)")
     unit: str
     mandatory: bool
@@ -99,6 +107,22 @@ class EvidenceOut(BaseModel):
     predictor_version: str | None = None
 
 
+class SimilarOut(BaseModel):
+    model: str
+    label: str
+    rank: int
+    score: float
+
+
+class ApplicabilityOut(BaseModel):
+    field: str
+    required: Any = None
+    status: str = Field(description="applied | not_applied (the data cannot check it for the candidates)")
+    with_data: int = Field(description="candidates that record what the requirement needs")
+    candidates: int
+    reason: str
+
+
 class ExplanationOut(BaseModel):
     rank: int
     model: str
@@ -110,6 +134,8 @@ class ExplanationOut(BaseModel):
     requirements: list[RequirementOut]
     evidence: list[EvidenceOut]
     attributes: dict[str, Any]
+    similar_count: int = Field(0, description="near-identical variants of this configuration grouped under it")
+    similar: list[SimilarOut] = Field(default_factory=list, description="the best-ranked of them")
 
 
 class DeviationOut(BaseModel):
@@ -176,6 +202,8 @@ class RecommendResponse(BaseModel):
     weights: dict[str, float]
     consistency: ConsistencyOut | None
     candidates_considered: int
+    requirements_applied: list[ApplicabilityOut] = Field(default_factory=list, description="which stated "
+                                                         "requirements the data could check, and which not (why)")
     recommendations: list[ExplanationOut]
     pareto_front: list[ParetoOut]
     sensitivity: list[SensitivityOut]
@@ -186,13 +214,16 @@ class RecommendResponse(BaseModel):
 @router.post("/api/recommend", response_model=RecommendResponse, summary="Recommend models for requirements",
              responses={422: {"model": ErrorList, "description": "invalid requirements (field-level errors)"}})
 def post_recommend(requirements: Requirements, request: Request,
-                   top_k: int = Query(5, ge=1, le=100, description="how many explained recommendations")) -> Any:
+                   top_k: int = Query(5, ge=1, le=100, description="how many explained recommendations"),
+                   group_variants: bool = Query(True, description="near-identical variants of one configuration "
+                                                "take one place, with 'n more like this'")) -> Any:
     """Retrieve the models meeting the requirements, weight the objectives from the preferences (AHP),
-    rank by Eq. 1 and explain; when nothing matches, say so (or ask the prediction model)."""
+    rank by Eq. 1 and explain; when nothing matches, say so (or ask the prediction model). A
+    requirement the data cannot check is reported not applied (``requirements_applied``)."""
     settings = request.app.state.settings
     try:
         rec = recommend(request.app.state.store, requirements, predictor=lazy_predictor(request), top_k=top_k,
-                        timeout_s=settings.query_timeout_s)
+                        timeout_s=settings.query_timeout_s, diverse=group_variants)
     except RequirementsError as e:
         return error_response(422, e.errors)
     except PreferenceError as e:
@@ -204,6 +235,27 @@ def post_recommend(requirements: Requirements, request: Request,
         for out, measurability in zip(body["predictions"], measurability_of(request.app.state.store, rec.predictions)):
             out.update(measurability.to_json())
     return body
+
+
+class CoverageResponse(BaseModel):
+    requirements: list[ApplicabilityOut] = Field(description="per stated requirement (and the number of devices): "
+                                                 "applied, or not applied and why")
+
+
+@router.post("/api/requirements/coverage", response_model=CoverageResponse,
+             summary="Which stated requirements the data can check",
+             responses={422: {"model": ErrorList, "description": "invalid requirements (field-level errors)"},
+                        504: {"model": ErrorList}})
+def post_requirement_coverage(requirements: Requirements, request: Request) -> Any:
+    """What the wizard asks at the step where a requirement is entered: for the models that meet (or may
+    meet) the other requirements, whether the data records what each stated requirement needs — e.g.
+    'no price data: the budget cannot be applied; add prices via …'. Preferences are ignored."""
+    try:
+        found = requirement_coverage(request.app.state.store, requirements,
+                                     timeout_s=request.app.state.settings.query_timeout_s)
+    except QueryTimeoutError as e:
+        return error_response(504, [FieldError(field="(query)", message=str(e))])
+    return {"requirements": [a.to_dict() for a in found]}
 
 
 class PreferencesRequest(BaseModel):

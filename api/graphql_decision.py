@@ -16,7 +16,8 @@ from strawberry.types import Info
 
 from decision.elicitation import PreferenceError, assess
 from decision.recommend import recommend
-from decision.requirements import PairwiseComparison, RequirementsError, field_errors
+from decision.applicability import requirement_coverage
+from decision.requirements import PairwiseComparison, RequirementsError, field_errors, parse_requirements
 from kg.errors import QueryTimeoutError
 
 
@@ -29,19 +30,37 @@ class DecisionQuery:
     @strawberry.field(description="Recommend models for requirements (the body of POST /api/recommend): "
                                   "ranked by Eq. 1 with explanations, Pareto front and sensitivity; or "
                                   "{errors: [{field, message}]}.")
-    async def recommend(self, info: Info, requirements: JSON, top_k: int = 5) -> JSON:
+    async def recommend(self, info: Info, requirements: JSON, top_k: int = 5, group_variants: bool = True) -> JSON:
         if not 1 <= top_k <= 100:
             return _errors("topK", "must be between 1 and 100")
         context = info.context
 
         def run() -> dict[str, Any]:
             try:
-                return recommend(context.store, requirements, top_k=top_k,
+                return recommend(context.store, requirements, top_k=top_k, diverse=group_variants,
                                  timeout_s=context.settings.query_timeout_s).to_dict()
             except RequirementsError as e:
                 return {"errors": [{"field": f.field, "message": f.message} for f in e.errors]}
             except PreferenceError as e:
                 return _errors("preferences.comparisons", str(e))
+            except QueryTimeoutError as e:
+                return _errors("(query)", str(e))
+
+        return await context.run(run)
+
+    @strawberry.field(description="Which stated requirements the data can check for the candidates (the body "
+                                  "of POST /api/requirements/coverage): {requirements: [{field, status, with_data, "
+                                  "candidates, reason}]}; or {errors: [{field, message}]}.")
+    async def requirement_coverage(self, info: Info, requirements: JSON) -> JSON:
+        context = info.context
+
+        def run() -> dict[str, Any]:
+            try:
+                req = parse_requirements(requirements)
+                return {"requirements": [a.to_dict() for a in requirement_coverage(
+                    context.store, req, timeout_s=context.settings.query_timeout_s)]}
+            except RequirementsError as e:
+                return {"errors": [{"field": f.field, "message": f.message} for f in e.errors]}
             except QueryTimeoutError as e:
                 return _errors("(query)", str(e))
 

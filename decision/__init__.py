@@ -5,6 +5,8 @@ A plain library, one idea per module:
 * :mod:`decision.requirements` — the six-step modeling request, validated with field-level errors
 * :mod:`decision.retrieval` — requirements → one safely-bound SPARQL query → candidate models
 * :mod:`decision.checks` — which requirements a candidate meets and by how much
+* :mod:`decision.applicability` — which stated requirements the data can check ('not applied' otherwise)
+* :mod:`decision.diversity` — near-identical variants grouped in the top k ("n more like this")
 * :mod:`decision.elicitation` — AHP weights and consistency from pairwise comparisons (Harker completion)
 * :mod:`decision.objectives` — the six 1-5 objective values: ratings, derived, Table 1 effects, or missing
 * :mod:`decision.scoring` — Eq. 1 and the ranking

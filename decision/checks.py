@@ -1,6 +1,7 @@
 """Which stated requirements a candidate meets, and by how much (for explanations and soft ranking).
 
-A check is 'met', 'missed' or 'unknown' (the candidate records no value). For numeric limits the
+A check is 'met', 'missed', 'unknown' (the candidate records no value) or 'not_applied' (no candidate
+records the data, so the requirement filtered nothing: :mod:`decision.applicability`). For numeric limits the
 margin is how far inside the limit the candidate is, in the requirement's unit (positive = inside):
 latency 12 ms against a 50 ms maximum has margin 38 ms; accuracy 0.92 against 0.90 minimum, 0.02.
 """
@@ -15,7 +16,7 @@ import numpy as np
 
 from decision.retrieval import CONSTRAINT_VARS, Candidate, CandidateSet, normalized_name
 
-Status = Literal["met", "missed", "unknown"]
+Status = Literal["met", "missed", "unknown", "not_applied"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class RequirementCheck:
     def describe(self) -> str:
         """E.g. 'performance.max_latency_ms: 12 ms vs required 50 ms → margin +38 ms'."""
         required, actual = _show(self.required), _show(self.actual)
+        if self.status == "not_applied":
+            return f"{self.field}: required {required}{self.unit}, not applied (no candidate records the data to check it)"
         if self.status == "unknown":
             return f"{self.field}: required {required}{self.unit}, value unknown"
         text = f"{self.field}: {actual}{self.unit} vs required {required}{self.unit}"

@@ -5,16 +5,20 @@ reliability and security are *forward* scaled (a higher raw measure is better); 
 complexity are *reverse* scaled (a lower raw measure is better), so after scaling a higher 1-5 value is
 always better and Eq. 1 can add them.
 
-A value comes from one of four sources, in this order of precedence, and every value says which
-(:class:`ValueSource`):
+A value combines the evidence there is, and every value says where it came from
+(:class:`ValueSource`, and the number of ratings it includes):
 
-* ``rating``  — the mean of the users' dlom:Rating values for that objective (they rate on the same
-  1-5 scale, already oriented so 5 is best); a rating wins over everything below;
-* ``derived`` — computed from the model's recorded metrics by the normalizations below;
-* ``effects`` — neither a rating nor a metric exists, but the model applies optimization techniques
-  whose families have a Table 1 effect on the objective (see *Table 1 effects* below);
-* ``missing`` — none of these: the neutral midpoint 3 is used so the objective neither helps nor
-  hurts, and the explanation says so.
+* ``derived`` — computed from the model's recorded metrics (measurements) by the normalizations below;
+* ``effects`` — no metric exists, but the model applies optimization techniques whose families have a
+  Table 1 effect on the objective (see *Table 1 effects* below);
+* ``missing`` — neither: the neutral midpoint 3 is used so the objective neither helps nor hurts;
+* users' dlom:Rating values for the objective (the same 1-5 scale, 5 best) are then combined with that
+  value as a *Bayesian average weighted by the number of ratings*: the evidence value counts as
+  :data:`PRIOR_WEIGHT` ratings (5 for a measurement, 2 for Table 1 effects, 1 for the neutral 3), so
+  ``value = (w × evidence + n × mean rating) / (w + n)``. One rating of 5 moves a measured 3.07 to
+  3.39, not to 5; many ratings dominate. A cell whose only evidence is ratings has source ``rating``
+  (the neutral 3 as one prior rating); a measured or effects cell keeps its source and carries the
+  ratings it includes (:attr:`ObjectiveValue.ratings`), and its basis shows the arithmetic.
 
 Derivations (all relative to the *candidate set*, i.e. min-max over the models being compared, since
 the 1-5 scale is a ranking aid, not an absolute unit; when every candidate has the same raw measure
@@ -48,7 +52,8 @@ model and an objective with no rating and no derivation:
 * when every such effect is 0 (or the model has no technique with an effect) the value stays
   ``missing``: "no effect" on an unknown level says nothing about the level.
 
-Effects never adjust a value derived from measurements or given by ratings: a measurement of a model
+Effects never adjust a value derived from measurements (ratings are averaged in afterwards, with the
+effects value as a weaker prior than a measurement): a measurement of a model
 already includes whatever its techniques did (adding the effect would count it twice), and a derived
 value is a position within the candidate set that a fixed step would distort. Effects only replace the
 uninformative neutral 3. Without a :class:`TechniqueEffects` (e.g. the GNN's scoring of configurations
@@ -117,6 +122,15 @@ class ValueSource(str, Enum):
 # The per-cell source codes of ObjectiveMatrix.sources (int8, so a large candidate set stays small).
 _RATING, _DERIVED, _MISSING, _EFFECTS = 0, 1, 2, 3
 
+PRIOR_WEIGHT: dict[ValueSource, float] = {ValueSource.DERIVED: 5.0, ValueSource.EFFECTS: 2.0, ValueSource.MISSING: 1.0}
+"""How many ratings the evidence value of a cell counts as in the Bayesian average with users' ratings
+(by the evidence's source): a measurement outweighs a few ratings, Table 1's qualitative step less so,
+and the uninformative neutral 3 counts as a single rating."""
+_PRIOR_BY_CODE = {_DERIVED: PRIOR_WEIGHT[ValueSource.DERIVED], _EFFECTS: PRIOR_WEIGHT[ValueSource.EFFECTS],
+                  _MISSING: PRIOR_WEIGHT[ValueSource.MISSING]}
+_SOURCE_LABELS = {ValueSource.DERIVED: "measured", ValueSource.EFFECTS: "effect-derived (Table 1)",
+                  ValueSource.MISSING: "no data", ValueSource.RATING: "rated"}
+
 
 @dataclass(frozen=True)
 class ObjectiveValue:
@@ -126,6 +140,17 @@ class ObjectiveValue:
     value: float
     source: ValueSource
     basis: str
+    ratings: int = 0  # how many user ratings the value includes (Bayesian average, see the module docstring)
+    rating_mean: float | None = None
+
+    @property
+    def source_label(self) -> str:
+        """How a person reads the source: 'measured', 'rated (3)', 'effect-derived (Table 1)',
+        'measured + rated (1)', 'no data'."""
+        if self.source == ValueSource.RATING:
+            return f"rated ({self.ratings})"
+        base = _SOURCE_LABELS[self.source]
+        return f"{base} + rated ({self.ratings})" if self.ratings else base
 
 
 @dataclass(frozen=True)
@@ -297,10 +322,11 @@ def read_technique_effects(store: Store, timeout_s: float | None = 30.0) -> Tech
 class ObjectiveMatrix:
     """Objective values of a candidate set (rows: candidates, columns: :data:`OBJECTIVES`).
 
-    ``values`` holds what Eq. 1 uses; ``sources`` the :class:`ValueSource` code per cell (0 rating,
-    1 derived, 2 missing, 3 effects); ``basis`` an index into ``basis_labels`` per cell (or, for
-    ratings, the number of ratings averaged). Per-cell objects are only built on demand (:meth:`detail`) so a
-    10k-candidate set stays a few numpy arrays.
+    ``values`` holds what Eq. 1 uses; ``sources`` the :class:`ValueSource` code per cell (0 rating
+    only, 1 derived, 2 missing, 3 effects); ``basis`` an index into ``basis_labels`` per cell;
+    ``rating_counts`` / ``rating_means`` the users' ratings per cell (0 / NaN: none) and ``priors``
+    the evidence value they were averaged with. Per-cell objects are only built on demand
+    (:meth:`detail`) so a 10k-candidate set stays a few numpy arrays.
     """
 
     values: np.ndarray
@@ -309,6 +335,9 @@ class ObjectiveMatrix:
     basis_labels: list[str]
     shielded_execution: np.ndarray
     security_protocol: list[str | None]
+    rating_counts: np.ndarray | None = None
+    rating_means: np.ndarray | None = None
+    priors: np.ndarray | None = None
 
     def _security_basis(self, i: int) -> str:
         shielded = self.shielded_execution[i]
@@ -320,17 +349,24 @@ class ObjectiveMatrix:
         out = []
         for j, obj in enumerate(OBJECTIVES):
             code = int(self.sources[i, j])
+            n = int(self.rating_counts[i, j]) if self.rating_counts is not None else 0
+            mean = float(self.rating_means[i, j]) if n and self.rating_means is not None else None
+            value = float(self.values[i, j])
             if code == _RATING:
-                out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.RATING,
-                                          f"mean of {int(self.basis[i, j])} user rating(s)"))
+                source, basis = ValueSource.RATING, "no measurement or Table 1 effect: the neutral 3"
             elif code == _DERIVED:
-                label = self._security_basis(i) if j == 2 else self.basis_labels[int(self.basis[i, j])]
-                out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.DERIVED, label))
+                source = ValueSource.DERIVED
+                basis = self._security_basis(i) if j == 2 else self.basis_labels[int(self.basis[i, j])]
             elif code == _EFFECTS:
-                out.append(ObjectiveValue(obj, float(self.values[i, j]), ValueSource.EFFECTS,
-                                          self.basis_labels[int(self.basis[i, j])]))
+                source, basis = ValueSource.EFFECTS, self.basis_labels[int(self.basis[i, j])]
             else:
-                out.append(ObjectiveValue(obj, NEUTRAL, ValueSource.MISSING, "no data: neutral 3"))
+                source, basis = ValueSource.MISSING, "no data: neutral 3"
+            if n and mean is not None and self.priors is not None:
+                w = _PRIOR_BY_CODE[_MISSING if code == _RATING else code]
+                prior = float(self.priors[i, j])
+                basis += (f"; Bayesian average with {n} user rating(s) (mean {mean:.3g}): "
+                          f"({w:g} × {prior:.3g} + {n} × {mean:.3g}) / ({w:g} + {n}) = {value:.3g}")
+            out.append(ObjectiveValue(obj, value, source, basis, n, mean))
         return out
 
 
@@ -381,10 +417,10 @@ def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, l
 def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
                      ratings: Sequence[dict[Objective, tuple[float, int]]] | None = None,
                      effects: TechniqueEffects | None = None) -> ObjectiveMatrix:
-    """The objective values of a candidate set: the mean user rating where one exists (``ratings[i]``
-    maps an objective to (mean, count)), else the value derived from the raw measures, else — given
+    """The objective values of a candidate set: the value derived from the raw measures, else — given
     ``effects`` and the candidates' technique classes — the value from Table 1's effects, else the
-    neutral 3 marked missing.
+    neutral 3 marked missing; then combined with the users' ratings (``ratings[i]`` maps an objective
+    to (mean, count)) as a Bayesian average weighted by the number of ratings (:data:`PRIOR_WEIGHT`).
 
     Each fallback measure (e.g. system latency when inference latency is unknown) is scaled over the
     candidates that use it, so different measures are never mixed on one min-max range.
@@ -440,11 +476,19 @@ def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
     if effects is not None and raw.technique_classes is not None:
         # only cells still missing: a measurement already reflects what the techniques did
         _apply_effects(values, sources, basis, labels, raw.technique_classes, effects)
+    values[sources == _MISSING] = NEUTRAL
+    rating_counts = np.zeros((n, N_OBJECTIVES), dtype=np.int64)
+    rating_means = np.full((n, N_OBJECTIVES), np.nan)
+    priors = values.copy()
     for i, rated in enumerate(ratings or ()):
         for obj, (mean, count) in rated.items():
+            if count <= 0:
+                continue
             j = OBJECTIVES.index(obj)
-            values[i, j] = float(mean)
-            sources[i, j] = _RATING
-            basis[i, j] = int(count)
-    values[sources == _MISSING] = NEUTRAL
-    return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol)
+            w = _PRIOR_BY_CODE[int(sources[i, j])]
+            values[i, j] = (w * priors[i, j] + count * float(mean)) / (w + count)
+            rating_counts[i, j], rating_means[i, j] = int(count), float(mean)
+            if sources[i, j] == _MISSING:
+                sources[i, j] = _RATING  # ratings are the only evidence
+    return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol,
+                           rating_counts, rating_means, priors)

@@ -1,6 +1,12 @@
 """The DSS workflow of Fig. 6: requirements → retrieval → preference elicitation → Eq. 1 ranking with
 explanations, the Pareto front and the sensitivity of the top choice — or, when nothing matches, the
 hand-off to the prediction model (and an honest status when there is none).
+
+Honest about what is not applied (:mod:`decision.applicability`): a stated requirement that no
+candidate records the data for is *not applied* — reported in ``requirements_applied`` with the reason
+and marked ``not_applied`` in each explanation — instead of excluding everything (or silently
+nothing). Diverse: near-identical variants of one configuration fill one place in the top k, with
+the others counted under it (:mod:`decision.diversity`).
 """
 from __future__ import annotations
 
@@ -11,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from decision.applicability import NOT_APPLIED, Applicability, assess_coverage, checkable_fields, loose_requirements
 from decision.checks import RequirementCheck, check_requirements, soft_met_counts
+from decision.diversity import group_variants, variant_keys
 from decision.elicitation import AHPResult, elicit, explicit_weights
 from decision.evidence import Evidence, evidence_for
 from decision.objectives import OBJECTIVES, ObjectiveMatrix, ObjectiveValue, objective_matrix, read_technique_effects
@@ -19,7 +27,7 @@ from decision.pareto import pareto_front
 from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, PredictedCandidate
 from decision.ratings import mean_ratings
 from decision.requirements import Requirements, parse_requirements
-from decision.retrieval import BIND_LIMIT, Candidate, candidate_key, labels_of, load_candidates, retrieve
+from decision.retrieval import BIND_LIMIT, Candidate, CandidateSet, candidate_key, labels_of, load_candidates, retrieve
 from decision.scoring import Contribution, contributions, overall_scores, ranking
 from decision.sensitivity import WeightSensitivity, top_choice_sensitivity
 from kg.derived_results import derived
@@ -47,6 +55,9 @@ class Explanation:
     requirements: list[RequirementCheck]
     evidence: list[Evidence]
     attributes: dict[str, Any]
+    # near-identical variants of this configuration ranked below it: {"model", "label", "rank", "score"}
+    similar: list[dict[str, Any]] = field(default_factory=list)
+    similar_count: int = 0  # how many variants are grouped under it (the first SIMILAR_LISTED are listed)
 
 
 @dataclass
@@ -62,6 +73,7 @@ class Recommendation:
     sensitivity_labels: dict[int, str] = field(default_factory=dict)
     predictions: list[PredictedCandidate] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    requirements_applied: list[Applicability] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (what the CLI's --format json and the REST API return)."""
@@ -82,6 +94,7 @@ class Recommendation:
                                       for d in pref.most_inconsistent],
             },
             "candidates_considered": self.candidates_considered,
+            "requirements_applied": [a.to_dict() for a in self.requirements_applied],
             "recommendations": [_explanation_dict(e) for e in self.recommendations],
             "pareto_front": self.pareto_front,
             "sensitivity": [{
@@ -103,6 +116,8 @@ def _explanation_dict(e: Explanation) -> dict[str, Any]:
         "rank": e.rank, "model": e.model, "label": e.label, "score": e.score,
         "on_pareto_front": e.on_pareto_front, "predicted": e.predicted,
         "objectives": [{"objective": v.objective.value, "value": v.value, "source": v.source.value, "basis": v.basis,
+                        "source_label": v.source_label.replace("measured", "predicted") if e.predicted else v.source_label,
+                        "ratings": v.ratings, "rating_mean": v.rating_mean,
                         "weight": c.weight, "contribution": c.contribution}
                        for v, c in zip(e.values, e.contributions)],
         "requirements": [{"field": r.field, "required": r.required, "actual": r.actual, "status": r.status,
@@ -110,6 +125,8 @@ def _explanation_dict(e: Explanation) -> dict[str, Any]:
                           "text": r.describe()} for r in e.requirements],
         "evidence": [vars(x) for x in e.evidence],
         "attributes": e.attributes,
+        "similar_count": e.similar_count,
+        "similar": e.similar,
     }
 
 
@@ -126,12 +143,34 @@ def _attributes(c: Candidate) -> dict[str, Any]:
         "total_cost_usd": c.total_cost_usd, "projected_cost_usd": c.projected_cost_usd,
         "number_of_devices": c.number_of_devices, "cost_per_device_usd": c.cost_per_device_usd,
         "dln": c.dln_label, "layers": c.layers, "parameters": c.parameters, "training_dataset": c.training_dataset,
-        "devices": list(c.devices.values()), "memory_kb": c.memory_kb, "clock_mhz": c.clock_mhz,
+        # IoT devices only: a benchmark host is a machine DLOM measured on, never presented as one
+        "devices": [label for iri, label in c.devices.items() if iri not in c.benchmark_hosts],
+        "benchmark_hosts": [label for iri, label in c.devices.items() if iri in c.benchmark_hosts] or None,
+        "cost_basis": _cost_basis(c), "device_prices_usd": {c.devices[d]: p for d, p in c.device_prices_usd.items()} or None,
+        "memory_kb": None if c.devices and set(c.devices) <= c.benchmark_hosts else c.memory_kb,
+        "host_memory_kb": c.memory_kb if c.devices and set(c.devices) <= c.benchmark_hosts else None,
+        "clock_mhz": c.clock_mhz,
         "server_hardware": c.server_hardware, "shielded_execution": c.shielded_execution,
         "accuracy": c.metric("accuracy"), "inference_latency_ms": c.metric("inferenceLatencyMs"),
         "energy_per_inference_uj": c.metric("energyPerInferenceUj"), "throughput_ips": c.metric("throughputIps"),
         "techniques": c.techniques,
     }.items() if v is not None}
+
+
+def _cost_basis(c: Candidate) -> str | None:
+    """Where the projected cost comes from (no cost is invented)."""
+    if c.projected_cost_usd is None:
+        return None
+    if c.total_cost_usd is not None:
+        if c.projected_cost_usd != c.total_cost_usd:
+            return "recorded total cost, adjusted by the recorded cost per device to the wanted number of devices"
+        return "recorded total cost of the model"
+    return "recorded device price × number of devices (device hardware only)"
+
+
+def _not_applied(checks: list[RequirementCheck], not_applied: set[str]) -> list[RequirementCheck]:
+    return [RequirementCheck(r.field, r.required, r.actual, NOT_APPLIED, None, r.unit, True)  # type: ignore[arg-type]
+            if r.field in not_applied else r for r in checks]
 
 
 @dataclass
@@ -156,21 +195,26 @@ def rank_candidates(values: np.ndarray, weights: np.ndarray, tie_breakers: list[
 
 def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
               predictor: CandidatePredictor | Callable[[], CandidatePredictor | None] | None = None,
-              top_k: int = 5, timeout_s: float | None = 30.0) -> Recommendation:
+              top_k: int = 5, timeout_s: float | None = 30.0, diverse: bool = True) -> Recommendation:
     """Run the DSS. Raises decision.requirements.RequirementsError for invalid requirements and
     decision.elicitation.PreferenceError when the comparisons do not determine weights.
 
     ``predictor`` is asked for new configurations when nothing matches; it may be given as a function
-    returning one (or None), called only then, so that a costly model loads only when it is needed."""
+    returning one (or None), called only then, so that a costly model loads only when it is needed.
+
+    ``diverse`` (default): near-identical variants of one configuration take one place in the top
+    ``top_k`` (each explanation counts and lists the others under ``similar``); False: the plain
+    ranking."""
     t0 = time.perf_counter()
     req = requirements if isinstance(requirements, Requirements) else parse_requirements(requirements)
     pref = preference_weights(req)
     weights = {o.value: float(w) for o, w in zip(OBJECTIVES, pref.weights)}
-    found = retrieve(store, req, timeout_s=timeout_s)
+    req, found, applied = _retrieve_applicable(store, req, timeout_s)
+    not_applied = {a.field for a in applied if a.status == NOT_APPLIED}
     t_retrieved = time.perf_counter()
     n = len(found)
     if not n:
-        rec = Recommendation(STATUS_NO_MATCH, NO_PREDICTOR_MESSAGE, weights, pref, 0)
+        rec = Recommendation(STATUS_NO_MATCH, NO_PREDICTOR_MESSAGE, weights, pref, 0, requirements_applied=applied)
         if callable(predictor) and not hasattr(predictor, "predict"):
             predictor = predictor()
         if predictor is not None:
@@ -200,7 +244,15 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     front_set = set(ranked.front.tolist())
     position = np.empty(n, dtype=int)
     position[ranked.order] = np.arange(1, n + 1)
-    top = [int(i) for i in ranked.order[:top_k]]
+    if diverse:
+        keys = derived(store, ("decision.variant_keys", candidate_key(req)), lambda: variant_keys(store, found))
+        groups = group_variants(ranked.order, keys, top_k)
+    else:
+        groups = group_variants(ranked.order, [(str(i), frozenset(), frozenset()) for i in range(n)], top_k)
+    top = [g.representative for g in groups]
+    members = {g.representative: g.members for g in groups}
+    listed = {i: ks[:SIMILAR_LISTED] for i, ks in members.items()}
+    similar_labels = labels_of(store, [found.iris[k] for ks in listed.values() for k in ks])
     shown = load_candidates(store, found, top)
     proofs = evidence_for(store, [r for i in top for r in found.records[i]])
     explanations = []
@@ -210,8 +262,11 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
             rank=int(position[i]), model=c.iri, label=c.label, score=float(ranked.scores[i]),
             on_pareto_front=i in front_set, predicted=bool(found.predicted[i]), values=matrix.detail(i),
             contributions=contributions(matrix.values[i], pref.weights),
-            requirements=check_requirements(c, req),
-            evidence=[proofs[r] for r in sorted(found.records[i])], attributes=_attributes(c)))
+            requirements=_not_applied(check_requirements(c, req), not_applied),
+            evidence=_distinct_evidence([proofs[r] for r in sorted(found.records[i])]), attributes=_attributes(c),
+            similar=[{"model": found.iris[k], "label": similar_labels[found.iris[k]], "rank": int(position[k]),
+                      "score": float(ranked.scores[k])} for k in listed[i]],
+            similar_count=len(members[i])))
     overtakers = {k for s in ranked.sensitivity for k in (s.overtaken_below_by, s.overtaken_above_by) if k is not None}
     label = labels_of(store, [found.iris[i] for i in sorted(front_set | overtakers)])
     front = sorted(({"model": found.iris[i], "label": label[found.iris[i]], "rank": int(position[i]),
@@ -219,8 +274,56 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
                      "values": {o.value: float(v) for o, v in zip(OBJECTIVES, matrix.values[i])}}
                     for i in ranked.front), key=lambda d: d["rank"])
     labels = {k: label[found.iris[k]] for k in overtakers}
+    grouped = sum(len(g.members) for g in groups)
     message = (f"{n} model(s) match the requirements" + (f"; showing the top {len(top)}" if n > len(top) else "")
+               + (f" ({grouped} near-identical variant(s) grouped under them)" if grouped else "")
                + f"; {len(front)} on the Pareto front")
+    if not_applied:
+        message += "; not applied (the data cannot check them): " + ", ".join(sorted(not_applied))
     return Recommendation(STATUS_OK, message, weights, pref, n, explanations, front, ranked.sensitivity, labels,
                           timings_ms={"retrieval": (t_retrieved - t0) * 1000, "ranking": ranking_ms,
-                                      "total": (time.perf_counter() - t0) * 1000})
+                                      "total": (time.perf_counter() - t0) * 1000},
+                          requirements_applied=applied)
+
+
+SIMILAR_LISTED = 5  # how many of a group's variants an explanation lists (all are counted)
+
+
+def _distinct_evidence(evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence records, one line per distinct provenance (several records of one run, round,
+    submitter and source files read as one line, not repeated)."""
+    seen: set[tuple] = set()
+    out = []
+    for e in evidence:
+        key = (e.kind, e.activity, e.round, tuple(e.submitters), tuple(e.source_files), e.predictor_version)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def _retrieve_applicable(store: Store, req: Requirements,
+                         timeout_s: float | None) -> tuple[Requirements, CandidateSet, list[Applicability]]:
+    """The candidates with every requirement the data can check applied, and the report of which are
+    (see :mod:`decision.applicability`). Returns the requirements the set was retrieved with (the
+    not-applied ones moved to ``preferred``: they rank nothing and filter nothing), the set, and the
+    report. When the strict retrieval finds candidates, every requirement was checkable."""
+    found = retrieve(store, req, timeout_s=timeout_s)
+    checkable = checkable_fields(req)
+    if not checkable and req.project.number_of_devices is None:
+        return req, found, []
+    if len(found):
+        # every requirement that some candidate here records data for is applied (strict: all of them)
+        applied = assess_coverage(found, req)
+        if not any(a.status == NOT_APPLIED and a.field in checkable for a in applied):
+            return req, found, applied
+    loose = retrieve(store, loose_requirements(req), timeout_s=timeout_s)
+    applied = assess_coverage(loose, req)
+    not_applied = [a.field for a in applied if a.status == NOT_APPLIED and a.field in checkable]
+    if req.allow_unknown or not not_applied:
+        # unknowns kept: a requirement without any data excluded nothing; or all applied (maybe no match)
+        return req, found, applied
+    if set(not_applied) == set(checkable):
+        return loose_requirements(req), loose, applied  # nothing left that the data can check: the loose set
+    effective = req.model_copy(update={"preferred": list(req.preferred) + not_applied})
+    return effective, retrieve(store, effective, timeout_s=timeout_s), applied

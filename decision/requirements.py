@@ -8,7 +8,8 @@ ties between equal Eq. 1 scores.
 Unknown values: a model whose value for a stated, mandatory constraint is unknown (e.g. a budget is
 stated but the model records no cost — true of every MLPerf Tiny model) is excluded, because nothing
 shows it meets the constraint, unless ``allow_unknown`` is true; then it is kept and the explanation
-marks that requirement 'unknown'.
+marks that requirement 'unknown'. A requirement that *no* candidate records the data for is not
+applied at all (it would exclude everything for no reason): :mod:`decision.applicability` reports it.
 
 Invalid input raises :class:`RequirementsError` with one ``{"field", "message"}`` per problem, the
 field written as a dotted path (e.g. ``performance.min_accuracy``).
@@ -64,6 +65,9 @@ class DeviceRequirements(_Strict):
     min_memory_kb: float | None = Field(None, gt=0, description="Device memory of at least this many KB.")
     min_clock_mhz: float | None = Field(None, gt=0, description="Processor clock of at least this many MHz.")
     framework: str | None = Field(None, min_length=1, max_length=200, description="Inference framework (case-insensitive substring of its name).")
+    this_machine: bool = Field(False, description="True: deploy on 'this machine' — only models measured on a "
+                               "dlom:BenchmarkHost (a machine DLOM itself measures on). False (the default): "
+                               "benchmark hosts are not IoT devices and their models are not offered.")
 
 
 class PerformanceRequirements(_Strict):
@@ -125,6 +129,10 @@ class Preferences(_Strict):
         return self
 
 
+# Fields that shape the search rather than constrain a model's attribute: never in stated().
+# number_of_devices projects costs (decision.retrieval); this_machine picks IoT devices or benchmark hosts.
+_SCOPE_FIELDS: frozenset[str] = frozenset({"project.number_of_devices", "device.this_machine"})
+
 PREFERRABLE_FIELDS: frozenset[str] = frozenset({
     "project.business_focus", "project.purpose", "project.total_budget_usd", "project.device_types",
     "network.network", "network.training_dataset", "network.min_layers",
@@ -157,11 +165,12 @@ class Requirements(_Strict):
         return v
 
     def stated(self) -> dict[str, Any]:
-        """Every stated constraint as ``{"section.field": value}`` (preferences excluded)."""
+        """Every stated constraint as ``{"section.field": value}`` (preferences, the number of devices and
+        the 'this machine' flag excluded: they shape the search, they are not attribute constraints)."""
         out: dict[str, Any] = {}
         for section in ("project", "network", "cloud", "device", "performance"):
             for name, value in getattr(self, section).model_dump().items():
-                if value is not None and not (section == "project" and name == "number_of_devices"):
+                if value is not None and f"{section}.{name}" not in _SCOPE_FIELDS:
                     out[f"{section}.{name}"] = value
         return out
 

@@ -13,8 +13,15 @@ is OPTIONAL and the FILTER is ``!BOUND(?x) || condition``. Unstated attributes a
 Cost: the budget is compared with the *projected deployment cost*: the model's dlom:totalCostUsd,
 adjusted to the user's number of devices when the model records its dlom:costPerDeviceUsd and
 dlom:numberOfIoTDevices (total + cost per device × (wanted − recorded devices)); otherwise the total
-cost as recorded. The number of devices itself is not a filter (a model deployed on 6 devices can be
-deployed on 10 — Fig. 8b shows exactly that for a 10-device request).
+cost as recorded; without a recorded total, the price of its device (dlom:priceUsd, as an importer or
+a user recorded it) × the wanted number of devices (else × the model's recorded number) — the device
+hardware only. No cost is ever invented: a model with none of these has no projected cost. The
+number of devices itself is not a filter (a model deployed on 6 devices can be deployed on 10 — Fig.
+8b shows exactly that for a 10-device request).
+
+Benchmark hosts: a model deployed on a dlom:BenchmarkHost (a machine DLOM itself measured on, and its
+constrained settings) is not a model for an IoT device and is left out — unless the requirements ask
+for 'this machine' (``device.this_machine``), when only such models are candidates.
 
 Performance: the performance filters apply per performance record; only dlom:MeasuredPerformance
 counts unless ``include_predicted``. A model's metric is the mean over its matching records, and those
@@ -49,6 +56,7 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
     "cost": ("m", "?m dlom:totalCostUsd ?cost ."),
     "ndev": ("m", "?m dlom:numberOfIoTDevices ?ndev ."),
     "cpd": ("m", "?m dlom:costPerDeviceUsd ?cpd ."),
+    "price": ("m", "?m dlom:deployedOn ?priced . ?priced dlom:priceUsd ?price ."),  # no device join required
     "dlnLabel": ("dln", "?dln rdfs:label ?dlnLabel ."),
     "layers": ("dln", "?dln dlom:numberOfLayers ?layers ."),
     "params": ("dln", "?dln dlom:numberOfParameters ?params ."),
@@ -74,7 +82,7 @@ _PERF_METRICS = {"acc": "accuracy", "lat": "inferenceLatencyMs", "sysLat": "syst
                  "energy": "energyPerInferenceUj", "tput": "throughputIps", "memMb": "memoryMb",
                  "stab": "stability", "cv": "latencyCv"}
 # what Eq. 1's derived objective values need for every candidate
-_SCORING_VARS = ("cost", "ndev", "cpd", "layers", "params", "macs", "shielded", "protocol",
+_SCORING_VARS = ("cost", "ndev", "cpd", "price", "layers", "params", "macs", "shielded", "protocol",
                  "acc", "lat", "sysLat", "stab", "cv")
 
 
@@ -125,6 +133,11 @@ _DEVICE_TYPES = ("FILTER EXISTS { OPTIONAL { ?dev rdfs:label ?devLabel } OPTIONA
 _FRAMEWORK = ("EXISTS { { ?m dlom:usesFramework ?fw } UNION { ?dev dlom:usesFramework ?fw } "
               "?fw rdfs:label ?fwLabel FILTER(CONTAINS(LCASE(STR(?fwLabel)), ?p_fw)) }")
 _ANY_FRAMEWORK = "EXISTS { { ?m dlom:usesFramework ?fw0 } UNION { ?dev dlom:usesFramework ?fw0 } }"
+_NOT_ON_HOST = "FILTER NOT EXISTS { ?m dlom:deployedOn ?hostDev . ?hostDev a dlom:BenchmarkHost }"
+_ON_HOST = "FILTER EXISTS { ?m dlom:deployedOn ?hostDev . ?hostDev a dlom:BenchmarkHost }"
+# Variables that are never a required triple pattern: the budget filters the projected cost, which
+# other attributes (cost per device, device price) may give when the total is not recorded.
+_COMPUTED_ONLY = {"cost"}
 
 
 def normalized_name(text: str) -> str:
@@ -167,10 +180,12 @@ def build_query(req: Requirements) -> CandidateQuery:
         params[f"p_{c.var}"] = _param_value(c.path, stated[c.path])
         (lenient if req.allow_unknown else required)[c.var] = c.condition
     soft = {CONSTRAINT_VARS[p] for p in stated if p in CONSTRAINT_VARS and not req.mandatory(p)}
-    optional = (set(_SCORING_VARS) | soft | set(lenient)) - set(required)
-    used = set(required) | optional
+    patterns = set(required) - _COMPUTED_ONLY  # required triple patterns
+    optional = (set(_SCORING_VARS) | soft | set(lenient) | (set(required) & _COMPUTED_ONLY)) - patterns
+    used = patterns | optional
     if "cost" in used:
-        optional |= {"ndev", "cpd"} - set(required)
+        optional |= {"ndev", "cpd", "price"} - patterns
+        used |= optional
 
     device_types = stated.get("project.device_types") if req.mandatory("project.device_types") else None
     framework = stated.get("device.framework") if req.mandatory("device.framework") else None
@@ -180,27 +195,28 @@ def build_query(req: Requirements) -> CandidateQuery:
     if needs_dev:
         lines.append("?m dlom:deployedOn ?dev .")
     for node in ("m", "dln", "dev"):
-        for var in sorted(v for v in required if _ATTRIBUTES[v][0] == node):
+        for var in sorted(v for v in patterns if _ATTRIBUTES[v][0] == node):
             lines.append(_ATTRIBUTES[var][1])
         for var in sorted(v for v in optional if _ATTRIBUTES[v][0] == node):
             lines.append(f"OPTIONAL {{ {_ATTRIBUTES[var][1]} }}")
     if "cost" in required or "cost" in optional:
         if req.project.number_of_devices is not None:
             params["wantDevices"] = literal(req.project.number_of_devices)
-            lines.append("BIND(IF(BOUND(?cost) && BOUND(?cpd) && BOUND(?ndev), "
-                         "?cost + ?cpd * (?wantDevices - ?ndev), ?cost) AS ?projCost)")
+            lines.append("BIND(COALESCE(IF(BOUND(?cost) && BOUND(?cpd) && BOUND(?ndev), "
+                         "?cost + ?cpd * (?wantDevices - ?ndev), ?cost), ?price * ?wantDevices) AS ?projCost)")
         else:
-            lines.append("BIND(?cost AS ?projCost)")
+            lines.append("BIND(COALESCE(?cost, ?price * ?ndev) AS ?projCost)")
     for node, link, kind in (("cloud", "?m dlom:usesCloudConfiguration ?cloud .", ""),
                              ("perf", "?m dlom:hasPerformance ?perf .",
                               _WITH_PREDICTED if req.include_predicted else _MEASURED_ONLY)):
-        req_here = sorted(v for v in required if _ATTRIBUTES[v][0] == node)
+        req_here = sorted(v for v in patterns if _ATTRIBUTES[v][0] == node)
         opt_here = sorted(v for v in optional if _ATTRIBUTES[v][0] == node)
         inner = [_ATTRIBUTES[v][1] for v in req_here] + [f"OPTIONAL {{ {_ATTRIBUTES[v][1]} }}" for v in opt_here]
         if req_here:
             lines += [link, kind] + inner
         else:
             lines.append("OPTIONAL { " + " ".join([link, kind] + inner) + " }")
+    lines.append(_ON_HOST if req.device.this_machine else _NOT_ON_HOST)
     for var, condition in required.items():
         lines.append(f"FILTER({condition})")
     for var, condition in lenient.items():
@@ -403,6 +419,8 @@ class Candidate:
     macs: float | None = None
     training_dataset: str | None = None
     devices: dict[str, str] = field(default_factory=dict)  # IRI → label
+    benchmark_hosts: set[str] = field(default_factory=set)  # the devices that are a dlom:BenchmarkHost
+    device_prices_usd: dict[str, float] = field(default_factory=dict)  # device IRI → its dlom:priceUsd
     memory_kb: float | None = None
     clock_mhz: float | None = None
     cloud: str | None = None
@@ -425,16 +443,19 @@ class Candidate:
 
 
 _DETAILS = SPARQL_PREFIXES + """SELECT ?m ?label ?area ?purpose ?year ?cost ?ndev ?cpd ?dln ?dlnLabel ?layers ?params
-  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw WHERE {
+  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw ?price ?host WHERE {
   %s
-  ?m dlom:usesDLN ?dln ; dlom:deployedOn ?dev .
+  ?m dlom:usesDLN ?dln .
   OPTIONAL { ?m rdfs:label ?label } OPTIONAL { ?m dlom:applicationArea ?area } OPTIONAL { ?m dlom:purpose ?purpose }
   OPTIONAL { ?m dlom:yearCreated ?year } OPTIONAL { ?m dlom:totalCostUsd ?cost }
   OPTIONAL { ?m dlom:numberOfIoTDevices ?ndev } OPTIONAL { ?m dlom:costPerDeviceUsd ?cpd }
   OPTIONAL { ?dln rdfs:label ?dlnLabel } OPTIONAL { ?dln dlom:numberOfLayers ?layers }
   OPTIONAL { ?dln dlom:numberOfParameters ?params } OPTIONAL { ?dln dlom:macs ?macs }
-  OPTIONAL { ?dln dlom:trainingDataset ?dataset } OPTIONAL { ?dev rdfs:label ?devLabel }
-  OPTIONAL { ?dev dlom:memoryKB ?mem } OPTIONAL { ?dev dlom:clockFrequencyMHz ?clock }
+  OPTIONAL { ?dln dlom:trainingDataset ?dataset }
+  OPTIONAL { ?m dlom:deployedOn ?dev .  # a model may run on a cloud configuration alone
+             OPTIONAL { ?dev rdfs:label ?devLabel }
+             OPTIONAL { ?dev dlom:memoryKB ?mem } OPTIONAL { ?dev dlom:clockFrequencyMHz ?clock }
+             OPTIONAL { ?dev dlom:priceUsd ?price } OPTIONAL { ?dev a ?host FILTER(?host = dlom:BenchmarkHost) } }
   OPTIONAL { ?m dlom:usesCloudConfiguration ?cloud .
              OPTIONAL { ?cloud dlom:shieldedExecution ?shielded } OPTIONAL { ?cloud dlom:securityProtocol ?protocol }
              OPTIONAL { ?cloud dlom:monthlyCostUsd ?monthly } OPTIONAL { ?cloud dlom:serverHardware ?hw } }
@@ -467,7 +488,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
     assert isinstance(result, Solutions)
     out: dict[int, Candidate] = {}
     for (m, label, area, purpose, year, cost, ndev, cpd, dln, dln_label, layers, params, macs, dataset,
-         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw) in result.rows:
+         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host) in result.rows:
         i = iris[m.value]  # type: ignore[union-attr]
         c = out.get(i)
         if c is None:
@@ -485,6 +506,10 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
                 techniques=int(found.techniques[i]))
         if dev is not None and dev.value not in c.devices:
             c.devices[dev.value] = _text(dev_label) or dev.value
+        if dev is not None and host is not None:
+            c.benchmark_hosts.add(dev.value)
+        if dev is not None and price is not None:
+            c.device_prices_usd[dev.value] = float(price.value)
     perf_iris = {r: i for i in indices for r in found.records[i]}
     if perf_iris:
         result = store.query(_RECORDS % values_rows(["perf"], [(NamedNode(p),) for p in perf_iris]))

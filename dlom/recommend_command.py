@@ -176,6 +176,9 @@ def recommend(
 def print_recommendation(rec: Recommendation) -> None:
     """The result as rich tables: ranking with explanations, weights and consistency, sensitivity."""
     console.print(f"[bold]{rec.message}[/bold]")
+    for a in rec.requirements_applied:
+        if not a.applied:
+            console.print(f"[yellow]not applied[/yellow] {a.field}: {a.reason}")
     weights = "  ".join(f"{k} {v:.3f}" for k, v in rec.weights.items())
     console.print(f"weights: {weights}")
     if rec.preference is not None:
@@ -193,12 +196,14 @@ def print_recommendation(rec: Recommendation) -> None:
                       f"{e.score:.3f}", *cells, "yes" if e.on_pareto_front else "")
     console.print(table)
     for e in rec.recommendations:
-        console.print(f"[bold]#{e.rank} {e.label}[/bold] — score {e.score:.3f}")
+        console.print(f"[bold]#{e.rank} {e.label}[/bold] — score {e.score:.3f}"
+                      + (f" ({e.similar_count} more like this)" if e.similar_count else ""))
         terms = sorted(e.contributions, key=lambda c: -c.contribution)
         console.print("  contributions: " + ", ".join(
             f"{c.objective.value} {c.weight:.2f}×{c.value:.2f}={c.contribution:.2f}" for c in terms))
         for r in e.requirements:
-            console.print(f"  {'✓' if r.status == 'met' else ('?' if r.status == 'unknown' else '✗')} {r.describe()}")
+            mark = {"met": "✓", "unknown": "?", "not_applied": "–"}.get(r.status, "✗")
+            console.print(f"  {mark} {r.describe()}")
         for ev in e.evidence[:3]:
             where = "; ".join(filter(None, [ev.kind, f"round {ev.round}" if ev.round else None,
                                             ", ".join(ev.submitters), ", ".join(ev.source_files[:3])]))

@@ -28,6 +28,11 @@ class ModelSpec:
     layers: int | None = None
     parameters: int | None = None
     device: str = "Raspberry Pi 3"
+    # None: the model's own unit of that device (distinct configurations, not variants of one another);
+    # a name: one device shared by every spec that names it (decision.diversity groups such variants)
+    device_unit: str | None = None
+    device_price: float | None = None  # dlom:priceUsd of the device
+    benchmark_host: bool = False  # the device is a dlom:BenchmarkHost (a machine DLOM measured on)
     memory_kb: float | None = None
     shielded: bool | None = None
     protocol: str | None = None
@@ -44,7 +49,7 @@ def model_iri(name: str) -> NamedNode:
 def model_triples(spec: ModelSpec) -> list[Triple]:
     m = model_iri(spec.name)
     dln = entity("dln", "decision-test", spec.dln)
-    dev = entity("device", "decision-test", spec.device)
+    dev = entity("device", "decision-test", spec.device, spec.device_unit or spec.name)
     run = entity("benchmark-run", "decision-test", spec.name)
     sub = entity("submitter", "decision-test-lab")
     src = entity("source-file", "decision-test", spec.name)
@@ -80,6 +85,10 @@ def model_triples(spec: ModelSpec) -> list[Triple]:
         t.append(Triple(dln, DLOM.numberOfLayers, literal(spec.layers)))
     if spec.parameters is not None:
         t.append(Triple(dln, DLOM.numberOfParameters, literal(spec.parameters)))
+    if spec.device_price is not None:
+        t.append(Triple(dev, DLOM.priceUsd, literal(float(spec.device_price))))
+    if spec.benchmark_host:
+        t.append(Triple(dev, RDF.type, DLOM.BenchmarkHost))
     if spec.memory_kb is not None:
         t.append(Triple(dev, DLOM.memoryKB, literal(float(spec.memory_kb))))
     if spec.shielded is not None or spec.protocol is not None:

@@ -71,3 +71,36 @@ def test_bad_input_gets_field_errors(url: str, query: str, variables: dict, fiel
     data = graphql(url, query, variables)
     (result,) = data.values()
     assert [e["field"] for e in result["errors"]] == [field]
+
+
+PAPER_6 = {"project": {"business_focus": "Medical", "total_budget_usd": 14000, "number_of_devices": 10},
+           "allow_unknown": False, "preferences": {"comparisons": [dict(c) for c in PAPER_EXAMPLE_COMPARISONS]}}
+COVERAGE = "query($r: JSON!) { requirementCoverage(requirements: $r) }"
+
+
+def test_paper_section6_example_reports_the_budget_not_applied_and_no_host_as_iot_device(url: str) -> None:
+    """The paper's §6 request on the shipped graph: no model records a price or a field, so budget, field
+    and device count are reported not applied (not 'nothing matches', not silently ignored), and no
+    benchmark host (the machine DLOM measured on) is offered as the IoT device; REST answers the same."""
+    rec = graphql(url, RECOMMEND, {"r": PAPER_6, "k": 5})["recommend"]
+    assert rec["status"] == "ok" and rec["candidates_considered"] > 0 and len(rec["recommendations"]) == 5
+    applied = {a["field"]: a for a in rec["requirements_applied"]}
+    assert applied["project.total_budget_usd"]["status"] == "not_applied"
+    assert applied["project.total_budget_usd"]["with_data"] == 0 and "price" in applied["project.total_budget_usd"]["reason"]
+    assert applied["project.business_focus"]["status"] == "not_applied"
+    assert applied["project.number_of_devices"]["status"] == "not_applied"
+    assert "not applied" in rec["message"]
+    for e in rec["recommendations"]:
+        budget = next(r for r in e["requirements"] if r["field"] == "project.total_budget_usd")
+        assert budget["status"] == "not_applied"
+        assert not e["attributes"].get("benchmark_hosts")
+    shown = [e["model"] for e in rec["recommendations"]]
+    hosts = httpx.post(url + "/sparql", data={"query": "PREFIX dlom: <https://w3id.org/dlom#> SELECT ?m WHERE { "
+                       "VALUES ?m { " + " ".join(f"<{m}>" for m in shown) + " } ?m dlom:deployedOn ?d . "
+                       "?d a dlom:BenchmarkHost }"}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert hosts.status_code == 200 and hosts.json()["results"]["bindings"] == []
+    # the same answer over REST, and the wizard's step check says so before the recommendation
+    via_rest = httpx.post(url + "/api/recommend", params={"top_k": 5}, json=PAPER_6, timeout=120).json()
+    assert without_timings(via_rest) == without_timings(rec)
+    step = graphql(url, COVERAGE, {"r": PAPER_6})["requirementCoverage"]["requirements"]
+    assert {a["field"]: a["status"] for a in step} == {a: "not_applied" for a in applied}

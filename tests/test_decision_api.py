@@ -180,3 +180,23 @@ def test_routes_are_in_the_openapi_document(api) -> None:
         assert "post" in spec["paths"][path]
     assert "Requirements" in spec["components"]["schemas"]
     assert "RecommendResponse" in spec["components"]["schemas"]
+
+
+def test_requirement_coverage_says_what_the_data_can_check(api) -> None:
+    client, _, _ = api
+    body = {"project": {"business_focus": "Medical", "purpose": "skin lesions", "number_of_devices": 10}}
+    r = client.post("/api/requirements/coverage", json=body)
+    assert r.status_code == 200, r.text
+    got = {a["field"]: a for a in r.json()["requirements"]}
+    assert got["project.business_focus"]["status"] == "applied" and got["project.business_focus"]["with_data"] == 5
+    assert got["project.purpose"]["status"] == "not_applied" and got["project.purpose"]["with_data"] == 0
+    assert "none of the 5 candidate(s) records a purpose" in got["project.purpose"]["reason"]
+    # the recommendation applies the field, reports the purpose not applied, and still answers
+    rec = client.post("/api/recommend", json={**body, "preferences": {"comparisons": FIG_8A}}).json()
+    assert rec["status"] == "ok" and rec["candidates_considered"] == 4
+    assert {a["field"]: a["status"] for a in rec["requirements_applied"]}["project.purpose"] == "not_applied"
+    top = rec["recommendations"][0]
+    assert {o["source_label"] for o in top["objectives"]} <= {"measured", "no data", "effect-derived (Table 1)"}
+    assert "similar_count" in top
+    bad = client.post("/api/requirements/coverage", json={"project": {"total_budget_usd": -1}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "project.total_budget_usd"

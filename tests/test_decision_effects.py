@@ -95,17 +95,18 @@ def test_measured_values_are_not_adjusted_by_effects() -> None:
     assert {v.source for v in m.detail(0) if v.objective in measured} == {ValueSource.DERIVED}
 
 
-def test_a_rating_overrides_both_effect_and_measurement(store: Store) -> None:
+def test_ratings_are_averaged_with_effects_and_measurements_not_replacing_them(store: Store) -> None:
     write_models(store, SPECS)
     iri = model_iri("Quant-A").value
     rate_model(store, iri, {Objective.RELIABILITY: 5, Objective.PERFORMANCE: 1}, "alice")
     rate_model(store, iri, {Objective.RELIABILITY: 4}, "bob")
     a = _objectives(_recommend(store), "Quant-A")
-    # reliability: effects would give 2, the ratings' mean is (5 + 4) / 2 = 4.5
-    assert a["reliability"]["source"] == "rating" and a["reliability"]["value"] == 4.5
-    assert a["reliability"]["basis"] == "mean of 2 user rating(s)"
-    # performance: measured accuracy would give 5, the single rating gives 1
-    assert a["performance"]["source"] == "rating" and a["performance"]["value"] == 1.0
+    # reliability: effects give 2 (worth 2 ratings), the 2 ratings' mean is 4.5: (2 × 2 + 2 × 4.5) / 4
+    assert a["reliability"]["source"] == "effects" and a["reliability"]["value"] == pytest.approx(3.25)
+    assert a["reliability"]["ratings"] == 2 and a["reliability"]["source_label"] == "effect-derived (Table 1) + rated (2)"
+    assert "Bayesian average with 2 user rating(s)" in a["reliability"]["basis"]
+    # performance: the measured accuracy gives 5 (worth 5 ratings); one rating of 1 does not replace it
+    assert a["performance"]["source"] == "derived" and a["performance"]["value"] == pytest.approx((5 * 5 + 1) / 6)
 
 
 def test_the_effect_values_come_from_the_graph(store: Store) -> None:

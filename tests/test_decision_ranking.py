@@ -106,9 +106,13 @@ def test_objective_values_say_rating_derived_or_missing() -> None:
         RawMeasures(system_latency_ms=50.0),
     ]
     from decision.objectives import Objective
-    m = objective_matrix(measures, [{Objective.PERFORMANCE: (2.5, 4)}, {}, {}])
+    m = objective_matrix(measures, [{Objective.PERFORMANCE: (2.5, 4)}, {}, {Objective.PERFORMANCE: (5.0, 1)}])
     d0, d1, d2 = m.detail(0), m.detail(1), m.detail(2)
-    assert d0[0].source == ValueSource.RATING and d0[0].value == 2.5 and "4 user" in d0[0].basis
+    # measured 5 (best accuracy, worth 5 ratings) averaged with 4 ratings of mean 2.5
+    assert d0[0].source == ValueSource.DERIVED and d0[0].value == pytest.approx((5 * 5 + 4 * 2.5) / 9)
+    assert d0[0].ratings == 4 and "4 user" in d0[0].basis and d0[0].source_label == "measured + rated (4)"
+    # no other evidence: the rating averaged with the neutral 3 (worth one rating)
+    assert d2[0].source == ValueSource.RATING and d2[0].value == 4.0 and d2[0].source_label == "rated (1)"
     assert d1[0].source == ValueSource.DERIVED and d1[0].value == 1.0  # lowest accuracy of the set
     assert d0[4].value == 5.0 and d1[4].value == 1.0  # fastest / slowest (log reverse)
     assert d2[4].source == ValueSource.DERIVED and d2[4].value == NEUTRAL and "system latency" in d2[4].basis

@@ -43,14 +43,19 @@ def test_ratings_drive_the_objective_values(store: Store) -> None:
     rec = recommend(store, {"preferences": {"weights": {"performance": 1.0}}})
     b = next(e for e in rec.recommendations if e.label == "B")
     a = next(e for e in rec.recommendations if e.label == "A")
-    assert b.values[0].source.value == "rating" and b.values[0].value == 5.0
+    # one rating does not replace a measurement: B's lowest accuracy (1) counts as 5 ratings
+    assert b.values[0].source.value == "derived" and b.values[0].ratings == 1
+    assert b.values[0].value == pytest.approx((5 * 1.0 + 5) / 6) and b.values[0].source_label == "measured + rated (1)"
     assert a.values[0].source.value == "derived" and a.values[0].value == 5.0  # best accuracy of the set
-    # users rate A's performance lower than B's: the ratings, not the accuracy, now decide
-    rate_model(store, model_iri("A").value, {Objective.PERFORMANCE: 3}, "carol")
-    rate_model(store, model_iri("A").value, {Objective.PERFORMANCE: 4}, "dave")
+    assert [e.label for e in rec.recommendations] == ["A", "B"]
+    # many ratings outweigh it: ten users rate A 1 and B 5
+    for k in range(10):
+        rate_model(store, model_iri("A").value, {Objective.PERFORMANCE: 1}, f"user{k}")
+        rate_model(store, model_iri("B").value, {Objective.PERFORMANCE: 5}, f"user{k}")
     rec = recommend(store, {"preferences": {"weights": {"performance": 1.0}}})
     assert [e.label for e in rec.recommendations] == ["B", "A"]
-    assert rec.recommendations[1].values[0].value == 3.5 and rec.recommendations[1].score == 3.5
+    assert rec.recommendations[0].values[0].value == pytest.approx((5 * 1.0 + 11 * 5) / 16)
+    assert rec.recommendations[1].values[0].value == pytest.approx((5 * 5.0 + 10 * 1) / 15)
 
 
 def test_bad_ratings_are_refused_and_nothing_is_written(store: Store) -> None:
@@ -96,7 +101,7 @@ class _ComponentPredictor:
 
 def test_no_match_hands_off_to_a_predictor_and_saves_the_choice_as_predicted(store: Store) -> None:
     write_models(store, [ModelSpec("A", area="Industrial", cost=10, accuracy=0.9, latency_ms=100)])
-    dln, dev = entity("dln", "decision-test", "ResNet-50").value, entity("device", "decision-test", "Raspberry Pi 3").value
+    dln, dev = entity("dln", "decision-test", "ResNet-50").value, entity("device", "decision-test", "Raspberry Pi 3", "A").value
     predictor = _ComponentPredictor(dln, dev)
     assert isinstance(predictor, CandidatePredictor)
     req = {"performance": {"max_latency_ms": 20}}

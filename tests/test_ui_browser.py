@@ -142,6 +142,13 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     page.select_option("#f-project-purpose", "keyword spotting")
     page.fill("#f-project-total_budget_usd", "14000")
     page.fill("#f-project-number_of_devices", "10")
+    # unknowns not kept: the purpose filters; the budget, which no model can be checked against, does not empty the result
+    page.locator("#allow-unknown").uncheck()
+    page.press("#f-project-number_of_devices", "Tab")
+    # at the step where it is entered: no MLPerf Tiny model records a price, so the budget cannot be applied
+    budget_note = page.locator("[data-field='project.total_budget_usd'] .field-note")
+    budget_note.wait_for(state="visible", timeout=SERVER_WORK_TIMEOUT_MS)
+    assert "cannot check" in budget_note.inner_text() and "add prices via" in budget_note.inner_text()
     shot(page, "wizard-1-project")
     next_step(page)
     page.get_by_role("heading", name="Tell me more about the deep-learning network").wait_for()
@@ -182,6 +189,8 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     status = page.locator("#results-status")
     status.wait_for()
     assert re.search(r"\d+ model\(s\) match", status.inner_text()), status.inner_text()
+    # ... and in the result, with the reason
+    assert "project.total_budget_usd" in page.locator("#requirements-not-applied").inner_text()
     first = page.locator("article.result").first
     first.wait_for()
     assert "keyword spotting" in first.locator("dd[data-field='purpose']").inner_text()

@@ -10,6 +10,12 @@ const PERCENT = (v) => `${num(v * 100, 5)} %`;
 export function renderResults(out, data, request) {
   const okStatus = data.status === "ok";
   out.append(h("p", { class: `notice ${okStatus ? "ok" : "warn"}`, role: "status", id: "results-status" }, data.message));
+  const notApplied = (data.requirements_applied || []).filter((a) => a.status === "not_applied");
+  if (notApplied.length) {
+    out.append(h("div", { class: "notice warn", id: "requirements-not-applied", role: "status" },
+      h("strong", {}, "Not applied — the data cannot check these requirements for the candidates:"),
+      h("ul", {}, notApplied.map((a) => h("li", { dataset: { field: a.field } }, h("strong", {}, a.field), ": ", a.reason)))));
+  }
   if (data.consistency) {
     out.append(h("p", { class: "small muted" }, "Weights used: ",
       OBJECTIVES.map((o, i) => `${i ? " · " : ""}${o} ${(data.weights[o] * 100).toFixed(1)} %`),
@@ -37,7 +43,11 @@ function renderRecommendation(rec, request) {
       h("h3", { id: `rec-${rec.rank}`, class: "grow" }, `#${rec.rank} ${rec.label}`,
         rec.on_pareto_front ? h("span", { class: "badge front", title: "no other candidate is at least as good on every objective and better on one" }, "Pareto front") : null,
         h("span", { class: `badge ${rec.predicted ? "predicted" : "measured"}` }, rec.predicted ? "predicted" : "measured")),
-      h("span", { class: "score" }, `Score ${rec.score.toFixed(2)} / 5`)));
+      h("span", { class: "score" }, `Score ${rec.score.toFixed(2)} / 5`)),
+    rec.similar_count ? h("details", { class: "similar small" },
+      h("summary", {}, `${rec.similar_count} more like this`, h("span", { class: "muted" }, " (near-identical variants: same DLN family, hardware and technique families)")),
+      h("ul", {}, rec.similar.map((s) => h("li", {}, h("a", { href: entityHref(s.model), target: "_blank", rel: "noopener" }, `#${s.rank} ${s.label}`), ` — score ${s.score.toFixed(2)}`)),
+        rec.similar_count > rec.similar.length ? h("li", { class: "muted" }, `… and ${rec.similar_count - rec.similar.length} more`) : null)) : null);
   const fig = h("dl", { class: "fig8b", "aria-label": "Model details" }, h("dt", {}, "Details"), h("dd", { class: "muted" }, "loading…"));
   card.append(fig);
   fillModelCard(fig, rec);
@@ -61,8 +71,10 @@ async function fillModelCard(dl, rec) {
   const perf = (fig, fmt = (v) => num(v)) => fig ? [fmt(fig.value), h("span", { class: `badge ${fig.kind}` }, fig.kind),
     fig.kind === "predicted" && fig.confidence !== null ? h("span", { class: "small muted" }, ` confidence ${num(fig.confidence, 2)}`) : null] : null;
   const link = (x) => h("a", { href: entityHref(x.iri), target: "_blank", rel: "noopener" }, x.label);
-  const deviceSpecs = (d) => [link(d), h("span", { class: "small muted" }, " — ", [
-    d.processor ? `CPU ${d.processor}` : null, d.clock ? `${num(d.clock)} MHz` : null, d.memory ? `${num(d.memory)} KB memory` : null,
+  // a benchmark host is a machine DLOM measured on (asked for as "this machine"), never shown as the IoT device
+  const hosts = new Set(attrs.benchmark_hosts || []);
+  const deviceSpecs = (d) => [hosts.has(d.label) ? h("span", { class: "badge host" }, "benchmark host (not an IoT device)") : null, link(d), h("span", { class: "small muted" }, " — ", [
+    d.processor ? `CPU ${d.processor}` : null, d.clock ? `${num(d.clock)} MHz` : null, d.memory ? `${num(d.memory)} KB ${hosts.has(d.label) ? "host " : ""}memory` : null,
     d.accelerator ? `accelerator ${d.accelerator}` : null, d.price ? `$${num(d.price)}` : null,
   ].filter(Boolean).join(", ") || "no specs recorded")];
   const rows = {
@@ -99,7 +111,7 @@ function renderExplanation(rec) {
     h("thead", {}, h("tr", {}, ["Objective", "Value (1-5)", "Source", "Basis", "Weight", "Weight × value"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rec.objectives.map((o) => h("tr", {},
       h("td", {}, title(o.objective)), h("td", {}, o.value.toFixed(2)),
-      h("td", {}, o.source === "missing" ? h("span", { class: "badge unknown" }, "no data") : o.source === "effects" ? "Table 1 effects" : o.source),
+      h("td", {}, o.source === "missing" && !o.ratings ? h("span", { class: "badge unknown" }, "no data") : (o.source_label || o.source)),
       h("td", { class: "small" }, o.basis), h("td", {}, `${(o.weight * 100).toFixed(1)} %`), h("td", {}, o.contribution.toFixed(3))))));
   const reqs = rec.requirements.length
     ? h("table", { class: "plain" }, h("caption", { class: "visually-hidden" }, "Your requirements"),

@@ -102,6 +102,15 @@ export function mountWizard(root) {
             "Keep models that don't record a value you constrain (they are marked ", h("em", {}, "unknown"), ")"))));
       }
     }
+    if (step.id === "device") {
+      panel.append(h("div", { class: "field", dataset: { field: "device.this_machine" } },
+        h("div", { class: "label-col" }, h("span", { class: "label" }, "This machine")),
+        h("div", { class: "control" }, h("label", { class: "soft" },
+          h("input", { type: "checkbox", id: "this-machine" }),
+          "Deploy on this machine: only models measured on a benchmark host (a machine DLOM measured on, not an IoT device)"))));
+    }
+    // at the step where a requirement is entered: can the data check it? (POST /api/requirements/coverage)
+    if (step.fields) panel.addEventListener("change", () => checkCoverage());
     if (step.id === "preferences") panel.append(renderPreferences());
     if (step.id === "results") panel.append(h("div", { id: "results" }));
     panels.push(panel);
@@ -194,7 +203,24 @@ export function mountWizard(root) {
     return h("div", { class: "field", dataset: { field: path } },
       h("div", { class: "label-col" }, labelEl, f.hint ? h("span", { class: "hint", id: hintId }, f.hint) : null),
       h("div", { class: "control" }, control, soft),
-      h("p", { class: "field-error", id: errId, "aria-live": "polite" }));
+      h("p", { class: "field-error", id: errId, "aria-live": "polite" }),
+      h("p", { class: "field-note small", id: `note-${section}-${f.name}`, "aria-live": "polite", hidden: true }));
+  }
+
+  // The answer of the latest coverage check wins; an invalid or half-typed answer shows nothing new.
+  let coverageSeq = 0;
+  async function checkCoverage() {
+    const seq = ++coverageSeq;
+    const { preferences, ...body } = collect();
+    const res = await api("/api/requirements/coverage", { method: "POST", body });
+    if (seq !== coverageSeq || !res.ok || !res.data) return;
+    for (const note of root.querySelectorAll(".field-note")) { note.textContent = ""; note.hidden = true; }
+    for (const a of res.data.requirements || []) {
+      const note = root.querySelector(`[data-field="${a.field}"] .field-note`);
+      if (!note || a.status !== "not_applied") continue;
+      note.textContent = a.reason.charAt(0).toUpperCase() + a.reason.slice(1);
+      note.hidden = false;
+    }
   }
 
   function fillOptions(select, values) {
@@ -229,6 +255,7 @@ export function mountWizard(root) {
     }
     const preferred = [...root.querySelectorAll("input[data-soft]:checked")].map((b) => b.dataset.soft)
       .filter((p) => { const [s, n] = p.split("."); return req[s][n] !== undefined; });
+    if (root.querySelector("#this-machine").checked) req.device.this_machine = true;
     return { ...req, preferences: { comparisons: usableComparisons().comparisons }, preferred, allow_unknown: root.querySelector("#allow-unknown").checked };
   }
 

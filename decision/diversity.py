@@ -1,0 +1,87 @@
+"""Diverse top results: near-identical variants of one configuration are grouped, "n more like this".
+
+Two candidates are variants of one configuration when they share
+
+* the DLN family — the DLN's ``dlom:architectureFamily``, else its label compared as network names
+  are (:func:`decision.retrieval.normalized_name`: 'DS-CNN' = 'ds_cnn'), else the DLN itself;
+* the hardware — the device's ``dlom:hardware`` (one physical product, whatever the submitter, round,
+  power mode or constrained setting), else the device itself;
+* the technique *families* applied (Quantization, Pruning, ... : the direct subclasses of
+  dlom:OptimizationTechnique), so 'int8 static' and 'int8 dynamic' or 'prune 30 %' and 'prune 50 %'
+  differ only in a minor variant, while 'int8' and 'pruned + int8' do not.
+
+Runtime, precision within a family, round and submitter are such minor variants. The best-ranked
+member of a group is shown; the others are counted (and listed) under it. Ranking and scores are
+unchanged: grouping only chooses which candidates fill the top k.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyoxigraph import NamedNode
+
+from decision.retrieval import BIND_LIMIT, CandidateSet, normalized_name
+from kg.binding import values_rows
+from kg.namespaces import SPARQL_PREFIXES
+from kg.results import Solutions
+from kg.store import Store
+
+_KEYS = SPARQL_PREFIXES + """SELECT ?m ?dln ?family ?dlnLabel ?dev ?hw WHERE { %s
+  ?m dlom:usesDLN ?dln .
+  OPTIONAL { ?dln dlom:architectureFamily ?family } OPTIONAL { ?dln rdfs:label ?dlnLabel }
+  OPTIONAL { ?m dlom:deployedOn ?dev OPTIONAL { ?dev dlom:hardware ?hw } } }"""
+_FAMILIES = SPARQL_PREFIXES + "SELECT ?f WHERE { ?f rdfs:subClassOf dlom:OptimizationTechnique }"
+
+VariantKey = tuple[str, frozenset[str], frozenset[str]]
+
+
+@dataclass
+class VariantGroup:
+    """One shown candidate (index into the candidate set) and its near-identical variants, best first."""
+
+    representative: int
+    members: list[int] = field(default_factory=list)
+
+
+def variant_keys(store: Store, found: CandidateSet) -> list[VariantKey]:
+    """Per candidate, the (DLN family, hardware, technique families) it is a variant of. Two queries."""
+    if not len(found):
+        return []
+    scope = (values_rows(["m"], [(NamedNode(i),) for i in found.iris]) if len(found) <= BIND_LIMIT
+             else "?m a dlom:Model .")
+    result = store.query(_KEYS % scope)
+    assert isinstance(result, Solutions)
+    where = {iri: k for k, iri in enumerate(found.iris)}
+    dln: list[str | None] = [None] * len(found)
+    hardware: list[set[str]] = [set() for _ in found.iris]
+    for m, dln_iri, family, label, dev, hw in result.rows:
+        k = where.get(m.value)  # type: ignore[union-attr]
+        if k is None:
+            continue
+        name = (f"family:{family.value.strip().lower()}" if family is not None
+                else f"dln:{normalized_name(label.value)}" if label is not None else dln_iri.value)  # type: ignore[union-attr]
+        dln[k] = min(name, dln[k] or name)  # deterministic when a DLN carries several
+        if dev is not None:
+            hardware[k].add((hw or dev).value)
+    families_result = store.query(_FAMILIES)
+    assert isinstance(families_result, Solutions)
+    families = {f.value for (f,) in families_result.rows}  # type: ignore[union-attr]
+    classes = found.technique_classes if len(found.technique_classes) == len(found) else [frozenset()] * len(found)
+    return [(dln[k] or found.iris[k], frozenset(hardware[k]), frozenset(classes[k] & families))
+            for k in range(len(found))]
+
+
+def group_variants(order: np.ndarray, keys: list[VariantKey], top_k: int) -> list[VariantGroup]:
+    """The first ``top_k`` groups in ranking ``order`` (candidate indices, best first), each with all
+    its members in rank order. Candidates whose key is unique form a group of one."""
+    groups: dict[VariantKey, VariantGroup] = {}
+    shown: list[VariantGroup] = []
+    for i in order.tolist():
+        g = groups.get(keys[i])
+        if g is not None:
+            g.members.append(i)
+        elif len(shown) < top_k:
+            g = groups[keys[i]] = VariantGroup(i)
+            shown.append(g)
+    return shown
