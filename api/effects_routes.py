@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from decision.measured_effects import measured_effects
+from decision.measured_effects import FLOAT, PAIRING, measured_effects
 
 router = APIRouter()
 
@@ -21,5 +21,4 @@ def effects(request: Request,
             form_factor: str | None = Query(None, description="only pairs on devices of this form factor, e.g. IoT"),
             precision: list[str] | None = Query(None, description="only these precisions, e.g. w8a8")) -> dict[str, Any]:
     result = measured_effects(request.app.state.store, runtime=runtime, form_factor=form_factor, precisions=precision)
-    return {"baseline": "float", "pairing": ["network", "component", "device", "runtime", "release"],
-            "effects": [e.as_dict() for e in result]}
+    return {"baseline": FLOAT, "pairing": list(PAIRING), "effects": [e.as_dict() for e in result]}

@@ -7,6 +7,8 @@ cloud configurations, frameworks and performance (with provenance), following kg
 * Relations are fetched through DataLoaders created per request, one per entity kind, so a page of N
   models with their relations costs the same number of store queries whatever N (up to
   :data:`kg.catalog.queries.BATCH_SIZE`).
+* ``effects(runtime, formFactor, precision)``: the measured effects of precisions against float, as
+  ``GET /api/effects`` answers them (:mod:`api.graphql_effects`).
 * ``submitMeasuredConfiguration(input)`` writes a measured configuration through the validated write
   path and answers with the created model or per-field errors. Mutations need
   ``Authorization: Bearer <DLOM_UPDATE_TOKEN>``.
@@ -46,6 +48,7 @@ from api import results_formats as rf
 from api.auth import UpdateTokenRefused, check_update_token
 from api.dependencies import get_settings, get_store
 from api.graphql_decision import DecisionQuery
+from api.graphql_effects import EffectsQuery
 from api.settings import Settings
 from kg.catalog import queries as catalog
 from kg.catalog import records
@@ -417,6 +420,7 @@ class ModelEdge:
 class ModelConnection:
     edges: list[ModelEdge]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="How many models match the filter (all pages).")
 
 
 def _cursor(position: int) -> str:
@@ -455,9 +459,9 @@ class RangeInput:
     "Which models to list. Empty fields do not filter. devices/dlns: any of these IRIs. techniqueFamilies: "
     "the model applies a technique of every listed family. applicationArea (business focus), purpose, "
     "labelContains: case-insensitive substring. latencyMs is the smallest inference latency, accuracy the "
-    "largest accuracy and energyUj the smallest energy per inference over the model's non-predicted "
-    "performance records; costUsd is dlom:totalCostUsd; year is dlom:yearCreated. A model without the "
-    "figure a range names is left out."))
+    "largest accuracy and energyUj the smallest energy per inference over the model's measured "
+    "performance records (neither predicted nor copied from another device); costUsd is dlom:totalCostUsd; year is dlom:yearCreated. A model without the "
+    "figure a range names is left out. All fields combine with AND (see kg.catalog.queries.ModelFilter)."))
 class ModelFilter:
     devices: list[strawberry.ID] | None = None
     dlns: list[strawberry.ID] | None = None
@@ -470,18 +474,50 @@ class ModelFilter:
     accuracy: RangeInput | None = None
     energy_uj: RangeInput | None = None
     year: RangeInput | None = None
+    scenario: str | None = strawberry.field(default=None, description=(
+        "A performance record of the model is of this MLPerf Inference scenario (dlom:scenario): one of "
+        + ", ".join(catalog.SCENARIOS.values()) + " (case-insensitive)."))
+    accelerator: str | None = strawberry.field(default=None, description=(
+        "Case-insensitive substring of the accelerator of the model's end device (dlom:accelerator) or cloud "
+        "configuration (dlom:acceleratorModel), e.g. \"A100\", \"Hexagon NPU\"; or the IRI of the dlom:Hardware "
+        "the device or configuration is (dlom:hardware) or has as its SoC (dlom:socHardware)."))
+    precision: str | None = strawberry.field(default=None, description=(
+        "The data type: the model's dlom:precision (AI Hub: float, w8a8, w8a16, w8a16_mixed_int16, ...) or the "
+        "dlom:quantizationScheme of a quantization it applies (MLPerf Inference: int8, fp16, bf16, int4; each part "
+        "of a mixed precision); case-insensitive, exact."))
+    device_class: str | None = strawberry.field(default=None, description=(
+        "What the model runs on: " + ", ".join(c.name for c in catalog.DeviceClass) + " (or the ontology class: "
+        "EndDevice, BenchmarkHost, CloudConfiguration; case and spaces ignored). CLOUD_CONFIGURATION: MLPerf "
+        "Inference datacenter systems (dlom:usesCloudConfiguration); END_DEVICE: dlom:deployedOn an end device."))
+    runtime: str | None = strawberry.field(default=None, description=(
+        "The model's runtime (dlom:runtime; AI Hub: tflite, qnn_dlc, onnx, qnn_context_binary, "
+        "precompiled_qnn_onnx, ...); case-insensitive, exact."))
+    compute_unit: str | None = strawberry.field(default=None, description=(
+        "A performance record of the model ran mostly on this unit (dlom:primaryComputeUnit): one of "
+        + ", ".join(catalog.COMPUTE_UNITS) + " (case-insensitive)."))
+    form_factor: str | None = strawberry.field(default=None, description=(
+        "The form factor of the model's device (dlom:formFactor; AI Hub: Phone, Tablet, IoT, XR, Auto, Compute); "
+        "case-insensitive, exact."))
 
     def to_filter(self) -> catalog.ModelFilter:
         def rng(r: RangeInput | None) -> catalog.Range | None:
             return r.to_range() if r is not None else None
 
-        return catalog.ModelFilter(
-            devices=tuple(self.devices or ()), dlns=tuple(self.dlns or ()),
-            technique_families=tuple(records.TechniqueFamily[f.name] for f in self.technique_families or ()),
-            application_area=self.application_area, purpose=self.purpose, label_contains=self.label_contains,
-            cost_usd=rng(self.cost_usd), latency_ms=rng(self.latency_ms), accuracy=rng(self.accuracy),
-            energy_uj=rng(self.energy_uj), year=rng(self.year),
-        )
+        try:
+            return catalog.ModelFilter(
+                devices=tuple(self.devices or ()), dlns=tuple(self.dlns or ()),
+                technique_families=tuple(records.TechniqueFamily[f.name] for f in self.technique_families or ()),
+                application_area=self.application_area, purpose=self.purpose, label_contains=self.label_contains,
+                cost_usd=rng(self.cost_usd), latency_ms=rng(self.latency_ms), accuracy=rng(self.accuracy),
+                energy_uj=rng(self.energy_uj), year=rng(self.year),
+                scenario=self.scenario, accelerator=self.accelerator, precision=self.precision,
+                device_class=self.device_class, runtime=self.runtime, compute_unit=self.compute_unit,
+                form_factor=self.form_factor,
+            )
+        except catalog.UnknownFilterValue as e:
+            # the library names its own field; the client sees the input field it wrote
+            raise ClientError(f"filter.{to_camel_case(e.field)}: {e.value!r} is not one of "
+                              f"{', '.join(e.allowed)}") from None
 
 
 @strawberry.input(description="Sort order; models without the sorted figure come last. Ties: by IRI.")
@@ -517,7 +553,7 @@ class Query:
         edges = [ModelEdge(cursor=_cursor(offset + i), node=_model(record))
                  for i, record in enumerate(found) if record is not None]
         return ModelConnection(
-            edges=edges,
+            edges=edges, total_count=page.total,
             page_info=PageInfo(
                 has_next_page=page.has_next, has_previous_page=offset > 0,
                 start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None),
@@ -713,7 +749,7 @@ _LIMIT_RULES = (*QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
                 *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
 
 schema = CatalogSchema(
-    query=merge_types("Query", (Query, DecisionQuery)),
+    query=merge_types("Query", (Query, DecisionQuery, EffectsQuery)),
     mutation=Mutation,
     # Factories: strawberry builds fresh extension instances per request.
     extensions=[

@@ -32,6 +32,9 @@ from kg.store import Store
 from kg.terms import to_python
 
 FLOAT = "float"
+"""The baseline every precision is compared with."""
+PAIRING = ("network", "component", "device", "runtime", "release")
+"""What a quantized measurement and its float baseline share (accuracy pairs: all but the component)."""
 
 # One row per measured latency: the configuration it belongs to and its figures.
 _LATENCY_QUERY = SPARQL_PREFIXES + """

@@ -419,6 +419,9 @@ class CountingStore:
     def bulk_add(self, quads: Iterable[Quad]) -> None:
         self.inner.bulk_add(quads)
 
+    def load_nquads(self, data: bytes) -> None:
+        self.inner.load_nquads(data)
+
     def replace(self, remove: Iterable[Quad], add: Iterable[Quad]) -> None:
         self.inner.replace(remove, add)
 
