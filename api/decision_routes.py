@@ -161,7 +161,9 @@ class ParetoOut(BaseModel):
     label: str
     rank: int
     score: float
-    values: dict[str, float]
+    values: dict[str, float] = Field(description="the six objective values (1-5, 5 best)")
+    measures: dict[str, float] = Field(default_factory=dict, description="its performance in real units, as recorded: "
+                                       "accuracy (fraction), inference_latency_ms, energy_per_inference_uj (absent: not recorded)")
 
 
 class SensitivityOut(BaseModel):

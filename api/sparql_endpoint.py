@@ -85,7 +85,7 @@ from kg.errors import QueryError, QueryTimeoutError, ValidationError
 from kg.namespaces import RDF
 from kg.repositories import Repository
 from kg.results import BooleanResult, GraphResult, Solutions
-from kg.sparql_tokens import positioned_tokens
+from kg.sparql_tokens import missing_prefix_help, positioned_tokens
 from kg.query_pool import QueryPool
 from kg.store import Store
 from kg.stores.oxigraph import OxigraphStore
@@ -117,18 +117,29 @@ class ProtocolError(Exception):
 
 
 _POSITION = re.compile(r"error at (\d+):(\d+)")
+_PREFIX_NOT_FOUND = "Prefix not found"  # how pyoxigraph's parser says a prefixed name's prefix is undeclared
 
 
-def query_error(e: QueryError | str) -> ProtocolError:
+def query_error(e: QueryError | str, text: str | None = None) -> ProtocolError:
     """A store error as a 400; syntax errors carry the parser's line and column, in the client's text
-    (the endpoint's ``BASE`` line, see :func:`with_base`, is not counted)."""
+    (the endpoint's ``BASE`` line, see :func:`with_base`, is not counted).
+
+    Given the request's ``text``, a prefix the parser did not find is named
+    (:func:`kg.sparql_tokens.missing_prefix_help`): the message says which prefix is undeclared and the
+    PREFIX line to add; ``missing_prefixes`` lists ``{prefix, iri, declaration}``."""
     message = str(e)
+    extra: dict[str, object] = {}
+    help_ = missing_prefix_help(text) if text is not None and _PREFIX_NOT_FOUND in message else None
+    if help_ is not None:
+        position = _POSITION.search(message)
+        message = f"SPARQL syntax error: {help_[0]}" + (f" ({position.group(0)})" if position else "")
+        extra["missing_prefixes"] = help_[1]
     match = _POSITION.search(message)
     if match:
         line, column = max(1, int(match.group(1)) - 1), int(match.group(2))
         message = message[: match.start()] + f"error at {line}:{column}" + message[match.end():]
-        return ProtocolError(400, message, line=line, column=column)
-    return ProtocolError(400, message)
+        return ProtocolError(400, message, line=line, column=column, **extra)
+    return ProtocolError(400, message, **extra)
 
 
 def with_base(text: str, base: str) -> str:
@@ -606,7 +617,7 @@ async def run_query(request: Request, sparql: str, dataset: Dataset) -> Response
             raise ProtocolError(406, f"no acceptable result format for this query; offered: {outcome.message}")
         if issubclass(outcome.kind, QueryTimeoutError):
             raise ProtocolError(503, outcome.message, headers={"Retry-After": "5"})
-        raise query_error(QueryError(outcome.message))
+        raise query_error(QueryError(outcome.message), sparql)
     assert isinstance(outcome, Outcome)
     headers = {"Vary": "Accept"}
     if outcome.truncated:

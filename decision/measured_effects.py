@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kg.namespaces import SPARQL_PREFIXES
+from kg.derived_results import derived
+from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
@@ -158,3 +159,59 @@ def measured_effects(store: Store, runtime: str | None = None, form_factor: str 
                             Distribution.of(acc_changes[p]),
                             {m: Distribution.of(v) for m, v in sorted(by_metric[p].items())})
             for p in names if wanted is None or p in wanted]
+
+
+_FILTER_VALUES_QUERY = SPARQL_PREFIXES + """
+SELECT DISTINCT ?runtime ?formFactor ?precision WHERE {
+  ?m a dlom:Model ; dlom:precision ?precision ; dlom:runtime ?runtime ; dlom:deployedOn ?device ;
+     dlom:hasPerformance ?p .
+  ?p a dlom:MeasuredPerformance .
+  OPTIONAL { ?device dlom:formFactor ?formFactor }
+}"""
+
+
+@dataclass(frozen=True)
+class FilterValues:
+    """The values the filters of :func:`measured_effects` can take in a store: the runtimes and device
+    form factors that have a measured float baseline, and the precisions other than float measured
+    there (each sorted). A value outside these gives no pair."""
+
+    runtime: list[str]
+    form_factor: list[str]
+    precision: list[str]
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return asdict(self)
+
+    def errors(self, runtime: str | None = None, form_factor: str | None = None,
+               precisions: Iterable[str] | None = None) -> list[dict[str, str]]:
+        """One ``{"field", "message"}`` per filter value that is not one of these (form factors compared
+        case-insensitively, as :func:`measured_effects` compares them); empty when all are known."""
+        out = []
+        if runtime is not None and runtime not in self.runtime:
+            out.append({"field": "runtime", "message": f"no measured float baseline on runtime {runtime!r}; "
+                                                       f"known runtimes: {', '.join(self.runtime)}"})
+        if form_factor is not None and form_factor.casefold() not in {f.casefold() for f in self.form_factor}:
+            out.append({"field": "form_factor", "message": f"no measured float baseline on form factor {form_factor!r}; "
+                                                           f"known form factors: {', '.join(self.form_factor)}"})
+        for p in precisions or ():
+            if p not in self.precision:
+                out.append({"field": "precision", "message": f"no measurement in precision {p!r}; "
+                                                             f"known precisions: {', '.join(self.precision)}"})
+        return out
+
+
+def effect_filter_values(store: Store) -> FilterValues:
+    """What the ``runtime``, ``form_factor`` and ``precisions`` filters of :func:`measured_effects` can
+    be (see :class:`FilterValues`), read from the store's measured models (kept per generation of DLOM's
+    vocabularies in the store, :func:`kg.derived_results.derived`). Read-only."""
+    return derived(store, ("decision.effect_filter_values",), lambda: _filter_values(store), DLOM_VOCABULARIES)
+
+
+def _filter_values(store: Store) -> FilterValues:
+    rows = _rows(store, _FILTER_VALUES_QUERY)
+    with_float = [r for r in rows if r["precision"] == FLOAT]
+    runtimes = {r["runtime"] for r in with_float}
+    form_factors = {r["formFactor"] for r in with_float if r.get("formFactor")}
+    precisions = {r["precision"] for r in rows if r["precision"] != FLOAT and r["runtime"] in runtimes}
+    return FilterValues(sorted(runtimes), sorted(form_factors), sorted(precisions))

@@ -271,7 +271,8 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     label = labels_of(store, [found.iris[i] for i in sorted(front_set | overtakers)])
     front = sorted(({"model": found.iris[i], "label": label[found.iris[i]], "rank": int(position[i]),
                      "score": float(ranked.scores[i]),
-                     "values": {o.value: float(v) for o, v in zip(OBJECTIVES, matrix.values[i])}}
+                     "values": {o.value: float(v) for o, v in zip(OBJECTIVES, matrix.values[i])},
+                     "measures": found.measures(i)}
                     for i in ranked.front), key=lambda d: d["rank"])
     labels = {k: label[found.iris[k]] for k in overtakers}
     grouped = sum(len(g.members) for g in groups)

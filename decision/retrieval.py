@@ -81,9 +81,10 @@ _TEXT_VARS = {"area", "purpose", "dlnLabel", "dataset", "hw", "protocol"}
 _PERF_METRICS = {"acc": "accuracy", "lat": "inferenceLatencyMs", "sysLat": "systemLatencyMs",
                  "energy": "energyPerInferenceUj", "tput": "throughputIps", "memMb": "memoryMb",
                  "stab": "stability", "cv": "latencyCv"}
-# what Eq. 1's derived objective values need for every candidate
+# what Eq. 1's derived objective values need for every candidate (and energy, a measure the Pareto
+# chart shows in its unit: CandidateSet.measures)
 _SCORING_VARS = ("cost", "ndev", "cpd", "price", "layers", "params", "macs", "shielded", "protocol",
-                 "acc", "lat", "sysLat", "stab", "cv")
+                 "acc", "lat", "sysLat", "stab", "cv", "energy")
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,10 @@ def build_query(req: Requirements) -> CandidateQuery:
     return CandidateQuery(text, params, variables)
 
 
+_MEASURES = {"acc": "accuracy", "lat": "inference_latency_ms", "energy": "energy_per_inference_uj"}
+"""The query variables :meth:`CandidateSet.measures` reports, by the name explanations give them."""
+
+
 @dataclass
 class CandidateSet:
     """The retrieved models as columns: ``iris[i]`` is candidate i; ``numbers[var][i]`` its value of a
@@ -254,6 +259,17 @@ class CandidateSet:
 
     def __len__(self) -> int:
         return len(self.iris)
+
+    def measures(self, i: int) -> dict[str, float]:
+        """Candidate ``i``'s performance in real units — accuracy (a fraction), inference latency (ms),
+        energy per inference (µJ): the means over its matching records, keyed as explanations' attributes
+        name them; a measure it does not record is left out."""
+        out = {}
+        for var, name in _MEASURES.items():
+            column = self.numbers.get(var)
+            if column is not None and not np.isnan(column[i]):
+                out[name] = float(column[i])
+        return out
 
     def raw_columns(self) -> RawColumns:
         nan = np.full(len(self.iris), np.nan)

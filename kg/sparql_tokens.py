@@ -44,3 +44,41 @@ def group_openings(text: str) -> list[int]:
             if first is not None:
                 out.append(first + 1)
     return out
+
+
+def undeclared_prefixes(text: str) -> list[str]:
+    """The prefixes that prefixed names in ``text`` use without a ``PREFIX`` declaration before them, in
+    order of first use, each once (``""`` for the empty prefix of ``:name``). Comments, strings and
+    IRIs do not count (the token stream skips them)."""
+    declared: set[str] = set()
+    out: list[str] = []
+    tokens = positioned_tokens(text)
+    for i, (kind, value, _) in enumerate(tokens):
+        if kind != "pname":
+            continue
+        prefix = value.partition(":")[0]
+        if i > 0 and tokens[i - 1][0] == "word" and tokens[i - 1][1].upper() == "PREFIX":
+            declared.add(prefix)
+        elif prefix not in declared and prefix not in out:
+            out.append(prefix)
+    return out
+
+
+def missing_prefix_help(text: str) -> tuple[str, list[dict[str, str | None]]] | None:
+    """For a query whose parser reported an unknown prefix: a message naming the undeclared prefixes of
+    ``text`` (:func:`undeclared_prefixes`) with, for DLOM's own (:data:`kg.namespaces.PREFIXES`), the
+    PREFIX line to add; and per prefix ``{prefix, iri, declaration}`` (``iri`` and ``declaration`` None
+    for a prefix DLOM does not know). None when every prefix is declared."""
+    from kg.namespaces import PREFIXES
+
+    missing = undeclared_prefixes(text)
+    if not missing:
+        return None
+    found = [{"prefix": p, "iri": PREFIXES.get(p), "declaration": f"PREFIX {p}: <{PREFIXES[p]}>" if p in PREFIXES else None}
+             for p in missing]
+    known = [d["declaration"] for d in found if d["declaration"]]
+    unknown = [f"{p}:" for p in missing if p not in PREFIXES]
+    message = (f"undeclared prefix {', '.join(f'{p}:' for p in missing)} (used without a PREFIX line)"
+               + (f"; add {' and '.join(str(k) for k in known)} at the top" if known else "")
+               + (f"; declare {', '.join(unknown)} with PREFIX name: <namespace IRI>" if unknown else ""))
+    return message, found

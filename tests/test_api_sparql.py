@@ -289,6 +289,24 @@ def test_syntax_error_is_400_with_message_and_position(server: Server) -> None:
     assert "error at 3:" in body["detail"]
 
 
+def test_a_missing_prefix_is_named_with_the_prefix_line_to_add(server: Server) -> None:
+    query = "# dlom: in a comment is no use\nSELECT ?m WHERE {\n  ?m a dlom:Model ; foaf:name ?n ; rdfs:label \"x:y\" }"
+    r = server.http.get("/sparql", params={"query": query})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["missing_prefixes"] == [
+        {"prefix": "dlom", "iri": str(DLOM), "declaration": f"PREFIX dlom: <{DLOM}>"},
+        {"prefix": "foaf", "iri": None, "declaration": None},
+        {"prefix": "rdfs", "iri": str(RDFS), "declaration": f"PREFIX rdfs: <{RDFS}>"}]
+    assert "undeclared prefix dlom:, foaf:, rdfs:" in body["detail"]
+    assert f"add PREFIX dlom: <{DLOM}> and PREFIX rdfs: <{RDFS}> at the top" in body["detail"]
+    assert body["line"] == 3 and "error at 3:" in body["detail"]
+    # declared, it runs; any other syntax error keeps the parser's message
+    assert server.http.get("/sparql", params={"query": f"PREFIX dlom: <{DLOM}>\nSELECT ?m WHERE {{ ?m a dlom:Model }} LIMIT 1"}).status_code == 200
+    broken = server.http.get("/sparql", params={"query": f"PREFIX dlom: <{DLOM}> SELECT * WHERE {{ ?s dlom:x }}"}).json()
+    assert "missing_prefixes" not in broken and "undeclared" not in broken["detail"]
+
+
 def test_two_query_parameters_and_update_at_sparql_are_400(server: Server) -> None:
     r = server.http.get("/sparql", params=[("query", SELECT_A), ("query", SELECT_A)])
     assert r.status_code == 400 and "exactly one" in r.json()["detail"]

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api import effects_routes
-from decision.measured_effects import Distribution, measured_effects
+from decision.measured_effects import Distribution, effect_filter_values, measured_effects
 from kg.importers.qai_hub_models import import_qai_hub_models
 from kg.ontology import ontology_quads
 from kg.store import open_store
@@ -129,6 +129,19 @@ def test_filters_restrict_the_pairs(store: Any, effects: dict[str, Any]) -> None
     assert measured_effects(store, form_factor="Nonexistent") == []
 
 
+def test_filter_values_are_those_with_a_float_baseline(store: Any, effects: dict[str, Any]) -> None:
+    values = effect_filter_values(store)
+    assert "tflite" in values.runtime and "IoT" in values.form_factor and "float" not in values.precision
+    assert set(effects) <= set(values.precision)
+    # every runtime and form factor offered has pairs; one not offered has none and is named an error
+    assert all(measured_effects(store, runtime=r) for r in values.runtime)
+    assert all(measured_effects(store, form_factor=f) for f in values.form_factor)
+    assert values.errors("tflite", "iot", ["w8a8"]) == []
+    errors = values.errors("no-such-runtime", "Smartwatch", ["w8a8", "w3a3"])
+    assert [e["field"] for e in errors] == ["runtime", "form_factor", "precision"]
+    assert "tflite" in errors[0]["message"] and "'w3a3'" in errors[2]["message"]
+
+
 def test_copies_are_not_counted_twice(store: Any, effects: dict[str, Any]) -> None:
     """The (Proxy) devices' copied rows pair with their own copied float rows; counting them would add
     pairs that repeat the reference device's evidence."""
@@ -174,3 +187,7 @@ def test_rest_endpoint_calls_the_same_function(store: Any, effects: dict[str, An
     assert got["w8a8"]["latency_ratio"]["median"] == effects["w8a8"].latency_ratio.median
     one = client.get("/api/effects", params={"runtime": "tflite", "precision": "w8a8"}).json()["effects"]
     assert [e["precision"] for e in one] == ["w8a8"]
+    assert client.get("/api/effects/filters").json() == effect_filter_values(store).as_dict()
+    refused = client.get("/api/effects", params={"runtime": "tflight"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "runtime" and "tflite" in refused.json()["errors"][0]["message"]

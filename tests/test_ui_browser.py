@@ -9,6 +9,7 @@ is missing.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -380,3 +381,172 @@ def test_preferences_guide_and_never_block(sized_page) -> None:  # type: ignore[
     assert len(recommended.value.request.post_data_json["preferences"]["comparisons"]) == 5
     page.locator("#results-preferences-incomplete").wait_for()
     assert statuses and all(s == 200 for s in statuses), statuses
+
+
+# -- Effects page, palette, Pareto in real units, SPARQL truncation/downloads/prefixes (issues 15, 19) --
+
+_CVD_MATRICES = {  # Machado, Oliveira & Fernandes (2009), severity 1.0, on linear RGB
+    "normal vision": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216), (-0.003882, -0.048116, 1.051998)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881)),
+    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602), (0.004733, 0.691367, 0.303900)),
+}
+MIN_DELTA_E = 10.0
+"""Two series colours must differ by at least this CIE76 ΔE as seen with each colour-vision deficiency
+(about 2.3 is just noticeable; 10 is clearly different at a glance)."""
+
+
+def _seen_as_lab(hex_colour: str, matrix: tuple[tuple[float, ...], ...]) -> tuple[float, float, float]:
+    """CIELAB (D65) of ``hex_colour`` as simulated through ``matrix``."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    rgb = [linear(int(hex_colour[i:i + 2], 16) / 255) for i in (1, 3, 5)]
+    r, g, b = (min(1.0, max(0.0, sum(m * c for m, c in zip(row, rgb)))) for row in matrix)
+    x, y, z = 0.4124 * r + 0.3576 * g + 0.1805 * b, 0.2126 * r + 0.7152 * g + 0.0722 * b, 0.0193 * r + 0.1192 * g + 0.9505 * b
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116
+    fx, fy, fz = f(x / 0.95047), f(y), f(z / 1.08883)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def test_effects_page_shows_what_the_endpoint_answers(sized_page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = sized_page
+    page.goto("/#/effects?runtime=tflite&form_factor=IoT")
+    page.get_by_role("heading", name="Measured effects of quantization").wait_for()
+    assert page.locator("nav a[data-view='effects']").get_attribute("aria-current") == "page"
+    page.locator("#effects-table tbody tr").first.wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
+    answer = page.request.get(base_url + "/api/effects?runtime=tflite&form_factor=IoT").json()["effects"]
+    assert answer, "the shipped graph holds paired tflite measurements on IoT devices"
+
+    def shown() -> dict[tuple[str, str], int]:
+        return {(r["precision"], r["figure"]): int(r["n"]) for r in page.evaluate(
+            "[...document.querySelectorAll('#effects-table tbody tr')].map(r => "
+            "({precision: r.dataset.precision, figure: r.dataset.figure, n: r.querySelector('td.n').textContent}))")}
+    expected = {(e["precision"], f): e[f]["n"] for e in answer for f in ("latency_ratio", "memory_ratio", "accuracy_change")}
+    assert shown() == expected
+    w8a8 = next(e for e in answer if e["precision"] == "w8a8")
+    cells = page.locator("#effects-table tr[data-precision='w8a8'][data-figure='latency_ratio'] td")  # figure, n, median, ...
+    assert float(cells.nth(2).inner_text().rstrip("×")) == pytest.approx(w8a8["latency_ratio"]["median"], rel=5e-3)
+    # the chart draws the endpoint's quartiles, one box per precision with latency pairs
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('effects-chart'))")
+    boxes = page.evaluate("Chart.getChart(document.getElementById('effects-chart')).data.datasets[1].data")
+    assert boxes == [[e["latency_ratio"]["q1"], e["latency_ratio"]["q3"]] for e in answer if e["latency_ratio"]["n"]]
+    if page.viewport_name == "phone":
+        no_horizontal_overflow(page)
+    shot(page, f"effects-{page.viewport_name}")
+
+    # a filter changed in the page asks the endpoint again: Any form factor widens the pairs
+    with page.expect_response(lambda r: "/api/effects?" in r.url and "form_factor" not in r.url) as wider:
+        page.select_option("#effects-form_factor", "")
+    page.wait_for_function("n => document.querySelector('#effects-table td.n')?.textContent === String(n)",
+                           arg=wider.value.json()["effects"][0]["latency_ratio"]["n"])
+    assert "form_factor" not in page.evaluate("location.hash")
+    all_tflite = {(e["precision"], "latency_ratio"): e["latency_ratio"]["n"] for e in wider.value.json()["effects"]}
+    assert all(shown()[k] == n for k, n in all_tflite.items())
+    assert sum(all_tflite.values()) > sum(n for (p, f), n in expected.items() if f == "latency_ratio")
+
+    if page.viewport_name == "desktop":
+        # honest empty state: a precision measured without any float counterpart
+        offered = page.request.get(base_url + "/api/effects/filters").json()["precision"]
+        paired = {e["precision"] for e in page.request.get(base_url + "/api/effects").json()["effects"]}
+        unpaired = sorted(set(offered) - paired)
+        if unpaired:
+            page.goto(f"/#/effects?precision={unpaired[0]}")
+            page.locator("#effects-empty").wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
+            assert "No paired measurements" in page.locator("#effects-empty").inner_text()
+            assert page.locator("#effects-chart").count() == 0
+        # a value the graph does not know: the endpoint's 422 message, naming the known runtimes
+        page.goto("/#/effects?runtime=tflight")
+        page.locator("#effects-error").wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
+        assert "422" in page.locator("#effects-error").inner_text() and "tflite" in page.locator("#effects-error").inner_text()
+
+
+def test_chart_palette_is_distinct_and_colour_blind_safe(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/#/charts")
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('latency-accuracy-chart'))")
+    palette = page.evaluate("import('/ui/js/palette.js').then(m => m.PALETTE)")
+    for name, matrix in _CVD_MATRICES.items():
+        for i, a in enumerate(palette):
+            for b in palette[i + 1:]:
+                la, lb = _seen_as_lab(a, matrix), _seen_as_lab(b, matrix)
+                delta = sum((x - y) ** 2 for x, y in zip(la, lb)) ** 0.5
+                assert delta >= MIN_DELTA_E, f"{a} and {b} look alike with {name} (ΔE {delta:.1f})"
+    legible, grey = page.evaluate("import('/ui/js/palette.js').then(m => [m.LEGIBLE_SERIES, m.OTHER_GREY])")
+    datasets = page.evaluate("Chart.getChart(document.getElementById('latency-accuracy-chart')).data.datasets"
+                             ".map(d => [d.label, d.backgroundColor, d.pointStyle, d.data.length, !!d.other])")
+    families = page.request.get(page.url.split("#")[0] + "api/charts/latency-accuracy").json()["points"]
+    assert len({p["family"] for p in families}) > len(palette), "more device families than colours"
+    styles = [(colour, shape) for _, colour, shape, _, other in datasets if not other]
+    assert len(styles) > len(palette), "shapes tell the families beyond the colours apart"
+    assert len(set(styles)) == len(styles), datasets
+    assert {colour for colour, _ in styles} <= set(palette)
+    # past what a legend keeps apart, the smallest families share one grey series; no point is lost
+    assert len(datasets) <= legible
+    assert sum(n for *_, n, _ in datasets) == len([p for p in families])
+    others = [d for d in datasets if d[4]]
+    assert all(d[1] == grey and grey not in palette for d in others)
+    shot(page, "charts-palette")
+
+
+def test_pareto_chart_plots_measured_units(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/")
+    page.get_by_role("heading", name="Tell me more about your project").wait_for()
+    with page.expect_response(_api_post("/api/recommend"), timeout=SERVER_WORK_TIMEOUT_MS) as recommended:
+        page.get_by_role("button", name="7. Results").click()
+    body = recommended.value.json()
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('pareto-chart'))", timeout=SERVER_WORK_TIMEOUT_MS)
+    chart = "Chart.getChart(document.getElementById('pareto-chart'))"
+    titles = page.evaluate(f"[{chart}.options.scales.x.title.text, {chart}.options.scales.y.title.text]")
+    assert "ms" in titles[0] and "%" in titles[1], titles
+    front = page.evaluate(f"{chart}.data.datasets[0].data.flatMap(p => [p.x, p.y])")
+    expected = [v for p in body["pareto_front"] if "inference_latency_ms" in p["measures"] and "accuracy" in p["measures"]
+                for v in (p["measures"]["inference_latency_ms"], p["measures"]["accuracy"] * 100)]
+    assert front and front == pytest.approx(expected)  # the measures in their units, not the 1-5 values
+    assert front != pytest.approx([v for p in body["pareto_front"] for v in (p["values"]["latency"], p["values"]["performance"])])
+    page.select_option("#pareto-x", "energy_per_inference_uj")
+    page.wait_for_function(f"{chart} && {chart}.options.scales.x.title.text.includes('µJ')")
+    assert re.search(r"\d+ of \d+ point\(s\) plotted", page.locator("#pareto-note").inner_text())
+    shot(page, "pareto-real-units")
+
+
+def test_sparql_truncation_downloads_and_missing_prefix(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/#/sparql")
+    page.locator(".CodeMirror").wait_for()
+    set_query = "q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)"
+    page.evaluate(set_query, "SELECT ?s ?p ?o WHERE { ?s ?p ?o }")
+    with page.expect_response(lambda r: r.url.endswith("/sparql") and r.request.method == "POST",
+                              timeout=SERVER_WORK_TIMEOUT_MS) as answer:
+        page.locator("#sparql-run").click()
+    assert answer.value.headers.get("dlom-results-truncated") == "true"
+    limit = int(answer.value.headers["dlom-max-rows"])
+    warning = page.locator("#sparql-truncated")
+    warning.wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
+    assert f"{limit:,}" in warning.inner_text()
+    assert page.locator("#sparql-results tbody tr").count() == limit
+    assert f"cut at the server's limit of {limit:,}" in page.locator("#sparql-info").inner_text()
+    shot(page, "sparql-truncated")
+    # downloads re-ask the endpoint with the format's Accept header
+    with page.expect_request(lambda r: r.url.endswith("/sparql") and r.headers.get("accept") == "text/csv") as asked, \
+            page.expect_download() as csv_download:
+        page.locator("#sparql-download-csv").click()
+    assert asked.value.post_data and "query=" in asked.value.post_data
+    lines = Path(csv_download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert csv_download.value.suggested_filename == "dlom-query.csv"
+    assert lines[0] == "s,p,o" and len(lines) == limit + 1
+    with page.expect_download() as json_download:
+        page.locator("#sparql-download-json").click()
+    document = json.loads(Path(json_download.value.path()).read_text(encoding="utf-8"))
+    assert document["head"]["vars"] == ["s", "p", "o"] and len(document["results"]["bindings"]) == limit
+    # a missing prefix: named, with DLOM's PREFIX line one click away
+    page.evaluate(set_query, "SELECT ?m WHERE { ?m a dlom:Model } LIMIT 3")
+    page.locator("#sparql-run").click()
+    error = page.locator("#sparql-error")
+    error.wait_for()
+    assert "undeclared prefix dlom:" in error.inner_text() and "PREFIX dlom: <https://w3id.org/dlom#>" in error.inner_text()
+    shot(page, "sparql-missing-prefix")
+    page.get_by_role("button", name="Add the PREFIX line and run").click()
+    page.locator("#sparql-results tbody tr").first.wait_for()
+    assert page.locator("#sparql-results tbody tr").count() == 3
+    assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()").startswith("PREFIX dlom: <https://w3id.org/dlom#>\n")
+    assert page.locator("#sparql-truncated").count() == 0

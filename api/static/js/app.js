@@ -1,4 +1,4 @@
-// The UI shell: one page, four views chosen by the URL hash (#/recommend, #/explore, #/sparql, #/charts).
+// The UI shell: one page, five views chosen by the URL hash (#/recommend, #/explore, #/sparql, #/charts, #/effects).
 import { api, h } from "./dom.js";
 
 const VIEWS = {
@@ -6,6 +6,7 @@ const VIEWS = {
   explore: () => import("./explorer.js").then((m) => m.mountExplorer(document.getElementById("explorer"))),
   sparql: () => import("./sparql.js").then((m) => m.mountSparql(document.getElementById("sparql"))),
   charts: () => import("./charts.js").then((m) => m.mountCharts(document.getElementById("charts"))),
+  effects: () => import("./effects.js").then((m) => m.mountEffects(document.getElementById("effects"))),
 };
 const mounted = new Map();
 

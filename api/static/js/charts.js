@@ -2,9 +2,7 @@
 // benchmark); and predicted against measured figures, with an honest empty state until predictions
 // have been measured.
 import { api, clear, h, loadScript, num } from "./dom.js";
-
-const PALETTE = ["#0b62a8", "#b35c00", "#1d6b35", "#6b3fa0", "#a4161a", "#0d5c63", "#7a4d00", "#c2185b", "#455a64", "#2e7d32",
-  "#5d4037", "#283593", "#00838f", "#9e9d24", "#ad1457", "#4e342e"];
+import { LEGIBLE_SERIES, OTHER_GREY, PALETTE, REFERENCE_GREY, seriesStyle } from "./palette.js";
 const METRIC_LABEL = { accuracy: "Accuracy", inferenceLatencyMs: "Inference latency (ms)", energyPerInferenceUj: "Energy per inference (µJ)", memoryMb: "Runtime memory (MB)" };
 
 export async function mountCharts(root) {
@@ -34,14 +32,25 @@ export async function mountCharts(root) {
       groups.get(g).push({ x: p.inference_latency_ms, y: p.accuracy * 100, label: p.label, device: p.device, kind: p.kind });
     }
     const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
-    const datasets = ordered.map(([name, data], i) => ({ label: `${name} (${data.length})`, data, backgroundColor: PALETTE[i % PALETTE.length],
-      borderColor: PALETTE[i % PALETTE.length], pointRadius: 4, pointStyle: name === "predicted" ? "triangle" : "circle" }));
+    // one distinct (colour, shape) pair per series, from the one palette (colour-blind safe); the
+    // smallest groups beyond what a legend can keep apart share one grey "other" series
+    const kept = ordered.length > LEGIBLE_SERIES ? ordered.slice(0, LEGIBLE_SERIES - 1) : ordered;
+    const rest = ordered.slice(kept.length);
+    const datasets = kept.map(([name, data], i) => {
+      const style = seriesStyle(i);
+      return { label: `${name} (${data.length})`, data, backgroundColor: style.colour, borderColor: style.colour, pointRadius: 4, pointStyle: style.pointStyle };
+    });
+    if (rest.length) {
+      const data = rest.flatMap(([, points]) => points);
+      datasets.push({ label: `${rest.length} other ${key === "family" ? "families" : "groups"} (${data.length})`, data, backgroundColor: OTHER_GREY,
+        borderColor: OTHER_GREY, pointRadius: 3, pointStyle: "circle", other: true });
+    }
     if (chart) chart.destroy();
     chart = new window.Chart(latCanvas, { type: "scatter", data: { datasets },
       options: { maintainAspectRatio: false, animation: false,
         scales: { x: { type: "logarithmic", title: { display: true, text: "Inference latency (ms, log scale)" } },
           y: { title: { display: true, text: "Accuracy (%)" } } },
-        plugins: { legend: { position: "right", labels: { boxWidth: 10, font: { size: 11 } } },
+        plugins: { legend: { position: "right", labels: { boxWidth: 10, usePointStyle: true, font: { size: 11 } } },
           tooltip: { callbacks: { label: (ctx) => `${ctx.raw.label} [${ctx.raw.kind}]: ${num(ctx.raw.x)} ms, ${num(ctx.raw.y)} %` } } } } });
     latNote.textContent = `${lat.data.models_plotted} of ${lat.data.models} models record both accuracy and inference latency; the others are left out. Each point is one model on one device.`;
   };
@@ -66,8 +75,8 @@ export async function mountCharts(root) {
     const values = pairs.flatMap((p) => [p.predicted, p.measured]);
     const lo = Math.min(...values); const hi = Math.max(...values);
     new window.Chart(canvas, { type: "scatter", data: { datasets: [
-      { label: "configurations", data: pairs.map((p) => ({ x: p.measured, y: p.predicted, label: p.label })), backgroundColor: "#6b3fa0", pointRadius: 5 },
-      { label: "perfect prediction", type: "line", data: [{ x: lo, y: lo }, { x: hi, y: hi }], borderColor: "#9aa7b5", borderDash: [5, 4], pointRadius: 0 },
+      { label: "configurations", data: pairs.map((p) => ({ x: p.measured, y: p.predicted, label: p.label })), backgroundColor: PALETTE[0], pointRadius: 5 },
+      { label: "perfect prediction", type: "line", data: [{ x: lo, y: lo }, { x: hi, y: hi }], borderColor: REFERENCE_GREY, borderDash: [5, 4], pointRadius: 0 },
     ] }, options: { maintainAspectRatio: false, animation: false,
       scales: { x: { title: { display: true, text: "measured" } }, y: { title: { display: true, text: "predicted" } } },
       plugins: { tooltip: { callbacks: { label: (ctx) => ctx.raw.label ? `${ctx.raw.label}: measured ${num(ctx.raw.x)}, predicted ${num(ctx.raw.y)}` : "" } } } } });

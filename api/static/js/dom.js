@@ -27,7 +27,7 @@ export function append(el, children) {
 
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
 
-/** A JSON request. Resolves to {ok, status, data, text}; never throws for HTTP errors (network failures
+/** A JSON request. Resolves to {ok, status, data, text, contentType, headers}; never throws for HTTP errors (network failures
  * resolve with status 0 and a message), so every caller can show an honest state. */
 export async function api(path, { method = "GET", body, headers = {}, accept = "application/json" } = {}) {
   const init = { method, headers: { Accept: accept, ...headers } };
@@ -46,7 +46,7 @@ export async function api(path, { method = "GET", body, headers = {}, accept = "
   if ((response.headers.get("content-type") || "").includes("json")) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
-  return { ok: response.ok, status: response.status, data, text, contentType: response.headers.get("content-type") || "" };
+  return { ok: response.ok, status: response.status, data, text, contentType: response.headers.get("content-type") || "", headers: response.headers };
 }
 
 /** The field-level errors of an API answer as [{field, message}] (DLOM's {"errors": [...]} shape,
@@ -99,7 +99,5 @@ export function unknown() { return h("span", { class: "unknown" }, "unknown"); }
 export function entityHref(iri) { return `/api/entity?iri=${encodeURIComponent(iri)}`; }
 
 export const OBJECTIVES = ["performance", "reliability", "security", "cost", "latency", "complexity"];
-export const OBJECTIVE_COLOURS = {
-  performance: "#0b62a8", reliability: "#1d6b35", security: "#6b3fa0", cost: "#b35c00", latency: "#a4161a", complexity: "#0d5c63",
-};
+export { OBJECTIVE_COLOURS } from "./palette.js"; // the one palette (palette.js)
 export function title(s) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }

@@ -2,12 +2,13 @@
 // expand it, filter by class, open an entity's Linked-Data page. The side panel lists the selected
 // entity's links as buttons, so everything is reachable by keyboard too.
 import { api, clear, entityHref, errorsOf, h } from "./dom.js";
-
-const PALETTE = ["#0b62a8", "#b35c00", "#1d6b35", "#6b3fa0", "#a4161a", "#0d5c63", "#7a4d00", "#c2185b", "#455a64", "#2e7d32", "#5d4037", "#283593"];
+import { GRAPH_SHAPES, seriesStyle } from "./palette.js";
 
 export function mountExplorer(root) {
   const classColour = new Map();
-  const colourOf = (cls) => { if (!classColour.has(cls)) classColour.set(cls, PALETTE[classColour.size % PALETTE.length]); return classColour.get(cls); };
+  const styleOf = (cls) => { if (!classColour.has(cls)) classColour.set(cls, seriesStyle(classColour.size)); return classColour.get(cls); };
+  const colourOf = (cls) => styleOf(cls).colour;
+  const shapeOf = (cls) => GRAPH_SHAPES[styleOf(cls).pointStyle];
   const hidden = new Set();
   const expanded = new Set();
   let cy = null;
@@ -37,7 +38,7 @@ export function mountExplorer(root) {
   const ready = import("/ui/vendor/cytoscape.esm.min.mjs").then((m) => {
     cy = m.default({ container: graph, wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3,
       style: [
-        { selector: "node", style: { "background-color": "data(colour)", label: "data(short)", "font-size": 9, color: "#1b2430",
+        { selector: "node", style: { "background-color": "data(colour)", shape: "data(shape)", label: "data(short)", "font-size": 9, color: "#1b2430",
           "text-wrap": "ellipsis", "text-max-width": 120, "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18 } },
         { selector: "node.expanded", style: { "border-width": 3, "border-color": "#1b2430" } },
         { selector: "node:selected", style: { "border-width": 4, "border-color": "#f0a30a", width: 24, height: 24 } },
@@ -79,7 +80,7 @@ export function mountExplorer(root) {
   function addNode(n) {
     if (!cy || cy.getElementById(n.iri).length) return;
     const main = n.classes[0] || "(no class)";
-    cy.add({ group: "nodes", data: { id: n.iri, label: n.label, short: short(n.label), classes: n.classes, colour: colourOf(main), main } });
+    cy.add({ group: "nodes", data: { id: n.iri, label: n.label, short: short(n.label), classes: n.classes, colour: colourOf(main), shape: shapeOf(main), main } });
   }
 
   async function expand(iri) {

@@ -4,6 +4,7 @@
 // model; a proposal can be sent to be measured as a background job). Predicted figures are always
 // marked as predicted; measured ones as measured.
 import { api, clear, entityHref, errorsOf, h, loadScript, num, OBJECTIVE_COLOURS, OBJECTIVES, title, unknown } from "./dom.js";
+import { PALETTE, POINT_STYLES } from "./palette.js";
 
 const PERCENT = (v) => `${num(v * 100, 5)} %`;
 
@@ -134,14 +135,23 @@ function renderExplanation(rec) {
 
 // -- Pareto chart ------------------------------------------------------------------------------------
 
+/** The Pareto chart's axes: measures in their real units (from the endpoint's pareto_front[].measures and
+ * the recommendations' attributes, which name them alike); ratios of orders of magnitude on a log axis. */
+const PARETO_AXES = [
+  { key: "inference_latency_ms", label: "Inference latency (ms)", unit: "ms", scale: 1, log: true, better: "lower" },
+  { key: "accuracy", label: "Accuracy (%)", unit: "%", scale: 100, log: false, better: "higher" },
+  { key: "energy_per_inference_uj", label: "Energy per inference (µJ)", unit: "µJ", scale: 1, log: true, better: "lower" },
+];
+
 function renderPareto(data) {
   const box = h("section", { class: "card", "aria-labelledby": "pareto-title" });
-  const xSel = h("select", { id: "pareto-x" }, OBJECTIVES.map((o) => h("option", { value: o, selected: o === "latency" }, title(o))));
-  const ySel = h("select", { id: "pareto-y" }, OBJECTIVES.map((o) => h("option", { value: o, selected: o === "performance" }, title(o))));
-  const canvas = h("canvas", { id: "pareto-chart", role: "img", "aria-label": "Pareto chart of the candidate models" });
-  const note = h("p", { class: "small muted" });
+  const axisSelect = (id, selected) => h("select", { id }, PARETO_AXES.map((a) => h("option", { value: a.key, selected: a.key === selected }, a.label)));
+  const xSel = axisSelect("pareto-x", "inference_latency_ms");
+  const ySel = axisSelect("pareto-y", "accuracy");
+  const canvas = h("canvas", { id: "pareto-chart", role: "img", "aria-label": "Pareto chart of the candidate models, in measured units" });
+  const note = h("p", { class: "small muted", id: "pareto-note" });
   box.append(h("h3", { id: "pareto-title" }, "Pareto chart of the candidates"),
-    h("p", { class: "small muted" }, `Filled points are on the Pareto front (${data.pareto_front.length} of ${data.candidates_considered} candidates): no other candidate is at least as good on all six objectives and better on one (so a front point can look beaten on the two axes shown). Hollow points are top-ranked models not on the front. Values are on the 1-5 scale (5 best).`),
+    h("p", { class: "small muted" }, `Filled points are on the Pareto front (${data.pareto_front.length} of ${data.candidates_considered} candidates): no other candidate is at least as good on all six objectives and better on one (so a front point can look beaten on the two axes shown). Hollow points are top-ranked models not on the front. Both axes are measured figures in their units.`),
     h("div", { class: "row small" }, h("label", { for: "pareto-x" }, "Horizontal axis"), xSel, h("label", { for: "pareto-y" }, "Vertical axis"), ySel),
     h("div", { class: "chart-box small" }, canvas), note);
   let chart = null;
@@ -151,23 +161,27 @@ function renderPareto(data) {
       clear(canvas.parentElement).append(h("ol", {}, data.pareto_front.map((p) => h("li", {}, `${p.label} — score ${p.score.toFixed(2)}`))));
       return;
     }
-    const x = xSel.value; const y = ySel.value;
+    const x = PARETO_AXES.find((a) => a.key === xSel.value); const y = PARETO_AXES.find((a) => a.key === ySel.value);
+    const point = (measures, label) => (measures[x.key] === undefined || measures[y.key] === undefined ? null
+      : { x: measures[x.key] * x.scale, y: measures[y.key] * y.scale, label });
     const frontIris = new Set(data.pareto_front.map((p) => p.model));
-    const front = data.pareto_front.map((p) => ({ x: p.values[x], y: p.values[y], label: `#${p.rank} ${p.label}` }));
-    const others = data.recommendations.filter((r) => !frontIris.has(r.model)).map((r) => {
-      const v = Object.fromEntries(r.objectives.map((o) => [o.objective, o.value]));
-      return { x: v[x], y: v[y], label: `#${r.rank} ${r.label}` };
-    });
+    const frontAll = data.pareto_front.map((p) => point(p.measures || {}, `#${p.rank} ${p.label}`));
+    const othersAll = data.recommendations.filter((r) => !frontIris.has(r.model)).map((r) => point(r.attributes || {}, `#${r.rank} ${r.label}`));
+    const front = frontAll.filter(Boolean); const others = othersAll.filter(Boolean);
+    const left = frontAll.length + othersAll.length - front.length - others.length;
+    const name = (a) => a.label.replace(/ \(.*/, "").toLowerCase();
+    note.textContent = `${front.length + others.length} of ${frontAll.length + othersAll.length} point(s) plotted${left ? ` (${left} record no ${name(x)} or no ${name(y)})` : ""}; ${name(x)}: ${x.better} is better, ${name(y)}: ${y.better} is better.`;
+    const axis = (a) => ({ type: a.log ? "logarithmic" : "linear", title: { display: true, text: `${a.label}${a.log ? ", log scale" : ""}` } });
     const cfg = {
       type: "scatter",
       data: { datasets: [
-        { label: "Pareto front", data: front, backgroundColor: "#0b62a8", borderColor: "#0b62a8", pointRadius: 6 },
-        { label: "Top-ranked, not on the front", data: others, backgroundColor: "rgba(0,0,0,0)", borderColor: "#a4161a", pointRadius: 6, borderWidth: 2 },
+        { label: "Pareto front", data: front, backgroundColor: PALETTE[0], borderColor: PALETTE[0], pointRadius: 6, pointStyle: POINT_STYLES[0] },
+        { label: "Top-ranked, not on the front", data: others, backgroundColor: "rgba(0,0,0,0)", borderColor: PALETTE[3], pointRadius: 6, borderWidth: 2, pointStyle: POINT_STYLES[1] },
       ] },
       options: { maintainAspectRatio: false, animation: false,
-        scales: { x: { min: 0.5, max: 5.5, ticks: { stepSize: 0.5, callback: (v) => (Number.isInteger(v) ? v : "") }, title: { display: true, text: `${title(x)} (1-5, 5 best)` } },
-          y: { min: 0.5, max: 5.5, ticks: { stepSize: 0.5, callback: (v) => (Number.isInteger(v) ? v : "") }, title: { display: true, text: `${title(y)} (1-5, 5 best)` } } },
-        plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.raw.label}: ${x} ${ctx.raw.x.toFixed(2)}, ${y} ${ctx.raw.y.toFixed(2)}` } } } },
+        scales: { x: axis(x), y: axis(y) },
+        plugins: { legend: { labels: { usePointStyle: true } },
+          tooltip: { callbacks: { label: (ctx) => `${ctx.raw.label}: ${num(ctx.raw.x)} ${x.unit}, ${num(ctx.raw.y)} ${y.unit}` } } } },
     };
     if (chart) chart.destroy();
     chart = new window.Chart(canvas, cfg);

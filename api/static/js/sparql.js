@@ -44,36 +44,89 @@ export async function mountSparql(root) {
   });
   run.addEventListener("click", execute);
 
+  const RESULT_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9, */*;q=0.1";
+  /** The downloads offered per result kind: the endpoint is asked again with the format's Accept header
+   * (the file is the server's serialization, not one made here). */
+  const DOWNLOADS = {
+    solutions: [{ label: "CSV", accept: "text/csv", ext: "csv" }, { label: "JSON", accept: "application/sparql-results+json", ext: "json" }],
+    boolean: [{ label: "JSON", accept: "application/sparql-results+json", ext: "json" }],
+    graph: [{ label: "Turtle", accept: "text/turtle", ext: "ttl" }, { label: "N-Triples", accept: "application/n-triples", ext: "nt" }],
+  };
+  const post = (query, accept) => api("/sparql", { method: "POST", body: new URLSearchParams({ query }),
+    headers: { "Content-Type": "application/x-www-form-urlencoded" }, accept });
+
   async function execute() {
     run.disabled = true;
     info.textContent = "Running…";
     const started = performance.now();
-    const res = await api("/sparql", { method: "POST", body: new URLSearchParams({ query: getQuery() }),
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      accept: "application/sparql-results+json, text/turtle;q=0.9, */*;q=0.1" });
+    const query = getQuery();
+    const res = await post(query, RESULT_ACCEPT);
     run.disabled = false;
     const ms = Math.round(performance.now() - started);
     clear(output);
     if (!res.ok) {
       info.textContent = `Failed after ${ms} ms.`;
-      output.append(h("div", { class: "notice bad", role: "alert", id: "sparql-error" }, h("strong", {}, `Query error (${res.status}): `),
-        h("pre", { class: "raw" }, res.data ? errorsOf(res).map((e) => e.message).join("\n") : res.text)));
+      output.append(renderError(res));
       return;
     }
+    // the server marks a result it cut at its row limit (api/sparql_endpoint.py): never a silent cut here either
+    const truncated = res.headers.get("DLOM-Results-Truncated") === "true";
+    const limit = Number(res.headers.get("DLOM-Max-Rows"));
+    const cut = truncated ? ` — cut at the server's limit of ${limit.toLocaleString("en-US")}` : "";
+    let kind = "graph";
     if (res.data && res.data.head && res.data.results) {
+      kind = "solutions";
       const vars = res.data.head.vars;
       const rows = res.data.results.bindings;
-      info.textContent = `${rows.length} row${rows.length === 1 ? "" : "s"} in ${ms} ms.`;
-      output.append(h("div", { class: "results-wrap" }, h("table", { class: "results-table", id: "sparql-results" },
+      info.textContent = `${rows.length.toLocaleString("en-US")} row${rows.length === 1 ? "" : "s"}${cut} in ${ms} ms.`;
+      output.append(h("div", { class: "results-wrap", tabindex: "0", role: "region", "aria-label": "Query results" }, h("table", { class: "results-table", id: "sparql-results" },
         h("thead", {}, h("tr", {}, vars.map((v) => h("th", { scope: "col" }, `?${v}`)))),
         h("tbody", {}, rows.map((b) => h("tr", {}, vars.map((v) => h("td", {}, cell(b[v])))))))));
     } else if (res.data && typeof res.data.boolean === "boolean") {
+      kind = "boolean";
       info.textContent = `ASK in ${ms} ms.`;
       output.append(h("p", { class: "notice info", id: "sparql-results" }, `Answer: ${res.data.boolean ? "yes (true)" : "no (false)"}`));
     } else {
-      info.textContent = `Graph result in ${ms} ms.`;
-      output.append(h("div", { class: "results-wrap" }, h("pre", { class: "raw", id: "sparql-results" }, res.text)));
+      info.textContent = `Graph result${cut} in ${ms} ms.`;
+      output.append(h("div", { class: "results-wrap", tabindex: "0", role: "region", "aria-label": "Query results" }, h("pre", { class: "raw", id: "sparql-results" }, res.text)));
     }
+    if (truncated) {
+      output.prepend(h("div", { class: "notice warn", id: "sparql-truncated", role: "status" },
+        h("strong", {}, `Only the first ${limit.toLocaleString("en-US")} ${kind === "graph" ? "triples" : "rows"} are shown. `),
+        `The server returns at most ${limit.toLocaleString("en-US")} per query (its row limit, DLOM_MAX_ROWS) and this result has more. `,
+        "Add LIMIT and OFFSET to page through the rest, or narrow the query; a download holds the same cut result."));
+    }
+    output.prepend(renderDownloads(query, kind));
+  }
+
+  function renderDownloads(query, kind) {
+    const note = h("span", { class: "small muted", id: "sparql-download-status", role: "status" });
+    const buttons = DOWNLOADS[kind].map((d) => h("button", { type: "button", class: "small", id: `sparql-download-${d.ext}`,
+      onclick: async () => {
+        note.textContent = `Preparing ${d.label}…`;
+        const res = await post(query, d.accept);
+        if (!res.ok) { note.textContent = `${d.label} download failed (${res.status}).`; return; }
+        const url = URL.createObjectURL(new Blob([res.text], { type: res.contentType || d.accept }));
+        const a = h("a", { href: url, download: `dlom-query.${d.ext}`, hidden: true });
+        document.body.append(a); a.click(); a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        note.textContent = `${d.label} downloaded.`;
+      } }, `Download ${d.label}`));
+    return h("div", { class: "sparql-downloads" }, h("span", { class: "small" }, "Download the result:"), buttons, note);
+  }
+
+  /** A query error: the server's message; for an undeclared prefix, the PREFIX line it offers, one click away. */
+  function renderError(res) {
+    const box = h("div", { class: "notice bad", role: "alert", id: "sparql-error" }, h("strong", {}, `Query error (${res.status}): `),
+      h("pre", { class: "raw" }, res.data ? errorsOf(res).map((e) => e.message).join("\n") : res.text));
+    const missing = (res.data && res.data.missing_prefixes) || [];
+    for (const m of missing) {
+      if (!m.declaration) continue;
+      box.append(h("p", { class: "missing-prefix" }, `The prefix ${m.prefix}: is not declared. DLOM knows it: `, h("code", {}, m.declaration), " ",
+        h("button", { type: "button", class: "small", dataset: { prefix: m.prefix },
+          onclick: () => { setQuery(`${m.declaration}\n${getQuery()}`); execute(); } }, `Add the PREFIX line and run`)));
+    }
+    return box;
   }
 
   function cell(term) {
