@@ -233,11 +233,11 @@ def test_sigterm_stops_the_server_within_5_s_and_keeps_acknowledged_writes(serve
         assert again.stop() < 5.0
 
 
-LOAD_S = 30.0
+LOAD_S = 60.0
 
 
 def test_mixed_load(tmp_path: Path) -> None:
-    """30 s of queries, GraphQL pages, recommendations and token-protected updates from 4 writers (each
+    """60 s of queries, GraphQL pages, recommendations and token-protected updates from 4 writers (each
     its own client): no 5xx, every acknowledged write present afterwards, the server's memory stable."""
     server = Server(tmp_path, deadline_s=15.0)
     graph = "https://example.org/load/writes"
