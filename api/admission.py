@@ -59,6 +59,28 @@ class Refusal:
     retry_after_s: int
 
 
+_REFUSAL_BODY = {"type": "object", "required": ["detail", "errors"], "properties": {
+    "detail": {"type": "string"},
+    "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {
+        "field": {"type": "string"}, "message": {"type": "string"}}}}}}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before asking again", "schema": {"type": "integer"}}}
+
+
+def openapi_responses(path: str) -> dict[str, dict]:
+    """The responses this middleware can give on an operation at ``path`` (an OpenAPI path template),
+    in OpenAPI form: 429 on every admitted path; 503 at the deadline on those not self-bounded (the
+    SPARQL and Graph Store routes document their own 503). Empty for a path it does not admit."""
+    if not path.startswith(ADMITTED_PATHS):
+        return {}
+    content = {"application/json": {"schema": _REFUSAL_BODY}}
+    out = {"429": {"description": "Over this client's concurrency limit or time budget (which one, in the "
+                                  "body); ask again after Retry-After", "headers": _RETRY_AFTER, "content": content}}
+    if not path.startswith(SELF_BOUNDED_PATHS):
+        out["503"] = {"description": "No response within the time limit (DLOM_QUERY_TIMEOUT_S); the request was "
+                                     "abandoned", "headers": _RETRY_AFTER, "content": content}
+    return out
+
+
 class ClientLedger:
     """What each client has running and has spent in the last minute (thread-safe)."""
 

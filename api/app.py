@@ -1,9 +1,11 @@
 """The FastAPI application: one app, one store, routers for each interface.
 
-Cross-cutting behaviour lives here: the request-size limit (413, before any route reads a body), and
-the last-resort handler that turns an unexpected exception into a 500 JSON without internals. Client
-mistakes are answered by the routes themselves with 4xx and never reach that handler
-(``tests/test_api_fuzz.py`` checks).
+Cross-cutting behaviour lives here: the request-size limit (413, before any route reads a body), the
+405 whose ``Allow`` names every method of the path, the OpenAPI document's account of what the
+middleware answers (:func:`document_cross_cutting_responses`), and the last-resort handler that turns
+an unexpected exception into a 500 JSON without internals. Client mistakes are answered by the routes
+themselves with 4xx and never reach that handler (``tests/test_api_fuzz.py`` checks; every answer is
+as ``/openapi.json`` documents it, ``tests/test_api_openapi_fuzz.py`` checks).
 """
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import admission, auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
@@ -80,6 +84,35 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
+def document_cross_cutting_responses(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI document list the answers its middleware gives on every operation they
+    apply to, beside the routes' own: 413 (:class:`BodySizeLimit`) on each operation with a request
+    body, and admission control's 429 and deadline 503 (:func:`api.admission.openapi_responses`).
+    A response a route documents itself is kept as it is."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                extra = dict(admission.openapi_responses(path))
+                if "requestBody" in operation:
+                    extra["413"] = _TOO_LARGE
+                responses = operation.setdefault("responses", {})
+                for status, response in extra.items():
+                    responses.setdefault(status, response)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_TOO_LARGE = {"description": "The request body is larger than the limit (DLOM_MAX_BODY_BYTES)",
+              "content": {"application/json": {"schema": {"type": "object", "required": ["detail"],
+                                                          "properties": {"detail": {"type": "string"}}}}}}
+
+
 async def _json(send: Send, status: int, message: str) -> None:
     body = json.dumps({"detail": message}).encode()
     await send({"type": "http.response.start", "status": status,
@@ -92,6 +125,21 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Last resort: log the exception with its trace on the server, tell the client only that it failed."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose ``Allow`` lists every method the path has, as RFC 9110 requires: the router names only
+    the methods of the route it matched first, one of several where a path has a route per method
+    (``/sparql``: GET and POST; ``/rdf-graphs/service``: four)."""
+    allowed = [m for m in _METHODS
+               if any(route.matches({**request.scope, "method": m})[0] is Match.FULL for route in request.app.router.routes)]
+    headers = dict(getattr(exc, "headers", None) or {})
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
+    return JSONResponse({"detail": getattr(exc, "detail", "Method Not Allowed")}, status_code=405, headers=headers)
 
 
 def describe_this_host(store: Store) -> None:
@@ -146,6 +194,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, settings_of=app)
     app.add_middleware(admission.Admission, settings_of=app)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(auth.UpdateTokenRefused, auth.refused_response)
     app.include_router(sparql_endpoint.router)
     app.include_router(graph_store.router)
@@ -155,6 +204,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(effects_routes.router)
     app.include_router(build_routes.router)
     app.include_router(ui.router)
+    document_cross_cutting_responses(app)
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:

@@ -28,11 +28,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.decision_routes import ErrorList, PredictionOut, _FieldErrorRoute
+from api.decision_routes import PredictionOut
 from api.predictor import PredictorUnavailable, predictor_of
 from api.auth import needs_update_token
-from api.rest_errors import error_response
+from api.rest_errors import ErrorList, FieldErrorRoute, error_response
 from api.jobs import JobRegistry
+from decision.elicitation import PreferenceError
 from decision.prediction import save_predicted_candidate
 from decision.requirements import FieldError, Requirements
 from kg.errors import ValidationError
@@ -40,7 +41,7 @@ from measure.build_new import ProposalError, measurability_of, measure_configura
 from measure.host import host_devices
 from measure.plan import MeasurementPlanner
 
-router = APIRouter(route_class=_FieldErrorRoute, tags=["Decision support"])
+router = APIRouter(route_class=FieldErrorRoute, tags=["Decision support"])
 
 _JOBS_LOCK = threading.Lock()
 MAX_PROPOSALS = 50
@@ -82,6 +83,8 @@ def post_proposals(requirements: Requirements, request: Request,
         # Only this host's devices can be measurable here; among them the planner still decides.
         candidates = predictor.predict(requirements, limit=MAX_PROPOSALS if measurable_only else limit,
                                        only_devices=host_devices() if measurable_only else None)
+    except PreferenceError as e:  # comparisons that do not determine the weights, as POST /api/recommend
+        return error_response(422, [{"field": "preferences.comparisons", "message": str(e)}])
     except ValueError as e:  # e.g. weights that cannot be normalized
         return error_response(422, [{"field": "preferences", "message": str(e)}])
     out = []

@@ -17,17 +17,14 @@ translating HTTP to the library.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from api.predictor import lazy_predictor
 from api.auth import needs_update_token
-from api.rest_errors import error_response
+from api.rest_errors import ErrorList, FieldErrorRoute, error_response
 from measure.build_new import measurability_of
 from decision.applicability import requirement_coverage
 from decision.elicitation import PreferenceError, assess
@@ -38,34 +35,7 @@ from decision.requirements import FieldError, PairwiseComparison, Requirements, 
 from kg.errors import QueryTimeoutError, ValidationError
 
 
-class _FieldErrorRoute(APIRoute):
-    """Reports request-validation failures as ``{"errors": [{"field", "message"}]}`` (422), with the
-    field as a dotted path inside the body or query (the 'body'/'query' prefix dropped)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                errors = []
-                for e in exc.errors():
-                    loc = [str(p) for p in e.get("loc", ())]
-                    if loc and loc[0] in ("body", "query"):
-                        loc = loc[1:]
-                    msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-                    errors.append({"field": ".".join(loc) or "(body)", "message": msg})
-                return error_response(422, errors)
-
-        return handle
-
-
-router = APIRouter(route_class=_FieldErrorRoute, tags=["Decision support"])
-
-
-class ErrorList(BaseModel):
-    errors: list[FieldError]
+router = APIRouter(route_class=FieldErrorRoute, tags=["Decision support"])
 
 
 # -- response models (mirror decision.recommend.Recommendation.to_dict) ----------------------------
@@ -214,7 +184,8 @@ class RecommendResponse(BaseModel):
 
 
 @router.post("/api/recommend", response_model=RecommendResponse, summary="Recommend models for requirements",
-             responses={422: {"model": ErrorList, "description": "invalid requirements (field-level errors)"}})
+             responses={422: {"model": ErrorList, "description": "invalid requirements (field-level errors)"},
+                        504: {"model": ErrorList, "description": "the candidate query exceeded the time limit"}})
 def post_recommend(requirements: Requirements, request: Request,
                    top_k: int = Query(5, ge=1, le=100, description="how many explained recommendations"),
                    group_variants: bool = Query(True, description="near-identical variants of one configuration "

@@ -13,8 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.decision_routes import ErrorList
-from api.rest_errors import error_response
+from api.rest_errors import ErrorList, error_response
 from decision.measured_effects import FLOAT, PAIRING, effect_filter_values, measured_effects
 
 router = APIRouter()

@@ -46,7 +46,8 @@ _BODY_FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/x-turtle": ox.
                  "application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES,
                  "application/ld+json": ox.RdfFormat.JSON_LD, "application/rdf+xml": ox.RdfFormat.RDF_XML}
 
-_GRAPH_PARAM = Query(None, description="absolute IRI of the graph (or give `default`)")
+_GRAPH_PARAM = Query(None, description="absolute IRI of the graph (or give `default`)",
+                     openapi_examples={"a client's graph": {"value": "https://example.org/my/graph"}})
 _DEFAULT_PARAM = Query(None, description="present (empty): the default graph, the union of the repositories")
 _READ_RESPONSES = {200: {"description": "The graph; the media type follows the Accept header",
                          "content": {f.media_type: {} for f in rf.GRAPH_FORMATS}},
@@ -59,7 +60,14 @@ _WRITE_RESPONSES = {201: {"description": "The graph was created"}, 204: {"descri
                     415: {"description": "Unsupported content type"},
                     422: {"description": "The write would violate the SHACL shapes; nothing was written"},
                     503: {"description": "Time limit exceeded; nothing was written"}}
-_WRITE_BODY = {"requestBody": {"required": True, "content": {m: {"schema": {"type": "string"}} for m in _BODY_FORMATS}}}
+_DELETE_RESPONSES = {**{k: v for k, v in _WRITE_RESPONSES.items() if k not in (201, 413, 415)},
+                     204: {"description": "The graph was dropped"},
+                     404: {"description": "The graph holds nothing (there is nothing to drop)"}}
+_EXAMPLE_TRIPLES = '<https://example.org/my/thing> <http://www.w3.org/2000/01/rdf-schema#label> "my thing" .'
+_WRITE_BODY = {"requestBody": {"required": True, "content": {  # the example is N-Triples, so Turtle as well
+    m: {"schema": {"type": "string"},
+        **({"example": _EXAMPLE_TRIPLES} if f in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES) else {})}
+    for m, f in _BODY_FORMATS.items()}}}
 
 
 def _target(request: Request) -> NamedNode | None:
@@ -165,7 +173,7 @@ async def post_graph(request: Request, graph: str | None = _GRAPH_PARAM, default
     return await _write(request, replace=False)
 
 
-@router.delete(PATH, responses=_WRITE_RESPONSES, status_code=204,
+@router.delete(PATH, responses=_DELETE_RESPONSES, status_code=204,
                dependencies=[needs_update_token("graph store writes")], summary="Graph Store: drop a graph")
 async def delete_graph(request: Request, graph: str | None = _GRAPH_PARAM, default: str | None = _DEFAULT_PARAM) -> Response:
     try:

@@ -24,6 +24,7 @@ import base64
 import binascii
 import dataclasses
 import functools
+import json
 from concurrent.futures import Executor
 from contextvars import ContextVar
 from collections.abc import Callable, Sequence
@@ -40,6 +41,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import (AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache,
                                    QueryDepthLimiter, ValidationCache)
 from strawberry.fastapi import BaseContext, GraphQLRouter
+from cross_web import HTTPException as StrawberryHTTPException  # what strawberry's views raise and answer
 from strawberry.scalars import JSON
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
@@ -854,11 +856,92 @@ def is_request_error(response: Any) -> bool:
             and all(isinstance(e, dict) and "path" not in e for e in response["errors"]))
 
 
+_GRAPHQL_RESULT = {"type": "object", "properties": {
+    "data": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+    "errors": {"type": "array", "items": {"type": "object", "required": ["message"], "properties": {
+        "message": {"type": "string"}, "locations": {"type": "array"}, "path": {"type": "array"},
+        "extensions": {"type": "object"}}}},
+    "extensions": {"type": "object"}}}
+_EXAMPLE_QUERY = "{ models(first: 2) { edges { node { id label } } pageInfo { hasNextPage endCursor } } }"
+_GRAPHQL_REQUEST = {"type": "object", "required": ["query"], "properties": {
+    "query": {"type": "string"},
+    "variables": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+    "operationName": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "extensions": {"anyOf": [{"type": "object"}, {"type": "null"}]}}}
+_GRAPHQL_RESPONSES = {
+    "400": {"description": "Not a GraphQL request: no query, a body that is not a JSON object of the right "
+                           "members, an unsupported content type, a mutation over GET (text/plain, the reason); "
+                           "or, answered as application/graphql-response+json, a request error (the document "
+                           "does not parse or validate, variables that do not coerce): errors and no data",
+            "content": {"text/plain": {"schema": {"type": "string"}},
+                        GRAPHQL_RESPONSE_JSON.media_type: {"schema": _GRAPHQL_RESULT}}},
+}
+_GRAPHQL_RESULTS = {f.media_type: {"schema": _GRAPHQL_RESULT} for f in (LEGACY_JSON, GRAPHQL_RESPONSE_JSON)}
+GRAPHQL_OPENAPI = {
+    "get": {
+        "parameters": [
+            {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "the GraphQL document (a query; mutations need POST)", "example": _EXAMPLE_QUERY},
+            {"name": "variables", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "the variables, a JSON object"},
+            {"name": "operationName", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "extensions", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "a JSON object"},
+        ],
+        "responses": {
+            "200": {"description": "GraphiQL (text/html, when the Accept header prefers HTML), or the result: "
+                                   "application/json, or application/graphql-response+json when asked for",
+                    "content": {"text/html": {"schema": {"type": "string"}}, **_GRAPHQL_RESULTS}},
+            **_GRAPHQL_RESPONSES,
+        },
+    },
+    "post": {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _GRAPHQL_REQUEST,
+                                                                           "example": {"query": _EXAMPLE_QUERY}}}},
+        "responses": {
+            "200": {"description": "The result (with field errors, if any): application/json, or "
+                                   "application/graphql-response+json when asked for", "content": _GRAPHQL_RESULTS},
+            **_GRAPHQL_RESPONSES,
+        },
+    },
+}
+"""The OpenAPI description of ``/graphql`` (strawberry's own says only "GraphiQL" and an empty schema):
+the GraphQL over HTTP request and response, merged into the routes' operations."""
+
+
 class CatalogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
     """strawberry's FastAPI router, serving GraphiQL from local files (see :data:`GRAPHIQL_PAGE`) and
     answering ``application/graphql-response+json`` as GraphQL over HTTP specifies (a request error is
     400 without a ``data`` entry; results with field errors stay 200); everything else (queries,
-    mutations, errors) is strawberry's own behaviour."""
+    mutations, errors) is strawberry's own behaviour. Its HTTP routes are documented as
+    :data:`GRAPHQL_OPENAPI` says."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for route in self.routes:
+            methods = getattr(route, "methods", None) or ()
+            for method in methods:
+                doc = GRAPHQL_OPENAPI.get(method.lower())
+                if doc is not None:
+                    route.openapi_extra = doc  # type: ignore[attr-defined]
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # strawberry catches only a JSON syntax error: bytes that are not text would be a 500.
+        try:
+            return self.decode_json(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StrawberryHTTPException(400, "Unable to parse request body as JSON") from e
+
+    async def parse_http_body(self, request: Any) -> Any:
+        # strawberry reads a POSTed JSON body as an object (or a batch, a list); any other JSON value
+        # (a string, a number, null) would be a 500 there. Refused here as the 400 it is (the body is
+        # cached by Starlette, so strawberry's own parse reads it again without a second receive).
+        if request.method == "POST" and "application/json" in (request.content_type or ""):
+            body = self.parse_json(await request.get_body())
+            if not isinstance(body, (dict, list)):
+                raise StrawberryHTTPException(400, "The GraphQL request must be a JSON object with `query` "
+                                                   "(and optionally `variables`, `operationName`, `extensions`)")
+        return await super().parse_http_body(request)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # no-cache: a server restarted with new vendor files serves a page that matches them.

@@ -664,6 +664,10 @@ def service_description(endpoint: str, settings: Settings) -> list[Triple]:
 
 # -- routes ----------------------------------------------------------------------------------------
 
+EXAMPLE_QUERY = ("SELECT ?model ?label WHERE { ?model a <https://w3id.org/dlom#Model> ; "
+                 "<http://www.w3.org/2000/01/rdf-schema#label> ?label } LIMIT 5")
+EXAMPLE_UPDATE = ('INSERT DATA { <https://example.org/my/thing> <http://www.w3.org/2000/01/rdf-schema#label> '
+                  '"my thing" }')
 _QUERY_DOC = {
     "requestBody": {
         "required": True,
@@ -671,8 +675,9 @@ _QUERY_DOC = {
             FORM: {"schema": {"type": "object", "required": ["query"], "properties": {
                 "query": {"type": "string"},
                 "default-graph-uri": {"type": "array", "items": {"type": "string"}},
-                "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
-            SPARQL_QUERY: {"schema": {"type": "string"}},
+                "named-graph-uri": {"type": "array", "items": {"type": "string"}}}},
+                "example": {"query": EXAMPLE_QUERY}},
+            SPARQL_QUERY: {"schema": {"type": "string"}, "example": EXAMPLE_QUERY},
         },
     },
 }
@@ -680,8 +685,9 @@ _UPDATE_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            FORM: {"schema": {"type": "object", "required": ["update"], "properties": {"update": {"type": "string"}}}},
-            SPARQL_UPDATE: {"schema": {"type": "string"}},
+            FORM: {"schema": {"type": "object", "required": ["update"], "properties": {"update": {"type": "string"}}},
+                   "example": {"update": EXAMPLE_UPDATE}},
+            SPARQL_UPDATE: {"schema": {"type": "string"}, "example": EXAMPLE_UPDATE},
         },
     },
 }
@@ -700,7 +706,9 @@ _RESPONSES = {
 @router.get("/sparql", responses=_RESPONSES, summary="SPARQL query (GET), or the service description")
 async def sparql_get(
     request: Request,
-    query: str | None = Query(None, description="SPARQL 1.1 query; absent: the service description"),
+    query: str | None = Query(None, description="SPARQL 1.1 query; absent: the service description",
+                              openapi_examples={"models": {"summary": "five models and their labels",
+                                                           "value": EXAMPLE_QUERY}}),
     default_graph_uri: list[str] = Query([], alias="default-graph-uri"),
     named_graph_uri: list[str] = Query([], alias="named-graph-uri"),
 ) -> Response:

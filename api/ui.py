@@ -13,8 +13,9 @@ needs that the other routers do not provide.
 * ``GET /api/wizard-options`` — values the graph records for the wizard's text answers.
 * ``GET /api/charts/latency-accuracy`` and ``GET /api/charts/predicted-vs-measured`` — chart data.
 
-Client mistakes get 4xx with ``{"errors": [{"field", "message"}]}`` (the decision routes' shape);
-an IRI the graph does not know is a 404 in the same shape. No business logic here.
+Client mistakes get 4xx with ``{"errors": [{"field", "message"}]}`` (:mod:`api.rest_errors`, the
+shape of every REST route, parameter validation included); an IRI the graph does not know is a 404 in
+the same shape. No business logic here.
 """
 from __future__ import annotations
 
@@ -25,13 +26,16 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from api.rest_errors import ErrorList, FieldErrorRoute, error_response
 from kg import exploration
 from kg.exploration import ExplorationInputError
 
 STATIC_DIR = Path(__file__).parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
-router = APIRouter(tags=["Web UI"])
+router = APIRouter(route_class=FieldErrorRoute, tags=["Web UI"])
+_INPUT_ERROR = {422: {"model": ErrorList, "description": "a malformed parameter (e.g. not an absolute IRI)"}}
+_UNKNOWN = {404: {"model": ErrorList, "description": "the graph does not know that IRI"}}
 
 # .mjs is not in every platform's mime table; browsers refuse modules served as text/plain
 mimetypes.add_type("text/javascript", ".mjs")
@@ -41,7 +45,7 @@ mimetypes.add_type("image/svg+xml", ".svg")
 
 
 def _errors(status: int, field: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"errors": [{"field": field, "message": message}]})
+    return error_response(status, [{"field": field, "message": message}])
 
 
 def _store(request: Request) -> Any:
@@ -77,7 +81,7 @@ def ui_status() -> dict[str, Any]:
             "setup_hint": "run scripts/setup_ui.sh (needs npm) to install the editor, graph and chart libraries"}
 
 
-@router.get("/api/search", summary="Find entities by label")
+@router.get("/api/search", summary="Find entities by label", responses=_INPUT_ERROR)
 def search(request: Request, q: str = Query("", description="text the label contains (2-200 characters), or an IRI"),
            class_iri: str | None = Query(None, alias="class", description="only instances of this class IRI"),
            limit: int = Query(20, ge=1, le=exploration.MAX_SEARCH_RESULTS)) -> Any:
@@ -93,7 +97,8 @@ def classes(request: Request) -> Any:
     return {"classes": exploration.classes_in_use(_store(request))}
 
 
-@router.get("/api/neighbourhood", summary="An entity's one-hop neighbourhood as nodes and edges")
+@router.get("/api/neighbourhood", summary="An entity's one-hop neighbourhood as nodes and edges",
+            responses={**_INPUT_ERROR, **_UNKNOWN})
 def neighbourhood(request: Request, iri: str = Query("", description="absolute IRI of the entity"),
                   limit: int = Query(60, ge=1, le=exploration.MAX_NEIGHBOURS)) -> Any:
     try:
@@ -104,7 +109,7 @@ def neighbourhood(request: Request, iri: str = Query("", description="absolute I
         return _errors(404, "iri", str(e))
 
 
-@router.get("/api/model-card", summary="A model's fields as in the paper's Fig. 8b")
+@router.get("/api/model-card", summary="A model's fields as in the paper's Fig. 8b", responses={**_INPUT_ERROR, **_UNKNOWN})
 def model_card(request: Request, iri: str = Query("", description="IRI of a dlom:Model")) -> Any:
     try:
         return exploration.model_card(_store(request), iri)
