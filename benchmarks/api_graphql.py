@@ -23,21 +23,20 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import socket
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
 from api.app import create_app
 from api.graphql_api import GraphQLContext, schema
+from api.server import serve_in_background
 from api.settings import Settings
 from benchmarks.generate_graph import generate_graph
 from kg.catalog import queries as catalog
@@ -103,17 +102,6 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def start_server(store: Store, settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(store, settings), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
-
-
 def page_only(store: Store, variables: dict[str, Any], timeout_s: float) -> catalog.ModelPage:
     """The page alone (cold: the listing query, filter + sort over every model — the part whose cost
     grows with the graph)."""
@@ -150,8 +138,9 @@ def main() -> None:
     console.print(f"generated and loaded {store.count():,} quads in {time.perf_counter() - t0:.1f} s")
     settings = Settings(update_token=None)
     counting = CountingStore(store)
-    url, server, thread = start_server(counting, settings)  # type: ignore[arg-type]
-    client = httpx.Client(timeout=120)
+    resources = ExitStack()
+    url = resources.enter_context(serve_in_background(create_app(counting, settings)))  # type: ignore[arg-type]
+    client = resources.enter_context(httpx.Client(timeout=120))
 
     def over_http(variables: dict[str, Any]) -> dict:
         r = client.post(f"{url}/graphql", json={"query": PAGE, "variables": variables})
@@ -190,9 +179,7 @@ def main() -> None:
                               f"{statistics.median(direct):.1f} ({statistics.median(direct_cpu):.0f})",
                               f"{statistics.median(page):.1f} ({statistics.median(page_cpu):.0f})")
     finally:
-        client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
+        resources.close()
         loop.close()
     console.print(table)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -2,21 +2,18 @@
 the decision router included, called with httpx."""
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
-from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision_graph import ModelSpec, model_iri, write_models
+from fastapi import FastAPI
 
-import api.app as api_app_module
 from api.app import create_app
-from api.decision_routes import router
+from api.server import serve_in_background
 from api.settings import Settings
+from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
+from decision.prediction import NO_PREDICTOR_MESSAGE
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
 from kg.results import Solutions
@@ -26,21 +23,12 @@ TOKEN = "s3cret-token"
 FIG_8A = [dict(c) for c in PAPER_EXAMPLE_COMPARISONS]
 
 
-def _serve(store: Store, settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
+def _without_predictor(store: Store, settings: Settings) -> FastAPI:
+    """The app, answering as a server without a trained predictor does (api.predictor caches the reason
+    on ``app.state``): these tests are about decision support, not the GNN, and need no torch."""
     app = create_app(store, settings)
-    if getattr(api_app_module, "decision_routes", None) is None:
-        app.include_router(router)  # until create_app includes the decision router itself
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{port}", server, thread
+    app.state.predictor_failure = "this test server has no prediction model"
+    return app
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +43,10 @@ def api() -> Iterator[tuple[httpx.Client, httpx.Client, Store]]:
         ModelSpec("Derm-Luxury", area="Medical", cost=18000, devices=10, accuracy=0.97, latency_ms=20),
         ModelSpec("Factory", area="Industrial", cost=3000, devices=10, accuracy=0.99, latency_ms=5),
     ])
-    url, s1, t1 = _serve(store, Settings(update_token=TOKEN))
-    url_off, s2, t2 = _serve(store, Settings(update_token=None))
-    with httpx.Client(base_url=url, timeout=30) as c1, httpx.Client(base_url=url_off, timeout=30) as c2:
+    with (serve_in_background(_without_predictor(store, Settings(update_token=TOKEN))) as url,
+          serve_in_background(_without_predictor(store, Settings(update_token=None))) as url_off,
+          httpx.Client(base_url=url, timeout=30) as c1, httpx.Client(base_url=url_off, timeout=30) as c2):
         yield c1, c2, store
-    for s, t in ((s1, t1), (s2, t2)):
-        s.should_exit = True
-        t.join(timeout=10)
     store.close()
 
 
@@ -103,9 +88,9 @@ def test_recommend_injection_and_no_match(api) -> None:
     before = store.count()
     r = client.post("/api/recommend", json={"project": {"business_focus": '" } DROP ALL #'}})
     assert r.status_code == 200
-    assert r.json()["status"] == "no_match"
-    # the server's prediction model was asked (the shipped one proposes nothing for this graph)
-    assert r.json()["message"].startswith("no matching models") and "not available" not in r.json()["message"]
+    body = r.json()
+    assert body["status"] == "no_match" and body["recommendations"] == [] and body["predictions"] == []
+    assert body["message"] == NO_PREDICTOR_MESSAGE
     assert store.count() == before
 
 

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from api.app import create_app
+from api.server import serve_in_background
 from kg.bootstrap import ensure_initialized
 from kg.store import open_store
 
@@ -30,19 +27,8 @@ CONFORMANCE = REPO / "conformance"
 def graphql_url() -> Iterator[str]:
     store = open_store("oxigraph://")
     ensure_initialized(store)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(store), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_background(create_app(store)) as url:
+        yield f"{url}/graphql"
     store.close()
 
 
