@@ -77,7 +77,7 @@ def test_literals_round_trip_exactly(any_store: Store) -> None:
 
 
 def test_neo4j_literal_encoding_is_lossless() -> None:
-    from kg.stores.neo4j import decode_lexical, encode_literal
+    from kg.stores.neo4j.terms import decode_lexical, encode_literal
 
     xsd = "http://www.w3.org/2001/XMLSchema#"
     cases = [("007", xsd + "integer"), ("7", xsd + "integer"), ("1.50", xsd + "decimal"), ("1.5", xsd + "decimal"),
@@ -301,23 +301,48 @@ def test_query_timeout_is_reported(backend: str) -> None:
 
 
 def test_neo4j_sends_each_bgp_as_one_cypher_query(neo4j_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kg.stores.neo4j as backend
+    from kg.stores.neo4j.rdflib_view import CypherTripleStore
 
     store = fresh_store("neo4j", with_ontology=False)
     write_triples(store, device_triples("x", price=10.0) + device_triples("y", price=99.0), source="test")
     sent: list = []
-    run_bgp = backend.CypherTripleStore.run_bgp
+    run_bgp = CypherTripleStore.run_bgp
 
     def recording(self, compiled):  # the real method, with the Cypher it sends recorded
         sent.append(compiled)
         return run_bgp(self, compiled)
 
-    monkeypatch.setattr(backend.CypherTripleStore, "run_bgp", recording)
+    monkeypatch.setattr(CypherTripleStore, "run_bgp", recording)
     got = rows(store, SPARQL_PREFIXES + "SELECT ?d ?label WHERE { ?d a dlom:EndDevice ; rdfs:label ?label ; "
                                         "dlom:priceUsd ?p ; dlom:memoryKB ?m FILTER(?p < 50) }")
     assert [r["label"] for r in got] == [literal("Device x")]
     assert len(sent) == 1  # four triple patterns, one Cypher query
     assert " < $" in sent[0].cypher and 50 in sent[0].params.values()  # the numeric FILTER went along
+    store.close()
+
+
+def test_neo4j_changes_rdflib_custom_evaluations_only_while_it_evaluates(
+        neo4j_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rdflib.plugins.sparql import CUSTOM_EVALS
+
+    import kg.stores.neo4j.rdflib_view as view
+
+    store = fresh_store("neo4j", with_ontology=False)  # the backend is imported (open_store discovers it)
+    before = dict(CUSTOM_EVALS)
+    assert not any(name.startswith("dlom_") for name in before)
+    seen: list[set[str]] = []
+    original = view._evaluate_bgp_in_cypher
+
+    def looking(ctx, part):  # the real evaluation, noting what rdflib's table holds while it runs
+        seen.append(set(CUSTOM_EVALS))
+        return original(ctx, part)
+
+    monkeypatch.setitem(view._CUSTOM_EVALUATIONS, "dlom_neo4j_bgp", looking)
+    write_triples(store, device_triples("x", price=10.0), source="test")
+    assert rows(store, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
+    assert seen and all({"dlom_neo4j_bgp", "dlom_neo4j_grouped_aggregate"} <= names for names in seen)
+    assert dict(CUSTOM_EVALS) == before
+    store.clear()
     store.close()
 
 
