@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
 
 import numpy as np
 from pyoxigraph import NamedNode
@@ -370,16 +370,29 @@ class ObjectiveMatrix:
         return out
 
 
-_BASIS_LABELS = [
-    "",
-    "accuracy (min-max over candidates)",
-    "stability variance (reverse min-max)",
-    "latency coefficient of variation (reverse min-max)",
-    "projected deployment cost USD (reverse log min-max)",
-    "cost per device USD (reverse log min-max)",
-    "inference latency ms (reverse log min-max)",
-    "system latency ms (reverse log min-max)",
-]
+class _Basis(IntEnum):
+    """The fixed entries of ``ObjectiveMatrix.basis_labels`` (complexity mixes and effects follow them)."""
+
+    NONE = 0
+    ACCURACY = 1
+    STABILITY = 2
+    LATENCY_CV = 3
+    PROJECT_COST = 4
+    COST_PER_DEVICE = 5
+    INFERENCE_LATENCY = 6
+    SYSTEM_LATENCY = 7
+
+
+_BASIS_LABELS: dict[_Basis, str] = {
+    _Basis.NONE: "",
+    _Basis.ACCURACY: "accuracy (min-max over candidates)",
+    _Basis.STABILITY: "stability variance (reverse min-max)",
+    _Basis.LATENCY_CV: "latency coefficient of variation (reverse min-max)",
+    _Basis.PROJECT_COST: "projected deployment cost USD (reverse log min-max)",
+    _Basis.COST_PER_DEVICE: "cost per device USD (reverse log min-max)",
+    _Basis.INFERENCE_LATENCY: "inference latency ms (reverse log min-max)",
+    _Basis.SYSTEM_LATENCY: "system latency ms (reverse log min-max)",
+}
 _COMPLEXITY_PARTS = ("parameters", "MACs", "layers", "techniques")
 
 
@@ -426,61 +439,89 @@ def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
     candidates that use it, so different measures are never mixed on one min-max range.
     """
     raw = measures if isinstance(measures, RawColumns) else RawColumns.from_measures(measures)
-    n = len(raw)
-    values = np.full((n, N_OBJECTIVES), np.nan)
-    basis = np.zeros((n, N_OBJECTIVES), dtype=np.int64)
-    labels = list(_BASIS_LABELS)
-
-    def put(col: int, scaled: np.ndarray, label_index: int) -> None:
-        take = ~np.isnan(scaled)
-        values[take, col] = scaled[take]
-        basis[take, col] = label_index
-
-    put(0, scale(raw.accuracy, forward=True), 1)
-
-    _, which = _first_known(raw.stability, raw.latency_cv)
-    put(1, scale(np.where(which == 0, raw.stability, np.nan), forward=False), 2)
-    put(1, scale(np.where(which == 1, raw.latency_cv, np.nan), forward=False), 3)
-
-    has_protocol = np.array([bool(p) for p in raw.security_protocol], dtype=bool)
-    shielded_known = ~np.isnan(raw.shielded_execution)
-    secured = raw.has_cloud & (shielded_known | has_protocol)
-    values[secured, 2] = (2.0 + 2.0 * (raw.shielded_execution[secured] == 1.0) + 1.0 * has_protocol[secured])
-
-    cost, cpd = _positive(raw.cost_usd), _positive(raw.cost_per_device_usd)
-    _, which = _first_known(cost, cpd)
-    put(3, scale(np.where(which == 0, cost, np.nan), forward=False, log=True), 4)
-    put(3, scale(np.where(which == 1, cpd, np.nan), forward=False, log=True), 5)
-
-    inf, sys_ = _positive(raw.inference_latency_ms), _positive(raw.system_latency_ms)
-    _, which = _first_known(inf, sys_)
-    put(4, scale(np.where(which == 0, inf, np.nan), forward=False, log=True), 6)
-    put(4, scale(np.where(which == 1, sys_, np.nan), forward=False, log=True), 7)
-
-    stack = np.vstack([
-        scale(_positive(raw.parameters), forward=False, log=True),
-        scale(_positive(raw.macs), forward=False, log=True),
-        scale(_positive(raw.layers), forward=False, log=True),
-        scale(raw.techniques, forward=False),
-    ])
-    known = ~np.isnan(stack)
-    counts = known.sum(axis=0)
-    has = counts > 0
-    values[has, 5] = np.where(known, stack, 0.0).sum(axis=0)[has] / counts[has]
-    masks = (known * (1 << np.arange(4))[:, None]).sum(axis=0)
-    for mask in np.unique(masks[has]):
-        labels.append(_complexity_label(int(mask)))
-        basis[has & (masks == mask), 5] = len(labels) - 1
-
+    derived = _DerivedValues(len(raw))
+    derived.from_measures(raw)
+    values, basis, labels = derived.values, derived.basis, derived.labels
     sources = np.where(np.isnan(values), _MISSING, _DERIVED).astype(np.int8)
     if effects is not None and raw.technique_classes is not None:
         # only cells still missing: a measurement already reflects what the techniques did
         _apply_effects(values, sources, basis, labels, raw.technique_classes, effects)
     values[sources == _MISSING] = NEUTRAL
-    rating_counts = np.zeros((n, N_OBJECTIVES), dtype=np.int64)
-    rating_means = np.full((n, N_OBJECTIVES), np.nan)
     priors = values.copy()
-    for i, rated in enumerate(ratings or ()):
+    rating_counts, rating_means = _average_with_ratings(values, sources, priors, ratings or ())
+    return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol,
+                           rating_counts, rating_means, priors)
+
+
+class _DerivedValues:
+    """The objective values the raw measures give (NaN where they give none), each cell with the index
+    of its basis label; one method per objective, addressed by :class:`Objective`, not by position."""
+
+    def __init__(self, n: int) -> None:
+        self.values = np.full((n, N_OBJECTIVES), np.nan)
+        self.basis = np.zeros((n, N_OBJECTIVES), dtype=np.int64)
+        self.labels = [_BASIS_LABELS[b] for b in _Basis]
+
+    def put(self, objective: Objective, scaled: np.ndarray, basis: int) -> None:
+        take = ~np.isnan(scaled)
+        col = OBJECTIVES.index(objective)
+        self.values[take, col] = scaled[take]
+        self.basis[take, col] = basis
+
+    def from_measures(self, raw: RawColumns) -> None:
+        self.put(Objective.PERFORMANCE, scale(raw.accuracy, forward=True), _Basis.ACCURACY)
+        self.first_known(Objective.RELIABILITY, (raw.stability, _Basis.STABILITY),
+                         (raw.latency_cv, _Basis.LATENCY_CV), log=False)
+        self.security(raw)
+        self.first_known(Objective.COST, (_positive(raw.cost_usd), _Basis.PROJECT_COST),
+                         (_positive(raw.cost_per_device_usd), _Basis.COST_PER_DEVICE), log=True)
+        self.first_known(Objective.LATENCY, (_positive(raw.inference_latency_ms), _Basis.INFERENCE_LATENCY),
+                         (_positive(raw.system_latency_ms), _Basis.SYSTEM_LATENCY), log=True)
+        self.complexity(raw)
+
+    def first_known(self, objective: Objective, preferred: tuple[np.ndarray, _Basis],
+                    fallback: tuple[np.ndarray, _Basis], *, log: bool) -> None:
+        """Reverse-scaled (lower is better) from the preferred measure, else the fallback; each scaled
+        over the candidates that use it."""
+        _, which = _first_known(preferred[0], fallback[0])
+        for k, (column, basis) in enumerate((preferred, fallback)):
+            self.put(objective, scale(np.where(which == k, column, np.nan), forward=False, log=log), basis)
+
+    def security(self, raw: RawColumns) -> None:
+        """2 for a cloud part with what it secures known, +2 for shielded execution, +1 for a protocol."""
+        has_protocol = np.array([bool(p) for p in raw.security_protocol], dtype=bool)
+        shielded_known = ~np.isnan(raw.shielded_execution)
+        secured = raw.has_cloud & (shielded_known | has_protocol)
+        self.values[secured, OBJECTIVES.index(Objective.SECURITY)] = (
+            2.0 + 2.0 * (raw.shielded_execution[secured] == 1.0) + 1.0 * has_protocol[secured])
+
+    def complexity(self, raw: RawColumns) -> None:
+        """The mean of the reverse-scaled parts (:data:`_COMPLEXITY_PARTS`) a candidate has, labelled by
+        which parts those were."""
+        stack = np.vstack([
+            scale(_positive(raw.parameters), forward=False, log=True),
+            scale(_positive(raw.macs), forward=False, log=True),
+            scale(_positive(raw.layers), forward=False, log=True),
+            scale(raw.techniques, forward=False),
+        ])
+        known = ~np.isnan(stack)
+        counts = known.sum(axis=0)
+        has = counts > 0
+        col = OBJECTIVES.index(Objective.COMPLEXITY)
+        self.values[has, col] = np.where(known, stack, 0.0).sum(axis=0)[has] / counts[has]
+        masks = (known * (1 << np.arange(len(_COMPLEXITY_PARTS)))[:, None]).sum(axis=0)
+        for mask in np.unique(masks[has]):
+            self.labels.append(_complexity_label(int(mask)))
+            self.basis[has & (masks == mask), col] = len(self.labels) - 1
+
+
+def _average_with_ratings(values: np.ndarray, sources: np.ndarray, priors: np.ndarray,
+                          ratings: Sequence[dict[Objective, tuple[float, int]]]) -> tuple[np.ndarray, np.ndarray]:
+    """Combine each rated cell with its evidence value ``priors`` as a Bayesian average (in place on
+    ``values`` and ``sources``); returns the rating counts and means per cell (0 / NaN: none)."""
+    rating_counts = np.zeros(values.shape, dtype=np.int64)
+    rating_means = np.full(values.shape, np.nan)
+    for i, rated in enumerate(ratings):
         for obj, (mean, count) in rated.items():
             if count <= 0:
                 continue
@@ -490,5 +531,4 @@ def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
             rating_counts[i, j], rating_means[i, j] = int(count), float(mean)
             if sources[i, j] == _MISSING:
                 sources[i, j] = _RATING  # ratings are the only evidence
-    return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol,
-                           rating_counts, rating_means, priors)
+    return rating_counts, rating_means
