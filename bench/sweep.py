@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bench.device import host_fingerprint
 from bench.errors import SpecError
 from bench.spec import BenchSpec, parse_runtime, parse_spec, parse_techniques, read_document
 from kg.errors import DlomError
+from kg.progress import NoProgress, Progress
 
 _GRID_KEYS = {"name", "networks", "combinations", "runtimes", "training", "seeds", "measure"}
 
@@ -97,12 +98,6 @@ def load_grid(path: Path) -> Grid:
     return parse_grid(read_document(path), str(path))
 
 
-class SweepProgress(Protocol):
-    def start(self, total: int, description: str) -> None: ...
-    def item(self, name: str) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-
-
 @dataclass
 class SweepReport:
     done: list[str] = field(default_factory=list)
@@ -136,27 +131,25 @@ class Journal:
         self.entries[entry["key"]] = entry
 
 
-def run_sweep(grid: Grid, store, journal_path: Path, progress: SweepProgress | None = None,
+def run_sweep(grid: Grid, store, journal_path: Path, progress: Progress = NoProgress(),
               cache_dir: Path | None = None, retry_failed: bool = False,
               on_result: Callable[[SweepItem, Any], None] | None = None) -> SweepReport:
-    """Run every item not yet done; write each result to ``store`` as it completes."""
+    """Run every item not yet done; write each result to ``store`` as it completes. ``progress`` counts
+    items (skipped ones too) and is told the name of each item as it starts."""
     from bench.graph import model_iri, model_recorded, write_result
     from bench.harness import run_benchmark
 
     journal = Journal(journal_path)
     report = SweepReport()
-    if progress is not None:
-        progress.start(len(grid.items), f"sweep {grid.name}")
+    progress.start(len(grid.items), f"sweep {grid.name}")
     for item in grid.items:
         entry = journal.entries.get(item.key)
         model = model_iri(item.spec.network.name, item.key)
         if (entry and (entry["status"] == "done" or not retry_failed)) or model_recorded(store, model):
             report.skipped.append(item.name)
-            if progress is not None:
-                progress.advance()
+            progress.advance()
             continue
-        if progress is not None:
-            progress.item(item.name)
+        progress.describe(item.name)
         t0 = time.monotonic()
         try:
             result = run_benchmark(item.spec, cache_dir=cache_dir)
@@ -173,6 +166,5 @@ def run_sweep(grid: Grid, store, journal_path: Path, progress: SweepProgress | N
             report.done.append(item.name)
             if on_result is not None:
                 on_result(item, result)
-        if progress is not None:
-            progress.advance()
+        progress.advance()
     return report

@@ -5,18 +5,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kg.errors import DlomError
+from dlom.progress import RichProgress
+from dlom.terminal import StoreOption, console, opened, print_error
 
 bench_app = typer.Typer(help="Build, optimize and measure real models; write the results to the graph.",
                         no_args_is_help=True, pretty_exceptions_enable=False)
-console = Console()
-err = Console(stderr=True)
-
-StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")]
 CacheOption = Annotated[Path | None, typer.Option("--cache-dir", help="Cache trained baselines here (default: $DLOM_HOME/bench/baselines).")]
 
 
@@ -49,12 +44,6 @@ def _result_table(result) -> Table:
     return table
 
 
-def _open(store: str | None):
-    from dlom.cli import opened
-
-    return opened(store)
-
-
 @bench_app.command("run")
 def run(
     target: Annotated[str, typer.Argument(help="A spec file (YAML/JSON) or the IRI of a dlom:Model in the graph to re-measure.")],
@@ -71,56 +60,35 @@ def run(
     from bench.harness import run_benchmark
     from bench.spec import parse_spec, read_document
 
-    with _open(store) as s:
-        try:
-            if Path(target).is_file():
-                raw, source = read_document(Path(target)), target
-            elif target.startswith(("http://", "https://")):
-                raw, source = spec_from_model(s, NamedNode(target)), target
-            else:
-                err.print(f"[red]error:[/red] {target}: not a spec file or a model IRI")
-                raise typer.Exit(2)
-            if threads is not None or cores is not None:
-                runtime = dict(raw.get("runtime") or {}) if isinstance(raw, dict) else {}
-                if threads is not None:
-                    runtime["threads"] = threads
-                if cores is not None:
-                    try:
-                        runtime["cores"] = [int(c) for c in cores.split(",") if c.strip()]
-                    except ValueError:
-                        err.print(f"[red]error:[/red] --cores: expected integers separated by commas, got {cores!r}")
-                        raise typer.Exit(2) from None
-                raw = {**raw, "runtime": runtime}
-            spec = parse_spec(raw, source)
-            with console.status(f"measuring {spec.describe()}"):
-                result = run_benchmark(spec, cache_dir=_cache_dir(cache_dir))
-            if not no_write:
-                write_result(s, result)
-        except DlomError as e:
-            err.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(1) from None
+    with opened(store) as s:
+        if Path(target).is_file():
+            raw, source = read_document(Path(target)), target
+        elif target.startswith(("http://", "https://")):
+            raw, source = spec_from_model(s, NamedNode(target)), target
+        else:
+            print_error(f"{target}: not a spec file or a model IRI")
+            raise typer.Exit(2)
+        if threads is not None or cores is not None:
+            runtime = dict(raw.get("runtime") or {}) if isinstance(raw, dict) else {}
+            if threads is not None:
+                runtime["threads"] = threads
+            if cores is not None:
+                try:
+                    runtime["cores"] = [int(c) for c in cores.split(",") if c.strip()]
+                except ValueError:
+                    print_error(f"--cores: expected integers separated by commas, got {cores!r}")
+                    raise typer.Exit(2) from None
+            raw = {**raw, "runtime": runtime}
+        spec = parse_spec(raw, source)
+        with console.status(f"measuring {spec.describe()}"):
+            result = run_benchmark(spec, cache_dir=_cache_dir(cache_dir))
+        if not no_write:
+            write_result(s, result)
     console.print(_result_table(result))
     if not no_write:
         from bench.graph import model_iri
 
         console.print(f"written: {model_iri(spec.network.name, result.key).value}")
-
-
-class _RichSweepProgress:
-    def __init__(self, progress: Progress) -> None:
-        self._p = progress
-        self._task = None
-
-    def start(self, total: int, description: str) -> None:
-        self._task = self._p.add_task(description, total=total)
-
-    def item(self, name: str) -> None:
-        if self._task is not None:
-            self._p.update(self._task, description=name)
-
-    def advance(self, n: int = 1) -> None:
-        if self._task is not None:
-            self._p.advance(self._task, n)
 
 
 @bench_app.command("sweep")
@@ -135,21 +103,17 @@ def sweep(
     from bench.sweep import load_grid, run_sweep
     from kg.config import dlom_home
 
-    with _open(store) as s:
-        try:
-            grid = load_grid(grid_file)
-        except DlomError as e:
-            err.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(1) from None
+    with opened(store) as s:
+        grid = load_grid(grid_file)
         journal_path = journal or dlom_home() / "bench" / f"{grid.name}.journal.jsonl"
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
         def show(item, result) -> None:
             console.print(f"[green]done[/green] {item.name}: {result.metric} {result.quality:.4f}, "
                           f"p50 {result.latency.p50_ms:.4f} ms, {result.model_bytes / 1024:.1f} KiB")
 
-        with Progress(*columns, console=console) as progress:
-            report = run_sweep(grid, s, journal_path, _RichSweepProgress(progress), cache_dir=_cache_dir(cache_dir),
+        # the bar and the "done" lines share one console, so each line prints above the live bar
+        with RichProgress(console=console) as progress:
+            report = run_sweep(grid, s, journal_path, progress, cache_dir=_cache_dir(cache_dir),
                                retry_failed=retry_failed, on_result=show)
     console.print(f"{len(report.done)} measured, {len(report.skipped)} already done (skipped), {len(report.failed)} failed; "
                   f"journal {journal_path}")

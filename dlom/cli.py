@@ -4,27 +4,23 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from kg.errors import DlomError
+from dlom.bench_command import bench_app
+from dlom.effects_command import effects
+from dlom.gnn_command import gnn_app, loop
+from dlom.migrate_command import migrate
+from dlom.recommend_command import recommend
+from dlom.terminal import StoreOption, console, err, opened, print_error
 from kg.results import BooleanResult, GraphResult, Solutions
-from kg.store import Store, open_store
 from kg.terms import to_python
 
 app = typer.Typer(help="DLOM: choose and discover deep-learning deployments on IoT and edge devices.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-console = Console()
-err = Console(stderr=True)
-
-StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")]
 
 
 def _print_version(value: bool) -> None:
@@ -51,32 +47,10 @@ def requires_extra(*extras: str):
             for extra in extras:
                 require_extra(extra)
         except MissingExtraError as e:
-            err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
+            print_error(str(e))
             raise typer.Exit(1) from None
 
     return check
-
-
-@contextmanager
-def opened(url: str | None, initialize: bool = True) -> Iterator[Store]:
-    """Open the store, load the ontology and shipped graph on first use, and report DLOM errors
-    as one clear message (exit code 1) instead of a traceback."""
-    from kg.bootstrap import ensure_initialized
-
-    try:
-        store = open_store(url)
-    except DlomError as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}")
-        raise typer.Exit(1) from None
-    try:
-        if initialize and ensure_initialized(store):
-            err.print(f"[green]initialized[/green] {store.url} with the DLOM ontology and shipped knowledge graph")
-        yield store
-    except DlomError as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}")
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
 
 
 @app.command()
@@ -223,12 +197,6 @@ def serve(
 
 def _register_subcommands() -> None:
     """Commands whose code lives beside the library they drive, one module each."""
-    from dlom.bench_command import bench_app
-    from dlom.gnn_command import gnn_app, loop
-    from dlom.migrate_command import migrate
-    from dlom.effects_command import effects
-    from dlom.recommend_command import recommend
-
     app.command()(recommend)
     app.command()(effects)
     app.command()(migrate)

@@ -12,12 +12,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from decision.measured_effects import Distribution, measured_effects
-
-console = Console()
+from dlom.terminal import StoreOption, console, opened
 
 
 def _cell(d: Distribution, digits: int = 2) -> str:
@@ -31,11 +29,9 @@ def effects(
     form_factor: Annotated[str | None, typer.Option(help="Only pairs on devices of this form factor, e.g. IoT, Phone, Auto.")] = None,
     precision: Annotated[list[str] | None, typer.Option(help="Only these precisions (repeatable), e.g. w8a8.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
-    store: Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Measured effects of each precision against float (latency ratio, memory ratio, accuracy change)."""
-    from dlom.cli import opened
-
     with opened(store) as s:
         result = measured_effects(s, runtime=runtime, form_factor=form_factor, precisions=precision)
     if fmt == "json":

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from dlom.progress import RichProgress
+from dlom.terminal import StoreOption, console, err, opened
 from kg.errors import DlomError
 
 gnn_app = typer.Typer(help="The DL modeling network: a GNN that predicts deployments' metrics and proposes new ones.",
                       no_args_is_help=True, pretty_exceptions_enable=False)
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the terminal width
-
-StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")]
 ModelOption = Annotated[Path | None, typer.Option("--model", help="Trained checkpoint (default: $DLOM_HOME/gnn/predictor.pt, else the shipped one).")]
 FormatOption = Annotated[str, typer.Option("--format", help="table | json")]
 WeightOption = Annotated[list[str] | None, typer.Option("--weight", help="Eq.-1 weight as objective=value (performance, reliability, security, cost, latency, complexity); repeatable; default equal.")]
@@ -38,24 +33,8 @@ def _threads(threads: int | None) -> None:
         torch.set_num_threads(threads or 1)
 
 
-@contextmanager
-def _opened(url: str | None) -> Iterator[object]:
-    """The store (initialized with the ontology and shipped graph on first use), and DLOM errors and
-    bad values as one line on stderr with exit code 1."""
-    from kg.bootstrap import ensure_initialized
-    from kg.store import open_store
-
-    store = None
-    try:
-        store = open_store(url)
-        ensure_initialized(store)
-        yield store
-    except (DlomError, ValueError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1) from None
-    finally:
-        if store is not None:
-            store.close()
+# The predictor reports a user's bad values (inconsistent techniques, a negative weight) as ValueError.
+_ERRORS = (DlomError, ValueError)
 
 
 def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
@@ -98,7 +77,6 @@ def train(
     threads: Annotated[int | None, typer.Option(help="CPU threads (default 1: fastest for this graph size on a shared CPU).")] = None,
 ) -> None:
     """Train the GNN ensemble on every measured model in the store (GPU when there is one)."""
-    from dlom.progress import RichProgress
     from gnn.export import export_graph
     from gnn.model import ModelConfig
     from gnn.onnx_scorer import OnnxScorer
@@ -107,7 +85,7 @@ def train(
 
     _threads(threads)
     target = out or user_checkpoint()
-    with _opened(store) as s:
+    with opened(store, errors=_ERRORS) as s:
         graph = export_graph(s)
         with RichProgress() as progress:
             ens = train_ensemble(graph, config=ModelConfig(hidden=hidden, members=members, epochs=epochs, seed=seed),
@@ -135,7 +113,6 @@ def eval_(
     threads: Annotated[int | None, typer.Option(help="CPU threads (default 1).")] = None,
 ) -> None:
     """Evaluate the GNN beside baselines on the random, leave-devices-out and temporal splits."""
-    from dlom.progress import RichProgress
     from gnn.evaluate import SPLITS, evaluate_split, machine_description, run_date
     from gnn.export import export_graph
     from gnn.model import ModelConfig
@@ -149,7 +126,7 @@ def eval_(
         raise typer.Exit(2)
     config = ModelConfig(members=members, epochs=epochs)
     results = []
-    with _opened(store) as s:
+    with opened(store, errors=_ERRORS) as s:
         graph = export_graph(s)
         for split in wanted:
             with RichProgress() as progress:
@@ -180,7 +157,7 @@ def predict(
     from gnn.predict import predict_configuration
 
     _threads(None)
-    with _opened(store) as s:
+    with opened(store, errors=_ERRORS) as s:
         ens = _load(model)
         result = predict_configuration(s, ens, dln, device, technique or [])
     if fmt == "json":
@@ -220,7 +197,7 @@ def propose(
 
     _threads(None)
     weights = _parse_weights(weight)
-    with _opened(store) as s:
+    with opened(store, errors=_ERRORS) as s:
         ens = _load(model)
         graph = export_graph(s)
         dlns = [resolve(graph, "dln", d) for d in dln] if dln else None
@@ -255,14 +232,13 @@ def loop(
 ) -> None:
     """Close the loop: propose, measure what runs here (bench), write back, retrain, and report the
     prediction error on those configurations before and after. Every round is recorded in the graph."""
-    from dlom.progress import RichProgress
     from measure.loop import run_loop_round
     from gnn.paths import user_checkpoint
 
     _threads(None)
     weights = _parse_weights(weight)
     reports = []
-    with _opened(store) as s:
+    with opened(store, errors=_ERRORS) as s:
         ens = _load(model)
         for _ in range(rounds):
             with RichProgress() as progress:

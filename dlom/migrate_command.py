@@ -4,17 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dlom.progress import RichProgress
+from dlom.terminal import console, err, print_error
 from kg.errors import DlomError
 from kg.migrate import DEFAULT_BATCH
 from kg.migrate import migrate as migrate_stores
 from kg.store import open_store
-
-console = Console()
-err = Console(stderr=True)
 
 
 def migrate(
@@ -27,22 +23,20 @@ def migrate(
     try:
         source = open_store(from_url)
     except DlomError as e:
-        err.print(f"[red]error:[/red] source: {escape(str(e))}")
+        print_error(f"source: {e}")
         raise typer.Exit(1) from None
     try:
         target = open_store(to_url)
     except DlomError as e:
         source.close()
-        err.print(f"[red]error:[/red] target: {escape(str(e))}")
+        print_error(f"target: {e}")
         raise typer.Exit(1) from None
     try:
-        with Progress(TextColumn("copying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
-            task = bar.add_task("copy", total=None)
-            report = migrate_stores(source, target, replace=replace, batch_size=batch_size,
-                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+        # on stderr and erased at the end: stdout keeps only the report
+        with RichProgress(console=err, transient=True) as progress:
+            report = migrate_stores(source, target, replace=replace, batch_size=batch_size, progress=progress)
     except DlomError as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}")
+        print_error(str(e))
         raise typer.Exit(1) from None
     finally:
         source.close()

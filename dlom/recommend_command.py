@@ -17,15 +17,12 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
 from decision.elicitation import PreferenceError
 from decision.recommend import Recommendation
 from decision.requirements import RequirementsError
-
-console = Console()
-err = Console(stderr=True)
+from dlom.terminal import StoreOption, console, opened, print_error
 
 _COMPARISON = re.compile(r"^\s*([a-z]+)\s*([<>=])\s*([a-z]+)\s*(?::\s*([a-z]+))?\s*$")
 _MARK = {"rating": "r", "derived": "d", "effects": "e", "missing": "–"}
@@ -116,23 +113,22 @@ def recommend(
     include_predicted: Annotated[bool, typer.Option(help="Also consider models with only predicted performance.")] = False,
     top: Annotated[int, typer.Option(help="How many recommendations to explain.", min=1, max=100)] = 5,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
-    store: Annotated[str | None, typer.Option("--store", help="Store URL (default: $DLOM_STORE or the embedded store under $DLOM_HOME).")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Recommend deployed models for your requirements, ranked by your preferences (Eq. 1), with explanations.
 
     Exit status: 0 with recommendations, 2 for invalid requirements or preferences, 3 when no model
     matches (the prediction model is not available yet)."""
-    from dlom.cli import opened  # late: dlom.cli registers this command
     from decision.recommend import recommend as run_recommend
     from kg.errors import DlomError
 
     if fmt not in ("table", "json"):
-        err.print(f"[red]error:[/red] --format must be table or json, not {fmt!r}")
+        print_error(f"--format must be table or json, not {fmt!r}")
         raise typer.Exit(2)
     try:
         data: dict[str, Any] = load_requirements_file(requirements) if requirements else {}
     except DlomError as e:
-        err.print(f"[red]error:[/red] {e}")
+        print_error(str(e))
         raise typer.Exit(2) from None
     for path, value in {
         "project.business_focus": business_focus, "project.purpose": purpose, "project.total_budget_usd": budget,
@@ -160,10 +156,10 @@ def recommend(
             rec = run_recommend(s, data, top_k=top)
         except RequirementsError as e:
             for fe in e.errors:
-                err.print(f"[red]error:[/red] {fe.field}: {fe.message}")
+                print_error(f"{fe.field}: {fe.message}")
             raise typer.Exit(2) from None
         except PreferenceError as e:
-            err.print(f"[red]error:[/red] preferences: {e}")
+            print_error(f"preferences: {e}")
             raise typer.Exit(2) from None
     if fmt == "json":
         sys.stdout.write(json.dumps(rec.to_dict(), indent=2, default=str) + "\n")

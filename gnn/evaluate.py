@@ -36,7 +36,7 @@ from gnn.errors import EmptyGraphError
 from gnn.export import ExportedGraph
 from gnn.model import ModelConfig, model_batch
 from gnn.train import configuration_measures, train_ensemble
-from kg.importers import Progress
+from kg.progress import NoProgress, Progress
 
 GNN_NAME = "GNN (ensemble)"
 METRIC_COLUMNS = ("MAE ln lat", "Spearman ρ", "±10 %", "±25 %", "NDCG@10", "MAE acc", "MAE ln energy", "n")
@@ -178,7 +178,7 @@ SPLITS: dict[str, tuple[str, Callable[..., list[Fold]]]] = {
 
 
 def evaluate_split(graph: ExportedGraph, split: str, config: ModelConfig, folds: int = 10,
-                   progress: Progress | None = None) -> SplitResult:
+                   progress: Progress = NoProgress()) -> SplitResult:
     """Train and test the GNN and every baseline on one split; the same folds for all methods."""
     description, make = SPLITS[split]
     fold_list = make(graph, folds=folds) if split == "device" else make(graph)

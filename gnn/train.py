@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from gnn.errors import EmptyGraphError, NoTrainedModelError
 from gnn.export import METRICS, ExportedGraph, message_edges
 from gnn.model import CandidateBatch, EdgeType, FeatureScaler, MemberNet, ModelConfig, model_batch, readout, readout_tables
 from gnn.prediction import Prediction, configuration_measures, mask_untrained  # torch-free; re-exported
-from kg.importers import Progress
+from kg.progress import NoProgress, Progress
 
 CODE_VERSION = "1.0"
 
@@ -218,7 +217,7 @@ class Ensemble:
 
 
 def train_ensemble(graph: ExportedGraph, train_rows: np.ndarray | None = None, config: ModelConfig | None = None,
-                   keep_models: np.ndarray | None = None, progress: Progress | None = None,
+                   keep_models: np.ndarray | None = None, progress: Progress = NoProgress(),
                    device: torch.device | None = None) -> Ensemble:
     """Train an ensemble on the measured targets of ``train_rows`` (default: every labeled model).
 
@@ -273,8 +272,7 @@ def train_ensemble(graph: ExportedGraph, train_rows: np.ndarray | None = None, c
 
     members: list[MemberNet] = []
     losses: list[list[float]] = []
-    if progress is not None:
-        progress.start(config.members * config.epochs, f"training GNN ensemble ({config.members} × {config.epochs} epochs, {device.type})")
+    progress.start(config.members * config.epochs, f"training GNN ensemble ({config.members} × {config.epochs} epochs, {device.type})")
     started = time.perf_counter()
     for k in range(config.members):
         torch.manual_seed(config.seed * 1000 + k)
@@ -322,8 +320,7 @@ def train_ensemble(graph: ExportedGraph, train_rows: np.ndarray | None = None, c
                     vloss = float((((vout[:, : len(METRICS)] - y) ** 2) * vm).sum() / vm.sum().clamp(min=1))
                 if best is None or vloss < best[0]:
                     best = (vloss, {kk: v.detach().clone() for kk, v in net.state_dict().items()})
-            if progress is not None:
-                progress.advance()
+            progress.advance()
         if best is not None:
             net.load_state_dict(best[1])
         net.eval()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pyoxigraph import BlankNode, DefaultGraph, Quad
 
 from kg.errors import DlomError
+from kg.progress import NoProgress, Progress
 from kg.store import Store
 
 DEFAULT_BATCH = 20_000  # quads per target transaction: bounded memory on both sides
@@ -55,13 +56,14 @@ def migrate(
     *,
     replace: bool = False,
     batch_size: int = DEFAULT_BATCH,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress = NoProgress(),
 ) -> MigrationReport:
     """Copy every quad of ``source`` into ``target`` and verify that both now hold the same graph.
 
     ``target`` must be empty unless ``replace`` is set (then it is cleared first). Quads are written in
     batches of ``batch_size``, one transaction each; a failure part way leaves the batches before it in
-    the target (run again with ``replace``). ``progress(copied, total)`` is called after each batch.
+    the target (run again with ``replace``). ``progress`` hears the source's quad count, then each batch
+    as it is written.
     Raises :class:`kg.errors.DlomError` if the target does not end up with the same count and hash.
     Blank nodes are copied as blank nodes, but the hash cannot tell their structure apart (see module).
     """
@@ -74,8 +76,7 @@ def migrate(
         raise DlomError(f"the target {target.url} already holds {existing} quads; migrate into an empty store or pass --replace")
     if existing:
         target.clear()
-    total = source.count()
-    copied = 0
+    progress.start(source.count(), "copying")
     batches = 0
     seen: set[str] = set()
     quads = source.quads()
@@ -85,10 +86,8 @@ def migrate(
             break
         target.add(batch)
         seen.update(canonical_line(q) for q in batch)
-        copied += len(batch)
         batches += 1
-        if progress is not None:
-            progress(copied, total)
+        progress.advance(len(batch))
     source_digest = _digest_of_lines(seen)
     target_digest = digest(target.quads())
     if target_digest != source_digest or target.count() != source_digest.quads:

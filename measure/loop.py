@@ -34,8 +34,8 @@ from gnn.export import ExportedGraph, export_graph
 from gnn.model import ModelConfig, model_batch
 from gnn.propose import Proposal, propose, write_proposals
 from gnn.train import Ensemble, train_ensemble
-from kg.importers import Progress
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
+from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.terms import literal
 from kg.writes import write_triples
@@ -106,7 +106,7 @@ def _prediction_for_model(ensemble: Ensemble, graph: ExportedGraph, model_iri: s
 
 
 def run_loop_round(store: Store, ensemble: Ensemble, top_k: int = 5, weights: dict[str, float] | None = None,
-                   config: ModelConfig | None = None, progress: Progress | None = None) -> tuple[LoopReport, Ensemble]:
+                   config: ModelConfig | None = None, progress: Progress = NoProgress()) -> tuple[LoopReport, Ensemble]:
     """One round of the loop (see the module docstring); returns the report and the retrained ensemble
     (the input ensemble when nothing was measured). Raises :class:`BenchmarkUnavailableError` when the
     benchmark module cannot be imported."""

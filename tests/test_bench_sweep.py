@@ -14,6 +14,7 @@ from bench.sweep import load_grid, run_sweep
 from kg.binding import bind
 from kg.namespaces import SPARQL_PREFIXES
 from kg.store import open_store
+from recording_progress import RecordingProgress
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -85,10 +86,14 @@ def test_items_already_in_the_graph_are_skipped_even_without_a_journal(tmp_path,
     grid_file.write_text(GRID.replace("min_time_s: 1.5", "min_time_s: 0.05").replace(
         "  pruned: [{name: prune-unstructured, sparsity: 0.5}]\n  int8: [{name: quantize-dynamic}]\n", ""))
     grid = load_grid(grid_file)
-    first = run_sweep(grid, store, tmp_path / "a.jsonl")
+    heard = RecordingProgress()
+    first = run_sweep(grid, store, tmp_path / "a.jsonl", heard)
     assert len(first.done) == 1
-    second = run_sweep(grid, store, tmp_path / "b.jsonl")  # a fresh journal: the graph alone says it is done
+    assert (heard.total, heard.advanced, heard.descriptions) == (1, 1, [grid.items[0].name])
+    heard = RecordingProgress()
+    second = run_sweep(grid, store, tmp_path / "b.jsonl", heard)  # a fresh journal: the graph alone says it is done
     assert second.skipped == [grid.items[0].name] and not second.done
+    assert (heard.total, heard.advanced, heard.descriptions) == (1, 1, [])  # a skipped item counts, unnamed
 
     # The shipped form of sweep results: sorted N-Quads without the ontology, byte-reproducible.
     from kg.dump import export_nquads, read_nquads

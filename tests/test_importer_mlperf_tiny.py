@@ -15,12 +15,13 @@ from pyoxigraph import Literal, NamedNode
 
 from kg.binding import bind
 from kg.errors import InputError
-from kg.importers import ImportReport, Progress, importers
+from kg.importers import ImportReport, importers
 from kg.importers.mlperf_tiny import import_mlperf_tiny
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
 from kg.results import Solutions
 from kg.store import Store, open_store
+from recording_progress import RecordingProgress
 
 # the same path tests/conftest.py names MLPERF_TINY
 MLPERF_TINY = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mlperf-tiny"
@@ -365,18 +366,6 @@ def test_reimport_is_idempotent_and_parts_of_the_tree_give_the_same_iris(importe
 
 def test_registered_for_the_cli() -> None:
     assert importers()["mlperf-tiny"] is import_mlperf_tiny
-
-
-class RecordingProgress(Progress):
-    def __init__(self) -> None:
-        self.total = 0
-        self.advanced = 0
-
-    def start(self, total: int, description: str) -> None:
-        self.total = total
-
-    def advance(self, n: int = 1) -> None:
-        self.advanced += n
 
 
 def test_progress_covers_every_file_of_a_messy_tree(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from kg.dump import export_nquads
 from kg.errors import InputError
-from kg.importers import Progress
 from kg.importers.rdf_files import import_rdf
 from kg.namespaces import DLOM, XSD
 from kg.repositories import Repository
@@ -43,14 +42,14 @@ def _graph_of(store, iri: str) -> set[str]:
 )
 def test_each_syntax_is_imported_and_routed_by_class(store, tmp_path: Path, name: str, text: str) -> None:
     before = store.count()
-    report = import_rdf(store, _write(tmp_path, name, text), Progress())
+    report = import_rdf(store, _write(tmp_path, name, text))
     assert report.triples >= 2 and store.count() == before + report.triples
     # Foreign graph names are ignored: an end device lands in the client-configurations repository.
     assert _graph_of(store, EX + "d") == {Repository.CLIENT_CONFIGURATIONS.value}
 
 
 def test_example_file_and_reimport(store) -> None:
-    report = import_rdf(store, EXAMPLES / "configuration.ttl", Progress())
+    report = import_rdf(store, EXAMPLES / "configuration.ttl")
     scratch = ox.Store()
     scratch.extend(ox.parse(path=str(EXAMPLES / "configuration.ttl"), format=ox.RdfFormat.TURTLE))
     assert report.triples == len(scratch)  # every statement of the file, none dropped
@@ -60,14 +59,14 @@ def test_example_file_and_reimport(store) -> None:
     assert Triple(NamedNode("https://example.org/dlom-example/arduino-nano-33"), DLOM.priceUsd,
                   Literal("36.5", datatype=XSD.decimal)) in stored
     before = store.count()
-    assert import_rdf(store, EXAMPLES / "configuration.ttl", Progress()).triples == 0
+    assert import_rdf(store, EXAMPLES / "configuration.ttl").triples == 0
     assert store.count() == before
     assert _graph_of(store, "https://example.org/dlom-example/mobilenet-v1-025") == {Repository.DLN_PARAMETERS.value}
     assert _graph_of(store, "https://example.org/dlom-example/vww-perf") == {Repository.MODELS_AND_PERFORMANCE.value}
 
 
 def test_a_dump_of_a_store_can_be_imported_into_another(store, tmp_path: Path) -> None:
-    import_rdf(store, EXAMPLES / "configuration.ttl", Progress())
+    import_rdf(store, EXAMPLES / "configuration.ttl")
     dump = tmp_path / "dump.nq"
     export_nquads(store, dump)
     from kg.store import open_store
@@ -75,7 +74,7 @@ def test_a_dump_of_a_store_can_be_imported_into_another(store, tmp_path: Path) -
 
     other = open_store("oxigraph://")
     other.add(ontology_quads())
-    import_rdf(other, dump, Progress())
+    import_rdf(other, dump)
     assert sorted(map(str, other.quads())) == sorted(map(str, store.quads()))
 
 
@@ -92,7 +91,7 @@ def test_syntax_errors_name_file_and_line(store, tmp_path: Path, name: str, text
     p = _write(tmp_path, name, text)
     before = store.count()
     with pytest.raises(InputError) as e:
-        import_rdf(store, p, Progress())
+        import_rdf(store, p)
     assert message in str(e.value) and e.value.line == line and e.value.file == str(p)
     assert store.count() == before
 
@@ -101,7 +100,7 @@ def test_shacl_violation_names_focus_and_property_and_writes_nothing(store, tmp_
     text = DEVICE_TTL + 'ex:p a dlom:MeasuredPerformance ; rdfs:label "p" ; dlom:accuracy 1.7 .\n'
     before = store.count()
     with pytest.raises(InputError) as e:
-        import_rdf(store, _write(tmp_path, "v.ttl", text), Progress())
+        import_rdf(store, _write(tmp_path, "v.ttl", text))
     message = str(e.value)
     assert f"<{EX}p> dlom:accuracy" in message and "must be ≤ 1" in message
     assert f"<{EX}p> prov:wasGeneratedBy: needs at least 1" in message
@@ -111,12 +110,12 @@ def test_shacl_violation_names_focus_and_property_and_writes_nothing(store, tmp_
 
 def test_unknown_extension_missing_file_and_read_only_ontology(store, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown RDF file extension"):
-        import_rdf(store, _write(tmp_path, "x.rdfx", DEVICE_NT), Progress())
+        import_rdf(store, _write(tmp_path, "x.rdfx", DEVICE_NT))
     with pytest.raises(InputError, match="file not found"):
-        import_rdf(store, tmp_path / "none.ttl", Progress())
+        import_rdf(store, tmp_path / "none.ttl")
     before = store.count()
     with pytest.raises(InputError, match="ontology is read-only"):
-        import_rdf(store, _write(tmp_path, "o.ttl", PREFIXES + 'dlom:Model rdfs:label "Something else" .\n'), Progress())
+        import_rdf(store, _write(tmp_path, "o.ttl", PREFIXES + 'dlom:Model rdfs:label "Something else" .\n'))
     assert store.count() == before
 
 
@@ -124,10 +123,10 @@ def test_quad_in_the_wrong_dlom_repository_is_refused(store, tmp_path: Path) -> 
     wrong = DEVICE_NT.replace(" .\n", f" <{Repository.DLN_PARAMETERS.value}> .\n")
     before = store.count()
     with pytest.raises(InputError, match="dln-parameters graph"):
-        import_rdf(store, _write(tmp_path, "w.nq", wrong), Progress())
+        import_rdf(store, _write(tmp_path, "w.nq", wrong))
     assert store.count() == before
     right = DEVICE_NT.replace(" .\n", f" <{Repository.CLIENT_CONFIGURATIONS.value}> .\n")
-    assert import_rdf(store, _write(tmp_path, "r.nq", right), Progress()).triples == 2
+    assert import_rdf(store, _write(tmp_path, "r.nq", right)).triples == 2
 
 
 def test_a_large_import_takes_the_bulk_path_whole_or_not_at_all(disk_store, tmp_path: Path) -> None:
@@ -140,7 +139,7 @@ def test_a_large_import_takes_the_bulk_path_whole_or_not_at_all(disk_store, tmp_
     good = tmp_path / "big.nq"
     good.write_text("".join(f"{q} .\n" for q in quads))
     before = disk_store.count()
-    import_rdf(disk_store, good, Progress())
+    import_rdf(disk_store, good)
     assert disk_store.count() == before + len(set(quads))
     assert {q.graph_name for q in disk_store.quads()} >= {q.graph_name for q in quads}
     assert len(quads) >= BULK_MIN_QUADS
@@ -151,6 +150,6 @@ def test_a_large_import_takes_the_bulk_path_whole_or_not_at_all(disk_store, tmp_
                    + f'<{EX}p> <https://w3id.org/dlom#accuracy> "1.7"^^<{XSD.decimal.value}> <{Repository.MODELS_AND_PERFORMANCE.value}> .\n')
     after_good = disk_store.count()
     with pytest.raises(InputError):
-        import_rdf(disk_store, bad, Progress())
+        import_rdf(disk_store, bad)
     assert disk_store.count() == after_good
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("store")) == ["store", "store.lock"]

@@ -8,7 +8,6 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
 from kg.errors import InputError
-from kg.importers import Progress
 from kg.importers.records import import_records
 from kg.namespaces import DLOM, RDF, RDFS, XSD, entity
 from kg.results import Solutions
@@ -32,19 +31,19 @@ def _value(store, subject: NamedNode, prop: NamedNode):
 
 def test_example_files_import_and_reimport_is_idempotent(store) -> None:
     before = store.count()
-    report = import_records(store, EXAMPLES / "records.csv", Progress())
+    report = import_records(store, EXAMPLES / "records.csv")
     assert report.triples > 0 and store.count() == before + report.triples
     assert report.counts["models"] == 3
-    json_report = import_records(store, EXAMPLES / "records.json", Progress())
+    json_report = import_records(store, EXAMPLES / "records.json")
     assert json_report.counts["models"] == 2
     after = store.count()
-    assert import_records(store, EXAMPLES / "records.csv", Progress()).triples == 0
+    assert import_records(store, EXAMPLES / "records.csv").triples == 0
     assert store.count() == after
 
 
 def test_values_are_normalized_to_canonical_units(store, tmp_path: Path) -> None:
     p = _csv(tmp_path, 'm1,MobileNetV2,Pi 4,4 GB,"quantization(bits=8, scheme=static); pruning(sparsity=0.5)",0.04 s,0.7,3.3 mJ,Lab A,2026-01-02')
-    import_records(store, p, Progress())
+    import_records(store, p)
     model = entity("model", "submitted", "Lab A", "m1")
     perf = entity("performance", "submitted", "Lab A", "m1", "2026-01-02")
     device = entity("device", "Pi 4")
@@ -77,7 +76,7 @@ def test_bad_fields_are_reported_with_line_and_field_and_nothing_is_written(stor
     p = _csv(tmp_path, row, good)
     before = store.count()
     with pytest.raises(InputError) as e:
-        import_records(store, p, Progress())
+        import_records(store, p)
     assert expected in str(e.value)
     assert str(p) in str(e.value)
     assert store.count() == before
@@ -86,7 +85,7 @@ def test_bad_fields_are_reported_with_line_and_field_and_nothing_is_written(stor
 def test_a_bad_record_later_in_the_file_names_its_own_line(store, tmp_path: Path) -> None:
     p = _csv(tmp_path, *(f"m{i},N,D,1 MB,,5,0.5,,L,2026-01-01" for i in range(5)), "m9,N,D,1 MB,,5,1.7,,L,2026-01-01")
     with pytest.raises(InputError) as e:
-        import_records(store, p, Progress())
+        import_records(store, p)
     assert e.value.line == 7 and e.value.field_name == "accuracy"
     assert str(e.value).startswith(f"{p}:7 [accuracy]: 1.7 is not in [0, 1]")
 
@@ -95,14 +94,14 @@ def test_unknown_column_and_malformed_json_and_missing_file(store, tmp_path: Pat
     before = store.count()
     p = _csv(tmp_path, "m,N,D,1 MB,,5,0.5,,L,2026-01-01", header=HEADER.replace("accuracy", "acuracy"))
     with pytest.raises(InputError, match=r"unknown column 'acuracy'"):
-        import_records(store, p, Progress())
+        import_records(store, p)
     j = tmp_path / "r.json"
     j.write_text('[\n  {"model": "m",\n   "dln": "N"\n   "device": "D"}\n]')
     with pytest.raises(InputError) as e:
-        import_records(store, j, Progress())
+        import_records(store, j)
     assert e.value.line == 4 and "malformed JSON" in str(e.value)
     with pytest.raises(InputError, match="file not found"):
-        import_records(store, tmp_path / "nope.csv", Progress())
+        import_records(store, tmp_path / "nope.csv")
     assert store.count() == before
 
 
@@ -112,7 +111,7 @@ def test_json_record_errors_name_the_line_the_record_starts_on(store, tmp_path: 
     j = tmp_path / "r.json"
     j.write_text(json.dumps(records, indent=2))
     with pytest.raises(InputError) as e:
-        import_records(store, j, Progress())
+        import_records(store, j)
     starts = [i + 1 for i, line in enumerate(json.dumps(records, indent=2).splitlines()) if line == "  {"]
     assert e.value.line == starts[1]
     assert e.value.field_name == "accuracy"
@@ -126,7 +125,7 @@ def test_existing_dln_and_device_are_reused_by_label_and_by_iri(store, tmp_path:
         (dev, DLOM.memoryKB, Literal("4194304", datatype=XSD.decimal))]])
     p = _csv(tmp_path, "a,ResNet-50,Jetson Nano,,,5,0.5,,L,2026-01-01",
              f"b,{dln.value},{dev.value},4 GB,,6,0.5,,L,2026-01-01")
-    import_records(store, p, Progress())
+    import_records(store, p)
     for label in ("a", "b"):
         model = entity("model", "submitted", "L", label)
         assert _value(store, model, DLOM.usesDLN) == [dln]
@@ -137,7 +136,7 @@ def test_existing_dln_and_device_are_reused_by_label_and_by_iri(store, tmp_path:
     q = _csv(tmp_path, "c,ResNet-50,Jetson Nano,8 GB,,6,0.5,,L,2026-01-01")
     before = store.count()
     with pytest.raises(InputError) as e:
-        import_records(store, q, Progress())
+        import_records(store, q)
     assert "dlom:memoryKB" in str(e.value) and e.value.line == 2 and e.value.field_name == "device_memory"
     assert store.count() == before
 
@@ -145,4 +144,4 @@ def test_existing_dln_and_device_are_reused_by_label_and_by_iri(store, tmp_path:
 def test_unknown_iri_reference_is_an_error(store, tmp_path: Path) -> None:
     p = _csv(tmp_path, "a,https://example.org/no-such-dln,D,,,5,0.5,,L,2026-01-01")
     with pytest.raises(InputError, match=r"\[dln\]: <https://example.org/no-such-dln> is not a dlom:DLN"):
-        import_records(store, p, Progress())
+        import_records(store, p)

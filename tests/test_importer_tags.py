@@ -7,7 +7,6 @@ import pytest
 from pyoxigraph import NamedNode
 
 from kg.errors import InputError
-from kg.importers import Progress
 from kg.importers.tag_records import import_tag_records
 from kg.namespaces import DLOM, RDFS, entity
 from kg.results import Solutions
@@ -33,7 +32,7 @@ def _write(tmp_path: Path, text: str, name: str = "records.xml") -> Path:
 
 
 def test_paper_example_verbatim(store, tmp_path: Path) -> None:
-    report = import_tag_records(store, _write(tmp_path, PAPER_EXAMPLE), Progress())
+    report = import_tag_records(store, _write(tmp_path, PAPER_EXAMPLE))
     device = entity("device", "Raspberry pi 3")
     assert report.triples > 0
     assert _values(store, device, RDFS.label)[0].value == "Raspberry pi 3"
@@ -47,13 +46,13 @@ def test_paper_example_verbatim(store, tmp_path: Path) -> None:
 
 def test_sequence_of_records_without_a_wrapper(store, tmp_path: Path) -> None:
     text = PAPER_EXAMPLE + "<End_devices_Specs><Name>Pico</Name><Memory>264 KB</Memory><price>$4</price></End_devices_Specs>\n"
-    report = import_tag_records(store, _write(tmp_path, text), Progress())
+    report = import_tag_records(store, _write(tmp_path, text))
     assert report.counts["device"] == 2
     assert _values(store, entity("device", "Pico"), DLOM.memoryKB)[0].value == "264"
 
 
 def test_all_six_classes_example_file_and_reimport(store) -> None:
-    report = import_tag_records(store, EXAMPLES / "device.tags.xml", Progress())
+    report = import_tag_records(store, EXAMPLES / "device.tags.xml")
     for kind in ("device", "dln", "optimization", "cloud", "model", "performance"):
         assert report.counts.get(kind), kind
     model = entity("model", "ResNet-50 int8 on Raspberry pi 3")
@@ -65,7 +64,7 @@ def test_all_six_classes_example_file_and_reimport(store) -> None:
     assert _values(store, perf, DLOM.accuracy)[0].value == "0.742"  # 74.2 %
     assert _values(store, perf, DLOM.averagePowerMw)[0].value == "3500"  # 3.5 W
     before = store.count()
-    assert import_tag_records(store, EXAMPLES / "device.tags.xml", Progress()).triples == 0
+    assert import_tag_records(store, EXAMPLES / "device.tags.xml").triples == 0
     assert store.count() == before
 
 
@@ -90,7 +89,7 @@ def test_bad_input_names_file_line_and_tag_and_writes_nothing(store, tmp_path: P
     p = _write(tmp_path, text)
     before = store.count()
     with pytest.raises(InputError) as e:
-        import_tag_records(store, p, Progress())
+        import_tag_records(store, p)
     assert message in str(e.value) and str(p) in str(e.value)
     assert e.value.line == line
     if field:
@@ -102,24 +101,24 @@ def test_error_in_a_later_record_leaves_the_store_unchanged(store, tmp_path: Pat
     text = PAPER_EXAMPLE + "<Main_DLN><Name>ok</Name><No_of_layers>0</No_of_layers></Main_DLN>"
     before = store.count()
     with pytest.raises(InputError, match=r"\[No_of_layers\]: 0 must be ≥ 1"):
-        import_tag_records(store, _write(tmp_path, text), Progress())
+        import_tag_records(store, _write(tmp_path, text))
     assert store.count() == before
 
 
 def test_missing_file(store, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file not found"):
-        import_tag_records(store, tmp_path / "none.xml", Progress())
+        import_tag_records(store, tmp_path / "none.xml")
 
 
 def test_records_refer_to_store_entities_by_label(store, tmp_path: Path) -> None:
-    import_tag_records(store, _write(tmp_path, PAPER_EXAMPLE, "a.xml"), Progress())
+    import_tag_records(store, _write(tmp_path, PAPER_EXAMPLE, "a.xml"))
     text = ("<r><Main_DLN><Name>TinyNet</Name></Main_DLN>"
             "<Model><Name>tiny on pi</Name><DLN>TinyNet</DLN><Device>Raspberry pi 3</Device></Model>"
             "<Performance><Model>tiny on pi</Model><Latency>12 ms</Latency></Performance></r>")
-    import_tag_records(store, _write(tmp_path, text, "b.xml"), Progress())
+    import_tag_records(store, _write(tmp_path, text, "b.xml"))
     model = entity("model", "tiny on pi")
     assert _values(store, model, DLOM.deployedOn) == [entity("device", "Raspberry pi 3")]
     # A later file may add performance to a model already in the store.
     more = "<Performance><Model>tiny on pi</Model><Latency>11 ms</Latency></Performance>"
-    import_tag_records(store, _write(tmp_path, more, "c.xml"), Progress())
+    import_tag_records(store, _write(tmp_path, more, "c.xml"))
     assert len(_values(store, model, DLOM.hasPerformance)) == 2

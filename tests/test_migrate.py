@@ -13,6 +13,7 @@ from kg.errors import DlomError
 from kg.migrate import canonical_line, digest, migrate
 from kg.ontology import ontology_quads
 from kg.store import open_store
+from recording_progress import RecordingProgress
 
 G = NamedNode("http://example.org/g")
 
@@ -24,6 +25,14 @@ def test_digest_ignores_blank_node_labels_only() -> None:
     assert digest(a) == digest(b)
     assert digest(a) != digest(c)
     assert canonical_line(a[0]) == '_:b <http://example.org/p> "v" <http://example.org/g> .'
+
+
+def test_progress_hears_the_total_then_every_batch() -> None:
+    source, target = open_store("oxigraph://"), open_store("oxigraph://")
+    source.add(generate_graph(250))
+    progress = RecordingProgress()
+    report = migrate(source, target, batch_size=100, progress=progress)
+    assert progress.total == progress.advanced == report.source.quads == source.count()
 
 
 def test_round_trip_through_every_backend(neo4j_url: str, fuseki_url: str) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.progress import Progress
 from kg.store import Store
 
 
@@ -23,13 +24,6 @@ class ImportReport:
     triples: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-class Progress:
-    """Progress callback interface; the CLI passes a rich progress bar, library callers nothing."""
-
-    def start(self, total: int, description: str) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
 
 
 Importer = Callable[[Store, Path, Progress], ImportReport]

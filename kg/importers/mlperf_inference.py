@@ -56,12 +56,13 @@ from pyoxigraph import Literal, NamedNode
 
 from kg.errors import InputError
 from kg.hardware import identify_hardware
-from kg.importers import ImportReport, Progress, register_importer
+from kg.importers import ImportReport, register_importer
 from kg.importers.mlperf_tiny import (
     DCTERMS, HardwareCollector, IriRegistry, SystemRecord, TripleSet, match_system, parse_system_json, quantity,
     source_file,
 )
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, entity
+from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.terms import literal
 from kg.writes import write_triples
@@ -771,7 +772,7 @@ def describe_result(triples: TripleSet, iris: IriRegistry, round_: str, division
 
 
 @register_importer("mlperf-inference")
-def import_mlperf_inference(store: Store, path: Path, progress: Progress = Progress(),
+def import_mlperf_inference(store: Store, path: Path, progress: Progress = NoProgress(),
                             round_name: str | None = None) -> ImportReport:
     """Import MLPerf Inference results (a round folder, a folder of rounds, a .tar.gz or a folder of them).
 

@@ -63,8 +63,9 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from kg.errors import InputError
 from kg.hardware import HardwareIdentity, hardware_triples, identify_hardware, possibly_same_triples
-from kg.importers import ImportReport, Progress, register_importer
+from kg.importers import ImportReport, register_importer
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, Namespace, entity
+from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.terms import literal
 from kg.units import UnitError, parse_quantity
@@ -876,7 +877,7 @@ def describe_result(triples: TripleSet, iris: IriRegistry, submission: Submissio
 
 
 @register_importer("mlperf-tiny")
-def import_mlperf_tiny(store: Store, path: Path, progress: Progress = Progress(),
+def import_mlperf_tiny(store: Store, path: Path, progress: Progress = NoProgress(),
                        round_name: str | None = None) -> ImportReport:
     """Import an MLPerf Tiny results tree (whole tree, round, division or submitter folder).
 

@@ -57,13 +57,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode
 
 from kg.errors import InputError
 from kg.hardware import hardware_iri, hardware_triples, match_key
-from kg.importers import ImportReport, Progress, register_importer
+from kg.importers import ImportReport, register_importer
 from kg.importers.mlperf_tiny import DCTERMS, TripleSet
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, entity
+from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.writes import write_triples
 
@@ -944,7 +945,7 @@ def _labelled(store: Store, iris: list[NamedNode]) -> set[str]:
 
 
 def build_triples(store: Store, releases: list[Release], report: ImportReport,
-                  progress: Progress = Progress()) -> tuple[TripleSet, dict[str, int]]:
+                  progress: Progress = NoProgress()) -> tuple[TripleSet, dict[str, int]]:
     """Read, check and translate every release (nothing is written)."""
     t = TripleSet()
     counts: dict[str, int] = defaultdict(int)
@@ -964,7 +965,7 @@ def build_triples(store: Store, releases: list[Release], report: ImportReport,
 
 
 @register_importer("qai-hub-models")
-def import_qai_hub_models(store: Store, path: Path | None = None, progress: Progress = Progress()) -> ImportReport:
+def import_qai_hub_models(store: Store, path: Path | None = None, progress: Progress = NoProgress()) -> ImportReport:
     """Import AI Hub Models release(s) from ``path`` (see the module docstring); all or nothing.
 
     Raises :class:`InputError` (file, line and reason) or :class:`kg.errors.ValidationError` before
@@ -990,4 +991,4 @@ def release_versions(path: Path) -> list[str]:
 def iter_rows(release: Release) -> Iterator[Row]:
     """Every perf.yaml row of a release, unresolved (for tests and diagnostics)."""
     report = ImportReport(source=release.location)
-    yield from read_release(release, report, Progress()).rows
+    yield from read_release(release, report, NoProgress()).rows

@@ -20,9 +20,10 @@ import pyoxigraph as ox
 from pyoxigraph import DefaultGraph, NamedNode, Quad, Triple
 
 from kg.errors import InputError
-from kg.importers import ImportReport, Progress, register_importer
+from kg.importers import ImportReport, register_importer
 from kg.importers.records import TripleBatch, decode_utf8, new_triples, read_bytes, write_checked
 from kg.namespaces import DLOM, PREFIXES
+from kg.progress import NoProgress, Progress
 from kg.repositories import Repository, route
 from kg.store import Store
 from kg.writes import existing_types
@@ -88,7 +89,7 @@ def _short(iri: str) -> str:
 
 
 @register_importer("rdf")
-def import_rdf(store: Store, path: Path, progress: Progress) -> ImportReport:
+def import_rdf(store: Store, path: Path, progress: Progress = NoProgress()) -> ImportReport:
     """Import Turtle / N-Triples / N-Quads / JSON-LD files: parse all, check, validate, one write.
 
     Raises :class:`InputError` naming the file (and line for syntax errors, focus node and property

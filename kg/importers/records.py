@@ -29,8 +29,9 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kg.binding import values_rows
 from kg.errors import InputError, ValidationError, Violation
-from kg.importers import ImportReport, Progress, register_importer
+from kg.importers import ImportReport, register_importer
 from kg.namespaces import DLOM, PREFIXES, PROV, RDF, RDFS, Namespace, entity
+from kg.progress import NoProgress, Progress
 from kg.results import Solutions
 from kg.store import Store
 from kg.terms import literal
@@ -741,7 +742,7 @@ def record_files(path: Path) -> list[Path]:
 
 
 @register_importer("records")
-def import_records(store: Store, path: Path, progress: Progress) -> ImportReport:
+def import_records(store: Store, path: Path, progress: Progress = NoProgress()) -> ImportReport:
     """Import measured configurations from a records CSV/JSON file (or a directory of them).
 
     Every record of every file is read and checked first; then everything is written in one

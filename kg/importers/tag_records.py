@@ -29,12 +29,13 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from kg.errors import InputError
-from kg.importers import ImportReport, Progress, register_importer
+from kg.importers import ImportReport, register_importer
 from kg.importers.records import (
     COMMON_TECHNIQUE_PARAMETERS, DCTERMS, TECHNIQUE_ALIASES, TECHNIQUES, EntityResolver, FieldReader, TripleBatch,
     content_digest, decode_utf8, read_bytes, technique_value, write_new_triples,
 )
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
+from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.terms import literal
 
@@ -455,7 +456,7 @@ def convert(spec: TagField, reader: FieldReader, tag: str, text: str) -> Any:
 
 
 @register_importer("tags")
-def import_tag_records(store: Store, path: Path, progress: Progress) -> ImportReport:
+def import_tag_records(store: Store, path: Path, progress: Progress = NoProgress()) -> ImportReport:
     """Import a tag-record file (``.xml`` or any extension): all records checked first, then one
     validated write. Raises :class:`InputError` naming file, line and tag; writes nothing on error."""
     path = Path(path)
