@@ -15,8 +15,8 @@ A plain library, one idea per module:
 * :mod:`decision.evidence` — provenance of the performance records
 * :mod:`decision.ratings` — users' 1-5 ratings as dlom:Rating nodes
 * :mod:`decision.prediction` — the CandidatePredictor protocol (the GNN) and saving predicted models
-* :mod:`decision.recommend` — the workflow
-"""
-from decision.recommend import Recommendation, recommend
+* :mod:`decision.recommend` — the workflow (``from decision.recommend import recommend``)
 
-__all__ = ["Recommendation", "recommend"]
+The package imports none of its modules: the GNN's torch-free scorer needs a few of them
+(objectives, scoring, prediction), and a command should not pay for importing the whole workflow.
+"""

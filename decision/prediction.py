@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pyoxigraph import NamedNode, Triple
 
-from decision.requirements import Requirements
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.store import Store
 from kg.terms import literal
 from kg.writes import write_triples
+
+if TYPE_CHECKING:  # annotations only: the torch-free scorer imports this module, pydantic costs 0.1 s
+    from decision.requirements import Requirements
 
 # ontology property local names a prediction may carry (all on dlom:Performance)
 PREDICTABLE_METRICS = ("accuracy", "inferenceLatencyMs", "systemLatencyMs", "energyPerInferenceUj",

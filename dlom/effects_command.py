@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from decision.measured_effects import Distribution, measured_effects
 from dlom.terminal import StoreOption, console, opened
+
+if TYPE_CHECKING:  # imported where the command runs: every dlom command imports this module
+    from decision.measured_effects import Distribution
 
 
 def _cell(d: Distribution, digits: int = 2) -> str:
@@ -32,6 +34,8 @@ def effects(
     store: StoreOption = None,
 ) -> None:
     """Measured effects of each precision against float (latency ratio, memory ratio, accuracy change)."""
+    from decision.measured_effects import measured_effects
+
     with opened(store) as s:
         result = measured_effects(s, runtime=runtime, form_factor=form_factor, precisions=precision)
     if fmt == "json":

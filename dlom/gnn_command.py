@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,16 @@ from kg.errors import DlomError
 gnn_app = typer.Typer(help="The DL modeling network: a GNN that predicts deployments' metrics and proposes new ones.",
                       no_args_is_help=True, pretty_exceptions_enable=False)
 ModelOption = Annotated[Path | None, typer.Option("--model", help="Trained checkpoint (default: $DLOM_HOME/gnn/predictor.pt, else the shipped one).")]
-FormatOption = Annotated[str, typer.Option("--format", help="table | json")]
+
+
+class OutputFormat(str, Enum):
+    """What a command prints: a table for people, JSON for programs (anything else is a usage error)."""
+
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
 WeightOption = Annotated[list[str] | None, typer.Option("--weight", help="Eq.-1 weight as objective=value (performance, reliability, security, cost, latency, complexity); repeatable; default equal.")]
 
 
@@ -148,19 +158,18 @@ def predict(
     dln: Annotated[str, typer.Option("--dln", help="DLN IRI or label.")],
     device: Annotated[str, typer.Option("--device", help="End device IRI or label.")],
     technique: Annotated[list[str] | None, typer.Option("--technique", help="Optimization technique IRI or label; repeatable.")] = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = OutputFormat.table,
     store: StoreOption = None,
-    model: ModelOption = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Trained checkpoint, scored with torch (default: the ONNX scorer of $DLOM_HOME/gnn/predictor.pt, else of the shipped one).")] = None,
 ) -> None:
     """Predict latency, accuracy and energy (with uncertainty) of one configuration; works for a
-    device that has no measurements (cold start from its attributes)."""
+    device that has no measurements (cold start from its attributes). Scored with onnxruntime
+    (no torch) unless --model is given or the scorer was not built with one of its nodes."""
     from gnn.predict import predict_configuration
 
-    _threads(None)
     with opened(store, errors=_ERRORS) as s:
-        ens = _load(model)
-        result = predict_configuration(s, ens, dln, device, technique or [])
-    if fmt == "json":
+        result = predict_configuration(s, dln, device, technique or [], checkpoint=model)
+    if fmt == OutputFormat.json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return
     p, u = result["predicted"], result["uncertainty"]
@@ -175,8 +184,13 @@ def predict(
     table.add_row("energy per inference (µJ)", num(p["energy_per_inference_uj"]),
                   " – ".join(num(v) for v in u["energy_uj_1sigma"]))
     console.print(table)
+    for role, entity in [("DLN", result["dln"]), ("device", result["device"])] + [("technique", t) for t in result["techniques"]]:
+        console.print(f"{role}: {entity['label']} <{entity['iri']}>" + (f" — {entity['detail']}" if entity["detail"] else ""),
+                      soft_wrap=True, highlight=False, markup=False)
     console.print(f"confidence {result['confidence']:.2f}; {'cold start (device never measured)' if result['cold_start'] else str(result['measured_models_on_device']) + ' measured model(s) on this device'}; "
-                  f"predictor {result['predictor_version']} — predicted, not measured")
+                  f"predictor {result['predictor_version']} ({result['scorer']}) — predicted, not measured")
+    if result["scorer_graph"]:
+        console.print(f"note: {result['scorer_graph']}")
 
 
 @gnn_app.command()
@@ -186,25 +200,28 @@ def propose(
     dln: Annotated[list[str] | None, typer.Option("--dln", help="Restrict to these DLNs (IRI or label); repeatable.")] = None,
     device: Annotated[list[str] | None, typer.Option("--device", help="Restrict to these devices (IRI or label); repeatable.")] = None,
     write: Annotated[bool, typer.Option(help="Record the proposals in the graph as predicted models.")] = True,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = OutputFormat.table,
     store: StoreOption = None,
     model: ModelOption = None,
 ) -> None:
     """Propose unseen configurations, ranked by Eq. 1 of their predicted metrics under your weights."""
+    from gnn.entities import resolve
     from gnn.export import export_graph
     from gnn.propose import propose as make_proposals
-    from gnn.propose import resolve, write_proposals
+    from gnn.propose import write_proposals
 
     _threads(None)
     weights = _parse_weights(weight)
     with opened(store, errors=_ERRORS) as s:
+        dlns = [resolve(s, "dln", d).iri for d in dln] if dln else None
+        devices = [resolve(s, "device", d).iri for d in device] if device else None
         ens = _load(model)
         graph = export_graph(s)
-        dlns = [resolve(graph, "dln", d) for d in dln] if dln else None
-        devices = [resolve(graph, "device", d) for d in device] if device else None
-        proposals = make_proposals(graph, ens, weights, top_k, dlns, devices)
+        proposals = make_proposals(graph, ens, weights, top_k,
+                                   None if dlns is None else [graph.index["dln"][i] for i in dlns],
+                                   None if devices is None else [graph.index["device"][i] for i in devices])
         written = write_proposals(s, proposals, ens.version) if write else []
-    if fmt == "json":
+    if fmt == OutputFormat.json:
         sys.stdout.write(json.dumps({"predictor_version": ens.version, "proposals": [p.to_json() for p in proposals],
                                      "written_models": written}, indent=2) + "\n")
         return
@@ -228,7 +245,7 @@ def loop(
     store: StoreOption = None,
     model: ModelOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Where to save the retrained checkpoint (default: $DLOM_HOME/gnn/predictor.pt).")] = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Close the loop: propose, measure what runs here (bench), write back, retrain, and report the
     prediction error on those configurations before and after. Every round is recorded in the graph."""
@@ -246,7 +263,7 @@ def loop(
             reports.append(report)
             if report.after_version:
                 ens.save(out or user_checkpoint())
-    if fmt == "json":
+    if fmt == OutputFormat.json:
         sys.stdout.write(json.dumps([r.to_json() for r in reports], indent=2) + "\n")
         return
     for r in reports:

@@ -13,16 +13,16 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
 from rich.table import Table
 
-from decision.elicitation import PreferenceError
-from decision.recommend import Recommendation
-from decision.requirements import RequirementsError
 from dlom.terminal import StoreOption, console, opened, print_error
+
+if TYPE_CHECKING:  # imported where the command runs: every dlom command imports this module
+    from decision.recommend import Recommendation
 
 _COMPARISON = re.compile(r"^\s*([a-z]+)\s*([<>=])\s*([a-z]+)\s*(?::\s*([a-z]+))?\s*$")
 _MARK = {"rating": "r", "derived": "d", "effects": "e", "missing": "–"}
@@ -119,7 +119,9 @@ def recommend(
 
     Exit status: 0 with recommendations, 2 for invalid requirements or preferences, 3 when no model
     matches (the prediction model is not available yet)."""
+    from decision.elicitation import PreferenceError
     from decision.recommend import recommend as run_recommend
+    from decision.requirements import RequirementsError
     from kg.errors import DlomError
 
     if fmt not in ("table", "json"):

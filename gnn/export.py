@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pyoxigraph import NamedNode
 
 from gnn.errors import EmptyGraphError
 from gnn.features import TOKEN_BUCKETS, hashed_bag, log_feature, one_hot, plain_feature
+from kg.binding import values_rows
 from kg.namespaces import DLOM, RDFS, SPARQL_PREFIXES
 from kg.results import Solutions
 from kg.store import Store
@@ -104,24 +106,39 @@ class ExportedGraph:
         return int(self.model_dln[i]), int(self.model_device[i]), tuple(sorted(self.model_techniques[i]))
 
 
+# The IRIs a scoped export keeps, per node type (see export_neighbourhood); None: every node.
+Scope = Mapping[str, Collection[str]] | None
+
+
 def _select(store: Store, sparql: str) -> list[tuple]:
     result = store.query(SPARQL_PREFIXES + sparql)
     assert isinstance(result, Solutions), "export queries are SELECT queries"
     return [tuple(row) for row in result.rows]
 
 
-def _instances(store: Store, classes: Sequence[str]) -> list[str]:
-    values = " ".join(f"dlom:{c}" for c in classes)
-    rows = _select(store, f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {values} }} ?s a ?c . FILTER(isIRI(?s)) }}")
+def _only(var: str, iris: Collection[str] | None) -> str:
+    """A VALUES block limiting ``?var`` to ``iris`` (typed terms, never query text); "" for no limit.
+    Placed first in a group, it makes the store look up those subjects instead of scanning a class."""
+    return "" if iris is None else values_rows([var], [(NamedNode(i),) for i in sorted(iris)])
+
+
+def _typed(classes: Sequence[str]) -> str:
+    """The pattern "?s is an instance of one of ``classes``" — a UNION, not VALUES ?c: beside a VALUES
+    block of subjects, VALUES ?c makes the store scan every instance of the classes."""
+    return " UNION ".join(f"{{ ?s a dlom:{c} }}" for c in classes)
+
+
+def _instances(store: Store, classes: Sequence[str], only: Collection[str] | None = None) -> list[str]:
+    rows = _select(store, f"SELECT DISTINCT ?s WHERE {{ {_only('s', only)} {_typed(classes)} FILTER(isIRI(?s)) }}")
     return sorted({r[0].value for r in rows})
 
 
-def _technique_instances(store: Store) -> dict[str, str]:
+def _technique_instances(store: Store, only: Collection[str] | None = None) -> dict[str, str]:
     """Each technique IRI → its most specific family local name (or "OptimizationTechnique")."""
-    rows = _select(store, """
-        SELECT DISTINCT ?s ?c WHERE {
-          ?s a ?c . ?c rdfs:subClassOf* dlom:OptimizationTechnique . FILTER(isIRI(?s))
-        }""")
+    rows = _select(store, f"""
+        SELECT DISTINCT ?s ?c WHERE {{
+          {_only('s', only)} ?s a ?c . ?c rdfs:subClassOf* dlom:OptimizationTechnique . FILTER(isIRI(?s))
+        }}""")
     fams: dict[str, set[str]] = defaultdict(set)
     for s, c in rows:
         fams[s.value].add(c.value.removeprefix(str(DLOM)))
@@ -132,15 +149,16 @@ def _technique_instances(store: Store) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def _literal_attributes(store: Store, classes: Sequence[str] | None) -> dict[str, dict[str, object]]:
+def _literal_attributes(store: Store, classes: Sequence[str] | None,
+                        only: Collection[str] | None = None) -> dict[str, dict[str, object]]:
     """Every literal-valued property of the instances of ``classes`` (None = technique subclasses):
     IRI → {local name: value}. When a property has several values the smallest (as text) is kept,
     so the choice is deterministic."""
     if classes is None:
         head = "?s a ?c . ?c rdfs:subClassOf* dlom:OptimizationTechnique ."
     else:
-        head = f"VALUES ?c {{ {' '.join(f'dlom:{c}' for c in classes)} }} ?s a ?c ."
-    rows = _select(store, f"SELECT DISTINCT ?s ?p ?o WHERE {{ {head} ?s ?p ?o . FILTER(isLiteral(?o)) }}")
+        head = _typed(classes)
+    rows = _select(store, f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_only('s', only)} {head} ?s ?p ?o . FILTER(isLiteral(?o)) }}")
     collected: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for s, p, o in rows:
         name = p.value.removeprefix(str(DLOM)) if p.value.startswith(str(DLOM)) else (
@@ -154,10 +172,12 @@ def _literal_attributes(store: Store, classes: Sequence[str] | None) -> dict[str
     return out
 
 
-def _pairs(store: Store, subject_class: str, predicates: Sequence[str]) -> list[tuple[str, str]]:
-    values = " ".join(f"dlom:{p}" for p in predicates)
+def _pairs(store: Store, subject_class: str, predicates: Sequence[str],
+           only: Collection[str] | None = None) -> list[tuple[str, str]]:
+    # A property path, not VALUES ?p: with VALUES the store scans every triple of the subjects' predicates.
+    path = "|".join(f"dlom:{p}" for p in predicates)
     rows = _select(store, f"""
-        SELECT DISTINCT ?s ?o WHERE {{ ?s a dlom:{subject_class} . VALUES ?p {{ {values} }} ?s ?p ?o . FILTER(isIRI(?o)) }}""")
+        SELECT DISTINCT ?s ?o WHERE {{ {_only('s', only)} ?s a dlom:{subject_class} . ?s {path} ?o . FILTER(isIRI(?o)) }}""")
     return sorted((s.value, o.value) for s, o in rows)
 
 
@@ -276,35 +296,44 @@ def _mean_log(values: list[float]) -> float:
     return float(np.mean(np.log(pos))) if pos else math.nan
 
 
-def export_graph(store: Store, require_measurements: bool = True, tensors: bool = True) -> ExportedGraph:
+def export_graph(store: Store, require_measurements: bool = True, tensors: bool = True,
+                 scope: Scope = None) -> ExportedGraph:
     """Export the store to an :class:`ExportedGraph`; with ``tensors=False`` without the ``HeteroData``
     (no torch needed; everything else is the same).
+
+    ``scope`` (see :func:`export_neighbourhood`) keeps only the nodes it lists, per node type, and the
+    edges among them: the rows, attributes and targets of the nodes kept are what the whole export
+    has for them when the scope is closed under the relations of its models.
 
     Raises :class:`~gnn.errors.EmptyGraphError` when ``require_measurements`` and no model has a
     measured latency, accuracy or energy (there is nothing to learn from).
     """
-    iris: dict[str, list[str]] = {t: _instances(store, _CLASSES[t]) for t in ("dln", "device", "framework", "cloud")}
-    tech_family = _technique_instances(store)
+    def only(node_type: str) -> Collection[str] | None:
+        return None if scope is None else scope.get(node_type, ())
+
+    iris: dict[str, list[str]] = {t: _instances(store, _CLASSES[t], only(t)) for t in ("dln", "device", "framework", "cloud")}
+    tech_family = _technique_instances(store, only("technique"))
     iris["technique"] = list(tech_family)
 
     # Models: leave out those whose only performance is predicted.
-    all_models = _instances(store, _CLASSES["model"])
-    predicted = {r[0].value for r in _select(store, """
-        SELECT DISTINCT ?m WHERE { ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:PredictedPerformance }""")}
-    measured_rows = _select(store, """
-        SELECT ?m ?p ?lat ?acc ?en WHERE {
+    all_models = _instances(store, _CLASSES["model"], only("model"))
+    predicted = {r[0].value for r in _select(store, f"""
+        SELECT DISTINCT ?m WHERE {{ {_only('m', only('model'))}
+          ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:PredictedPerformance }}""")}
+    measured_rows = _select(store, f"""
+        SELECT ?m ?p ?lat ?acc ?en WHERE {{ {_only('m', only('model'))}
           ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance .
-          OPTIONAL { ?p dlom:inferenceLatencyMs ?lat } OPTIONAL { ?p dlom:accuracy ?acc }
-          OPTIONAL { ?p dlom:energyPerInferenceUj ?en }
-        }""")
+          OPTIONAL {{ ?p dlom:inferenceLatencyMs ?lat }} OPTIONAL {{ ?p dlom:accuracy ?acc }}
+          OPTIONAL {{ ?p dlom:energyPerInferenceUj ?en }}
+        }}""")
     measured = {r[0].value for r in measured_rows}
     iris["model"] = [m for m in all_models if m not in predicted or m in measured]
 
     index = {t: {iri: i for i, iri in enumerate(iris[t])} for t in NODE_TYPES}
     attrs_by_type: dict[str, dict[str, dict[str, object]]] = {
-        t: _literal_attributes(store, _CLASSES[t]) for t in ("dln", "device", "framework", "cloud", "model")}
-    attrs_by_type["technique"] = _literal_attributes(store, None)
-    compilers = set(_instances(store, ("Compiler",)))
+        t: _literal_attributes(store, _CLASSES[t], only(t)) for t in ("dln", "device", "framework", "cloud", "model")}
+    attrs_by_type["technique"] = _literal_attributes(store, None, only("technique"))
+    compilers = set(_instances(store, ("Compiler",), only("framework")))
 
     attrs = {t: [attrs_by_type[t].get(iri, {}) for iri in iris[t]] for t in NODE_TYPES}
     labels = {t: [str(a.get("label") or iri.rsplit("/", 1)[-1]) for a, iri in zip(attrs[t], iris[t])] for t in NODE_TYPES}
@@ -335,7 +364,7 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
     def links(predicates: Sequence[str], target_type: str, subject_class: str = "Model",
               subject_type: str = "model") -> list[list[int]]:
         out: list[list[int]] = [[] for _ in range(len(iris[subject_type]))]
-        for s, o in _pairs(store, subject_class, predicates):
+        for s, o in _pairs(store, subject_class, predicates, only(subject_type)):
             si, oi = index[subject_type].get(s), index[target_type].get(o)
             if si is not None and oi is not None:
                 out[si].append(oi)
@@ -369,12 +398,12 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
     model_fw = [sorted(set(own_fw[i]) | set(device_fw[model_device[i]])) for i in range(n_models)]
 
     # Benchmark round: on the model, on its performance, or on the run that produced it.
-    round_rows = _select(store, """
-        SELECT DISTINCT ?m ?r WHERE {
+    round_rows = _select(store, f"""
+        SELECT DISTINCT ?m ?r WHERE {{ {_only('m', only('model'))}
           ?m a dlom:Model .
-          { ?m dlom:benchmarkRound ?r } UNION { ?m dlom:hasPerformance ?p . ?p dlom:benchmarkRound ?r }
-          UNION { ?m dlom:hasPerformance ?p . ?p <http://www.w3.org/ns/prov#wasGeneratedBy> ?a . ?a dlom:benchmarkRound ?r }
-        }""")
+          {{ ?m dlom:benchmarkRound ?r }} UNION {{ ?m dlom:hasPerformance ?p . ?p dlom:benchmarkRound ?r }}
+          UNION {{ ?m dlom:hasPerformance ?p . ?p <http://www.w3.org/ns/prov#wasGeneratedBy> ?a . ?a dlom:benchmarkRound ?r }}
+        }}""")
     rounds_of: dict[str, str] = {}
     for m, r in sorted(round_rows, key=lambda row: (row[0].value, row[1].value)):
         rounds_of.setdefault(m.value, str(r.value))
@@ -387,6 +416,37 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
         model_techniques=tech_links, model_frameworks=model_fw, model_clouds=cloud_links,
         device_frameworks=device_fw, technique_family=[tech_family[i] for i in iris["technique"]],
         targets=targets, rounds=rounds)
+
+
+def node_iris(store: Store) -> dict[str, list[str]]:
+    """The IRIs of every node that is not a model, per node type, in :func:`export_graph`'s row order
+    (a few class lookups: whether a scorer was built for this graph, without exporting it)."""
+    iris = {t: _instances(store, _CLASSES[t]) for t in ("dln", "device", "framework", "cloud")}
+    iris["technique"] = list(_technique_instances(store))
+    return iris
+
+
+def export_neighbourhood(store: Store, devices: Collection[str], dlns: Collection[str] = (),
+                         techniques: Collection[str] = ()) -> ExportedGraph:
+    """The export (without tensors) of ``devices``, ``dlns`` and ``techniques`` (IRIs) and everything
+    the models deployed on those devices link to: what :func:`gnn.predict.predict_configuration`
+    reads about one configuration (memory fit, models measured on the device, the same configuration
+    measured) in a few lookups, not an export of every model. Because the scope is closed under the
+    models' relations, each kept node's row data equal the whole export's."""
+    models = {r[0].value for r in _select(store, f"""
+        SELECT DISTINCT ?m WHERE {{ {_only('d', devices)} ?m dlom:deployedOn ?d }}""")}
+    relations = {"usesDLN": "dln", "deployedOn": "device", "appliesOptimization": "technique",
+                 "usesFramework": "framework", "usesCompiler": "framework", "usesCloudConfiguration": "cloud"}
+    scope: dict[str, set[str]] = {"model": models, "dln": set(dlns), "device": set(devices),
+                                  "technique": set(techniques), "framework": set(), "cloud": set()}
+    for p, o in _select(store, f"""
+            SELECT DISTINCT ?p ?o WHERE {{ {_only('m', models)} ?m ?p ?o .
+              FILTER(?p IN ({', '.join(f'dlom:{r}' for r in relations)}) && isIRI(?o)) }}"""):
+        scope[relations[p.value.removeprefix(str(DLOM))]].add(o.value)
+    for (o,) in _select(store, f"""
+            SELECT DISTINCT ?o WHERE {{ {_only('s', scope['device'])} ?s dlom:usesFramework|dlom:usesCompiler ?o . FILTER(isIRI(?o)) }}"""):
+        scope["framework"].add(o.value)
+    return export_graph(store, require_measurements=False, tensors=False, scope=scope)
 
 
 def _hetero_data(attrs: dict[str, list[dict[str, object]]], iris: dict[str, list[str]], tech_family: dict[str, str],

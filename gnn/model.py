@@ -18,12 +18,18 @@ predictions.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import HeteroConv, SAGEConv
+
+with warnings.catch_warnings():
+    # torch-geometric calls torch.jit.script when imported, which this torch deprecates: a warning
+    # about the two libraries, not about anything a user did, printed by every torch command otherwise.
+    warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
+    from torch_geometric.nn import HeteroConv, SAGEConv
 
 from gnn.export import FEATURE_DIMS, METRICS, NODE_TYPES, NUMERIC_COLUMNS, ExportedGraph
 from gnn.prediction import multi_hot_rows

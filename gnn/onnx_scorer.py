@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from decision.prediction import PredictedCandidate
-from decision.requirements import Requirements
 from kg.extras import extra_message, has_extra
 from gnn.errors import NoTrainedModelError, UnknownEntityError
 from gnn.export import ExportedGraph, export_graph
@@ -42,6 +41,7 @@ from gnn.prediction import READOUT_INPUTS, Prediction, mask_untrained, readout_i
 from kg.store import Store
 
 if TYPE_CHECKING:
+    from decision.requirements import Requirements
     from gnn.propose import Candidate
     from gnn.train import Ensemble
 
@@ -99,6 +99,13 @@ class OnnxScorer:
         onnx_path.with_suffix(".json").write_text(json.dumps(self.metadata, indent=1, sort_keys=True) + "\n")
 
     @classmethod
+    def beside(cls, checkpoint: Path) -> OnnxScorer | None:
+        """The scorer saved beside ``checkpoint`` (``<name>.onnx`` with ``<name>.json``), None when there
+        is none. It is that checkpoint's: :meth:`gnn.train.Ensemble.save` removes a scorer of other weights."""
+        onnx_path = Path(checkpoint).with_suffix(".onnx")
+        return cls.load(onnx_path) if onnx_path.is_file() and onnx_path.with_suffix(".json").is_file() else None
+
+    @classmethod
     def load(cls, onnx_path: Path) -> OnnxScorer:
         onnx_path = Path(onnx_path)
         meta_path = onnx_path.with_suffix(".json")
@@ -108,8 +115,13 @@ class OnnxScorer:
 
     def matches(self, graph: ExportedGraph) -> bool:
         """True when the scorer's indices refer to exactly this graph's nodes."""
-        iris = self.metadata.get("iris", {})
-        return all(iris.get(t) == graph.iris[t] for t in SCORER_NODE_TYPES)
+        return self.built_for(graph.iris)
+
+    def built_for(self, iris: Mapping[str, Sequence[str]]) -> bool:
+        """True when ``iris`` (node type → IRIs in row order, e.g. :func:`gnn.export.node_iris`) are
+        exactly the nodes the scorer was built with."""
+        built = self.metadata.get("iris", {})
+        return all(built.get(t) == list(iris[t]) for t in SCORER_NODE_TYPES)
 
     def _row(self, node_type: str, iri: str) -> int:
         row = self.rows[node_type].get(iri)
@@ -206,10 +218,7 @@ class OnnxCandidatePredictor:
         from gnn.paths import resolve_checkpoint
 
         path = resolve_checkpoint(checkpoint)
-        scorer = None
-        onnx_path = path.with_suffix(".onnx")
-        if onnx_path.is_file() and onnx_path.with_suffix(".json").is_file():
-            scorer = OnnxScorer.load(onnx_path)
+        scorer = OnnxScorer.beside(path)
         if not has_extra("gnn"):
             if scorer is None:
                 raise NoTrainedModelError(f"no ONNX scorer beside {path} (building one from the checkpoint: "

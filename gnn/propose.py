@@ -38,7 +38,6 @@ from pyoxigraph import Triple
 from decision.objectives import OBJECTIVES, Objective, objective_matrix
 from decision.prediction import PredictedCandidate, predicted_model_triples
 from decision.scoring import overall_scores, ranking
-from gnn.errors import UnknownEntityError
 from gnn.export import ExportedGraph
 from gnn.prediction import Prediction, configuration_measures, readout_inputs
 from kg.namespaces import DLOM, RDF, RDFS
@@ -308,24 +307,3 @@ def write_proposals(store: Store, proposals: Sequence[Proposal], version: str, a
         write_triples(store, triples, source=f"GNN proposals ({version})")
     return iris
 
-
-def resolve(graph: ExportedGraph, node_type: str, name: str) -> int:
-    """The row of a node named by IRI or by label (case-insensitive; a unique substring also works).
-
-    Raises :class:`UnknownEntityError` naming what was asked when nothing or several things match."""
-    noun = {"dln": "DLN", "device": "device", "technique": "technique"}.get(node_type, node_type)
-    if name in graph.index[node_type]:
-        return graph.index[node_type][name]
-    wanted = name.strip().lower()
-    exact = [i for i, lab in enumerate(graph.labels[node_type]) if lab.lower() == wanted]
-    if len(exact) == 1:
-        return exact[0]
-    partial = exact or [i for i, lab in enumerate(graph.labels[node_type]) if wanted and wanted in lab.lower()]
-    if len(partial) == 1:
-        return partial[0]
-    if not partial:
-        raise UnknownEntityError(f"unknown {noun} {name!r}: no {noun} with that IRI or label in the store "
-                                 f"({graph.count(node_type)} {noun}s known)")
-    shown = "; ".join(graph.labels[node_type][i] for i in partial[:8])
-    raise UnknownEntityError(f"ambiguous {noun} {name!r}: {len(partial)} match ({shown}{' …' if len(partial) > 8 else ''}); "
-                             "give the IRI or a longer label")

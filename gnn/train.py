@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,6 +183,12 @@ class Ensemble:
         buf = io.BytesIO()
         torch.save(state, buf)
         path.write_bytes(buf.getvalue())
+        # A scorer beside a checkpoint is served as the checkpoint's without loading it (no torch, see
+        # gnn.predict): one exported from other weights would answer for these, so it goes.
+        meta = path.with_suffix(".json")
+        if meta.is_file() and json.loads(meta.read_text()).get("predictor_version") != self.version:
+            path.with_suffix(".onnx").unlink(missing_ok=True)
+            meta.unlink()
         return path
 
     @classmethod

@@ -107,16 +107,28 @@ _UNAVAILABLE: dict[str, str] = {}  # backend module → why it could not be impo
 _discovered = False
 
 
-def _discover_backends() -> None:
+def _import_backend(name: str) -> None:
+    try:
+        importlib.import_module(f"kg.stores.{name}")
+    except ImportError as e:  # an optional backend's driver is not installed: the others still work
+        _UNAVAILABLE[name] = str(e)
+
+
+def _discover_backends(scheme: str) -> None:
+    """Register the backend of ``scheme``: first the module named like it (``oxigraph://`` is served
+    by ``kg.stores.oxigraph``), so a command does not pay for importing every other backend's driver
+    (the Neo4j driver alone takes about half a second); then, when that is not it, every module."""
     global _discovered
     import kg.stores
 
+    names = [m.name for m in pkgutil.iter_modules(kg.stores.__path__)]
+    if scheme in names:
+        _import_backend(scheme)
+        if scheme in _BACKENDS:
+            return
     _discovered = True
-    for module in pkgutil.iter_modules(kg.stores.__path__):
-        try:
-            importlib.import_module(f"kg.stores.{module.name}")
-        except ImportError as e:  # an optional backend's driver is not installed: the others still work
-            _UNAVAILABLE[module.name] = str(e)
+    for name in names:
+        _import_backend(name)
 
 
 def open_store(url: str | None = None) -> Store:
@@ -126,8 +138,8 @@ def open_store(url: str | None = None) -> Store:
     """
     url = url or config.store_url()
     scheme = urlsplit(url).scheme
-    if not _discovered:
-        _discover_backends()
+    if scheme not in _BACKENDS and not _discovered:
+        _discover_backends(scheme)
     factory = _BACKENDS.get(scheme)
     if factory is None:
         known = ", ".join(sorted(f"{s}://" for s in _BACKENDS))

@@ -10,12 +10,13 @@ import pytest
 import torch
 from pyoxigraph import NamedNode, Triple
 
+from gnn.entities import resolve
 from gnn.errors import EmptyGraphError, NoTrainedModelError, UnknownEntityError
 from gnn.export import METRICS, export_graph
 from gnn.model import ModelConfig, model_batch
 from gnn.onnx_scorer import OnnxCandidatePredictor, OnnxScorer, ScorerModule
 from gnn.predict import predict_configuration
-from gnn.propose import candidate_batch, generate_candidates, memory_fit, propose, resolve, write_proposals
+from gnn.propose import candidate_batch, generate_candidates, memory_fit, propose, write_proposals
 from gnn.train import Ensemble, train_ensemble
 from kg.namespaces import DLOM, PROV, RDF, RDFS, SPARQL_PREFIXES, entity
 from kg.ontology import ontology_quads
@@ -172,7 +173,7 @@ def test_fits_training_data_better_than_the_mean(tiny_store: Store, trained: Ens
 
 
 def test_cold_start_device_gets_a_prediction(tiny_store: Store, trained: Ensemble) -> None:
-    out = predict_configuration(tiny_store, trained, "big-cnn", "Board Cold", ["Quantization: INT8 (test)"])
+    out = predict_configuration(tiny_store, "big-cnn", "Board Cold", ["Quantization: INT8 (test)"], ensemble=trained)
     assert out["cold_start"] is True and out["measured_models_on_device"] == 0
     lat = out["predicted"]["inference_latency_ms"]
     assert math.isfinite(lat) and lat > 0
@@ -183,23 +184,23 @@ def test_cold_start_device_gets_a_prediction(tiny_store: Store, trained: Ensembl
 
 
 def test_bigger_network_predicted_slower(tiny_store: Store, trained: Ensemble) -> None:
-    small = predict_configuration(tiny_store, trained, "tiny-cnn", "Board B", ["Quantization: INT8 (test)"])
-    big = predict_configuration(tiny_store, trained, "big-cnn", "Board B", ["Quantization: INT8 (test)"])
+    small = predict_configuration(tiny_store, "tiny-cnn", "Board B", ["Quantization: INT8 (test)"], ensemble=trained)
+    big = predict_configuration(tiny_store, "big-cnn", "Board B", ["Quantization: INT8 (test)"], ensemble=trained)
     assert big["predicted"]["inference_latency_ms"] > small["predicted"]["inference_latency_ms"]
 
 
 def test_unknown_and_ambiguous_names_are_clear_errors(tiny_store: Store, trained: Ensemble) -> None:
     with pytest.raises(UnknownEntityError, match="unknown device 'Board Z'"):
-        predict_configuration(tiny_store, trained, "tiny-cnn", "Board Z")
+        predict_configuration(tiny_store, "tiny-cnn", "Board Z", ensemble=trained)
     with pytest.raises(UnknownEntityError, match="ambiguous DLN 'cnn'"):
-        predict_configuration(tiny_store, trained, "cnn", "Board A")
+        predict_configuration(tiny_store, "cnn", "Board A", ensemble=trained)
     with pytest.raises(UnknownEntityError, match="unknown technique"):
-        predict_configuration(tiny_store, trained, "tiny-cnn", "Board A", ["magic"])
+        predict_configuration(tiny_store, "tiny-cnn", "Board A", ["magic"], ensemble=trained)
 
 
 def test_prediction_on_empty_store_is_a_clear_error(store: Store, trained: Ensemble) -> None:
     with pytest.raises(EmptyGraphError, match="no DLN or no end device"):
-        predict_configuration(store, trained, "tiny-cnn", "Board A")
+        predict_configuration(store, "tiny-cnn", "Board A", ensemble=trained)
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
@@ -228,7 +229,7 @@ def test_candidates_are_unseen_and_consistent(tiny_store: Store) -> None:
     assert any(c.device == cold for c in cands)  # the never-measured device borrows its peers' sets
     # fp32 big-cnn (1.2 MB of weights) cannot fit Board A's 256 KB; int8 (300 KB) neither
     a = g.index["device"][entity("device", "test", "Board A").value]
-    big = resolve(g, "dln", "big-cnn")
+    big = g.index["dln"][resolve(tiny_store, "dln", "big-cnn").iri]
     assert memory_fit(g, big, a, ())[0] is False
     assert not any(c.dln == big and c.device == a for c in cands)
 
