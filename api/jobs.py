@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from measure.build_new import ProgressCallback
+from kg.progress import PhaseReport
 from measure.plan import NotRunnableHere
 
 log = logging.getLogger("dlom.jobs")
@@ -36,7 +36,7 @@ class Job:
     finished: dt.datetime | None = None
 
 
-JobBody = Callable[[ProgressCallback, dict[str, Any]], str]
+JobBody = Callable[[PhaseReport, dict[str, Any]], str]
 """A job's work: gets the progress callback and its (mutable) result dict; returns the final message.
 Raising :class:`NotRunnableHere` or any exception fails the job with that message."""
 

@@ -14,7 +14,6 @@ import datetime as dt
 import statistics
 import subprocess
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from bench.runtimes import Runner, export_onnx, onnxruntime_runner, pytorch_runn
 from bench.spec import BenchSpec, TrainingConfig
 from bench.techniques.registry import Outcome, PipelineState
 from bench.training import evaluate, train
+from kg.progress import PhaseReport, no_report
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -156,16 +156,8 @@ def _runner(spec: BenchSpec, state: PipelineState) -> Runner:
     return pytorch_runner(state.model, spec.setting, state.work_dir)
 
 
-BenchProgress = Callable[[float, str], None]
-"""``progress(fraction, phase)``: the share of the run done (0–1) and the phase it is in."""
-
-
-def _no_progress(fraction: float, phase: str) -> None:
-    return None
-
-
 def run_benchmark(spec: BenchSpec, work_dir: Path | None = None, cache_dir: Path | None = None,
-                  progress: BenchProgress = _no_progress) -> BenchResult:
+                  progress: PhaseReport = no_report) -> BenchResult:
     """Build, optimize and measure one configuration; ``progress`` hears each phase as it starts (per
     seed: training, techniques, loading and evaluation; then latency, batch sizes and energy). Recording
     the result is the caller's (:func:`bench.graph.write_result`).

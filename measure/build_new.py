@@ -16,7 +16,7 @@ saying why.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,15 +25,12 @@ from pyoxigraph import NamedNode
 from decision.prediction import PREDICTABLE_METRICS, PredictedCandidate
 from kg.binding import bind
 from kg.namespaces import SPARQL_PREFIXES
+from kg.progress import PhaseReport
 from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
 from measure.host import HostDevice
 from measure.plan import MeasurementPlanner, NotRunnableHere
-
-ProgressCallback = Callable[[float, str], None]
-"""``report(progress, message)``: progress in [0, 1] (clamped) and what the job is doing now."""
-
 
 class ProposalError(ValueError):
     """A proposal that does not name a configuration the predictor knows; ``field`` names the part."""
@@ -141,7 +138,7 @@ def measured_metrics(store: Store, model: str) -> dict[str, float]:
     return out
 
 
-def measure_configuration(store: Store, dln: str, device: str, techniques: Sequence[str], report: ProgressCallback,
+def measure_configuration(store: Store, dln: str, device: str, techniques: Sequence[str], report: PhaseReport,
                           result: dict[str, Any], overrides: Mapping[str, Any] | None = None) -> str:
     """Job body: plan the measurement of the configuration on ``device`` (an IRI of this host), run the
     benchmark reporting its phases, write the result through the validated write path, and put
