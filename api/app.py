@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import admission, auth, build_routes, decision_routes, graph_store, graphql_api, rest, sparql_endpoint, ui
 from api import effects_routes
+from api.predictor import warm_predictor_in_background
 from api.settings import Settings
 from kg.catalog.queries import warm_model_listing
 from kg.errors import DlomError
@@ -174,6 +175,8 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         describe_this_host(store)
         warm_in_background(store)
+        if settings.warm_predictor:
+            warm_predictor_in_background(app.state)
         yield
         sparql_endpoint.close_query_pool(app)  # kills the query worker processes, running queries included
         pool: ThreadPoolExecutor | None = getattr(app.state, "query_executor", None)

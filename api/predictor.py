@@ -1,7 +1,9 @@
 """The app's prediction model (the GNN's ONNX predictor), loaded on first use.
 
-Importing torch and loading the predictor takes seconds, so a server starts without it and loads it
-the first time a request needs it; then it is cached on ``app.state.predictor``.
+Importing torch and loading the predictor takes seconds (on the grown graph, tens of seconds when the
+scorer is rebuilt for it), so a server starts without it: :func:`warm_predictor_in_background` loads it
+right after start-up when ``Settings.warm_predictor`` is on (``dlom serve``), otherwise the first request
+that needs it does. Either way it is loaded once and cached on ``app.state.predictor``.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import threading
 from typing import Any
 
 from fastapi import Request
+from starlette.datastructures import State
 
 _LOAD_LOCK = threading.Lock()
 
@@ -20,7 +23,12 @@ class PredictorUnavailable(Exception):
 def predictor_of(request: Request) -> Any:
     """The app's predictor, loaded once on first use (thread-safe) and cached on ``app.state``.
     Raises :class:`PredictorUnavailable` when there is none."""
-    state = request.app.state
+    return load_predictor(request.app.state)
+
+
+def load_predictor(state: State) -> Any:
+    """The predictor cached on the app's ``state``, loaded first when it is not (one load at a time;
+    a request arriving during a load waits for it). Raises :class:`PredictorUnavailable`."""
     existing = getattr(state, "predictor", None)
     if existing is not None:
         return existing
@@ -56,3 +64,15 @@ def lazy_predictor(request: Request):
             return None
 
     return load
+
+
+def warm_predictor_in_background(state: State) -> None:
+    """Start loading the predictor in a daemon thread, so the first proposal after start-up does not pay
+    for it. A server without a predictor says so when asked (the failure is the request's to report)."""
+    def warm() -> None:
+        try:
+            load_predictor(state)
+        except PredictorUnavailable:
+            pass
+
+    threading.Thread(target=warm, name="warm-predictor", daemon=True).start()

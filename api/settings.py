@@ -32,3 +32,6 @@ class Settings:
     query_workers: int = field(default_factory=lambda: int(os.environ.get("DLOM_QUERY_WORKERS", "8")))
     client_max_concurrent: int = field(default_factory=lambda: int(os.environ.get("DLOM_CLIENT_MAX_CONCURRENT", "6")))
     client_budget_s: float = field(default_factory=lambda: float(os.environ.get("DLOM_CLIENT_BUDGET_S", "120")))
+    warm_predictor: bool = field(default_factory=lambda: os.environ.get("DLOM_WARM_PREDICTOR", "1") != "0")
+    """Load the prediction model right after start-up (``DLOM_WARM_PREDICTOR=0``: on the first request
+    that needs it, as the test suite does so that its many servers do not each load it)."""

@@ -36,7 +36,7 @@ import numpy as np
 from decision.prediction import PredictedCandidate
 from kg.extras import extra_message, has_extra
 from gnn.errors import NoTrainedModelError, UnknownEntityError
-from gnn.export import ExportedGraph, export_graph
+from gnn.export import ExportedGraph, export_graph, node_iris
 from gnn.prediction import READOUT_INPUTS, Prediction, mask_untrained, readout_inputs
 from kg.store import Store
 
@@ -195,15 +195,17 @@ class OnnxCandidatePredictor:
         """``scorer`` is used when it was built for the store's graph; otherwise it is rebuilt from
         ``ensemble`` (torch) when one is given, else (a core install) kept and used for the
         configurations whose nodes it knows (``exact`` is False then)."""
-        self.graph = export_graph(store, tensors=False)
-        self.exact = scorer is not None and scorer.matches(self.graph)
-        if not self.exact:
-            if ensemble is not None:
-                self.graph = export_graph(store)  # message passing over this graph needs its tensors
-                scorer = OnnxScorer.build(ensemble, self.graph)
-                self.exact = True
-            elif scorer is None:
+        # Whether the scorer fits is decided on the node IRIs (a few lookups) so the graph, the costly
+        # part of loading, is exported once: with tensors only when the scorer must be rebuilt.
+        self.exact = scorer is not None and scorer.built_for(node_iris(store))
+        if not self.exact and ensemble is not None:
+            self.graph = export_graph(store)  # message passing over this graph needs its tensors
+            scorer = OnnxScorer.build(ensemble, self.graph)
+            self.exact = True
+        else:
+            if scorer is None:
                 raise NoTrainedModelError("no ONNX scorer built for this graph and no trained ensemble to build one")
+            self.graph = export_graph(store, tensors=False)
         assert scorer is not None
         self.scorer = scorer
         self.version = scorer.version

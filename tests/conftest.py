@@ -1,6 +1,7 @@
 """Shared fixtures: stores, the shared data directory."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,11 @@ from kg.store import Store, open_store
 
 # The fixtures that start real Neo4j and Fuseki servers (any_store, neo4j_url, fuseki_url).
 pytest_plugins = ["conftest_backends"]
+
+# The suite starts many servers on the shipped graph; each would load the prediction model after
+# start-up (tens of seconds of CPU). They load it when a request needs it; tests/test_build_new.py
+# turns the warm-up on for its server and checks it.
+os.environ["DLOM_WARM_PREDICTOR"] = "0"
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -56,13 +56,23 @@ def http(method: str, url: str, body: Any = None, token: str | None = None) -> t
         return e.code, json.loads(e.read() or b"null")
 
 
+PREDICTOR_WARM_UP_S = 600.0  # generous: loading rebuilds the scorer for this graph, on a busy CI machine
+
+
 def build_new_server() -> Iterator[tuple[str, Store]]:
-    """A server over the shipped graph in memory, with the update token and quick measurements."""
+    """A server over the shipped graph in memory, with the update token and quick measurements, that
+    loads its prediction model after start-up (as ``dlom serve`` does); yielded once it has, so that no
+    test's first request waits for the load under the request time limit."""
     store = open_store("oxigraph://")
     ensure_initialized(store)
-    app = create_app(store, Settings(update_token=TOKEN))
+    app = create_app(store, Settings(update_token=TOKEN, warm_predictor=True))
     app.state.measurement_overrides = FAST_MEASUREMENT
     with serve_in_background(app) as url:
+        deadline = time.monotonic() + PREDICTOR_WARM_UP_S
+        while getattr(app.state, "predictor", None) is None and time.monotonic() < deadline:
+            assert not getattr(app.state, "predictor_failure", None), app.state.predictor_failure
+            time.sleep(0.5)
+        assert app.state.predictor is not None, "the server did not load its prediction model after start-up"
         yield url, store
     store.close()
 
