@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from pyoxigraph import NamedNode
 
 from api.app import create_app
@@ -68,13 +69,18 @@ def build_new_server() -> Iterator[tuple[str, Store]]:
     app = create_app(store, Settings(update_token=TOKEN, warm_predictor=True))
     app.state.measurement_overrides = FAST_MEASUREMENT
     with serve_in_background(app) as url:
-        deadline = time.monotonic() + PREDICTOR_WARM_UP_S
-        while getattr(app.state, "predictor", None) is None and time.monotonic() < deadline:
-            assert not getattr(app.state, "predictor_failure", None), app.state.predictor_failure
-            time.sleep(0.5)
-        assert app.state.predictor is not None, "the server did not load its prediction model after start-up"
+        wait_for_predictor(app)
         yield url, store
     store.close()
+
+
+def wait_for_predictor(app: FastAPI) -> None:
+    """Return once the started ``app`` (``Settings.warm_predictor``) has loaded its prediction model."""
+    deadline = time.monotonic() + PREDICTOR_WARM_UP_S
+    while getattr(app.state, "predictor", None) is None and time.monotonic() < deadline:
+        assert not getattr(app.state, "predictor_failure", None), app.state.predictor_failure
+        time.sleep(0.5)
+    assert app.state.predictor is not None, "the server did not load its prediction model after start-up"
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from kg.store import open_store
 
 pytest.importorskip("playwright.sync_api")
 
-from test_build_new import FAST_MEASUREMENT  # noqa: E402
+from test_build_new import FAST_MEASUREMENT, wait_for_predictor  # noqa: E402
 from test_ui_browser import (  # noqa: E402,F401  (browser: the shared Chromium fixture)
     SERVER_WORK_TIMEOUT_MS, _api_post, browser, browser_page, next_step, pytestmark, shot)
 
@@ -34,9 +34,10 @@ TOKEN = "ui-build-new-token"
 def token_base_url() -> Iterator[str]:
     store = open_store("oxigraph://")
     ensure_initialized(store)
-    app = create_app(store, Settings(update_token=TOKEN))
+    app = create_app(store, Settings(update_token=TOKEN, warm_predictor=True))
     app.state.measurement_overrides = FAST_MEASUREMENT
     with serve_in_background(app) as url:
+        wait_for_predictor(app)
         yield url
     store.close()
 
