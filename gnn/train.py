@@ -223,6 +223,123 @@ class Ensemble:
         return ens
 
 
+@dataclass
+class _TrainingData:
+    """What every member trains on, on the training device: the standardized targets of the training
+    rows (``y`` with its ``mask`` of measured entries), their high-score labels (``link``), every
+    model's standardized targets for the label trick (``y_all``, ``known_all``), the scaled node
+    features ``x`` and the configuration ``batch`` of the training rows."""
+
+    rows: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    y: Tensor
+    mask: Tensor
+    link: Tensor
+    link_mask: Tensor
+    y_all: Tensor
+    known_all: Tensor
+    rows_t: Tensor
+    scaler: FeatureScaler
+    x: dict[str, Tensor]
+    batch: CandidateBatch
+
+
+def _training_data(graph: ExportedGraph, rows: np.ndarray, device: torch.device) -> _TrainingData:
+    """Standardize the targets of ``rows`` per metric (over the rows that measured it; a metric nobody
+    measured keeps mean 0 / std 1) and move everything the members read to ``device``."""
+    y_np = graph.targets[rows]
+    mean, std = np.zeros(len(METRICS)), np.ones(len(METRICS))
+    for k in range(len(METRICS)):
+        col = y_np[:, k][~np.isnan(y_np[:, k])]
+        if col.size:
+            mean[k] = col.mean()
+            std[k] = col.std() if col.std() > 1e-6 else 1.0
+    y = torch.tensor((y_np - mean) / std, dtype=torch.float32)
+    mask = ~torch.isnan(y)
+    y_all, known_all = standardized_targets(graph, mean, std)
+    link = torch.tensor(high_score_labels(graph, rows)[rows], dtype=torch.float32)
+    link_mask = ~torch.isnan(link)
+    scaler = FeatureScaler.fit(graph)
+    batch = model_batch(graph, rows)
+    return _TrainingData(
+        rows=rows, mean=mean, std=std, y=torch.nan_to_num(y).to(device), mask=mask.to(device),
+        link=torch.nan_to_num(link).to(device), link_mask=link_mask.to(device), y_all=y_all.to(device),
+        known_all=known_all.to(device), rows_t=torch.as_tensor(rows, device=device), scaler=scaler,
+        x={k: v.to(device) for k, v in scaler.transform(graph).items()},
+        batch=CandidateBatch(*(t.to(device) for t in (batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds))))
+
+
+def _edges_on(graph: ExportedGraph, keep: np.ndarray, device: torch.device) -> dict[EdgeType, Tensor]:
+    return {k: v.to(device) for k, v in message_edges(graph, keep).items()}
+
+
+def _train_member(graph: ExportedGraph, data: _TrainingData, edge_types: list[EdgeType], config: ModelConfig,
+                  member: int, base_keep: np.ndarray, device: torch.device, progress: Progress) -> tuple[MemberNet, list[float]]:
+    """Train ensemble member ``member`` (its own seed and validation devices); its weights are those of
+    the epoch with the lowest validation error. Answers the net (on the CPU) and its loss per epoch."""
+    torch.manual_seed(config.seed * 1000 + member)
+    net = MemberNet(edge_types, config).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    rng = np.random.default_rng(config.seed * 1000 + member)
+    model_device = graph.model_device
+    train_devices = np.unique(model_device[data.rows])
+    # Early stopping on held-out *devices* (different ones per member): their models leave message
+    # passing and the loss.
+    val_devices = np.array([], dtype=train_devices.dtype)
+    if config.val_share > 0 and train_devices.size >= 5:
+        val_devices = rng.choice(train_devices, size=max(1, int(round(config.val_share * train_devices.size))), replace=False)
+    val_pos_np = np.isin(model_device[data.rows], val_devices)
+    val_pos = torch.as_tensor(val_pos_np, device=device)
+    member_keep = base_keep & ~np.isin(model_device, val_devices)
+    member_devices = np.setdiff1d(train_devices, val_devices)
+    val_edges = _edges_on(graph, member_keep, device)
+
+    def epoch_edges() -> dict[EdgeType, Tensor]:
+        """Message-passing edges with a random share of the member's devices' models hidden (cold start)."""
+        if config.cold_start_rate <= 0 or member_devices.size < 2:
+            return _edges_on(graph, member_keep, device)
+        hidden = rng.choice(member_devices, size=max(1, int(round(config.cold_start_rate * member_devices.size))), replace=False)
+        return _edges_on(graph, member_keep & ~np.isin(model_device, hidden), device)
+
+    def validation_loss(xe: dict[str, Tensor]) -> float:
+        net.eval()
+        with torch.no_grad():
+            xe["model"] = inject_labels(data.x["model"], data.y_all, data.known_all, data.rows_t[~val_pos])
+            vout = net(xe, val_edges, data.batch)
+            vm = data.mask * val_pos.float()[:, None]
+            return float((((vout[:, : len(METRICS)] - data.y) ** 2) * vm).sum() / vm.sum().clamp(min=1))
+
+    history: list[float] = []
+    best: tuple[float, dict[str, Tensor]] | None = None
+    for epoch in range(config.epochs):
+        net.train()
+        opt.zero_grad()
+        # Label trick: part of the training rows show their labels, the loss is on the others.
+        shown = torch.as_tensor(rng.random(data.rows.size) < config.label_input_rate, device=device) & ~val_pos
+        xe = dict(data.x)
+        xe["model"] = inject_labels(data.x["model"], data.y_all, data.known_all, data.rows_t[shown])
+        out = net(xe, epoch_edges(), data.batch)
+        m = data.mask * (~shown & ~val_pos).float()[:, None]
+        loss = ((out[:, : len(METRICS)] - data.y) ** 2 * m).sum() / m.sum().clamp(min=1)
+        lm = data.link_mask & ~shown & ~val_pos
+        if lm.any():
+            bce = F.binary_cross_entropy_with_logits(out[:, len(METRICS)], data.link, reduction="none")
+            loss = loss + config.link_weight * (bce * lm).sum() / lm.sum()
+        loss.backward()
+        opt.step()
+        history.append(float(loss.detach()))
+        if val_pos_np.any() and (epoch + 1) % 10 == 0:
+            vloss = validation_loss(xe)
+            if best is None or vloss < best[0]:
+                best = (vloss, {kk: v.detach().clone() for kk, v in net.state_dict().items()})
+        progress.advance()
+    if best is not None:
+        net.load_state_dict(best[1])
+    net.eval()
+    return net.cpu(), history
+
+
 def train_ensemble(graph: ExportedGraph, train_rows: np.ndarray | None = None, config: ModelConfig | None = None,
                    keep_models: np.ndarray | None = None, progress: Progress = NoProgress(),
                    device: torch.device | None = None) -> Ensemble:
@@ -238,102 +355,17 @@ def train_ensemble(graph: ExportedGraph, train_rows: np.ndarray | None = None, c
     y_np = graph.targets[rows]
     if rows.size == 0 or np.isnan(y_np).all():
         raise EmptyGraphError("no measured model to train on")
-    # Per metric over the rows that measured it; a metric nobody measured keeps mean 0 / std 1.
-    mean, std = np.zeros(len(METRICS)), np.ones(len(METRICS))
-    for k in range(len(METRICS)):
-        col = y_np[:, k][~np.isnan(y_np[:, k])]
-        if col.size:
-            mean[k] = col.mean()
-            std[k] = col.std() if col.std() > 1e-6 else 1.0
-    y = torch.tensor((y_np - mean) / std, dtype=torch.float32)
-    mask = ~torch.isnan(y)
-    y = torch.nan_to_num(y)
-    y_all, known_all = standardized_targets(graph, mean, std)
-    link = torch.tensor(high_score_labels(graph, rows)[rows], dtype=torch.float32)
-    link_mask = ~torch.isnan(link)
-    link = torch.nan_to_num(link)
-
-    scaler = FeatureScaler.fit(graph)
-    x = {k: v.to(device) for k, v in scaler.transform(graph).items()}
-    batch = model_batch(graph, rows)
-    batch = CandidateBatch(*(t.to(device) for t in (batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds)))
-    y, mask, link, link_mask = y.to(device), mask.to(device), link.to(device), link_mask.to(device)
-    y_all, known_all = y_all.to(device), known_all.to(device)
-    rows_t = torch.as_tensor(rows, device=device)
+    data = _training_data(graph, rows, device)
     # A relation with no edges in the graph has nothing to learn from: it gets no convolution (which also
     # keeps the checkpoint small); at prediction time edges of unknown relations are ignored.
     edge_types = sorted(et for et in graph.data.edge_types if graph.data[et].edge_index.shape[1] > 0)
-
     base_keep = np.ones(graph.count("model"), dtype=bool) if keep_models is None else np.asarray(keep_models, dtype=bool)
-    train_devices = np.unique(graph.model_device[rows])
-    model_device = graph.model_device
 
-    def epoch_edges(rng: np.random.Generator, member_keep: np.ndarray, devices: np.ndarray) -> dict[EdgeType, Tensor]:
-        """Message-passing edges with a random share of ``devices``' models hidden."""
-        if config.cold_start_rate <= 0 or devices.size < 2:
-            return {k: v.to(device) for k, v in message_edges(graph, member_keep).items()}
-        n_hide = max(1, int(round(config.cold_start_rate * devices.size)))
-        hidden = rng.choice(devices, size=n_hide, replace=False)
-        keep = member_keep & ~np.isin(model_device, hidden)
-        return {k: v.to(device) for k, v in message_edges(graph, keep).items()}
-
-    members: list[MemberNet] = []
-    losses: list[list[float]] = []
     progress.start(config.members * config.epochs, f"training GNN ensemble ({config.members} × {config.epochs} epochs, {device.type})")
     started = time.perf_counter()
-    for k in range(config.members):
-        torch.manual_seed(config.seed * 1000 + k)
-        net = MemberNet(edge_types, config).to(device)
-        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        history: list[float] = []
-        rng = np.random.default_rng(config.seed * 1000 + k)
-        # Early stopping on held-out *devices* (different ones per member): their models leave message
-        # passing and the loss, and the weights of the epoch with the lowest validation error are kept.
-        val_devices = np.array([], dtype=train_devices.dtype)
-        if config.val_share > 0 and train_devices.size >= 5:
-            n_val = max(1, int(round(config.val_share * train_devices.size)))
-            val_devices = rng.choice(train_devices, size=n_val, replace=False)
-        val_pos_np = np.isin(model_device[rows], val_devices)
-        val_pos = torch.as_tensor(val_pos_np, device=device)
-        member_keep = base_keep & ~np.isin(model_device, val_devices)
-        member_devices = np.setdiff1d(train_devices, val_devices)
-        val_edges = {kk: v.to(device) for kk, v in message_edges(graph, member_keep).items()}
-        best: tuple[float, dict[str, Tensor]] | None = None
-        for epoch in range(config.epochs):
-            net.train()
-            opt.zero_grad()
-            # Label trick: part of the training rows show their labels, the loss is on the others.
-            shown = torch.as_tensor(rng.random(rows.size) < config.label_input_rate, device=device) & ~val_pos
-            xe = dict(x)
-            xe["model"] = inject_labels(x["model"], y_all, known_all, rows_t[shown])
-            out = net(xe, epoch_edges(rng, member_keep, member_devices), batch)
-            hidden_rows = (~shown & ~val_pos).float()[:, None]
-            m = mask * hidden_rows
-            reg = ((out[:, : len(METRICS)] - y) ** 2 * m).sum() / m.sum().clamp(min=1)
-            loss = reg
-            lm = link_mask & ~shown & ~val_pos
-            if lm.any():
-                bce = F.binary_cross_entropy_with_logits(out[:, len(METRICS)], link, reduction="none")
-                loss = loss + config.link_weight * (bce * lm).sum() / lm.sum()
-            loss.backward()
-            opt.step()
-            history.append(float(loss.detach()))
-            if val_pos_np.any() and (epoch + 1) % 10 == 0:
-                net.eval()
-                with torch.no_grad():
-                    xe["model"] = inject_labels(x["model"], y_all, known_all, rows_t[~val_pos])
-                    vout = net(xe, val_edges, batch)
-                    vm = mask * val_pos.float()[:, None]
-                    vloss = float((((vout[:, : len(METRICS)] - y) ** 2) * vm).sum() / vm.sum().clamp(min=1))
-                if best is None or vloss < best[0]:
-                    best = (vloss, {kk: v.detach().clone() for kk, v in net.state_dict().items()})
-            progress.advance()
-        if best is not None:
-            net.load_state_dict(best[1])
-        net.eval()
-        members.append(net.cpu())
-        losses.append(history)
+    trained = [_train_member(graph, data, edge_types, config, k, base_keep, device, progress) for k in range(config.members)]
     trained_on = {"models": int(rows.size), "seconds": round(time.perf_counter() - started, 2), "device": device.type,
                   "nodes": {t: graph.count(t) for t in graph.iris}}
     metric_trained = [bool((~np.isnan(y_np[:, k])).any()) for k in range(len(METRICS))]
-    return Ensemble(members, scaler, mean, std, config, edge_types, losses, trained_on, metric_trained)
+    return Ensemble([net for net, _ in trained], data.scaler, data.mean, data.std, config, edge_types,
+                    [history for _, history in trained], trained_on, metric_trained)
