@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -407,6 +407,8 @@ RECORD_FIELDS = (
     "submitter", "date", "source", "notes",
 )
 METRIC_FIELDS = ("latency_ms", "accuracy", "energy_uj", "throughput_ips", "memory_mb", "power_mw", "model_size_kb")
+_METRIC_PROPERTY = dict(zip(METRIC_FIELDS, (DLOM.inferenceLatencyMs, DLOM.accuracy, DLOM.energyPerInferenceUj, DLOM.throughputIps,
+                                            DLOM.memoryMb, DLOM.averagePowerMw, DLOM.modelSizeKB)))
 _OPTIMIZATION_ITEM = re.compile(r"^\s*(?P<name>[A-Za-z][\w\- ]*?)\s*(?:\((?P<params>[^()]*)\))?\s*$")
 
 
@@ -576,11 +578,34 @@ class RecordBuilder:
         return node, new
 
     def add_record(self, raw: RawRecord) -> None:
-        r = FieldReader(self.file, raw.line)
-        f = raw.fields
-        b = self.batch
-        line = raw.line
+        """Check one record and add its triples to the batch, in field order (so the first bad field is
+        the one reported): the identity fields, the metrics, then the model and what it links to."""
+        r, f = FieldReader(self.file, raw.line), raw.fields
+        label, dln_ref, device_ref, submitter_name, date = self._identity(r, f)
+        # Metrics first: a record without a single measurement is not a measured configuration.
+        metrics = self._metrics(r, f)
 
+        model = entity("model", "submitted", submitter_name, label)
+        self.batch.add(model, RDF.type, DLOM.Model, r.line, "model")
+        self.batch.add(model, RDFS.label, Literal(label), r.line, "model")
+        self.batch.count("models")
+        self._add_dln(r, f, model, dln_ref)
+        self._add_device(r, f, model, device_ref)
+        framework_ref = r.text("framework", f.get("framework"))
+        if framework_ref:
+            framework, _ = self.reference(r, "framework", framework_ref, DLOM.Framework, "framework")
+            self.batch.add(model, DLOM.usesFramework, framework, r.line, "framework")
+        for index, spec in enumerate(parse_optimizations(r, f.get("optimizations"))):
+            self._add_optimization(r, model, submitter_name, label, index, spec)
+        self._add_cloud(r, f, model)
+        self.batch.value(model, DLOM.purpose, r.text("purpose", f.get("purpose")), r.line, "purpose")
+        self.batch.value(model, DLOM.applicationArea, r.text("application_area", f.get("application_area")), r.line, "application_area")
+        self.batch.value(model, DLOM.yearCreated, r.number("year", f.get("year"), minimum=1950, maximum=2100, integer=True), r.line, "year")
+        self._add_performance(r, f, model, label, submitter_name, date, metrics)
+
+    @staticmethod
+    def _identity(r: FieldReader, f: Mapping[str, Any]) -> tuple[str, str, str, str, dt.date]:
+        """The required fields: model label, DLN, device, submitter and date."""
         label = r.text("model", f.get("model"))
         dln_ref = r.text("dln", f.get("dln"))
         device_ref = r.text("device", f.get("device"))
@@ -591,24 +616,28 @@ class RecordBuilder:
             if value is None:
                 raise r.fail(name, "required field is missing or empty")
         assert label and dln_ref and device_ref and submitter_name and date
+        return label, dln_ref, device_ref, submitter_name, date
 
-        # Metrics first: a record without a single measurement is not a measured configuration.
-        latency = r.quantity("latency_ms", f.get("latency_ms"), "time", "ms", minimum=0, exclusive_minimum=True)
-        accuracy = r.number("accuracy", f.get("accuracy"), minimum=0, maximum=1)
-        energy = r.quantity("energy_uj", f.get("energy_uj"), "energy", "uJ", minimum=0, exclusive_minimum=True)
-        throughput = r.number("throughput_ips", f.get("throughput_ips"), minimum=0, exclusive_minimum=True)
-        memory = r.quantity("memory_mb", f.get("memory_mb"), "memory", "MB", minimum=0, scale=Decimal(1024))
-        power = r.quantity("power_mw", f.get("power_mw"), "power", "mW", minimum=0, exclusive_minimum=True)
-        size = r.quantity("model_size_kb", f.get("model_size_kb"), "memory", "KB", minimum=0, exclusive_minimum=True)
-        if all(v is None for v in (latency, accuracy, energy, throughput, memory, power, size)):
+    @staticmethod
+    def _metrics(r: FieldReader, f: Mapping[str, Any]) -> dict[str, Any]:
+        """Each metric field (:data:`METRIC_FIELDS`) → its checked value (None: not given); at least one
+        must be given."""
+        metrics = {
+            "latency_ms": r.quantity("latency_ms", f.get("latency_ms"), "time", "ms", minimum=0, exclusive_minimum=True),
+            "accuracy": r.number("accuracy", f.get("accuracy"), minimum=0, maximum=1),
+            "energy_uj": r.quantity("energy_uj", f.get("energy_uj"), "energy", "uJ", minimum=0, exclusive_minimum=True),
+            "throughput_ips": r.number("throughput_ips", f.get("throughput_ips"), minimum=0, exclusive_minimum=True),
+            "memory_mb": r.quantity("memory_mb", f.get("memory_mb"), "memory", "MB", minimum=0, scale=Decimal(1024)),
+            "power_mw": r.quantity("power_mw", f.get("power_mw"), "power", "mW", minimum=0, exclusive_minimum=True),
+            "model_size_kb": r.quantity("model_size_kb", f.get("model_size_kb"), "memory", "KB", minimum=0, exclusive_minimum=True),
+        }
+        if all(v is None for v in metrics.values()):
             raise r.fail(None, f"a record needs at least one metric ({', '.join(METRIC_FIELDS)})")
+        return metrics
 
-        model = entity("model", "submitted", submitter_name, label)
-        b.add(model, RDF.type, DLOM.Model, line, "model")
-        b.add(model, RDFS.label, Literal(label), line, "model")
-        b.count("models")
-
-        dln, dln_new = self.reference(r, "dln", dln_ref, DLOM.DLN, "dln")
+    def _add_dln(self, r: FieldReader, f: Mapping[str, Any], model: NamedNode, ref: str) -> None:
+        b, line = self.batch, r.line
+        dln, _ = self.reference(r, "dln", ref, DLOM.DLN, "dln")
         b.add(model, DLOM.usesDLN, dln, line, "dln")
         b.value(dln, DLOM.task, r.text("dln_task", f.get("dln_task")), line, "dln_task")
         b.value(dln, DLOM.numberOfParameters, r.number("dln_parameters", f.get("dln_parameters"), minimum=1, integer=True), line, "dln_parameters")
@@ -616,7 +645,9 @@ class RecordBuilder:
         b.value(dln, DLOM.macs, r.number("dln_macs", f.get("dln_macs"), minimum=0, integer=True), line, "dln_macs")
         b.value(dln, DLOM.trainingDataset, r.text("dln_dataset", f.get("dln_dataset")), line, "dln_dataset")
 
-        device, _ = self.reference(r, "device", device_ref, DLOM.EndDevice, "device")
+    def _add_device(self, r: FieldReader, f: Mapping[str, Any], model: NamedNode, ref: str) -> None:
+        b, line = self.batch, r.line
+        device, _ = self.reference(r, "device", ref, DLOM.EndDevice, "device")
         b.add(model, DLOM.deployedOn, device, line, "device")
         b.value(device, DLOM.processor, r.text("device_cpu", f.get("device_cpu")), line, "device_cpu")
         b.value(device, DLOM.gpu, r.text("device_gpu", f.get("device_gpu")), line, "device_gpu")
@@ -629,34 +660,29 @@ class RecordBuilder:
         b.value(device, DLOM.priceUsd, r.quantity("device_price", f.get("device_price"), "price", "USD", minimum=0), line, "device_price")
         b.value(device, DLOM.cameraMegapixels, r.quantity("device_camera", f.get("device_camera"), "resolution", "MP", minimum=0), line, "device_camera")
 
-        framework_ref = r.text("framework", f.get("framework"))
-        if framework_ref:
-            framework, _ = self.reference(r, "framework", framework_ref, DLOM.Framework, "framework")
-            b.add(model, DLOM.usesFramework, framework, line, "framework")
-
-        for index, spec in enumerate(parse_optimizations(r, f.get("optimizations"))):
-            self._add_optimization(r, model, submitter_name, label, index, spec)
-
+    def _add_cloud(self, r: FieldReader, f: Mapping[str, Any], model: NamedNode) -> None:
+        b, line = self.batch, r.line
         cloud_label = r.text("cloud", f.get("cloud"))
         cloud_fields = [k for k in RECORD_FIELDS if k.startswith("cloud_") and r.text(k, _textual(f.get(k))) is not None]
         if cloud_fields and not cloud_label:
             raise r.fail("cloud", f"{cloud_fields[0]} is given but the cloud configuration has no label ('cloud')")
-        if cloud_label:
-            cloud, _ = self.reference(r, "cloud", cloud_label, DLOM.CloudConfiguration, "cloud")
-            b.add(model, DLOM.usesCloudConfiguration, cloud, line, "cloud")
-            b.value(cloud, DLOM.hostAddress, r.text("cloud_host", f.get("cloud_host")), line, "cloud_host")
-            b.value(cloud, DLOM.responseTimeMs, r.quantity("cloud_response_time", f.get("cloud_response_time"), "time", "ms", minimum=0), line, "cloud_response_time")
-            b.value(cloud, DLOM.monthlyCostUsd, r.quantity("cloud_monthly_cost", f.get("cloud_monthly_cost"), "price", "USD", minimum=0), line, "cloud_monthly_cost")
-            b.value(cloud, DLOM.shieldedExecution, r.boolean("cloud_shielded", f.get("cloud_shielded")), line, "cloud_shielded")
-            b.value(cloud, DLOM.securityProtocol, r.text("cloud_security", f.get("cloud_security")), line, "cloud_security")
-            b.value(cloud, DLOM.costPlan, r.text("cloud_cost_plan", f.get("cloud_cost_plan")), line, "cloud_cost_plan")
-            b.value(cloud, DLOM.backupAddress, r.text("cloud_backup", f.get("cloud_backup")), line, "cloud_backup")
+        if not cloud_label:
+            return
+        cloud, _ = self.reference(r, "cloud", cloud_label, DLOM.CloudConfiguration, "cloud")
+        b.add(model, DLOM.usesCloudConfiguration, cloud, line, "cloud")
+        b.value(cloud, DLOM.hostAddress, r.text("cloud_host", f.get("cloud_host")), line, "cloud_host")
+        b.value(cloud, DLOM.responseTimeMs, r.quantity("cloud_response_time", f.get("cloud_response_time"), "time", "ms", minimum=0), line, "cloud_response_time")
+        b.value(cloud, DLOM.monthlyCostUsd, r.quantity("cloud_monthly_cost", f.get("cloud_monthly_cost"), "price", "USD", minimum=0), line, "cloud_monthly_cost")
+        b.value(cloud, DLOM.shieldedExecution, r.boolean("cloud_shielded", f.get("cloud_shielded")), line, "cloud_shielded")
+        b.value(cloud, DLOM.securityProtocol, r.text("cloud_security", f.get("cloud_security")), line, "cloud_security")
+        b.value(cloud, DLOM.costPlan, r.text("cloud_cost_plan", f.get("cloud_cost_plan")), line, "cloud_cost_plan")
+        b.value(cloud, DLOM.backupAddress, r.text("cloud_backup", f.get("cloud_backup")), line, "cloud_backup")
 
-        b.value(model, DLOM.purpose, r.text("purpose", f.get("purpose")), line, "purpose")
-        b.value(model, DLOM.applicationArea, r.text("application_area", f.get("application_area")), line, "application_area")
-        b.value(model, DLOM.yearCreated, r.number("year", f.get("year"), minimum=1950, maximum=2100, integer=True), line, "year")
-
-        # Provenance: who submitted, when, from what; the performance was generated by that submission.
+    def _add_performance(self, r: FieldReader, f: Mapping[str, Any], model: NamedNode, label: str, submitter_name: str,
+                         date: dt.date, metrics: Mapping[str, Any]) -> None:
+        """Provenance — who submitted, when, from what — and the measured performance that submission
+        generated."""
+        b, line = self.batch, r.line
         submitter, _ = self.reference(r, "submitter", submitter_name, DLOM.Submitter, "submitter")
         run = entity("run", "submission", submitter_name, date.isoformat())
         if run.value not in self.created:
@@ -674,14 +700,9 @@ class RecordBuilder:
         b.add(perf, RDFS.label, Literal(f"{label} measured by {submitter_name} on {date.isoformat()}"), line, "model")
         b.add(perf, PROV.wasGeneratedBy, run, line, "date")
         b.add(perf, PROV.wasAttributedTo, submitter, line, "submitter")
-        b.value(perf, DLOM.inferenceLatencyMs, latency, line, "latency_ms")
-        b.value(perf, DLOM.accuracy, accuracy, line, "accuracy")
+        for name, value in metrics.items():
+            b.value(perf, _METRIC_PROPERTY[name], value, line, name)
         b.value(perf, DLOM.accuracyMetric, r.text("accuracy_metric", f.get("accuracy_metric")), line, "accuracy_metric")
-        b.value(perf, DLOM.energyPerInferenceUj, energy, line, "energy_uj")
-        b.value(perf, DLOM.throughputIps, throughput, line, "throughput_ips")
-        b.value(perf, DLOM.memoryMb, memory, line, "memory_mb")
-        b.value(perf, DLOM.averagePowerMw, power, line, "power_mw")
-        b.value(perf, DLOM.modelSizeKB, size, line, "model_size_kb")
         b.value(perf, DCTERMS.source, source, line, "source")
         b.value(perf, RDFS.comment, notes, line, "notes")
         b.count("performance records")
