@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
@@ -895,92 +895,119 @@ def import_mlperf_tiny(store: Store, path: Path, progress: Progress = NoProgress
     files_total = sum(1 for s in submissions for sub in ("systems", "results") if (s.folder / sub).is_dir()
                       for p in (s.folder / sub).rglob("*") if p.is_file())
     progress.start(files_total, f"Reading MLPerf Tiny files under {path}")
-
-    triples = TripleSet()
-    iris = IriRegistry()
-    hardware = HardwareCollector()
-    counts = {"devices": 0, "name_only_devices": 0, "models": 0, "performances": 0, "repaired_json_files": 0}
+    collected = _Collected()
     for submission in submissions:
-        systems: dict[str, SystemRecord] = {}
-        systems_dir = submission.folder / "systems"
-        for file in sorted(p for p in systems_dir.rglob("*") if p.is_file()) if systems_dir.is_dir() else []:
-            progress.advance()
-            if file.name.startswith("."):
-                skipped_reason = "macOS resource-fork file (AppleDouble), not a system description" \
-                    if file.name.startswith("._") else "hidden file, not a system description"
-                report.skipped.append((rel_of(file), skipped_reason))
-                continue
-            if file.suffix.lower() != ".json":
-                report.skipped.append((rel_of(file), "not a system description (.json)"))
-                continue
-            if file.stem in systems:
-                report.skipped.append((rel_of(file), f"a second system description named {file.stem!r}; "
-                                                     f"{systems[file.stem].rel} is used"))
-                continue
-            system = read_system(file, rel_of(file))
-            systems[file.stem] = system
-            counts["repaired_json_files"] += bool(system.repairs)
-        stacks = {stem: describe_device(triples, iris, submission, system, hardware) for stem, system in systems.items()}
-        counts["devices"] += len(stacks)
-
-        skipped_before = len(report.skipped)
-        groups = collect_result_groups(submission, rel_of, report.skipped)
-        progress.advance(len(report.skipped) - skipped_before)  # files that fit no group
-        named: dict[str, DeviceStack] = {}  # devices known by name only, by results folder name
-        for group in groups:
-            progress.advance(len(group.files))
-            system, reason = match_system(group.system_key, systems)
-            figures = Figures()
-            for kind in RESULT_KINDS:
-                file = group.files.get(kind)
-                if file is None:
-                    continue
-                value, why = read_result_file(kind, group.benchmark, file)
-                if value is None:
-                    report.skipped.append((rel_of(file), why or "no figure"))
-                    continue
-                if kind == "performance":
-                    figures.throughput = value
-                elif kind == "energy":
-                    figures.energy_uj = value
-                else:
-                    figures.accuracy = value
-                figures.used.append(file)
-            if not figures.used:
-                continue
-            if system is not None:
-                stack = stacks[system.path.stem]
-            elif group.system_key in named:
-                stack = named[group.system_key]
-            else:
-                # the results are real measurements: keep them, on a device that is honestly only a name
-                folder = rel_of(submission.folder / "results" / group.system_key)
-                why = name_only_reason(submission, reason, bool(systems))
-                stack = named[group.system_key] = describe_named_device(triples, iris, submission, group.system_key,
-                                                                        folder, why, published_none=not systems)
-            describe_result(triples, iris, submission, group, stack, system, figures, rel_of)
-            counts["models"] += 1
-            counts["performances"] += 1
-        counts["devices"] += len(named)
-        counts["name_only_devices"] += len(named)
-
-    counts["hardware"] = hardware.write(triples)
-    typed = _count_types(triples)
-    counts.update({
-        "dlns": typed.get(DLOM.DLN.value, 0),
-        "frameworks": typed.get(DLOM.Framework.value, 0),
-        "compilers": typed.get(DLOM.Compiler.value, 0),
-        "quantizations": typed.get(DLOM.Quantization.value, 0),
-        "hardware_optimizations": typed.get(DLOM.HardwareOptimization.value, 0),
-        "submitters": typed.get(DLOM.Submitter.value, 0),
-        "benchmark_runs": typed.get(DLOM.BenchmarkRun.value, 0),
-        "source_files": typed.get(DLOM.SourceFile.value, 0),
-        "skipped_files": len(report.skipped),
-    })
-    written = write_triples(store, triples, source=str(path))
-    report.triples = written.triples
-    report.counts = counts
+        _collect_submission(collected, submission, rel_of, report.skipped, progress)
+    report.counts = collected.summary(len(report.skipped))  # before writing: it adds the hardware entities
+    report.triples = write_triples(store, collected.triples, source=str(path)).triples
     return report
+
+
+@dataclass
+class _Collected:
+    """What an import has described so far: the triples to write, the IRIs given out, the hardware
+    entities seen and the running counts."""
+
+    triples: TripleSet = field(default_factory=TripleSet)
+    iris: IriRegistry = field(default_factory=IriRegistry)
+    hardware: HardwareCollector = field(default_factory=HardwareCollector)
+    counts: dict[str, int] = field(default_factory=lambda: {
+        "devices": 0, "name_only_devices": 0, "models": 0, "performances": 0, "repaired_json_files": 0})
+
+    def summary(self, skipped_files: int) -> dict[str, int]:
+        """The report's counts, once every submission is collected; adds the hardware entities to the triples."""
+        counts = dict(self.counts, hardware=self.hardware.write(self.triples))
+        typed = _count_types(self.triples)
+        counts.update({
+            "dlns": typed.get(DLOM.DLN.value, 0),
+            "frameworks": typed.get(DLOM.Framework.value, 0),
+            "compilers": typed.get(DLOM.Compiler.value, 0),
+            "quantizations": typed.get(DLOM.Quantization.value, 0),
+            "hardware_optimizations": typed.get(DLOM.HardwareOptimization.value, 0),
+            "submitters": typed.get(DLOM.Submitter.value, 0),
+            "benchmark_runs": typed.get(DLOM.BenchmarkRun.value, 0),
+            "source_files": typed.get(DLOM.SourceFile.value, 0),
+            "skipped_files": skipped_files,
+        })
+        return counts
+
+
+def _collect_submission(collected: _Collected, submission: Submission, rel_of: Callable[[Path], str],
+                        skipped: list[tuple[str, str]], progress: Progress) -> None:
+    """Describe one submission: its system descriptions as devices, then each result group with a
+    figure as a model with its measured performance (on a name-only device when no description fits)."""
+    systems = _read_systems(submission, rel_of, skipped, progress)
+    collected.counts["repaired_json_files"] += sum(bool(s.repairs) for s in systems.values())
+    stacks = {stem: describe_device(collected.triples, collected.iris, submission, system, collected.hardware)
+              for stem, system in systems.items()}
+    collected.counts["devices"] += len(stacks)
+
+    skipped_before = len(skipped)
+    groups = collect_result_groups(submission, rel_of, skipped)
+    progress.advance(len(skipped) - skipped_before)  # files that fit no group
+    named: dict[str, DeviceStack] = {}  # devices known by name only, by results folder name
+    for group in groups:
+        progress.advance(len(group.files))
+        system, reason = match_system(group.system_key, systems)
+        figures = _read_figures(group, rel_of, skipped)
+        if not figures.used:
+            continue
+        if system is not None:
+            stack = stacks[system.path.stem]
+        elif group.system_key in named:
+            stack = named[group.system_key]
+        else:
+            # the results are real measurements: keep them, on a device that is honestly only a name
+            folder = rel_of(submission.folder / "results" / group.system_key)
+            why = name_only_reason(submission, reason, bool(systems))
+            stack = named[group.system_key] = describe_named_device(collected.triples, collected.iris, submission,
+                                                                    group.system_key, folder, why, published_none=not systems)
+        describe_result(collected.triples, collected.iris, submission, group, stack, system, figures, rel_of)
+        collected.counts["models"] += 1
+        collected.counts["performances"] += 1
+    collected.counts["devices"] += len(named)
+    collected.counts["name_only_devices"] += len(named)
+
+
+def _read_systems(submission: Submission, rel_of: Callable[[Path], str], skipped: list[tuple[str, str]],
+                  progress: Progress) -> dict[str, SystemRecord]:
+    """The submission's system descriptions by file stem; every other file under systems/ is skipped
+    with its reason."""
+    systems: dict[str, SystemRecord] = {}
+    systems_dir = submission.folder / "systems"
+    for file in sorted(p for p in systems_dir.rglob("*") if p.is_file()) if systems_dir.is_dir() else []:
+        progress.advance()
+        if file.name.startswith("."):
+            skipped.append((rel_of(file), "macOS resource-fork file (AppleDouble), not a system description"
+                            if file.name.startswith("._") else "hidden file, not a system description"))
+        elif file.suffix.lower() != ".json":
+            skipped.append((rel_of(file), "not a system description (.json)"))
+        elif file.stem in systems:
+            skipped.append((rel_of(file), f"a second system description named {file.stem!r}; {systems[file.stem].rel} is used"))
+        else:
+            systems[file.stem] = read_system(file, rel_of(file))
+    return systems
+
+
+def _read_figures(group: ResultGroup, rel_of: Callable[[Path], str], skipped: list[tuple[str, str]]) -> Figures:
+    """The figures of one result group's files (throughput, energy, accuracy); a file without one is skipped."""
+    figures = Figures()
+    for kind in RESULT_KINDS:
+        file = group.files.get(kind)
+        if file is None:
+            continue
+        value, why = read_result_file(kind, group.benchmark, file)
+        if value is None:
+            skipped.append((rel_of(file), why or "no figure"))
+            continue
+        if kind == "performance":
+            figures.throughput = value
+        elif kind == "energy":
+            figures.energy_uj = value
+        else:
+            figures.accuracy = value
+        figures.used.append(file)
+    return figures
 
 
 def _count_types(triples: Iterable[Triple]) -> dict[str, int]:
