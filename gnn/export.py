@@ -311,56 +311,26 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
     def only(node_type: str) -> Collection[str] | None:
         return None if scope is None else scope.get(node_type, ())
 
+    # Nodes, their literal attributes and labels.
     iris: dict[str, list[str]] = {t: _instances(store, _CLASSES[t], only(t)) for t in ("dln", "device", "framework", "cloud")}
     tech_family = _technique_instances(store, only("technique"))
     iris["technique"] = list(tech_family)
-
-    # Models: leave out those whose only performance is predicted.
-    all_models = _instances(store, _CLASSES["model"], only("model"))
-    predicted = {r[0].value for r in _select(store, f"""
-        SELECT DISTINCT ?m WHERE {{ {_only('m', only('model'))}
-          ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:PredictedPerformance }}""")}
-    measured_rows = _select(store, f"""
-        SELECT ?m ?p ?lat ?acc ?en WHERE {{ {_only('m', only('model'))}
-          ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance .
-          OPTIONAL {{ ?p dlom:inferenceLatencyMs ?lat }} OPTIONAL {{ ?p dlom:accuracy ?acc }}
-          OPTIONAL {{ ?p dlom:energyPerInferenceUj ?en }}
-        }}""")
-    measured = {r[0].value for r in measured_rows}
-    iris["model"] = [m for m in all_models if m not in predicted or m in measured]
-
+    iris["model"], measured_rows = _exported_models(store, only("model"))
     index = {t: {iri: i for i, iri in enumerate(iris[t])} for t in NODE_TYPES}
     attrs_by_type: dict[str, dict[str, dict[str, object]]] = {
         t: _literal_attributes(store, _CLASSES[t], only(t)) for t in ("dln", "device", "framework", "cloud", "model")}
     attrs_by_type["technique"] = _literal_attributes(store, None, only("technique"))
     compilers = set(_instances(store, ("Compiler",), only("framework")))
-
     attrs = {t: [attrs_by_type[t].get(iri, {}) for iri in iris[t]] for t in NODE_TYPES}
     labels = {t: [str(a.get("label") or iri.rsplit("/", 1)[-1]) for a, iri in zip(attrs[t], iris[t])] for t in NODE_TYPES}
 
-    # Targets.
-    per_model: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for m, _p, lat, acc, en in measured_rows:
-        d = per_model[m.value]
-        d["lat"].append(to_python(lat) if lat is not None else None)
-        d["acc"].append(to_python(acc) if acc is not None else None)
-        d["en"].append(to_python(en) if en is not None else None)
-    n_models = len(iris["model"])
-    targets = np.full((n_models, len(METRICS)), np.nan, dtype=np.float64)
-    for iri, d in per_model.items():
-        i = index["model"].get(iri)
-        if i is None:
-            continue
-        targets[i, 0] = _mean_log(d["lat"])
-        accs = [a for a in d["acc"] if a is not None]
-        targets[i, 1] = float(np.mean(accs)) if accs else math.nan
-        targets[i, 2] = _mean_log(d["en"])
-    if require_measurements and (n_models == 0 or np.isnan(targets).all()):
+    targets = _targets(measured_rows, index["model"])
+    if require_measurements and (targets.shape[0] == 0 or np.isnan(targets).all()):
         raise EmptyGraphError(
             f"the store {store.url} holds no dlom:Model with a measured latency, accuracy or energy "
             "(import data first, e.g. 'dlom import mlperf-tiny <path>', or load the shipped graph)")
 
-    # Relations.
+    # Relations, as row lists per subject row.
     def links(predicates: Sequence[str], target_type: str, subject_class: str = "Model",
               subject_type: str = "model") -> list[list[int]]:
         out: list[list[int]] = [[] for _ in range(len(iris[subject_type]))]
@@ -370,36 +340,79 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
                 out[si].append(oi)
         return [sorted(set(x)) for x in out]
 
-    dln_links = links(("usesDLN",), "dln")
-    dev_links = links(("deployedOn",), "device")
-    tech_links = links(("appliesOptimization",), "technique")
-    own_fw = links(("usesFramework", "usesCompiler"), "framework")
-    cloud_links = links(("usesCloudConfiguration",), "cloud")
+    model_links = {"dln": links(("usesDLN",), "dln"), "device": links(("deployedOn",), "device"),
+                   "technique": links(("appliesOptimization",), "technique"),
+                   "framework": links(("usesFramework", "usesCompiler"), "framework"),
+                   "cloud": links(("usesCloudConfiguration",), "cloud")}
     device_fw = links(("usesFramework", "usesCompiler"), "framework", "EndDevice", "device")
 
     # A model without a DLN or device (invalid by the shapes, but possible in a raw store) cannot be
     # placed: it is left out rather than guessed.
-    keep = [i for i in range(n_models) if dln_links[i] and dev_links[i]]
-    if len(keep) != n_models:
-        remap = {old: new for new, old in enumerate(keep)}
-        iris["model"] = [iris["model"][i] for i in keep]
-        attrs["model"] = [attrs["model"][i] for i in keep]
-        labels["model"] = [labels["model"][i] for i in keep]
+    keep = [i for i in range(len(iris["model"])) if model_links["dln"][i] and model_links["device"][i]]
+    if len(keep) != len(iris["model"]):
+        iris["model"], attrs["model"], labels["model"] = ([rows[i] for i in keep] for rows in (iris["model"], attrs["model"], labels["model"]))
+        model_links = {k: [rows[i] for i in keep] for k, rows in model_links.items()}
         targets = targets[keep]
-        dln_links, dev_links, tech_links, own_fw, cloud_links = (
-            [lst[i] for i in keep] for lst in (dln_links, dev_links, tech_links, own_fw, cloud_links))
-        index["model"] = {iri: remap[i] for iri, i in index["model"].items() if i in remap}
-        n_models = len(keep)
-        if require_measurements and (n_models == 0 or np.isnan(targets).all()):
+        if require_measurements and (not keep or np.isnan(targets).all()):
             raise EmptyGraphError(f"the store {store.url} holds no complete dlom:Model (DLN and device) with measurements")
 
-    model_dln = np.array([lst[0] for lst in dln_links], dtype=np.int64)
-    model_device = np.array([lst[0] for lst in dev_links], dtype=np.int64)
-    model_fw = [sorted(set(own_fw[i]) | set(device_fw[model_device[i]])) for i in range(n_models)]
+    model_dln = np.array([lst[0] for lst in model_links["dln"]], dtype=np.int64)
+    model_device = np.array([lst[0] for lst in model_links["device"]], dtype=np.int64)
+    model_fw = [sorted(set(own) | set(device_fw[d])) for own, d in zip(model_links["framework"], model_device)]
+    rounds = _rounds(store, iris["model"], only("model"))
 
-    # Benchmark round: on the model, on its performance, or on the run that produced it.
+    data = _hetero_data(attrs, iris, tech_family, compilers, targets, model_dln, model_device, model_links["technique"],
+                        model_fw, model_links["cloud"], device_fw) if tensors else None
+    return ExportedGraph(
+        data=data, iris=iris, labels=labels, attrs=attrs, model_dln=model_dln, model_device=model_device,
+        model_techniques=model_links["technique"], model_frameworks=model_fw, model_clouds=model_links["cloud"],
+        device_frameworks=device_fw, technique_family=[tech_family[i] for i in iris["technique"]],
+        targets=targets, rounds=rounds)
+
+
+def _exported_models(store: Store, only: Collection[str] | None) -> tuple[list[str], list[tuple]]:
+    """The models to export — all but those whose only performance is predicted — and the rows
+    (model, performance, latency, accuracy, energy) of their measured performances."""
+    all_models = _instances(store, _CLASSES["model"], only)
+    predicted = {r[0].value for r in _select(store, f"""
+        SELECT DISTINCT ?m WHERE {{ {_only('m', only)}
+          ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:PredictedPerformance }}""")}
+    measured_rows = _select(store, f"""
+        SELECT ?m ?p ?lat ?acc ?en WHERE {{ {_only('m', only)}
+          ?m a dlom:Model ; dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance .
+          OPTIONAL {{ ?p dlom:inferenceLatencyMs ?lat }} OPTIONAL {{ ?p dlom:accuracy ?acc }}
+          OPTIONAL {{ ?p dlom:energyPerInferenceUj ?en }}
+        }}""")
+    measured = {r[0].value for r in measured_rows}
+    return [m for m in all_models if m not in predicted or m in measured], measured_rows
+
+
+def _targets(measured_rows: Iterable[tuple], model_index: Mapping[str, int]) -> np.ndarray:
+    """Per model row, the :data:`METRICS` targets: the mean of ln latency, of accuracy and of ln energy
+    over its measured performances (NaN where none measured it)."""
+    per_model: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for m, _p, lat, acc, en in measured_rows:
+        d = per_model[m.value]
+        d["lat"].append(to_python(lat) if lat is not None else None)
+        d["acc"].append(to_python(acc) if acc is not None else None)
+        d["en"].append(to_python(en) if en is not None else None)
+    targets = np.full((len(model_index), len(METRICS)), np.nan, dtype=np.float64)
+    for iri, d in per_model.items():
+        i = model_index.get(iri)
+        if i is None:
+            continue
+        targets[i, 0] = _mean_log(d["lat"])
+        accs = [a for a in d["acc"] if a is not None]
+        targets[i, 1] = float(np.mean(accs)) if accs else math.nan
+        targets[i, 2] = _mean_log(d["en"])
+    return targets
+
+
+def _rounds(store: Store, model_iris: Sequence[str], only: Collection[str] | None) -> list[str | None]:
+    """Each model's benchmark round: on the model, on its performance, or on the run that produced it
+    (the smallest when there are several)."""
     round_rows = _select(store, f"""
-        SELECT DISTINCT ?m ?r WHERE {{ {_only('m', only('model'))}
+        SELECT DISTINCT ?m ?r WHERE {{ {_only('m', only)}
           ?m a dlom:Model .
           {{ ?m dlom:benchmarkRound ?r }} UNION {{ ?m dlom:hasPerformance ?p . ?p dlom:benchmarkRound ?r }}
           UNION {{ ?m dlom:hasPerformance ?p . ?p <http://www.w3.org/ns/prov#wasGeneratedBy> ?a . ?a dlom:benchmarkRound ?r }}
@@ -407,15 +420,7 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
     rounds_of: dict[str, str] = {}
     for m, r in sorted(round_rows, key=lambda row: (row[0].value, row[1].value)):
         rounds_of.setdefault(m.value, str(r.value))
-    rounds = [rounds_of.get(iri) for iri in iris["model"]]
-
-    data = _hetero_data(attrs, iris, tech_family, compilers, targets, model_dln, model_device, tech_links, model_fw,
-                        cloud_links, device_fw) if tensors else None
-    return ExportedGraph(
-        data=data, iris=iris, labels=labels, attrs=attrs, model_dln=model_dln, model_device=model_device,
-        model_techniques=tech_links, model_frameworks=model_fw, model_clouds=cloud_links,
-        device_frameworks=device_fw, technique_family=[tech_family[i] for i in iris["technique"]],
-        targets=targets, rounds=rounds)
+    return [rounds_of.get(iri) for iri in model_iris]
 
 
 def node_iris(store: Store) -> dict[str, list[str]]:
