@@ -679,6 +679,7 @@ class MeasuredConfigurationInput:
         )
 
 
+# The GraphQL schema's face of kg.errors.FieldError (the one field-error type).
 @strawberry.type(description="One problem with one input field (e.g. `techniques[0].bitWidth`, `metrics.accuracy`).")
 class FieldError:
     field: str

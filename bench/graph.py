@@ -20,9 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import NamedNode
 
-from bench.device import HostFingerprint
 from bench.harness import BenchResult
 from bench.host_graph import host_device_triples
 from bench.networks.registry import NetworkSpec
@@ -32,19 +31,9 @@ from kg.binding import bind
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.results import BooleanResult, Solutions
 from kg.store import Store
-from kg.terms import literal
-from kg.writes import WriteReport, write_triples
+from kg.writes import TripleBuilder, WriteReport, write_triples
 
 BENCH_AGENT = entity("agent", "dlom-bench")
-
-
-class Triples(list):
-    """A list of triples with an ``add`` that turns Python values into typed literals and skips None."""
-
-    def add(self, s: NamedNode, p: NamedNode, o) -> None:
-        if o is None:
-            return
-        self.append(Triple(s, p, o if isinstance(o, NamedNode) else literal(o)))
 
 
 def model_iri(network: str, key: str) -> NamedNode:
@@ -66,9 +55,9 @@ def _reference_facts(network: NetworkSpec) -> dict:
             "dataset": TRAINING_DATASETS[network.benchmark]}
 
 
-def network_triples(network: NetworkSpec, profile: NetworkProfile) -> Triples:
+def network_triples(network: NetworkSpec, profile: NetworkProfile) -> TripleBuilder:
     """The registered network as a ``dlom:DLN`` (layers, parameters and MACs computed from the code)."""
-    t = Triples()
+    t = TripleBuilder()
     iri = network.dln_iri
     ref = _reference_facts(network)
     t.add(iri, RDF.type, DLOM.DLN)
@@ -88,13 +77,13 @@ def network_triples(network: NetworkSpec, profile: NetworkProfile) -> Triples:
     return t
 
 
-def _deployed_dln(result: BenchResult) -> tuple[NamedNode, Triples]:
+def _deployed_dln(result: BenchResult) -> tuple[NamedNode, TripleBuilder]:
     network = result.spec.network
     if not result.architecture_changed:
-        return network.dln_iri, Triples()
+        return network.dln_iri, TripleBuilder()
     only_distilled = [s.name for s in result.steps if s.name in ("distill", "prune-structured", "decompose-svd", "decompose-conv")] == ["distill"]
     p = result.deployed_profile
-    t = Triples()
+    t = TripleBuilder()
     if only_distilled and result.student_width is not None:
         iri = entity("dln", student_dln_name(network.name, result.student_width))
         label = f"{network.label} — distilled student at width {result.student_width:g}"
@@ -115,7 +104,7 @@ def _deployed_dln(result: BenchResult) -> tuple[NamedNode, Triples]:
     return iri, t
 
 
-def result_triples(result: BenchResult) -> Triples:
+def result_triples(result: BenchResult) -> TripleBuilder:
     """Every triple of one result (before de-duplication against the store)."""
     spec, key = result.spec, result.key
     stamp = result.started.strftime("%Y%m%dT%H%M%S%fZ")
@@ -123,10 +112,9 @@ def result_triples(result: BenchResult) -> Triples:
     run = entity("benchmark-run", "bench", key, stamp)
     t = network_triples(spec.network, result.base_profile)
     dln, dln_t = _deployed_dln(result)
-    t += dln_t
+    t.extend(dln_t)
     device, host_triples = host_device_triples(result.host, result.spec.setting)
-    dev_t = Triples(host_triples)
-    t += dev_t
+    t.extend(host_triples)
 
     framework = entity("framework", spec.runtime, result.runtime_version)
     t.add(framework, RDF.type, DLOM.Framework)
@@ -224,7 +212,7 @@ def _existing_predicates(store: Store, subjects: Iterable[NamedNode]) -> set[tup
     return found
 
 
-def _shared_subjects(triples: Triples) -> set[NamedNode]:
+def _shared_subjects(triples: TripleBuilder) -> set[NamedNode]:
     """Subjects other records may already describe: DLNs, devices, frameworks, the agent."""
     shared = {DLOM.DLN, DLOM.EndDevice, DLOM.Framework, PROV.SoftwareAgent}
     return {t.subject for t in triples if t.predicate == RDF.type and t.object in shared}

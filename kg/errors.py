@@ -25,6 +25,15 @@ class QueryTimeoutError(QueryError):
 
 
 @dataclass(frozen=True)
+class FieldError:
+    """One problem with one input field: where (a dotted path, e.g. ``techniques[0].bitWidth``) and why.
+    The one field-error type of DLOM: submissions, requirements and every API answer use it."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Violation:
     """One SHACL violation: the focus node, the property path, and the reason."""
 

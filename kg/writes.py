@@ -2,6 +2,9 @@
 
 Importers, the API's mutations, ratings, benchmark results and predictions all write through
 :func:`write_triples`, so nothing reaches the store unvalidated and nothing lands half-written.
+What they write is built with one :class:`TripleBuilder`, which remembers the input file, line and
+field each triple came from, so a SHACL violation is reported where the user can fix it
+(:meth:`TripleBuilder.field_for`, :meth:`TripleBuilder.location`).
 """
 from __future__ import annotations
 
@@ -9,21 +12,109 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kg.binding import values_rows
 from kg.errors import ValidationError
-from kg.namespaces import RDF
+from kg.namespaces import PREFIXES, RDF
 from kg.repositories import route
 from kg.results import Solutions
 from kg.store import Store
+from kg.terms import literal
 from kg.validation import validate
 
 _CHUNK = 400
 BULK_MIN_QUADS = 20_000
 """From this size on a write takes the store's bulk path (:meth:`kg.store.Store.bulk_add`): for the
 embedded store a staged copy, which costs a fixed few milliseconds but loads several times faster."""
+
+
+class TripleBuilder:
+    """The triples of one write, in insertion order and each once, with where each came from.
+
+    ``add(s, p, o, line, field)`` turns a Python value into a typed literal (:func:`kg.terms.literal`)
+    and skips None (an empty input field). Each subject remembers the file (:attr:`file` when it was
+    first added) and line it came from; each (subject, predicate) the input field that gave it; a
+    subject may carry a field prefix (:meth:`subject`, e.g. ``techniques[0]``) naming its other
+    properties' fields. ``counts`` tallies what an import made, by kind.
+    """
+
+    def __init__(self, file: str = "") -> None:
+        self.file = file
+        self.counts: dict[str, int] = {}
+        self._triples: dict[Triple, None] = {}
+        self._location: dict[str, tuple[str, int | None]] = {}
+        self._field: dict[tuple[str, str], str] = {}
+        self._prefix: dict[str, str] = {}
+
+    def add(self, s: NamedNode | BlankNode, p: NamedNode, o: Any, line: int | None = None, field: str | None = None) -> None:
+        if o is None:
+            return
+        obj = o if isinstance(o, NamedNode | BlankNode | Literal) else literal(o)
+        self._triples[Triple(s, p, obj)] = None
+        self._location.setdefault(s.value, (self.file, line))
+        if field:
+            self._field.setdefault((s.value, p.value), field)
+
+    def locate(self, focus: str, file: str, line: int | None = None, predicate: str | None = None,
+               field: str | None = None) -> None:
+        """Record where the subject ``focus`` (and its ``predicate``'s value, as ``field``) came from,
+        for triples kept outside the builder (e.g. parsed RDF files, whose parsers give no line)."""
+        self._location.setdefault(focus, (file, line))
+        if predicate and field:
+            self._field.setdefault((focus, predicate), field)
+
+    def extend(self, triples: Iterable[Triple]) -> None:
+        """Add triples built elsewhere (no input location)."""
+        for t in triples:
+            self._triples[t] = None
+
+    def subject(self, node: NamedNode, prefix: str) -> None:
+        """Name the input fields of ``node``'s properties ``prefix.<property local name>``."""
+        self._prefix[node.value] = prefix
+
+    def count(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    @property
+    def triples(self) -> list[Triple]:
+        return list(self._triples)
+
+    def __iter__(self) -> Iterator[Triple]:
+        return iter(self._triples)
+
+    def __len__(self) -> int:
+        return len(self._triples)
+
+    def location(self, focus: str) -> tuple[str, int | None]:
+        """The file and line the subject ``focus`` (an IRI) came from; (:attr:`file`, None) if unknown."""
+        file, line = self._location.get(focus, (self.file, None))
+        return file or self.file, line
+
+    def field_for(self, focus: str, path: str | None) -> str | None:
+        """The input field a SHACL violation at ``focus`` on ``path`` (a shortened IRI such as
+        ``dlom:accuracy``, or None) points at: the field that gave that property of that subject, else
+        the subject's prefix with the property's local name, else (no path) the prefix; None if unknown."""
+        prefix = self._prefix.get(focus)
+        if path is None:
+            return prefix
+        full = expand_iri(path)
+        if (focus, full) in self._field:
+            return self._field[(focus, full)]
+        if prefix is None:
+            return None
+        local = full.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        return f"{prefix}.{local}" if prefix else local
+
+
+def expand_iri(short: str) -> str:
+    """``dlom:accuracy`` → the full IRI (DLOM's prefixes); ``<iri>`` → iri; anything else unchanged."""
+    if short.startswith("<") and short.endswith(">"):
+        return short[1:-1]
+    prefix, _, local = short.partition(":")
+    return PREFIXES[prefix] + local if prefix in PREFIXES else short
 
 
 @dataclass(frozen=True)

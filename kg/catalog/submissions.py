@@ -16,14 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import NamedNode
 
 from kg.catalog.records import TechniqueFamily
-from kg.errors import ValidationError
+from kg.errors import FieldError, ValidationError
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.store import Store
-from kg.terms import literal
-from kg.writes import existing_types, write_triples
+from kg.writes import TripleBuilder, existing_types, write_triples
 
 
 @dataclass(frozen=True)
@@ -65,12 +64,6 @@ class MeasuredConfiguration:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     frameworks: tuple[str, ...] = ()
     cloud_configuration: str | None = None
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -120,24 +113,12 @@ def model_iri_for(label: str) -> NamedNode:
     return entity("model", "submitted", label)
 
 
-class _Builder:
-    """Collects triples and remembers which input field each (subject, predicate) came from."""
+class _Builder(TripleBuilder):
+    """The submission's triples (each property's input field remembered) and the input errors found."""
 
     def __init__(self) -> None:
-        self.triples: list[Triple] = []
-        self.fields: dict[tuple[str, str], str] = {}
-        self.prefixes: dict[str, str] = {}
+        super().__init__("submitted measured configuration")
         self.errors: list[FieldError] = []
-
-    def subject(self, node: NamedNode, prefix: str) -> None:
-        self.prefixes[node.value] = prefix
-
-    def add(self, s: NamedNode, p: NamedNode, o: Any, field_name: str | None = None) -> None:
-        if o is None:
-            return
-        self.triples.append(Triple(s, p, o if isinstance(o, NamedNode) else literal(o)))
-        if field_name is not None:
-            self.fields[(s.value, p.value)] = field_name
 
     def iri(self, value: str, field_name: str) -> NamedNode | None:
         try:
@@ -148,27 +129,6 @@ class _Builder:
             self.errors.append(FieldError(field_name, f"not a valid IRI: {value!r} ({e})"))
             return None
 
-    def field_for(self, focus: str, path: str | None) -> str:
-        """The input field of a violation at ``focus`` on ``path`` (a shortened IRI, e.g. dlom:accuracy)."""
-        if path is not None:
-            full = _expand(path)
-            if (focus, full) in self.fields:
-                return self.fields[(focus, full)]
-            prefix = self.prefixes.get(focus)
-            if prefix is not None:
-                local = full.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-                return f"{prefix}.{local}" if prefix else local
-        return self.prefixes.get(focus) or "input"
-
-
-def _expand(path: str) -> str:
-    from kg.namespaces import PREFIXES
-
-    if path.startswith("<") and path.endswith(">"):
-        return path[1:-1]
-    prefix, _, local = path.partition(":")
-    return PREFIXES[prefix] + local if prefix in PREFIXES else path
-
 
 def _build(config: MeasuredConfiguration) -> _Builder:
     b = _Builder()
@@ -176,40 +136,40 @@ def _build(config: MeasuredConfiguration) -> _Builder:
     model = model_iri_for(label or "x")
     b.subject(model, "")
     b.add(model, RDF.type, DLOM.Model)
-    b.add(model, RDFS.label, label, "label")
+    b.add(model, RDFS.label, label, field="label")
     dln = b.iri(config.dln, "dln")
     device = b.iri(config.device, "device")
-    b.add(model, DLOM.usesDLN, dln, "dln")
-    b.add(model, DLOM.deployedOn, device, "device")
+    b.add(model, DLOM.usesDLN, dln, field="dln")
+    b.add(model, DLOM.deployedOn, device, field="device")
     for i, framework in enumerate(config.frameworks):
-        b.add(model, DLOM.usesFramework, b.iri(framework, f"frameworks[{i}]"), f"frameworks[{i}]")
+        b.add(model, DLOM.usesFramework, b.iri(framework, f"frameworks[{i}]"), field=f"frameworks[{i}]")
     if config.cloud_configuration:
         b.add(model, DLOM.usesCloudConfiguration, b.iri(config.cloud_configuration, "cloudConfiguration"),
-              "cloudConfiguration")
+              field="cloudConfiguration")
     for name, value in config.attributes.items():
         if name not in MODEL_ATTRIBUTES:
             b.errors.append(FieldError(name, "not a model attribute"))
             continue
-        b.add(model, MODEL_ATTRIBUTES[name], value, name)
+        b.add(model, MODEL_ATTRIBUTES[name], value, field=name)
 
     for i, technique in enumerate(config.techniques):
         prefix = f"techniques[{i}]"
         node = entity("technique", "submitted", label, str(i), technique.family.name.lower())
         b.subject(node, prefix)
-        b.add(model, DLOM.appliesOptimization, node, prefix)
+        b.add(model, DLOM.appliesOptimization, node, field=prefix)
         b.add(node, RDF.type, NamedNode(technique.family.value))
-        b.add(node, RDFS.label, (technique.label or _FAMILY_LABELS[technique.family]).strip(), f"{prefix}.label")
-        b.add(node, DLOM.sequenceIndex, i, prefix)
-        b.add(node, DLOM.toolName, technique.tool_name, f"{prefix}.toolName")
+        b.add(node, RDFS.label, (technique.label or _FAMILY_LABELS[technique.family]).strip(), field=f"{prefix}.label")
+        b.add(node, DLOM.sequenceIndex, i, field=prefix)
+        b.add(node, DLOM.toolName, technique.tool_name, field=f"{prefix}.toolName")
         if technique.extra_parameters is not None:
             if isinstance(technique.extra_parameters, Mapping):
-                b.add(node, DLOM.parameters, dict(technique.extra_parameters), f"{prefix}.extraParameters")
+                b.add(node, DLOM.parameters, dict(technique.extra_parameters), field=f"{prefix}.extraParameters")
             else:
                 b.errors.append(FieldError(f"{prefix}.extraParameters", "must be a JSON object of name: value"))
         if technique.teacher_dln is not None:
             if technique.family is not TechniqueFamily.KNOWLEDGE_DISTILLATION:
                 b.errors.append(FieldError(f"{prefix}.teacherDln", "applies to knowledge distillation only"))
-            b.add(node, DLOM.teacherDLN, b.iri(technique.teacher_dln, f"{prefix}.teacherDln"), f"{prefix}.teacherDln")
+            b.add(node, DLOM.teacherDLN, b.iri(technique.teacher_dln, f"{prefix}.teacherDln"), field=f"{prefix}.teacherDln")
         for name, value in technique.parameters.items():
             if value is None:
                 continue
@@ -222,11 +182,11 @@ def _build(config: MeasuredConfiguration) -> _Builder:
                 b.errors.append(FieldError(f"{prefix}.{name}", f"applies to {_FAMILY_LABELS[family]} only, "
                                                               f"not {_FAMILY_LABELS[technique.family]}"))
                 continue
-            b.add(node, predicate, value, f"{prefix}.{name}")
+            b.add(node, predicate, value, field=f"{prefix}.{name}")
 
     performance = entity("performance", "submitted", label)
     b.subject(performance, "metrics")
-    b.add(model, DLOM.hasPerformance, performance, "metrics")
+    b.add(model, DLOM.hasPerformance, performance, field="metrics")
     b.add(performance, RDF.type, DLOM.MeasuredPerformance)
     b.add(performance, RDFS.label, f"measured performance of {label}")
     if not any(v is not None for v in config.metrics.values()):
@@ -235,26 +195,26 @@ def _build(config: MeasuredConfiguration) -> _Builder:
         if name not in METRICS:
             b.errors.append(FieldError(f"metrics.{name}", "not a performance figure"))
             continue
-        b.add(performance, METRICS[name], value, f"metrics.{name}")
+        b.add(performance, METRICS[name], value, field=f"metrics.{name}")
 
     prov = config.provenance
     run = entity("run", "submitted", label)
     b.subject(run, "provenance")
-    b.add(performance, PROV.wasGeneratedBy, run, "provenance")
+    b.add(performance, PROV.wasGeneratedBy, run, field="provenance")
     b.add(run, RDF.type, DLOM.BenchmarkRun)
-    b.add(run, RDFS.label, f"measurement of {label}", "provenance")
-    b.add(run, DLOM.benchmarkRound, prov.round, "provenance.round")
-    b.add(run, DLOM.softwareVersions, prov.software_versions, "provenance.softwareVersions")
+    b.add(run, RDFS.label, f"measurement of {label}", field="provenance")
+    b.add(run, DLOM.benchmarkRound, prov.round, field="provenance.round")
+    b.add(run, DLOM.softwareVersions, prov.software_versions, field="provenance.softwareVersions")
     source_text = prov.source.strip()
     if not source_text:
         b.errors.append(FieldError("provenance.source", "must not be empty"))
     else:
         source = entity("source", source_text)
         b.subject(source, "provenance.source")
-        b.add(performance, PROV.wasDerivedFrom, source, "provenance.source")
+        b.add(performance, PROV.wasDerivedFrom, source, field="provenance.source")
         b.add(source, RDF.type, DLOM.SourceFile)
-        b.add(source, RDFS.label, source_text, "provenance.source")
-        b.add(source, DLOM.sourcePath, source_text, "provenance.source")
+        b.add(source, RDFS.label, source_text, field="provenance.source")
+        b.add(source, DLOM.sourcePath, source_text, field="provenance.source")
     if prov.submitter is not None:
         name = prov.submitter.strip()
         if not name:
@@ -262,9 +222,9 @@ def _build(config: MeasuredConfiguration) -> _Builder:
         else:
             submitter = entity("submitter", name)
             b.subject(submitter, "provenance.submitter")
-            b.add(run, PROV.wasAssociatedWith, submitter, "provenance.submitter")
+            b.add(run, PROV.wasAssociatedWith, submitter, field="provenance.submitter")
             b.add(submitter, RDF.type, DLOM.Submitter)
-            b.add(submitter, RDFS.label, name, "provenance.submitter")
+            b.add(submitter, RDFS.label, name, field="provenance.submitter")
     if not label:
         b.errors.append(FieldError("label", "must not be empty"))
     return b
@@ -284,9 +244,9 @@ def submit_measured_configuration(store: Store, config: MeasuredConfiguration) -
         with _SUBMIT_LOCK:
             if existing_types(store, [model.value]):
                 return SubmissionResult(errors=(FieldError("label", f"a model with this label was already submitted: <{model.value}>"),))
-            write_triples(store, builder.triples, source="submitted measured configuration")
+            write_triples(store, builder, source=builder.file)
     except ValidationError as e:
-        errors = {FieldError(builder.field_for(v.focus, v.path), v.message + (f" (value {v.value})" if v.value else ""))
+        errors = {FieldError(builder.field_for(v.focus, v.path) or "input", v.message + (f" (value {v.value})" if v.value else ""))
                   for v in e.violations}
         return SubmissionResult(errors=tuple(sorted(errors, key=lambda fe: (fe.field, fe.message))))
     return SubmissionResult(model_iri=model.value)

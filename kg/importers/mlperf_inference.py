@@ -58,14 +58,14 @@ from kg.errors import InputError
 from kg.hardware import identify_hardware
 from kg.importers import ImportReport, register_importer
 from kg.importers.mlperf_tiny import (
-    DCTERMS, HardwareCollector, IriRegistry, SystemRecord, TripleSet, match_system, parse_system_json, quantity,
+    DCTERMS, HardwareCollector, IriRegistry, SystemRecord, match_system, parse_system_json, quantity,
     source_file,
 )
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, entity
 from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.terms import literal
-from kg.writes import write_triples
+from kg.writes import TripleBuilder, write_triples
 
 SOURCE = "mlperf-inference"
 ROUND_IN_NAME = re.compile(r"(?:^|[_-])(v\d+\.\d+)$")
@@ -485,7 +485,7 @@ class SystemNode:
     software: str | None
 
 
-def describe_system(triples: TripleSet, iris: IriRegistry, round_: str, division: str, submitter: str, stem: str,
+def describe_system(triples: TripleBuilder, iris: IriRegistry, round_: str, division: str, submitter: str, stem: str,
                     rel: str, raw: bytes, hardware: HardwareCollector) -> SystemNode:
     """The triples of one system description; collects its hardware link into ``hardware``."""
     try:
@@ -579,7 +579,7 @@ def describe_system(triples: TripleSet, iris: IriRegistry, round_: str, division
     return SystemNode(iri, rel, label, is_device, is_cloud, frameworks, compilers, software)
 
 
-def _source_file(triples: TripleSet, iris: IriRegistry, rel: str, comment: str | None = None) -> NamedNode:
+def _source_file(triples: TripleBuilder, iris: IriRegistry, rel: str, comment: str | None = None) -> NamedNode:
     return source_file(triples, iris, rel, comment, scope=(SOURCE,))
 
 
@@ -633,7 +633,7 @@ def _sparsity(*texts: str) -> Decimal | None:
     return None
 
 
-def describe_techniques(triples: TripleSet, model_folder: str, record: dict[str, Any] | None) -> list[NamedNode]:
+def describe_techniques(triples: TripleBuilder, model_folder: str, record: dict[str, Any] | None) -> list[NamedNode]:
     """The optimization techniques a measurement JSON (and an open-division model name) states."""
     out: list[NamedNode] = []
     weights = _given(record.get("weight_data_types")) if record else None
@@ -670,7 +670,7 @@ def describe_techniques(triples: TripleSet, model_folder: str, record: dict[str,
     return out
 
 
-def describe_result(triples: TripleSet, iris: IriRegistry, round_: str, division: str, submitter: str,
+def describe_result(triples: TripleBuilder, iris: IriRegistry, round_: str, division: str, submitter: str,
                     system_folder: str, model_folder: str, scenario_folder: str, files: ResultFiles,
                     node: SystemNode, measurement: tuple[str, dict[str, Any]] | None) -> None:
     """The Model, its MeasuredPerformance and their provenance for one summary."""
@@ -785,7 +785,7 @@ def import_mlperf_inference(store: Store, path: Path, progress: Progress = NoPro
     rounds = read_sources(Path(path), progress, report.skipped)
     if round_name is not None and len(rounds) > 1:
         raise InputError(str(path), f"--round names one round but {len(rounds)} round folders were found")
-    triples = TripleSet()
+    triples = TripleBuilder()
     iris = IriRegistry()
     hardware = HardwareCollector()
     counts = {"systems": 0, "end_devices": 0, "cloud_configurations": 0, "models": 0, "performances": 0,

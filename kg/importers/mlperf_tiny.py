@@ -69,7 +69,7 @@ from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.terms import literal
 from kg.units import UnitError, parse_quantity
-from kg.writes import write_triples
+from kg.writes import TripleBuilder, write_triples
 
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
@@ -205,23 +205,6 @@ class Figures:
     used: list[Path] = field(default_factory=list)
 
 
-class TripleSet:
-    """Triples in insertion order, each once (a shared entity is described by every device using it)."""
-
-    def __init__(self) -> None:
-        self._triples: dict[Triple, None] = {}
-
-    def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal | Any) -> None:
-        obj = o if isinstance(o, NamedNode | Literal) else literal(o)
-        self._triples[Triple(s, p, obj)] = None
-
-    def __iter__(self) -> Iterator[Triple]:
-        return iter(self._triples)
-
-    def __len__(self) -> int:
-        return len(self._triples)
-
-
 class HardwareCollector:
     """The hardware entities of one import and the configurations (devices, cloud configurations) of
     each, written once at the end with their links both ways."""
@@ -236,7 +219,7 @@ class HardwareCollector:
     def __len__(self) -> int:
         return len(self._entities)
 
-    def write(self, triples: TripleSet) -> int:
+    def write(self, triples: TripleBuilder) -> int:
         """Add every entity's triples (and typed targets of its possibly-same links); returns how many
         hardware entities that is."""
         targets: set[str] = set()
@@ -646,7 +629,7 @@ def match_system(system_key: str, systems: dict[str, SystemRecord]) -> tuple[Sys
 # ---------------------------------------------------------------------------------------------------
 
 
-def _dln(triples: TripleSet, benchmark: str, variant: str | None, submission: Submission) -> NamedNode:
+def _dln(triples: TripleBuilder, benchmark: str, variant: str | None, submission: Submission) -> NamedNode:
     """The DLN of a result group: the reference network in the closed division; in the open division,
     where submitters may change the network, one DLN per submitter's model (named by its folder)."""
     if submission.division == "closed":
@@ -684,7 +667,7 @@ class DeviceStack:
     software_versions: str | None
 
 
-def source_file(triples: TripleSet, iris: IriRegistry, rel: str, comment: str | None = None,
+def source_file(triples: TripleBuilder, iris: IriRegistry, rel: str, comment: str | None = None,
                 scope: tuple[str, ...] = ()) -> NamedNode:
     """The ``dlom:SourceFile`` of ``rel`` (its path inside the published tree), its IRI under ``scope``
     (an importer whose paths could meet another's, e.g. both start with 'v0.5', names its source)."""
@@ -697,7 +680,7 @@ def source_file(triples: TripleSet, iris: IriRegistry, rel: str, comment: str | 
     return iri
 
 
-def describe_device(triples: TripleSet, iris: IriRegistry, submission: Submission, system: SystemRecord,
+def describe_device(triples: TripleBuilder, iris: IriRegistry, submission: Submission, system: SystemRecord,
                     hardware: HardwareCollector | None = None) -> DeviceStack:
     """The triples of one system description; raises InputError for an unknown unit. The device is
     recorded in ``hardware`` as a configuration of the board its 'Board Name' names
@@ -788,7 +771,7 @@ def name_only_reason(submission: Submission, match_failure: str | None, has_syst
     return f"none of the submission's system descriptions can be told to be this one ({match_failure})"
 
 
-def describe_named_device(triples: TripleSet, iris: IriRegistry, submission: Submission, system_key: str,
+def describe_named_device(triples: TripleBuilder, iris: IriRegistry, submission: Submission, system_key: str,
                           folder_rel: str, why: str, published_none: bool) -> DeviceStack:
     """A device known only by the name of its results folder (``system_key``, as published).
 
@@ -811,7 +794,7 @@ def describe_named_device(triples: TripleSet, iris: IriRegistry, submission: Sub
     return DeviceStack(device, [], [], [], None)
 
 
-def describe_result(triples: TripleSet, iris: IriRegistry, submission: Submission, group: ResultGroup,
+def describe_result(triples: TripleBuilder, iris: IriRegistry, submission: Submission, group: ResultGroup,
                     stack: DeviceStack, system: SystemRecord | None, figures: Figures, rel_of: Any) -> None:
     """The Model, its MeasuredPerformance and their provenance for one result group (``system`` is None
     for a device known by name only)."""
@@ -908,7 +891,7 @@ class _Collected:
     """What an import has described so far: the triples to write, the IRIs given out, the hardware
     entities seen and the running counts."""
 
-    triples: TripleSet = field(default_factory=TripleSet)
+    triples: TripleBuilder = field(default_factory=TripleBuilder)
     iris: IriRegistry = field(default_factory=IriRegistry)
     hardware: HardwareCollector = field(default_factory=HardwareCollector)
     counts: dict[str, int] = field(default_factory=lambda: {

@@ -62,11 +62,11 @@ from pyoxigraph import Literal, NamedNode
 from kg.errors import InputError
 from kg.hardware import hardware_iri, hardware_triples, match_key
 from kg.importers import ImportReport, register_importer
-from kg.importers.mlperf_tiny import DCTERMS, TripleSet
+from kg.importers.mlperf_tiny import DCTERMS
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, entity
 from kg.progress import NoProgress, Progress
 from kg.store import Store
-from kg.writes import write_triples
+from kg.writes import TripleBuilder, write_triples
 
 PACKAGE = "qai-hub-models"
 SOURCE = "Qualcomm AI Hub Models"
@@ -583,7 +583,7 @@ def precision_facts(precision: str) -> tuple[int | None, int | None, str | None]
     return None, None, None
 
 
-def _quantization(t: TripleSet, precision: str) -> NamedNode | None:
+def _quantization(t: TripleBuilder, precision: str) -> NamedNode | None:
     if precision == "float":
         return None
     iri = entity("quantization", PACKAGE, precision)
@@ -605,7 +605,7 @@ def _quantization(t: TripleSet, precision: str) -> NamedNode | None:
     return iri
 
 
-def _runtime_stack(t: TripleSet, runtime: str, tools: dict[str, Any]) -> tuple[NamedNode, NamedNode]:
+def _runtime_stack(t: TripleBuilder, runtime: str, tools: dict[str, Any]) -> tuple[NamedNode, NamedNode]:
     """(HardwareOptimization of the runtime, Framework of the runtime with these tool versions)."""
     opt = entity("hardware-optimization", PACKAGE, runtime)
     t.add(opt, RDF.type, DLOM.HardwareOptimization)
@@ -622,7 +622,7 @@ def _runtime_stack(t: TripleSet, runtime: str, tools: dict[str, Any]) -> tuple[N
     return opt, fw
 
 
-def _release_entity(t: TripleSet, release: Release) -> NamedNode:
+def _release_entity(t: TripleBuilder, release: Release) -> NamedNode:
     iri = entity("release", PACKAGE, release.version)
     t.add(iri, RDF.type, DLOM.SoftwareRelease)
     t.add(iri, RDFS.label, f"{PACKAGE} {release.version}")
@@ -633,7 +633,7 @@ def _release_entity(t: TripleSet, release: Release) -> NamedNode:
     return iri
 
 
-def _source_file(t: TripleSet, release: Release, release_iri: NamedNode, member: str) -> NamedNode:
+def _source_file(t: TripleBuilder, release: Release, release_iri: NamedNode, member: str) -> NamedNode:
     iri = entity("source-file", PACKAGE, release.version, *member.split("/"))
     t.add(iri, RDF.type, DLOM.SourceFile)
     t.add(iri, RDFS.label, f"{PACKAGE} {release.version}: {member}")
@@ -642,7 +642,7 @@ def _source_file(t: TripleSet, release: Release, release_iri: NamedNode, member:
     return iri
 
 
-def _device(t: TripleSet, data: ReleaseData, name: str) -> NamedNode:
+def _device(t: TripleBuilder, data: ReleaseData, name: str) -> NamedNode:
     d = data.devices[name]
     v = data.release.version
     iri = entity("device", PACKAGE, v, name)
@@ -676,7 +676,7 @@ def _device(t: TripleSet, data: ReleaseData, name: str) -> NamedNode:
     return iri
 
 
-def _dln(t: TripleSet, data: ReleaseData, model_id: str, labelled: set[str]) -> NamedNode:
+def _dln(t: TripleBuilder, data: ReleaseData, model_id: str, labelled: set[str]) -> NamedNode:
     shared = SHARED_DLNS.get(model_id)
     iri = shared.iri if shared else entity("dln", PACKAGE, model_id)
     member, card = data.cards.get(model_id, (None, {}))
@@ -737,7 +737,7 @@ def _parameter_count(text: Any) -> int | None:
     return int(n) if n >= 1 else None
 
 
-def _layer_facts(t: TripleSet, perf: NamedNode, m: dict[str, Any]) -> None:
+def _layer_facts(t: TripleBuilder, perf: NamedNode, m: dict[str, Any]) -> None:
     mem = m.get("estimated_peak_memory_range_mb")
     if isinstance(mem, dict):
         for prop, key in ((DLOM.memoryMinMb, "min"), (DLOM.memoryMaxMb, "max")):
@@ -754,7 +754,7 @@ def _layer_facts(t: TripleSet, perf: NamedNode, m: dict[str, Any]) -> None:
             t.add(perf, DLOM.npuLayerShare, (Decimal(npu) / Decimal(total)).quantize(Decimal("0.0001")))
 
 
-def release_triples(t: TripleSet, data: ReleaseData, rows: list[Row], labelled: set[str], counts: dict[str, int]) -> None:
+def release_triples(t: TripleBuilder, data: ReleaseData, rows: list[Row], labelled: set[str], counts: dict[str, int]) -> None:
     """The triples of one release's rows, accuracy values, devices and cards."""
     release = data.release
     v = release.version
@@ -919,7 +919,7 @@ def _llm_keys(entries: list[dict[str, Any]]) -> list[str]:
     return keys
 
 
-def _llm_facts(t: TripleSet, perf: NamedNode, e: dict[str, Any], file: str, line: int | None) -> None:
+def _llm_facts(t: TripleBuilder, perf: NamedNode, e: dict[str, Any], file: str, line: int | None) -> None:
     if e.get("context_length") is not None:
         t.add(perf, DLOM.contextLength, int(_number(e["context_length"], file, line, "context_length")))
     if isinstance(e.get("desired_compute_unit"), str):
@@ -945,9 +945,9 @@ def _labelled(store: Store, iris: list[NamedNode]) -> set[str]:
 
 
 def build_triples(store: Store, releases: list[Release], report: ImportReport,
-                  progress: Progress = NoProgress()) -> tuple[TripleSet, dict[str, int]]:
+                  progress: Progress = NoProgress()) -> tuple[TripleBuilder, dict[str, int]]:
     """Read, check and translate every release (nothing is written)."""
-    t = TripleSet()
+    t = TripleBuilder()
     counts: dict[str, int] = defaultdict(int)
     labelled = _labelled(store, [s.iri for s in SHARED_DLNS.values()])
     for release in releases:

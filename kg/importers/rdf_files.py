@@ -21,12 +21,12 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, Triple
 
 from kg.errors import InputError
 from kg.importers import ImportReport, register_importer
-from kg.importers.records import TripleBatch, decode_utf8, new_triples, read_bytes, write_checked
+from kg.importers.records import decode_utf8, new_triples, read_bytes, write_checked
 from kg.namespaces import DLOM, PREFIXES
 from kg.progress import NoProgress, Progress
 from kg.repositories import Repository, route
 from kg.store import Store
-from kg.writes import existing_types
+from kg.writes import TripleBuilder, existing_types
 
 FORMATS: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -105,7 +105,7 @@ def import_rdf(store: Store, path: Path, progress: Progress = NoProgress()) -> I
     source = str(path)
 
     fresh = set(new_triples(store, [q.triple for q, _ in quads]))
-    batch = TripleBatch(current_file=source)
+    batch = TripleBuilder(source)
     claimed: dict[Triple, tuple[Repository, str]] = {}
     triples: list[Triple] = []
     for q, file in quads:
@@ -120,8 +120,7 @@ def import_rdf(store: Store, path: Path, progress: Progress = NoProgress()) -> I
         if repo is not None:
             claimed.setdefault(t, (repo, file))
         focus = t.subject.value if isinstance(t.subject, NamedNode) else str(t.subject)
-        batch.line_of.setdefault(focus, (file, None))  # RDF parsers give no line per triple
-        batch.field_of.setdefault((focus, t.predicate.value), _short(t.predicate.value))
+        batch.locate(focus, file, predicate=t.predicate.value, field=_short(t.predicate.value))
         triples.append(t)
     triples = list(dict.fromkeys(triples))
 

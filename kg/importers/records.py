@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from kg.results import Solutions
 from kg.store import Store
 from kg.terms import literal
 from kg.units import UnitError, parse_quantity
-from kg.writes import write_triples
+from kg.writes import TripleBuilder, write_triples
 
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
@@ -243,33 +243,6 @@ def _short(iri: str) -> str:
     return f"<{iri}>"
 
 
-@dataclass
-class TripleBatch:
-    """Triples of one import, with the input line and field each subject/property came from, so a
-    SHACL violation can be reported where the user can fix it."""
-
-    triples: list[Triple] = field(default_factory=list)
-    current_file: str = ""
-    line_of: dict[str, tuple[str, int | None]] = field(default_factory=dict)
-    field_of: dict[tuple[str, str], str] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, s: NamedNode, p: NamedNode, o: NamedNode | Literal, line: int | None = None,
-            field_name: str | None = None) -> None:
-        self.triples.append(Triple(s, p, o))
-        self.line_of.setdefault(s.value, (self.current_file, line))
-        if field_name:
-            self.field_of.setdefault((s.value, p.value), field_name)
-
-    def value(self, s: NamedNode, p: NamedNode, v: Any, line: int | None, field_name: str) -> None:
-        """Add ``s p literal(v)`` unless ``v`` is None (an empty field)."""
-        if v is not None:
-            self.add(s, p, literal(v), line, field_name)
-
-    def count(self, kind: str) -> None:
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-
-
 def triples_in_store(store: Store, triples: Sequence[Triple]) -> set[Triple]:
     """Those of ``triples`` the store already holds (in any graph). Blank-node triples are never
     considered present (their labels are local to one file)."""
@@ -300,7 +273,7 @@ def new_triples(store: Store, triples: Sequence[Triple]) -> list[Triple]:
     return [t for t in unique if t not in present]
 
 
-def write_new_triples(store: Store, batch: TripleBatch, file: str) -> int:
+def write_new_triples(store: Store, batch: TripleBuilder, file: str) -> int:
     """Write the batch's triples the store does not hold yet, in one validated transaction.
 
     Dropping what is already there makes re-imports idempotent and turns a record that adds to an
@@ -311,7 +284,7 @@ def write_new_triples(store: Store, batch: TripleBatch, file: str) -> int:
     return write_checked(store, new_triples(store, batch.triples), batch, file)
 
 
-def write_checked(store: Store, triples: list[Triple], batch: TripleBatch, file: str) -> int:
+def write_checked(store: Store, triples: list[Triple], batch: TripleBuilder, file: str) -> int:
     """:func:`kg.writes.write_triples` with SHACL violations reported as an :class:`InputError`
     located through ``batch`` (line and field of each focus node)."""
     if not triples:
@@ -322,22 +295,12 @@ def write_checked(store: Store, triples: list[Triple], batch: TripleBatch, file:
         raise located_error(e.violations, batch, file) from None
 
 
-def located_error(violations: list[Violation], batch: TripleBatch, file: str) -> InputError:
+def located_error(violations: list[Violation], batch: TripleBuilder, file: str) -> InputError:
     """One :class:`InputError` listing every violation with the file, line and field it came from."""
-    prefixes = {f"{p}:": ns for p, ns in PREFIXES.items()}
-
-    def expand(path: str | None) -> str:
-        if path is None:
-            return ""
-        for p, ns in prefixes.items():
-            if path.startswith(p):
-                return ns + path[len(p):]
-        return path.strip("<>")
-
     def where(v: Violation) -> tuple[str, int | None, str | None]:
-        at_file, line = batch.line_of.get(v.focus, (file, None))
+        at_file, line = batch.location(v.focus)
         # A missing value (sh:minCount) has no field of its own in the input: name the property.
-        return at_file or file, line, batch.field_of.get((v.focus, expand(v.path)), v.path)
+        return at_file or file, line, batch.field_for(v.focus, v.path) or v.path
 
     first_file, first_line, first_field = where(violations[0])
     lines = []
@@ -563,7 +526,7 @@ class RecordBuilder:
     def __init__(self, store: Store, file: str) -> None:
         self.file = file
         self.resolver = EntityResolver(store)
-        self.batch = TripleBatch()
+        self.batch = TripleBuilder()
         self.created: set[str] = set()
 
     def reference(self, reader: FieldReader, name: str, ref: str, cls: NamedNode, kind: str,
@@ -598,9 +561,9 @@ class RecordBuilder:
         for index, spec in enumerate(parse_optimizations(r, f.get("optimizations"))):
             self._add_optimization(r, model, submitter_name, label, index, spec)
         self._add_cloud(r, f, model)
-        self.batch.value(model, DLOM.purpose, r.text("purpose", f.get("purpose")), r.line, "purpose")
-        self.batch.value(model, DLOM.applicationArea, r.text("application_area", f.get("application_area")), r.line, "application_area")
-        self.batch.value(model, DLOM.yearCreated, r.number("year", f.get("year"), minimum=1950, maximum=2100, integer=True), r.line, "year")
+        self.batch.add(model, DLOM.purpose, r.text("purpose", f.get("purpose")), r.line, "purpose")
+        self.batch.add(model, DLOM.applicationArea, r.text("application_area", f.get("application_area")), r.line, "application_area")
+        self.batch.add(model, DLOM.yearCreated, r.number("year", f.get("year"), minimum=1950, maximum=2100, integer=True), r.line, "year")
         self._add_performance(r, f, model, label, submitter_name, date, metrics)
 
     @staticmethod
@@ -639,26 +602,26 @@ class RecordBuilder:
         b, line = self.batch, r.line
         dln, _ = self.reference(r, "dln", ref, DLOM.DLN, "dln")
         b.add(model, DLOM.usesDLN, dln, line, "dln")
-        b.value(dln, DLOM.task, r.text("dln_task", f.get("dln_task")), line, "dln_task")
-        b.value(dln, DLOM.numberOfParameters, r.number("dln_parameters", f.get("dln_parameters"), minimum=1, integer=True), line, "dln_parameters")
-        b.value(dln, DLOM.numberOfLayers, r.number("dln_layers", f.get("dln_layers"), minimum=1, integer=True), line, "dln_layers")
-        b.value(dln, DLOM.macs, r.number("dln_macs", f.get("dln_macs"), minimum=0, integer=True), line, "dln_macs")
-        b.value(dln, DLOM.trainingDataset, r.text("dln_dataset", f.get("dln_dataset")), line, "dln_dataset")
+        b.add(dln, DLOM.task, r.text("dln_task", f.get("dln_task")), line, "dln_task")
+        b.add(dln, DLOM.numberOfParameters, r.number("dln_parameters", f.get("dln_parameters"), minimum=1, integer=True), line, "dln_parameters")
+        b.add(dln, DLOM.numberOfLayers, r.number("dln_layers", f.get("dln_layers"), minimum=1, integer=True), line, "dln_layers")
+        b.add(dln, DLOM.macs, r.number("dln_macs", f.get("dln_macs"), minimum=0, integer=True), line, "dln_macs")
+        b.add(dln, DLOM.trainingDataset, r.text("dln_dataset", f.get("dln_dataset")), line, "dln_dataset")
 
     def _add_device(self, r: FieldReader, f: Mapping[str, Any], model: NamedNode, ref: str) -> None:
         b, line = self.batch, r.line
         device, _ = self.reference(r, "device", ref, DLOM.EndDevice, "device")
         b.add(model, DLOM.deployedOn, device, line, "device")
-        b.value(device, DLOM.processor, r.text("device_cpu", f.get("device_cpu")), line, "device_cpu")
-        b.value(device, DLOM.gpu, r.text("device_gpu", f.get("device_gpu")), line, "device_gpu")
-        b.value(device, DLOM.accelerator, r.text("device_accelerator", f.get("device_accelerator")), line, "device_accelerator")
-        b.value(device, DLOM.operatingSystem, r.text("device_os", f.get("device_os")), line, "device_os")
-        b.value(device, DLOM.clockFrequencyMHz, r.quantity("device_clock", f.get("device_clock"), "frequency", "MHz", minimum=0, exclusive_minimum=True), line, "device_clock")
-        b.value(device, DLOM.cpuCores, r.number("device_cores", f.get("device_cores"), minimum=1, integer=True), line, "device_cores")
-        b.value(device, DLOM.memoryKB, r.quantity("device_memory", f.get("device_memory"), "memory", None, minimum=0, exclusive_minimum=True), line, "device_memory")
-        b.value(device, DLOM.storageKB, r.quantity("device_storage", f.get("device_storage"), "memory", None, minimum=0, exclusive_minimum=True), line, "device_storage")
-        b.value(device, DLOM.priceUsd, r.quantity("device_price", f.get("device_price"), "price", "USD", minimum=0), line, "device_price")
-        b.value(device, DLOM.cameraMegapixels, r.quantity("device_camera", f.get("device_camera"), "resolution", "MP", minimum=0), line, "device_camera")
+        b.add(device, DLOM.processor, r.text("device_cpu", f.get("device_cpu")), line, "device_cpu")
+        b.add(device, DLOM.gpu, r.text("device_gpu", f.get("device_gpu")), line, "device_gpu")
+        b.add(device, DLOM.accelerator, r.text("device_accelerator", f.get("device_accelerator")), line, "device_accelerator")
+        b.add(device, DLOM.operatingSystem, r.text("device_os", f.get("device_os")), line, "device_os")
+        b.add(device, DLOM.clockFrequencyMHz, r.quantity("device_clock", f.get("device_clock"), "frequency", "MHz", minimum=0, exclusive_minimum=True), line, "device_clock")
+        b.add(device, DLOM.cpuCores, r.number("device_cores", f.get("device_cores"), minimum=1, integer=True), line, "device_cores")
+        b.add(device, DLOM.memoryKB, r.quantity("device_memory", f.get("device_memory"), "memory", None, minimum=0, exclusive_minimum=True), line, "device_memory")
+        b.add(device, DLOM.storageKB, r.quantity("device_storage", f.get("device_storage"), "memory", None, minimum=0, exclusive_minimum=True), line, "device_storage")
+        b.add(device, DLOM.priceUsd, r.quantity("device_price", f.get("device_price"), "price", "USD", minimum=0), line, "device_price")
+        b.add(device, DLOM.cameraMegapixels, r.quantity("device_camera", f.get("device_camera"), "resolution", "MP", minimum=0), line, "device_camera")
 
     def _add_cloud(self, r: FieldReader, f: Mapping[str, Any], model: NamedNode) -> None:
         b, line = self.batch, r.line
@@ -670,13 +633,13 @@ class RecordBuilder:
             return
         cloud, _ = self.reference(r, "cloud", cloud_label, DLOM.CloudConfiguration, "cloud")
         b.add(model, DLOM.usesCloudConfiguration, cloud, line, "cloud")
-        b.value(cloud, DLOM.hostAddress, r.text("cloud_host", f.get("cloud_host")), line, "cloud_host")
-        b.value(cloud, DLOM.responseTimeMs, r.quantity("cloud_response_time", f.get("cloud_response_time"), "time", "ms", minimum=0), line, "cloud_response_time")
-        b.value(cloud, DLOM.monthlyCostUsd, r.quantity("cloud_monthly_cost", f.get("cloud_monthly_cost"), "price", "USD", minimum=0), line, "cloud_monthly_cost")
-        b.value(cloud, DLOM.shieldedExecution, r.boolean("cloud_shielded", f.get("cloud_shielded")), line, "cloud_shielded")
-        b.value(cloud, DLOM.securityProtocol, r.text("cloud_security", f.get("cloud_security")), line, "cloud_security")
-        b.value(cloud, DLOM.costPlan, r.text("cloud_cost_plan", f.get("cloud_cost_plan")), line, "cloud_cost_plan")
-        b.value(cloud, DLOM.backupAddress, r.text("cloud_backup", f.get("cloud_backup")), line, "cloud_backup")
+        b.add(cloud, DLOM.hostAddress, r.text("cloud_host", f.get("cloud_host")), line, "cloud_host")
+        b.add(cloud, DLOM.responseTimeMs, r.quantity("cloud_response_time", f.get("cloud_response_time"), "time", "ms", minimum=0), line, "cloud_response_time")
+        b.add(cloud, DLOM.monthlyCostUsd, r.quantity("cloud_monthly_cost", f.get("cloud_monthly_cost"), "price", "USD", minimum=0), line, "cloud_monthly_cost")
+        b.add(cloud, DLOM.shieldedExecution, r.boolean("cloud_shielded", f.get("cloud_shielded")), line, "cloud_shielded")
+        b.add(cloud, DLOM.securityProtocol, r.text("cloud_security", f.get("cloud_security")), line, "cloud_security")
+        b.add(cloud, DLOM.costPlan, r.text("cloud_cost_plan", f.get("cloud_cost_plan")), line, "cloud_cost_plan")
+        b.add(cloud, DLOM.backupAddress, r.text("cloud_backup", f.get("cloud_backup")), line, "cloud_backup")
 
     def _add_performance(self, r: FieldReader, f: Mapping[str, Any], model: NamedNode, label: str, submitter_name: str,
                          date: dt.date, metrics: Mapping[str, Any]) -> None:
@@ -701,10 +664,10 @@ class RecordBuilder:
         b.add(perf, PROV.wasGeneratedBy, run, line, "date")
         b.add(perf, PROV.wasAttributedTo, submitter, line, "submitter")
         for name, value in metrics.items():
-            b.value(perf, _METRIC_PROPERTY[name], value, line, name)
-        b.value(perf, DLOM.accuracyMetric, r.text("accuracy_metric", f.get("accuracy_metric")), line, "accuracy_metric")
-        b.value(perf, DCTERMS.source, source, line, "source")
-        b.value(perf, RDFS.comment, notes, line, "notes")
+            b.add(perf, _METRIC_PROPERTY[name], value, line, name)
+        b.add(perf, DLOM.accuracyMetric, r.text("accuracy_metric", f.get("accuracy_metric")), line, "accuracy_metric")
+        b.add(perf, DCTERMS.source, source, line, "source")
+        b.add(perf, RDFS.comment, notes, line, "notes")
         b.count("performance records")
 
     def _add_optimization(self, r: FieldReader, model: NamedNode, submitter: str, label: str, index: int,
@@ -730,7 +693,7 @@ class RecordBuilder:
                     checked[k] = ref
                 continue
             value = technique_value(r, field_name, kind, raw)
-            b.value(node, prop, value, line, "optimizations")
+            b.add(node, prop, value, line, "optimizations")
             if value is not None:
                 checked[k] = value if not isinstance(value, Decimal) else float(value)
         if checked:
@@ -778,7 +741,7 @@ def import_records(store: Store, path: Path, progress: Progress = NoProgress()) 
         parsed.append((file, read_records(file, text)))
     progress.start(sum(len(records) for _, records in parsed), f"checking {path}")
     for file, records in parsed:
-        builder.file = builder.batch.current_file = str(file)
+        builder.file = builder.batch.file = str(file)
         if not records:
             raise InputError(str(file), "no records")
         for record in records:
@@ -789,6 +752,6 @@ def import_records(store: Store, path: Path, progress: Progress = NoProgress()) 
 
 
 __all__ = [
-    "EntityResolver", "FieldReader", "RecordBuilder", "TripleBatch", "content_digest", "decode_utf8",
+    "EntityResolver", "FieldReader", "RecordBuilder", "content_digest", "decode_utf8",
     "import_records", "read_bytes", "triples_in_store", "write_new_triples",
 ]

@@ -31,13 +31,14 @@ from pyoxigraph import Literal, NamedNode
 from kg.errors import InputError
 from kg.importers import ImportReport, register_importer
 from kg.importers.records import (
-    COMMON_TECHNIQUE_PARAMETERS, DCTERMS, TECHNIQUE_ALIASES, TECHNIQUES, EntityResolver, FieldReader, TripleBatch,
+    COMMON_TECHNIQUE_PARAMETERS, DCTERMS, TECHNIQUE_ALIASES, TECHNIQUES, EntityResolver, FieldReader,
     content_digest, decode_utf8, read_bytes, technique_value, write_new_triples,
 )
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.progress import NoProgress, Progress
 from kg.store import Store
 from kg.terms import literal
+from kg.writes import TripleBuilder
 
 
 def normalized(tag: str) -> str:
@@ -271,7 +272,7 @@ class TagImport:
         self.file = file
         self.digest = digest
         self.resolver = EntityResolver(store)
-        self.batch = TripleBatch(current_file=file)
+        self.batch = TripleBuilder(file)
         self.in_file: dict[tuple[str, str], TagRecord] = {}
         self.created: set[str] = set()
         self.run: NamedNode | None = None
@@ -389,9 +390,9 @@ class TagImport:
             if kind == "dln":
                 self.batch.add(node, spec.prop, self.reference("dln", text, r, tag), line, tag)
             else:
-                self.batch.value(node, spec.prop, technique_value(r, tag, kind, text), line, tag)
+                self.batch.add(node, spec.prop, technique_value(r, tag, kind, text), line, tag)
             return
-        self.batch.value(node, spec.prop, convert(spec, r, tag, text), line, tag)
+        self.batch.add(node, spec.prop, convert(spec, r, tag, text), line, tag)
 
     def _add_performance(self, record: TagRecord, values: dict[str, Any], index: int) -> None:
         b = self.batch
@@ -412,7 +413,7 @@ class TagImport:
             if not text or spec.prop is None or spec.kind == "ref":
                 continue
             value = convert(spec, self.reader(line), tag, text)
-            b.value(perf, spec.prop, value, line, tag)
+            b.add(perf, spec.prop, value, line, tag)
             metrics += spec.prop.value.startswith(str(DLOM))
         if not metrics:
             raise InputError(self.file, "a Performance record needs at least one measured value", line=record.line)
