@@ -16,7 +16,6 @@ from kg.binding import values_rows
 from kg.errors import ValidationError
 from kg.namespaces import RDF
 from kg.repositories import route
-from kg.results import Solutions
 from kg.store import Store
 from kg.validation import validate
 
@@ -40,8 +39,7 @@ def existing_types(store: Store, iris: Sequence[str]) -> dict[str, set[str]]:
     for i in range(0, len(iris), _CHUNK):
         chunk = [(NamedNode(iri),) for iri in iris[i : i + _CHUNK]]
         q = f"SELECT ?s ?t WHERE {{ {values_rows(['s'], chunk)} ?s a ?t }}"
-        result = store.query(q)
-        assert isinstance(result, Solutions)
+        result = store.select(q)
         for s, t in result.rows:
             found.setdefault(s.value, set()).add(t.value)
     return found
@@ -54,8 +52,7 @@ def existing_counts(store: Store, pairs: Sequence[tuple[str, str]]) -> dict[tupl
         chunk = [(NamedNode(s), NamedNode(p)) for s, p in pairs[i : i + _CHUNK]]
         q = (f"SELECT ?s ?p (COUNT(?o) AS ?n) WHERE {{ {values_rows(['s', 'p'], chunk)} ?s ?p ?o }} "
              "GROUP BY ?s ?p")
-        result = store.query(q)
-        assert isinstance(result, Solutions)
+        result = store.select(q)
         for s, p, n in result.rows:
             counts[(s.value, p.value)] = int(n.value)
     return counts
