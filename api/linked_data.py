@@ -26,7 +26,6 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from api import results_formats as rf
 from kg.namespaces import DLOM, DLOM_ID, PREFIXES, RDFS
-from kg.results import Solutions
 from kg.store import Store
 
 router = APIRouter(tags=["Linked Data"])
@@ -57,22 +56,20 @@ class Description:
 
 def describe(store: Store, iri: NamedNode, limit: int = MAX_OUTGOING) -> Description:
     """The triples about ``iri`` (bound as a typed term, never spliced into query text)."""
-    out = store.query(f"SELECT ?p ?o WHERE {{ ?s ?p ?o }} ORDER BY ?p ?o LIMIT {int(limit)}",
-                      substitutions={"s": iri})
-    inc = store.query(f"SELECT ?s ?p WHERE {{ ?s ?p ?o }} ORDER BY ?p ?s LIMIT {int(MAX_INCOMING)}",
-                      substitutions={"o": iri})
-    assert isinstance(out, Solutions) and isinstance(inc, Solutions)
+    out = store.select(f"SELECT ?p ?o WHERE {{ ?s ?p ?o }} ORDER BY ?p ?o LIMIT {int(limit)}",
+                       substitutions={"s": iri})
+    inc = store.select(f"SELECT ?s ?p WHERE {{ ?s ?p ?o }} ORDER BY ?p ?s LIMIT {int(MAX_INCOMING)}",
+                       substitutions={"o": iri})
     outgoing = [Triple(iri, p, o) for p, o in out.rows]
     incoming = [Triple(s, p, iri) for s, p in inc.rows]
     return Description(iri, outgoing, incoming)
 
 
 def _ontology_terms(store: Store) -> list[Triple]:
-    result = store.query(
+    result = store.select(
         f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(?ns)) || ?s = ?onto) }} "
         f"ORDER BY ?s ?p ?o LIMIT {ONTOLOGY_LIMIT}",
         substitutions={"ns": Literal(str(DLOM)), "onto": NamedNode(_ONTOLOGY_IRI)})
-    assert isinstance(result, Solutions)
     return [Triple(s, p, o) for s, p, o in result.rows]
 
 

@@ -29,7 +29,6 @@ from bench.profile import NetworkProfile
 from bench.techniques.distillation import student_dln_name
 from kg.binding import bind
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
-from kg.results import BooleanResult, Solutions
 from kg.store import Store
 from kg.writes import TripleBuilder, WriteReport, write_triples
 
@@ -206,8 +205,7 @@ class _StateView:
 def _existing_predicates(store: Store, subjects: Iterable[NamedNode]) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for s in subjects:
-        res = store.query(bind("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", {"s": s}))
-        assert isinstance(res, Solutions)
+        res = store.select(bind("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", {"s": s}))
         found.update((s.value, row[0].value) for row in res.rows)
     return found
 
@@ -233,10 +231,8 @@ def write_result(store: Store, result: BenchResult) -> WriteReport:
 
 def model_recorded(store: Store, model: NamedNode) -> bool:
     """Whether the store already holds measured performance for ``model``."""
-    res = store.query(bind("ASK WHERE { ?m <https://w3id.org/dlom#hasPerformance> ?p . "
-                           "?p a <https://w3id.org/dlom#MeasuredPerformance> }", {"m": model}))
-    assert isinstance(res, BooleanResult)
-    return bool(res.value)
+    return store.ask(bind("ASK WHERE { ?m <https://w3id.org/dlom#hasPerformance> ?p . "
+                          "?p a <https://w3id.org/dlom#MeasuredPerformance> }", {"m": model}))
 
 
 
@@ -251,8 +247,7 @@ def spec_from_model(store: Store, model: NamedNode) -> dict[str, Any]:
     from bench.networks.registry import network_for_dln
 
     where = model.value
-    res = store.query(bind("SELECT ?r WHERE { ?m <https://w3id.org/dlom#sourceRecord> ?r }", {"m": model}))
-    assert isinstance(res, Solutions)
+    res = store.select(bind("SELECT ?r WHERE { ?m <https://w3id.org/dlom#sourceRecord> ?r }", {"m": model}))
     for (record,) in res.rows:
         try:
             data = json.loads(record.value)
@@ -260,9 +255,8 @@ def spec_from_model(store: Store, model: NamedNode) -> dict[str, Any]:
             continue
         if isinstance(data, dict) and isinstance(data.get("bench_spec"), dict):
             return data["bench_spec"]
-    res = store.query(bind("SELECT ?d WHERE { ?m a <https://w3id.org/dlom#Model> ; <https://w3id.org/dlom#usesDLN> ?d }",
-                           {"m": model}))
-    assert isinstance(res, Solutions)
+    res = store.select(bind("SELECT ?d WHERE { ?m a <https://w3id.org/dlom#Model> ; <https://w3id.org/dlom#usesDLN> ?d }",
+                            {"m": model}))
     rows = list(res.rows)
     if not rows:
         raise SpecError(where, "is not a dlom:Model with a dlom:usesDLN in the store", field_name="model")
@@ -270,11 +264,10 @@ def spec_from_model(store: Store, model: NamedNode) -> dict[str, Any]:
     network = network_for_dln(dln)
     if network is None:
         raise SpecError(where, f"its DLN <{dln}> is not a network the bench can build", field_name="usesDLN")
-    res = store.query(bind("SELECT ?t ?i ?p ?l WHERE { ?m <https://w3id.org/dlom#appliesOptimization> ?t . "
-                           "OPTIONAL { ?t <https://w3id.org/dlom#sequenceIndex> ?i } "
-                           "OPTIONAL { ?t <https://w3id.org/dlom#parameters> ?p } "
-                           "OPTIONAL { ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l } } ORDER BY ?i", {"m": model}))
-    assert isinstance(res, Solutions)
+    res = store.select(bind("SELECT ?t ?i ?p ?l WHERE { ?m <https://w3id.org/dlom#appliesOptimization> ?t . "
+                            "OPTIONAL { ?t <https://w3id.org/dlom#sequenceIndex> ?i } "
+                            "OPTIONAL { ?t <https://w3id.org/dlom#parameters> ?p } "
+                            "OPTIONAL { ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l } } ORDER BY ?i", {"m": model}))
     techniques = []
     for t, _i, p, label in res.rows:
         params = json.loads(p.value) if p is not None else None

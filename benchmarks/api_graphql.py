@@ -41,7 +41,7 @@ from api.settings import Settings
 from benchmarks.generate_graph import generate_graph
 from kg.catalog import queries as catalog
 from kg.ontology import ontology_quads
-from kg.store import Store, open_store
+from kg.store import Queries, Store, open_store
 
 PAGE = """query($filter: ModelFilter, $sort: ModelSort, $after: String) {
   models(first: 50, filter: $filter, sort: $sort, after: $after) {
@@ -64,8 +64,8 @@ SCENARIOS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-class CountingStore:
-    """The real store, counting ``query`` calls (the Store protocol, delegated). With ``keep`` False it
+class CountingStore(Queries):
+    """The real store, counting ``query`` calls (the Store protocol, delegated; select, ask and construct count through query). With ``keep`` False it
     reports no generation, so nothing derived from it is kept (every page is cold)."""
 
     def __init__(self, inner: Store) -> None:

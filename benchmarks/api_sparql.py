@@ -53,7 +53,6 @@ from api.settings import Settings
 from benchmarks.generate_graph import generate_graph
 from benchmarks.kg_query1 import PARAMS, QUERY_1, percentile
 from kg.binding import bind
-from kg.results import Solutions
 from kg.store import open_store
 
 ACCEPT = "application/sparql-results+json"
@@ -202,8 +201,7 @@ def main() -> None:
         store.add(quads)
 
         def in_process() -> list[str]:
-            result = store.query(query)
-            assert isinstance(result, Solutions)
+            result = store.select(query)
             return [row[0].value for row in result.rows]
 
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as httpx_client:

@@ -100,7 +100,7 @@ def main() -> None:
         weights = preference_weights(req).weights
 
         def bare_query() -> int:
-            return sum(1 for _ in store.query(q.text, substitutions=q.params).rows)  # type: ignore[union-attr]
+            return sum(1 for _ in store.select(q.text, substitutions=q.params).rows)
 
         found = retrieve(store, req)
         rated = mean_ratings(store)

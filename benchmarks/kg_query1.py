@@ -50,11 +50,11 @@ def main() -> None:
     query = bind(QUERY_1, PARAMS)
 
     def timed(store: Store) -> tuple[list[float], list[dict]]:
-        rows = store.query(query).dicts()
+        rows = store.select(query).dicts()
         times = []
         for _ in range(reps):
             t0 = time.perf_counter()
-            store.query(query).dicts()
+            store.select(query).dicts()
             times.append((time.perf_counter() - t0) * 1000)
         return times, rows
 

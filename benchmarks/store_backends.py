@@ -54,11 +54,11 @@ def measure(store: Store, quads: list, query: str, reps: int, load_runs: int) ->
         load_times.append(time.perf_counter() - t0)
     load_s = min(load_times)
     assert store.count() == len(quads), f"{store.url}: {store.count()} quads after loading {len(quads)}"
-    rows = store.query(query).dicts()  # warm-up: plan caches, JIT
+    rows = store.select(query).dicts()  # warm-up: plan caches, JIT
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        store.query(query).dicts()
+        store.select(query).dicts()
         times.append((time.perf_counter() - t0) * 1000)
     return {"load_s": load_s, "rate": len(quads) / load_s, "p50": statistics.median(times),
             "p99": percentile(times, 99), "rows": len(rows), "rows_list": rows}

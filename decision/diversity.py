@@ -24,7 +24,6 @@ from pyoxigraph import NamedNode
 from decision.retrieval import BIND_LIMIT, CandidateSet, normalized_name
 from kg.binding import values_rows
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 
 _KEYS = SPARQL_PREFIXES + """SELECT ?m ?dln ?family ?dlnLabel ?dev ?hw WHERE { %s
@@ -50,8 +49,7 @@ def variant_keys(store: Store, found: CandidateSet) -> list[VariantKey]:
         return []
     scope = (values_rows(["m"], [(NamedNode(i),) for i in found.iris]) if len(found) <= BIND_LIMIT
              else "?m a dlom:Model .")
-    result = store.query(_KEYS % scope)
-    assert isinstance(result, Solutions)
+    result = store.select(_KEYS % scope)
     where = {iri: k for k, iri in enumerate(found.iris)}
     dln: list[str | None] = [None] * len(found)
     hardware: list[set[str]] = [set() for _ in found.iris]
@@ -64,8 +62,7 @@ def variant_keys(store: Store, found: CandidateSet) -> list[VariantKey]:
         dln[k] = min(name, dln[k] or name)  # deterministic when a DLN carries several
         if dev is not None:
             hardware[k].add((hw or dev).value)
-    families_result = store.query(_FAMILIES)
-    assert isinstance(families_result, Solutions)
+    families_result = store.select(_FAMILIES)
     families = {f.value for (f,) in families_result.rows}  # type: ignore[union-attr]
     classes = found.technique_classes if len(found.technique_classes) == len(found) else [frozenset()] * len(found)
     return [(dln[k] or found.iris[k], frozenset(hardware[k]), frozenset(classes[k] & families))

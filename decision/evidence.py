@@ -13,7 +13,6 @@ from pyoxigraph import NamedNode
 
 from kg.binding import values_rows
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 
 _QUERY = SPARQL_PREFIXES + """SELECT ?perf ?kind ?run ?runLabel ?round ?submitter ?path ?confidence ?predictor WHERE {
@@ -49,8 +48,7 @@ def evidence_for(store: Store, records: Iterable[str]) -> dict[str, Evidence]:
     iris = sorted(set(records))
     if not iris:
         return {}
-    result = store.query(_QUERY % values_rows(["perf"], [(NamedNode(i),) for i in iris]))
-    assert isinstance(result, Solutions)
+    result = store.select(_QUERY % values_rows(["perf"], [(NamedNode(i),) for i in iris]))
     out: dict[str, Evidence] = {i: Evidence(i) for i in iris}
     for perf, kind, run, run_label, round_, submitter, path, confidence, predictor in result.rows:
         e = out[perf.value]  # type: ignore[union-attr]

@@ -28,7 +28,6 @@ from typing import Any
 
 from kg.derived_results import derived
 from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
 
@@ -98,8 +97,7 @@ class PrecisionEffect:
 
 
 def _rows(store: Store, query: str) -> list[dict[str, Any]]:
-    result = store.query(query)
-    assert isinstance(result, Solutions)
+    result = store.select(query)
     return [{v: to_python(t) for v, t in zip(result.variables, row)} for row in result.rows]
 
 

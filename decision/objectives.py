@@ -69,7 +69,6 @@ import numpy as np
 from pyoxigraph import NamedNode
 
 from kg.namespaces import DLOM, SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 
 SCALE_MIN = 1.0
@@ -302,8 +301,7 @@ def read_technique_effects(store: Store, timeout_s: float | None = 30.0) -> Tech
     """Table 1's effects as the store holds them now (one query), passed to :func:`objective_matrix`.
     Values computed with them are kept only until the store changes, so a change to an effect shows in
     the next recommendation. Effects on IRIs that are not one of the six objectives are ignored."""
-    result = store.query(_EFFECTS_QUERY, timeout_s=timeout_s)
-    assert isinstance(result, Solutions)
+    result = store.select(_EFFECTS_QUERY, timeout_s=timeout_s)
     by_iri = _OBJECTIVE_BY_IRI
     effects: dict[str, dict[Objective, float]] = {}
     labels: dict[str, str] = {}

@@ -21,7 +21,6 @@ from kg.binding import values_rows
 from kg.derived_results import derived
 from kg.errors import DlomError
 from kg.namespaces import DLOM, DLOM_VOCABULARIES, PROV, RDF, RDFS, SPARQL_PREFIXES, entity
-from kg.results import BooleanResult, Solutions
 from kg.store import Store
 from kg.terms import literal
 from kg.writes import write_triples
@@ -47,8 +46,7 @@ class StoredRating:
 
 
 def model_exists(store: Store, model_iri: str) -> bool:
-    result = store.query(SPARQL_PREFIXES + "ASK WHERE { ?m a dlom:Model }", substitutions={"m": NamedNode(model_iri)})
-    return isinstance(result, BooleanResult) and result.value
+    return store.ask(SPARQL_PREFIXES + "ASK WHERE { ?m a dlom:Model }", substitutions={"m": NamedNode(model_iri)})
 
 
 def rating_triples(model_iri: str, ratings: Mapping[Objective, int], rater: str,
@@ -113,8 +111,7 @@ def _mean_ratings(store: Store, model_iris: Sequence[str] | None) -> dict[str, d
         if not rows:
             return {}
         text = text % values_rows(["m"], rows)
-    result = store.query(text)
-    assert isinstance(result, Solutions)
+    result = store.select(text)
     out: dict[str, dict[Objective, tuple[float, int]]] = {}
     for m, o, mean, n in result.rows:
         try:

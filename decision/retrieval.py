@@ -45,7 +45,6 @@ from decision.requirements import Requirements
 from kg.binding import values_rows
 from kg.derived_results import derived
 from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import literal
 
@@ -303,8 +302,7 @@ def candidate_key(req: Requirements, q: CandidateQuery | None = None) -> tuple:
 
 def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: float | None) -> CandidateSet:
     t0 = time.perf_counter()
-    result = store.query(q.text, substitutions=q.params, timeout_s=timeout_s)
-    assert isinstance(result, Solutions)
+    result = store.select(q.text, substitutions=q.params, timeout_s=timeout_s)
     variables = list(result.variables)
     col = {v: variables.index(v) for v in q.variables}
     i_m, i_perf, i_pred, i_cloud = col["m"], col["perf"], col["predicted"], col["cloud"]
@@ -322,8 +320,7 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
     seen_perf: set[tuple[int, str]] = set()
     excluded: set[str] = set()
     if not req.include_predicted:
-        only_predicted = store.query(_ONLY_PREDICTED, timeout_s=timeout_s)
-        assert isinstance(only_predicted, Solutions)
+        only_predicted = store.select(_ONLY_PREDICTED, timeout_s=timeout_s)
         excluded = {m.value for (m,) in only_predicted.rows}  # type: ignore[union-attr]
     for row in result.rows:
         iri = row[i_m].value  # type: ignore[union-attr]
@@ -383,9 +380,8 @@ def _techniques(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozens
     if not iris:
         return np.zeros(0), []
     scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else "?m a dlom:Model ."
-    result = store.query(SPARQL_PREFIXES + f"SELECT ?m ?t ?type WHERE {{ {scope} "
-                         "?m dlom:appliesOptimization ?t . OPTIONAL { ?t a ?type FILTER(isIRI(?type)) } }")
-    assert isinstance(result, Solutions)
+    result = store.select(SPARQL_PREFIXES + f"SELECT ?m ?t ?type WHERE {{ {scope} "
+                          "?m dlom:appliesOptimization ?t . OPTIONAL { ?t a ?type FILTER(isIRI(?type)) } }")
     where = {iri: k for k, iri in enumerate(iris)}
     techniques: list[set[str]] = [set() for _ in iris]
     types: list[set[str]] = [set() for _ in iris]
@@ -398,10 +394,9 @@ def _techniques(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozens
     distinct = sorted(set().union(*types))
     closure: dict[str, set[str]] = {t: set() for t in distinct}
     if distinct:
-        result = store.query(SPARQL_PREFIXES + "SELECT ?type ?cls WHERE { "
-                             + values_rows(["type"], [(NamedNode(t),) for t in distinct])
-                             + " ?type rdfs:subClassOf* ?cls . FILTER(isIRI(?cls)) }")
-        assert isinstance(result, Solutions)
+        result = store.select(SPARQL_PREFIXES + "SELECT ?type ?cls WHERE { "
+                              + values_rows(["type"], [(NamedNode(t),) for t in distinct])
+                              + " ?type rdfs:subClassOf* ?cls . FILTER(isIRI(?cls)) }")
         for type_, cls in result.rows:
             closure[type_.value].add(cls.value)  # type: ignore[union-attr]
     classes = [frozenset(c for t in ts for c in closure[t]) for ts in types]
@@ -500,8 +495,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
     if not indices:
         return {}
     iris = {found.iris[i]: i for i in indices}
-    result = store.query(_DETAILS % values_rows(["m"], [(NamedNode(i),) for i in iris]))
-    assert isinstance(result, Solutions)
+    result = store.select(_DETAILS % values_rows(["m"], [(NamedNode(i),) for i in iris]))
     out: dict[int, Candidate] = {}
     for (m, label, area, purpose, year, cost, ndev, cpd, dln, dln_label, layers, params, macs, dataset,
          dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host) in result.rows:
@@ -528,8 +522,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
             c.device_prices_usd[dev.value] = float(price.value)
     perf_iris = {r: i for i in indices for r in found.records[i]}
     if perf_iris:
-        result = store.query(_RECORDS % values_rows(["perf"], [(NamedNode(p),) for p in perf_iris]))
-        assert isinstance(result, Solutions)
+        result = store.select(_RECORDS % values_rows(["perf"], [(NamedNode(p),) for p in perf_iris]))
         for perf, kind, *metrics in result.rows:
             c = out.get(perf_iris[perf.value])  # type: ignore[union-attr]
             if c is not None and perf.value not in c.records:  # type: ignore[union-attr]
@@ -543,9 +536,8 @@ def labels_of(store: Store, iris: list[str]) -> dict[str, str]:
     """The rdfs:label of each model IRI (the IRI itself when it has none)."""
     out = {i: i for i in iris}
     if iris:
-        result = store.query(SPARQL_PREFIXES + "SELECT ?m ?label WHERE { %s ?m rdfs:label ?label }"
-                             % values_rows(["m"], [(NamedNode(i),) for i in iris]))
-        assert isinstance(result, Solutions)
+        result = store.select(SPARQL_PREFIXES + "SELECT ?m ?label WHERE { %s ?m rdfs:label ?label }"
+                              % values_rows(["m"], [(NamedNode(i),) for i in iris]))
         for m, label in result.rows:
             out[m.value] = label.value  # type: ignore[union-attr]
     return out

@@ -22,7 +22,6 @@ from pyoxigraph import NamedNode
 from gnn.errors import UnknownEntityError
 from kg.binding import values_rows
 from kg.namespaces import DLOM, SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
 
@@ -68,9 +67,7 @@ class Entity:
 
 
 def _select(store: Store, sparql: str) -> list[tuple]:
-    result = store.query(SPARQL_PREFIXES + sparql)
-    assert isinstance(result, Solutions), "entity lookups are SELECT queries"
-    return [tuple(row) for row in result.rows]
+    return [tuple(row) for row in store.select(SPARQL_PREFIXES + sparql).rows]
 
 
 def _labels(store: Store, kind: str) -> dict[str, str]:

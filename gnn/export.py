@@ -34,7 +34,6 @@ from gnn.errors import EmptyGraphError
 from gnn.features import TOKEN_BUCKETS, hashed_bag, log_feature, one_hot, plain_feature
 from kg.binding import values_rows
 from kg.namespaces import DLOM, RDFS, SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
 
@@ -111,9 +110,7 @@ Scope = Mapping[str, Collection[str]] | None
 
 
 def _select(store: Store, sparql: str) -> list[tuple]:
-    result = store.query(SPARQL_PREFIXES + sparql)
-    assert isinstance(result, Solutions), "export queries are SELECT queries"
-    return [tuple(row) for row in result.rows]
+    return [tuple(row) for row in store.select(SPARQL_PREFIXES + sparql).rows]
 
 
 def _only(var: str, iris: Collection[str] | None) -> str:

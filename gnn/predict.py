@@ -36,7 +36,6 @@ from gnn.paths import resolve_checkpoint
 from gnn.prediction import Prediction
 from gnn.propose import Candidate, compatible, finite_or_none, memory_fit
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import BooleanResult
 from kg.store import Store
 
 if TYPE_CHECKING:  # torch only where the torch ensemble predicts
@@ -71,8 +70,7 @@ def predict_configuration(store: Store, dln: str, device: str, techniques: Seque
     :class:`~kg.extras.MissingExtraError` when only torch could score it and torch is not installed,
     and ValueError for an inconsistent technique set (two quantizations, ...).
     """
-    both = store.query(SPARQL_PREFIXES + "ASK { ?d a dlom:DLN . ?v a dlom:EndDevice }")
-    if isinstance(both, BooleanResult) and not both.value:
+    if not store.ask(SPARQL_PREFIXES + "ASK { ?d a dlom:DLN . ?v a dlom:EndDevice }"):
         raise EmptyGraphError(f"the store {store.url} holds no DLN or no end device: import data first "
                               "(e.g. 'dlom import mlperf-tiny <path>')")
     d, v = resolve(store, "dln", dln), resolve(store, "device", device)

@@ -2,7 +2,7 @@
 neighbourhood as a node/edge graph, a model's card (the fields of the paper's Fig. 8b), and the data
 of the UI's charts (latency against accuracy; predicted against measured).
 
-Every user value enters a query as a typed term through ``Store.query(substitutions=...)``; nothing a
+Every user value enters a query as a typed term through ``Store.select(substitutions=...)``; nothing a
 user types becomes query text. Each function returns plain JSON-ready Python data and states what a
 missing value means (``None`` = the graph does not record it).
 """
@@ -17,7 +17,6 @@ from pyoxigraph import Literal, NamedNode
 
 from kg.errors import DlomError
 from kg.namespaces import DLOM, PREFIXES, SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import Term, to_python
 
@@ -65,9 +64,7 @@ def parse_iri(iri: str, field_name: str = "iri") -> NamedNode:
 
 def _select(store: Store, sparql: str, substitutions: dict[str, Term] | None = None,
             timeout_s: float | None = 30.0) -> list[dict[str, Term]]:
-    result = store.query(SPARQL_PREFIXES + sparql, substitutions=substitutions, timeout_s=timeout_s)
-    assert isinstance(result, Solutions)  # every query here is a SELECT
-    return result.dicts()
+    return store.select(SPARQL_PREFIXES + sparql, substitutions=substitutions, timeout_s=timeout_s).dicts()
 
 
 def _value(row: dict[str, Term], name: str) -> Any:

@@ -1,26 +1,78 @@
 """The one protocol every knowledge-graph backend implements, and opening a backend by URL.
 
 Backends live one per file in :mod:`kg.stores` and register the URL schemes they serve with
-:func:`register_backend`; callers only ever call :func:`open_store`.
+:func:`register_backend`; callers only ever call :func:`open_store`. A backend implements :meth:`Store.query`
+(any query form, as the SPARQL endpoint needs) and inherits the typed :meth:`~Queries.select`,
+:meth:`~Queries.ask` and :meth:`~Queries.construct` from :class:`Queries`, built on it here once.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypedDict, TypeVar, Unpack, runtime_checkable
 from urllib.parse import urlsplit
 
 from pyoxigraph import NamedNode, Quad
 
 from kg import config
-from kg.errors import StoreURLError
-from kg.results import QueryResult
+from kg.errors import QueryError, StoreURLError
+from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
 from kg.terms import Term
 
 
+class QueryOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`Store.query`, which :meth:`~Queries.select`, :meth:`~Queries.ask`
+    and :meth:`~Queries.construct` take too."""
+
+    substitutions: Mapping[str, Term] | None
+    default_graph: Sequence[NamedNode] | None
+    named_graphs: Sequence[NamedNode] | None
+    timeout_s: float | None
+
+
+_R = TypeVar("_R", Solutions, BooleanResult, GraphResult)
+_FORMS = {Solutions: "a SELECT", BooleanResult: "an ASK", GraphResult: "a CONSTRUCT or DESCRIBE"}
+
+
+def _of_form(result: QueryResult, form: type[_R], method: str, sparql: str) -> _R:
+    if isinstance(result, form):
+        return result
+    text = " ".join(sparql.split())
+    raise QueryError(f"Store.{method}() runs {_FORMS[form]} query, but this is {_FORMS[type(result)]} query "
+                     f"(Store.query() runs any form): {text[:120] + '…' if len(text) > 120 else text}")
+
+
+class Queries(Protocol):
+    """Reading by SPARQL. A backend implements :meth:`query`; the typed :meth:`select`, :meth:`ask` and
+    :meth:`construct` are built on it here, once, and a backend gets them by subclassing this class."""
+
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryResult:
+        """Run a SPARQL query of any form. By default the default graph is the union of all named graphs.
+
+        ``substitutions`` binds variables to terms before evaluation (safe parameter binding: user
+        values never become query text). ``default_graph``/``named_graphs`` restrict the dataset as in
+        the SPARQL protocol. Raises :class:`kg.errors.QueryError` on a syntax error and
+        :class:`kg.errors.QueryTimeoutError` past ``timeout_s``.
+        """
+        ...
+
+    def select(self, sparql: str, **options: Unpack[QueryOptions]) -> Solutions:
+        """Run a SELECT query, like :meth:`query`; :class:`kg.errors.QueryError` for another form."""
+        return _of_form(self.query(sparql, **options), Solutions, "select", sparql)
+
+    def ask(self, sparql: str, **options: Unpack[QueryOptions]) -> bool:
+        """Run an ASK query, like :meth:`query`; :class:`kg.errors.QueryError` for another form."""
+        return _of_form(self.query(sparql, **options), BooleanResult, "ask", sparql).value
+
+    def construct(self, sparql: str, **options: Unpack[QueryOptions]) -> GraphResult:
+        """Run a CONSTRUCT (or DESCRIBE) query, like :meth:`query`; :class:`kg.errors.QueryError` for
+        another form."""
+        return _of_form(self.query(sparql, **options), GraphResult, "construct", sparql)
+
+
 @runtime_checkable
-class Store(Protocol):
+class Store(Queries, Protocol):
     """A quad store with SPARQL 1.1. Every write method is atomic: it lands whole or not at all."""
 
     url: str
@@ -31,24 +83,6 @@ class Store(Protocol):
     def generation_of(self, vocabularies: Iterable[str]) -> int | None:
         """Like :attr:`generation`, for the writes that may have written a predicate of one of
         ``vocabularies`` (namespace IRIs)."""
-        ...
-
-    def query(
-        self,
-        sparql: str,
-        *,
-        substitutions: Mapping[str, Term] | None = None,
-        default_graph: Sequence[NamedNode] | None = None,
-        named_graphs: Sequence[NamedNode] | None = None,
-        timeout_s: float | None = None,
-    ) -> QueryResult:
-        """Run a SPARQL query. By default the default graph is the union of all named graphs.
-
-        ``substitutions`` binds variables to terms before evaluation (safe parameter binding: user
-        values never become query text). ``default_graph``/``named_graphs`` restrict the dataset as in
-        the SPARQL protocol. Raises :class:`kg.errors.QueryError` on a syntax error and
-        :class:`kg.errors.QueryTimeoutError` past ``timeout_s``.
-        """
         ...
 
     def update(self, sparql: str) -> None:

@@ -42,7 +42,6 @@ from kg.binding import values_rows
 from kg.errors import QueryError
 from kg.namespaces import RDF
 from kg.repositories import route
-from kg.results import Solutions
 from kg.sparql_tokens import positioned_tokens
 from kg.store import Store, open_store
 from kg.writes import check_triples, existing_types
@@ -303,9 +302,8 @@ def _modify(store: Store, op: _Operation) -> tuple[list[Quad], list[Quad]] | Non
         default_graph = _resolved(op, [with_graph])
     else:
         default_graph = []  # the store's real default graph
-    result = store.query(f"{op.prologue}\nSELECT * WHERE {pattern}", default_graph=default_graph,
-                         named_graphs=named_graphs)
-    assert isinstance(result, Solutions)
+    result = store.select(f"{op.prologue}\nSELECT * WHERE {pattern}", default_graph=default_graph,
+                          named_graphs=named_graphs)
     variables, rows = result.variables, list(result.rows)
     if any(isinstance(t, (BlankNode, Triple)) for row in rows for t in row):
         return None
@@ -355,13 +353,11 @@ def _existing(store: Store, quads: Sequence[Quad]) -> set[Quad]:
     found: set[Quad] = set()
     for k in range(0, len(named), _CHUNK):
         rows = [(q.subject, q.predicate, q.object, q.graph_name) for q in named[k:k + _CHUNK]]
-        result = store.query(f"SELECT ?s ?p ?o ?g WHERE {{ {values_rows(['s', 'p', 'o', 'g'], rows)} GRAPH ?g {{ ?s ?p ?o }} }}")
-        assert isinstance(result, Solutions)
+        result = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ {values_rows(['s', 'p', 'o', 'g'], rows)} GRAPH ?g {{ ?s ?p ?o }} }}")
         found.update(Quad(*row) for row in result.rows)
     for k in range(0, len(default), _CHUNK):
         rows = [(q.subject, q.predicate, q.object) for q in default[k:k + _CHUNK]]
-        result = store.query(f"SELECT ?s ?p ?o WHERE {{ {values_rows(['s', 'p', 'o'], rows)} ?s ?p ?o }}", default_graph=[])
-        assert isinstance(result, Solutions)
+        result = store.select(f"SELECT ?s ?p ?o WHERE {{ {values_rows(['s', 'p', 'o'], rows)} ?s ?p ?o }}", default_graph=[])
         found.update(Quad(*row, _DEFAULT) for row in result.rows)
     return found
 
@@ -371,8 +367,7 @@ def _has_blank(q: Quad) -> bool:
 
 
 def _default_graph_quads(store: Store) -> list[Quad]:
-    result = store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", default_graph=[])
-    assert isinstance(result, Solutions)
+    result = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", default_graph=[])
     return [Quad(s, p, o, _DEFAULT) for s, p, o in result.rows]
 
 
@@ -398,11 +393,9 @@ def _description_after(store: Store, subjects: set, removed: list[Quad], added: 
     current: set[Quad] = set()
     for k in range(0, len(iris), _CHUNK):
         rows = [(s,) for s in iris[k:k + _CHUNK]]
-        result = store.query(f"SELECT ?s ?p ?o ?g WHERE {{ {values_rows(['s'], rows)} GRAPH ?g {{ ?s ?p ?o }} }}")
-        assert isinstance(result, Solutions)
+        result = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ {values_rows(['s'], rows)} GRAPH ?g {{ ?s ?p ?o }} }}")
         current.update(Quad(*row) for row in result.rows)
-        result = store.query(f"SELECT ?s ?p ?o WHERE {{ {values_rows(['s'], rows)} ?s ?p ?o }}", default_graph=[])
-        assert isinstance(result, Solutions)
+        result = store.select(f"SELECT ?s ?p ?o WHERE {{ {values_rows(['s'], rows)} ?s ?p ?o }}", default_graph=[])
         current.update(Quad(*row, _DEFAULT) for row in result.rows)
     after = (current - set(removed)) | {q for q in added if q.subject in subjects}
     return list(dict.fromkeys(Triple(q.subject, q.predicate, q.object) for q in after))

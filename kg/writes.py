@@ -20,7 +20,6 @@ from kg.binding import values_rows
 from kg.errors import ValidationError
 from kg.namespaces import PREFIXES, RDF
 from kg.repositories import route
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import literal
 from kg.validation import validate
@@ -131,8 +130,7 @@ def existing_types(store: Store, iris: Sequence[str]) -> dict[str, set[str]]:
     for i in range(0, len(iris), _CHUNK):
         chunk = [(NamedNode(iri),) for iri in iris[i : i + _CHUNK]]
         q = f"SELECT ?s ?t WHERE {{ {values_rows(['s'], chunk)} ?s a ?t }}"
-        result = store.query(q)
-        assert isinstance(result, Solutions)
+        result = store.select(q)
         for s, t in result.rows:
             found.setdefault(s.value, set()).add(t.value)
     return found
@@ -145,8 +143,7 @@ def existing_counts(store: Store, pairs: Sequence[tuple[str, str]]) -> dict[tupl
         chunk = [(NamedNode(s), NamedNode(p)) for s, p in pairs[i : i + _CHUNK]]
         q = (f"SELECT ?s ?p (COUNT(?o) AS ?n) WHERE {{ {values_rows(['s', 'p'], chunk)} ?s ?p ?o }} "
              "GROUP BY ?s ?p")
-        result = store.query(q)
-        assert isinstance(result, Solutions)
+        result = store.select(q)
         for s, p, n in result.rows:
             counts[(s.value, p.value)] = int(n.value)
     return counts

@@ -26,7 +26,6 @@ from decision.prediction import PREDICTABLE_METRICS, PredictedCandidate
 from kg.binding import bind
 from kg.namespaces import SPARQL_PREFIXES
 from kg.progress import PhaseReport
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import to_python
 from measure.host import HostDevice
@@ -124,10 +123,9 @@ def measurability_of(store: Store, candidates: Sequence[PredictedCandidate]) -> 
 
 def measured_metrics(store: Store, model: str) -> dict[str, float]:
     """The stored dlom:MeasuredPerformance values of ``model`` (ontology property names)."""
-    res = store.query(bind(SPARQL_PREFIXES + """
+    res = store.select(bind(SPARQL_PREFIXES + """
         SELECT ?prop ?value WHERE { ?m dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance ; ?prop ?value .
                                     FILTER(isLiteral(?value)) }""", {"m": NamedNode(model)}))
-    assert isinstance(res, Solutions)
     out: dict[str, float] = {}
     for prop, value in res.rows:
         name = prop.value.rsplit("#", 1)[-1]

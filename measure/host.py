@@ -17,7 +17,6 @@ from bench.device import DeviceSetting, HostFingerprint, host_fingerprint
 from bench.host_graph import host_device_triples
 from kg.binding import bind
 from kg.namespaces import DLOM
-from kg.results import BooleanResult
 from kg.store import Store
 from kg.writes import write_triples
 
@@ -51,9 +50,7 @@ def reference_device(host: HostFingerprint | None = None) -> HostDevice:
 
 
 def _described(store: Store, device: NamedNode) -> bool:
-    res = store.query(bind("ASK WHERE { ?d a ?c }", {"d": device, "c": DLOM.BenchmarkHost}))
-    assert isinstance(res, BooleanResult)
-    return bool(res.value)
+    return store.ask(bind("ASK WHERE { ?d a ?c }", {"d": device, "c": DLOM.BenchmarkHost}))
 
 
 def register_host(store: Store, host: HostFingerprint | None = None) -> list[str]:

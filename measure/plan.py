@@ -27,7 +27,6 @@ from typing import Any
 
 from bench.device import HostFingerprint, host_fingerprint
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 from measure.host import HostDevice, host_devices, reference_device
 
@@ -68,8 +67,7 @@ class MeasurementPlanner:
         the run that first deployed the variant."""
         if self._recipes is None:
             recipes: dict[str, tuple[str, list[dict[str, Any]]]] = {}
-            res = self._store.query(_VARIANT_RECIPES)
-            assert isinstance(res, Solutions)
+            res = self._store.select(_VARIANT_RECIPES)
             for dln, record in res.rows:
                 if dln.value in recipes:
                     continue
@@ -86,8 +84,7 @@ class MeasurementPlanner:
         """Technique IRI → (sequence index, bench step) for every technique the bench can re-apply."""
         if self._steps is None:
             steps: dict[str, tuple[int, dict[str, Any]]] = {}
-            res = self._store.query(_TECHNIQUE_PARAMETERS)
-            assert isinstance(res, Solutions)
+            res = self._store.select(_TECHNIQUE_PARAMETERS)
             for t, params, index in res.rows:
                 try:
                     data = json.loads(params.value)  # type: ignore[union-attr]

@@ -30,7 +30,7 @@ from api.settings import Settings
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.ontology import ontology_quads
 from kg.results import QueryResult
-from kg.store import Store, open_store
+from kg.store import Queries, Store, open_store
 from kg.terms import literal
 from kg.writes import write_triples
 
@@ -369,7 +369,7 @@ def test_lookup_by_iri_and_performance_kinds(catalog: RunningServer) -> None:
 # -- DataLoaders: a page costs a constant number of store queries -----------------------------------
 
 
-class CountingStore:
+class CountingStore(Queries):
     """A real store behind a proxy that counts ``query`` calls (implements the Store protocol).
 
     With ``keeps_results`` False it reports no ``generation``, so nothing derived from it is kept and

@@ -26,7 +26,6 @@ from decision.recommend import recommend
 from kg.bootstrap import ensure_initialized
 from kg.namespaces import DLOM, DLOM_ID, RDFS, SPARQL_PREFIXES, entity
 from kg.repositories import Repository
-from kg.results import Solutions
 from kg.stats import graph_stats
 from kg.store import Store, open_store
 
@@ -55,9 +54,8 @@ def server() -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def model(server: Server) -> NamedNode:
-    result = server.store.query("PREFIX dlom: <https://w3id.org/dlom#> SELECT ?m WHERE { ?m a dlom:Model ; "
-                                "dlom:deployedOn ?d } ORDER BY ?m LIMIT 1")
-    assert isinstance(result, Solutions)
+    result = server.store.select("PREFIX dlom: <https://w3id.org/dlom#> SELECT ?m WHERE { ?m a dlom:Model ; "
+                                 "dlom:deployedOn ?d } ORDER BY ?m LIMIT 1")
     (row,) = list(result.rows)
     return row[0]
 
@@ -183,8 +181,7 @@ COUNT_QUERY = """query($f: ModelFilter, $after: String) {
 
 
 def _sparql_models(server: Server, where: str) -> set[str]:
-    result = server.store.query(f"{SPARQL_PREFIXES}SELECT DISTINCT ?m WHERE {{ ?m a dlom:Model . {where} }}")
-    assert isinstance(result, Solutions)
+    result = server.store.select(f"{SPARQL_PREFIXES}SELECT DISTINCT ?m WHERE {{ ?m a dlom:Model . {where} }}")
     return {row[0].value for row in result.rows}
 
 
@@ -311,8 +308,7 @@ RESNET50 = "ResNet-50 v1.5 (MLPerf Inference reference)"
 
 
 def _devices_of(server: Server, model: str) -> list[str]:
-    result = server.store.query(f"{SPARQL_PREFIXES}SELECT ?d WHERE {{ <{model}> dlom:deployedOn ?d }}")
-    assert isinstance(result, Solutions)
+    result = server.store.select(f"{SPARQL_PREFIXES}SELECT ?d WHERE {{ <{model}> dlom:deployedOn ?d }}")
     return [row[0].value for row in result.rows]
 
 
@@ -344,9 +340,8 @@ def test_readme_example_b_an_image_classifier_on_an_iot_board_under_5_ms(server:
     """An image classifier on an IoT board (the boards AI Hub files under form factor IoT) under 5 ms,
     ranked with Eq. 1. (The '≤ 1 point of top-1 lost to quantization' part is not a requirement the
     decision support can state yet; the README answers it with SPARQL.)"""
-    result = server.store.query(SPARQL_PREFIXES + 'SELECT DISTINCT ?n WHERE { ?d dlom:formFactor "IoT" ; '
-                                'dlom:publishedName ?n } ORDER BY ?n')
-    assert isinstance(result, Solutions)
+    result = server.store.select(SPARQL_PREFIXES + 'SELECT DISTINCT ?n WHERE { ?d dlom:formFactor "IoT" ; '
+                                 'dlom:publishedName ?n } ORDER BY ?n')
     boards = [row[0].value for row in result.rows]
     assert boards
     rec = recommend(server.store, {"project": {"purpose": "image classification", "device_types": boards},

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from kg.errors import StoreLockedError
-from kg.results import Solutions
 from kg.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -107,8 +106,7 @@ def test_killed_writers_leave_only_whole_batches(tmp_path: Path, path: str) -> N
 
     store = open_store(url)
     try:
-        result = store.query("SELECT ?b (COUNT(?s) AS ?n) WHERE { ?s <urn:dlom-test:inBatch> ?b } GROUP BY ?b")
-        assert isinstance(result, Solutions)
+        result = store.select("SELECT ?b (COUNT(?s) AS ?n) WHERE { ?s <urn:dlom-test:inBatch> ?b } GROUP BY ?b")
         sizes = {int(b.value): int(n.value) for b, n in result.rows}
     finally:
         store.close()

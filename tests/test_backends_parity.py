@@ -32,7 +32,6 @@ from decision.recommend import recommend
 from gnn.export import ExportedGraph, export_graph
 from kg.dump import read_nquads
 from kg.namespaces import DLOM, RDF, SPARQL_PREFIXES, XSD
-from kg.results import Solutions
 from kg.store import Store
 from measure.host import register_host
 
@@ -122,8 +121,7 @@ def backend_store(request: pytest.FixtureRequest) -> Iterator[Store]:
 
 
 def select_values(store: Store, sparql: str) -> list[str]:
-    result = store.query(SPARQL_PREFIXES + sparql)
-    assert isinstance(result, Solutions)
+    result = store.select(SPARQL_PREFIXES + sparql)
     return [row[0].value for row in result.rows]
 
 
@@ -193,8 +191,7 @@ CORNER_CASES = {
 
 def solution_rows(store: Store, sparql: str) -> list[tuple]:
     """The solutions as a sorted list of (variable → value-or-None) tuples (order is not SPARQL's)."""
-    result = store.query(SPARQL_PREFIXES + sparql)
-    assert isinstance(result, Solutions)
+    result = store.select(SPARQL_PREFIXES + sparql)
     return sorted((tuple((v, None if t is None else str(t)) for v, t in zip(result.variables, row))
                    for row in result.rows), key=repr)
 

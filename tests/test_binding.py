@@ -7,7 +7,6 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.binding import bind
 from kg.errors import QueryError
-from kg.results import Solutions
 from kg.store import Store, open_store
 
 EX = "http://example.org/"
@@ -23,8 +22,7 @@ def two_rows() -> Store:
 
 
 def rows(store: Store, sparql: str) -> list[tuple[str, ...]]:
-    res = store.query(sparql)
-    assert isinstance(res, Solutions)
+    res = store.select(sparql)
     return sorted(tuple(t.value for t in row) for row in res.rows)
 
 
@@ -45,8 +43,7 @@ def test_a_variable_used_only_inside_a_subquery_is_bound(two_rows: Store) -> Non
 
 def test_select_and_ask_without_the_where_keyword(two_rows: Store) -> None:
     assert rows(two_rows, bind(f"SELECT ?s {{ ?s <{EX}p> ?o }}", {"o": Literal("y")})) == [(EX + "b",)]
-    res = two_rows.query(bind(f"ASK {{ ?s <{EX}p> ?o }}", {"o": Literal("z")}))
-    assert res.value is False  # type: ignore[union-attr]
+    assert two_rows.ask(bind(f"ASK {{ ?s <{EX}p> ?o }}", {"o": Literal("z")})) is False
 
 
 def test_values_stay_terms(two_rows: Store) -> None:

@@ -31,7 +31,6 @@ from api.settings import Settings
 from kg.bootstrap import ensure_initialized
 from kg.binding import bind
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store, open_store
 from measure.host import host_devices, reference_device
 from measure.plan import MeasurementPlanner
@@ -103,9 +102,8 @@ def wait_for_job(url: str, status_url: str, timeout_s: float = 240.0) -> tuple[d
 
 
 def performance_types(store: Store, model: str) -> set[str]:
-    res = store.query(bind(SPARQL_PREFIXES + "SELECT ?t WHERE { ?m dlom:hasPerformance ?p . ?p a ?t }",
-                           {"m": NamedNode(model)}))
-    assert isinstance(res, Solutions)
+    res = store.select(bind(SPARQL_PREFIXES + "SELECT ?t WHERE { ?m dlom:hasPerformance ?p . ?p a ?t }",
+                            {"m": NamedNode(model)}))
     return {t.value.rsplit("#", 1)[-1] for (t,) in res.rows}
 
 
@@ -178,26 +176,23 @@ def test_runnable_proposal_is_stored_predicted_then_measured(server: tuple[str, 
     assert result["predicted_model"] == predicted_model and result["predicted"] == accepted["predicted"]["metrics"]
     assert result["metrics"]["inferenceLatencyMs"] > 0 and "accuracy" in result["metrics"]
     assert performance_types(store, result["model"]) == {"MeasuredPerformance"}
-    res = store.query(bind(SPARQL_PREFIXES + "SELECT ?d WHERE { ?m dlom:deployedOn ?d }",
-                           {"m": NamedNode(result["model"])}))
-    assert isinstance(res, Solutions)
+    res = store.select(bind(SPARQL_PREFIXES + "SELECT ?d WHERE { ?m dlom:deployedOn ?d }",
+                            {"m": NamedNode(result["model"])}))
     assert [d.value for (d,) in res.rows] == proposal["devices"]  # measured on the proposed device
     assert proposal["devices"][0] in host_devices()  # which is this host's
 
 
 def test_this_host_is_described_at_start(server: tuple[str, Store]) -> None:
     _, store = server
-    res = store.query(SPARQL_PREFIXES + "SELECT ?d WHERE { ?d a dlom:BenchmarkHost ; a dlom:EndDevice }")
-    assert isinstance(res, Solutions)
+    res = store.select(SPARQL_PREFIXES + "SELECT ?d WHERE { ?d a dlom:BenchmarkHost ; a dlom:EndDevice }")
     assert set(host_devices()) <= {d.value for (d,) in res.rows}
 
 
 def test_proposal_for_another_device_ends_with_an_honest_message(server: tuple[str, Store]) -> None:
     """The reference autoencoder (which the bench can build) on a microcontroller: never this machine."""
     url, store = server
-    res = store.query(SPARQL_PREFIXES + """SELECT ?d WHERE { ?m dlom:deployedOn ?d ; dlom:usesDLN ?dln .
+    res = store.select(SPARQL_PREFIXES + """SELECT ?d WHERE { ?m dlom:deployedOn ?d ; dlom:usesDLN ?dln .
                                                 ?d rdfs:label ?l FILTER(CONTAINS(?l, "NUCLEO")) } ORDER BY ?d LIMIT 1""")
-    assert isinstance(res, Solutions)
     (mcu,), = res.rows
     proposal = {"dln": AD_REFERENCE_DLN, "devices": [mcu.value], "techniques": []}
     code, accepted = http("POST", url + "/api/measurements", {"proposal": proposal}, token=TOKEN)
@@ -233,9 +228,8 @@ def test_variant_the_bench_derived_is_rebuilt_from_its_recipe() -> None:
     store = open_store("oxigraph://")
     ensure_initialized(store)
     planner = MeasurementPlanner(store)
-    res = store.query(SPARQL_PREFIXES + """SELECT ?dln ?r WHERE { ?dln dlom:derivedFromDLN ?b . ?m dlom:usesDLN ?dln ;
+    res = store.select(SPARQL_PREFIXES + """SELECT ?dln ?r WHERE { ?dln dlom:derivedFromDLN ?b . ?m dlom:usesDLN ?dln ;
                                                 dlom:sourceRecord ?r } ORDER BY ?dln LIMIT 1""")
-    assert isinstance(res, Solutions)
     (dln, record), = res.rows
     recipe = json.loads(record.value)["bench_spec"]
     plan = planner.plan(dln.value, reference_device().iri, [])

@@ -16,7 +16,6 @@ from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision.prediction import NO_PREDICTOR_MESSAGE
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
-from kg.results import Solutions
 from kg.store import Store, open_store
 
 TOKEN = "s3cret-token"
@@ -144,9 +143,9 @@ def test_ratings_need_the_token_and_are_stored(api) -> None:
     r = client.post("/api/ratings", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 201, r.text
     assert {s["objective"] for s in r.json()["stored"]} == {"cost", "security"}
-    rows = store.query(SPARQL_PREFIXES + "SELECT ?who WHERE { ?m dlom:hasRating ?r . ?r dlom:raterName ?who }",
-                       substitutions={"m": model_iri("Derm-Mobile")})
-    assert isinstance(rows, Solutions) and [w.value for (w,) in rows.rows] == ["alice", "alice"]
+    rows = store.select(SPARQL_PREFIXES + "SELECT ?who WHERE { ?m dlom:hasRating ?r . ?r dlom:raterName ?who }",
+                        substitutions={"m": model_iri("Derm-Mobile")})
+    assert [w.value for (w,) in rows.rows] == ["alice", "alice"]
     auth = {"Authorization": f"Bearer {TOKEN}"}
     r = client.post("/api/ratings", json=dict(body, ratings={"cost": 9}), headers=auth)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ratings"

@@ -15,7 +15,6 @@ from decision.recommend import recommend
 from decision.requirements import Requirements
 from kg.errors import ValidationError
 from kg.namespaces import SPARQL_PREFIXES, entity
-from kg.results import Solutions
 from kg.store import Store
 
 
@@ -25,10 +24,9 @@ def test_ratings_are_stored_with_who_and_when(store: Store) -> None:
     at = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
     stored = rate_model(store, iri, {Objective.COST: 4, Objective.SECURITY: 2}, "alice", at=at)
     assert len(stored) == 2
-    rows = store.query(SPARQL_PREFIXES + """SELECT ?v ?o ?who ?when WHERE {
+    rows = store.select(SPARQL_PREFIXES + """SELECT ?v ?o ?who ?when WHERE {
         ?m dlom:hasRating ?r . ?r a dlom:Rating ; dlom:ratingValue ?v ; dlom:ratedObjective ?o ;
         dlom:raterName ?who ; prov:generatedAtTime ?when } ORDER BY ?v""", substitutions={"m": model_iri("A")})
-    assert isinstance(rows, Solutions)
     got = [(int(v.value), o.value.rsplit("#", 1)[1], who.value, when.value) for v, o, who, when in rows.rows]
     assert got == [(2, "SecurityObjective", "alice", "2026-03-04T05:06:07Z"),
                    (4, "CostObjective", "alice", "2026-03-04T05:06:07Z")]
@@ -109,10 +107,9 @@ def test_no_match_hands_off_to_a_predictor_and_saves_the_choice_as_predicted(sto
     assert rec.status == "predicted" and "predicted, not measured" in rec.message
     assert rec.to_dict()["predictions"][0]["predicted"] is True
     iri = save_predicted_candidate(store, rec.predictions[0])
-    rows = store.query(SPARQL_PREFIXES + """SELECT ?kind ?conf ?ver ?act WHERE { ?m dlom:hasPerformance ?p .
+    rows = store.select(SPARQL_PREFIXES + """SELECT ?kind ?conf ?ver ?act WHERE { ?m dlom:hasPerformance ?p .
         ?p a ?kind ; dlom:predictionConfidence ?conf ; dlom:predictorVersion ?ver ; prov:wasGeneratedBy ?act .
         ?act a prov:Activity }""", substitutions={"m": entity("model", "predicted", predictor.version, "proposal")})
-    assert isinstance(rows, Solutions)
     (kind, conf, ver, _), = list(rows.rows)
     assert kind.value.endswith("#PredictedPerformance") and float(conf.value) == 0.4 and ver.value == predictor.version
     assert iri.endswith("/proposal")

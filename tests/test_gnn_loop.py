@@ -13,7 +13,6 @@ from gnn.model import ModelConfig
 from gnn.train import train_ensemble
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
-from kg.results import Solutions
 from kg.store import open_store
 from measure.loop import run_loop_round
 from measure.plan import MeasurementPlanner
@@ -34,9 +33,8 @@ def test_round_without_runnable_devices_is_recorded() -> None:
     planner = MeasurementPlanner(s)
     assert [reason for _, reason in report.not_runnable] == [
         planner.why_not(p.dln_iri, p.device_iri, p.technique_iris) for p in report.proposals]
-    res = s.query(SPARQL_PREFIXES + """SELECT ?rec WHERE { ?r a dlom:BenchmarkRun , prov:Activity ;
+    res = s.select(SPARQL_PREFIXES + """SELECT ?rec WHERE { ?r a dlom:BenchmarkRun , prov:Activity ;
         dlom:sourceRecord ?rec ; prov:startedAtTime ?t0 ; prov:endedAtTime ?t1 . FILTER(CONTAINS(STR(?r), "gnn-loop-round")) }""")
-    assert isinstance(res, Solutions)
     rows = list(res.rows)
     assert len(rows) == 1
     record = json.loads(rows[0][0].value)

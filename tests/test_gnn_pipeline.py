@@ -20,7 +20,6 @@ from gnn.propose import candidate_batch, generate_candidates, memory_fit, propos
 from gnn.train import Ensemble, train_ensemble
 from kg.namespaces import DLOM, PROV, RDF, RDFS, SPARQL_PREFIXES, entity
 from kg.ontology import ontology_quads
-from kg.results import BooleanResult, Solutions
 from kg.store import Store, open_store
 from kg.terms import literal
 from kg.writes import write_triples
@@ -114,8 +113,7 @@ def trained(tiny_store: Store) -> Ensemble:
 
 
 def _count(store: Store, sparql: str) -> int:
-    res = store.query(SPARQL_PREFIXES + sparql)
-    assert isinstance(res, Solutions)
+    res = store.select(SPARQL_PREFIXES + sparql)
     return int(next(iter(res.rows))[0].value)
 
 
@@ -241,12 +239,10 @@ def test_proposals_are_stored_as_predicted_never_measured(tiny_store: Store, tra
     assert proposals[0].score >= proposals[-1].score
     iris = write_proposals(tiny_store, proposals, trained.version)
     for iri in iris:
-        ask = tiny_store.query(SPARQL_PREFIXES + f"""ASK WHERE {{ <{iri}> a dlom:Model ; dlom:hasPerformance ?p .
+        assert tiny_store.ask(SPARQL_PREFIXES + f"""ASK WHERE {{ <{iri}> a dlom:Model ; dlom:hasPerformance ?p .
             ?p a dlom:PredictedPerformance ; dlom:predictionConfidence ?c ; dlom:predictorVersion "{trained.version}" ;
                prov:wasGeneratedBy ?a . ?a a dlom:BenchmarkRun ; dlom:codeVersion ?v }}""")
-        assert isinstance(ask, BooleanResult) and ask.value
-        measured = tiny_store.query(SPARQL_PREFIXES + f"ASK WHERE {{ <{iri}> dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance }}")
-        assert isinstance(measured, BooleanResult) and not measured.value
+        assert not tiny_store.ask(SPARQL_PREFIXES + f"ASK WHERE {{ <{iri}> dlom:hasPerformance ?p . ?p a dlom:MeasuredPerformance }}")
     # predictions never become training data
     assert export_graph(tiny_store).count("model") == g.count("model")
 

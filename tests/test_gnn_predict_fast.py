@@ -17,7 +17,6 @@ import pytest
 from gnn.paths import SHIPPED_CHECKPOINT
 from kg.bootstrap import ensure_initialized, shipped_files
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store, open_store
 
 pytestmark = pytest.mark.skipif(not shipped_files() or not SHIPPED_CHECKPOINT.is_file(),
@@ -40,8 +39,7 @@ class Shipped:
 
 
 def _iris(store: Store, where: str) -> list[str]:
-    res = store.query(SPARQL_PREFIXES + f"SELECT DISTINCT ?s WHERE {{ {where} }}")
-    assert isinstance(res, Solutions)
+    res = store.select(SPARQL_PREFIXES + f"SELECT DISTINCT ?s WHERE {{ {where} }}")
     return sorted(row[0].value for row in res.rows)
 
 

@@ -13,7 +13,6 @@ from gnn.paths import SHIPPED_CHECKPOINT, SHIPPED_ONNX
 from gnn.train import Ensemble
 from kg.bootstrap import ensure_initialized, shipped_files
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store, open_store
 
 pytestmark = pytest.mark.skipif(not shipped_files(), reason="no shipped knowledge graph in kg/data")
@@ -29,8 +28,7 @@ def shipped_store() -> Store:
 
 
 def _count(store: Store, where: str) -> int:
-    res = store.query(SPARQL_PREFIXES + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")
-    assert isinstance(res, Solutions)
+    res = store.select(SPARQL_PREFIXES + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")
     return int(next(iter(res.rows))[0].value)
 
 

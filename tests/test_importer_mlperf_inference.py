@@ -23,7 +23,6 @@ from kg.importers.mlperf_inference import _base_system_name, import_mlperf_infer
 from kg.importers.mlperf_tiny import import_mlperf_tiny
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
-from kg.results import Solutions
 from kg.stats import graph_stats
 from kg.store import Store, open_store
 
@@ -52,8 +51,7 @@ def raw_summaries() -> dict[str, str]:
 
 
 def rows(store: Store, sparql: str, **values: str) -> list[list[str]]:
-    result = store.query(SPARQL_PREFIXES + bind(sparql, {k: Literal(v) for k, v in values.items()}))
-    assert isinstance(result, Solutions)
+    result = store.select(SPARQL_PREFIXES + bind(sparql, {k: Literal(v) for k, v in values.items()}))
     return [[None if v is None else v.value for v in row] for row in result.rows]
 
 

@@ -19,7 +19,6 @@ from kg.importers import ImportReport, importers
 from kg.importers.mlperf_tiny import import_mlperf_tiny
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
-from kg.results import Solutions
 from kg.store import Store, open_store
 from recording_progress import RecordingProgress
 
@@ -49,8 +48,7 @@ def python_value(term: object) -> object:
 
 def rows(store: Store, sparql: str, **values: str) -> list[list[object]]:
     """The rows of a SELECT, with ``values`` bound as string literals (kg.binding, never formatted in)."""
-    result = store.query(SPARQL_PREFIXES + bind(sparql, {k: Literal(v) for k, v in values.items()}))
-    assert isinstance(result, Solutions)
+    result = store.select(SPARQL_PREFIXES + bind(sparql, {k: Literal(v) for k, v in values.items()}))
     return [[python_value(v) for v in row] for row in result.rows]
 
 

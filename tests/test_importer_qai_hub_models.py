@@ -21,7 +21,6 @@ from kg.importers import importers
 from kg.importers.qai_hub_models import PACKAGE, SHARED_DLNS, import_qai_hub_models, precision_facts
 from kg.namespaces import SPARQL_PREFIXES
 from kg.ontology import ontology_quads
-from kg.results import Solutions
 from kg.store import Store, open_store
 from kg.terms import to_python
 
@@ -83,8 +82,7 @@ def imported() -> Any:
 
 
 def select(store: Store, query: str) -> list[list[Any]]:
-    result = store.query(SPARQL_PREFIXES + query)
-    assert isinstance(result, Solutions)
+    result = store.select(SPARQL_PREFIXES + query)
     return [[to_python(t) for t in row] for row in result.rows]
 
 

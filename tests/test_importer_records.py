@@ -10,7 +10,6 @@ from pyoxigraph import Literal, NamedNode, Triple
 from kg.errors import InputError
 from kg.importers.records import import_records
 from kg.namespaces import DLOM, RDF, RDFS, XSD, entity
-from kg.results import Solutions
 from kg.writes import write_triples
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -24,8 +23,7 @@ def _csv(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
 
 
 def _value(store, subject: NamedNode, prop: NamedNode):
-    result = store.query("SELECT ?o WHERE { ?s ?p ?o }", substitutions={"s": subject, "p": prop})
-    assert isinstance(result, Solutions)
+    result = store.select("SELECT ?o WHERE { ?s ?p ?o }", substitutions={"s": subject, "p": prop})
     return [row[0] for row in result.rows]
 
 

@@ -9,7 +9,6 @@ from pyoxigraph import NamedNode
 from kg.errors import InputError
 from kg.importers.tag_records import import_tag_records
 from kg.namespaces import DLOM, RDFS, entity
-from kg.results import Solutions
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # The DLOM paper's example record (§5.3), with its spacing; the PDF's line-break hyphenation of
@@ -20,8 +19,7 @@ MP </Camera><CPU> </CPU> </End_devices_Specs>
 
 
 def _values(store, subject: NamedNode, prop: NamedNode) -> list:
-    result = store.query("SELECT ?o WHERE { ?s ?p ?o }", substitutions={"s": subject, "p": prop})
-    assert isinstance(result, Solutions)
+    result = store.select("SELECT ?o WHERE { ?s ?p ?o }", substitutions={"s": subject, "p": prop})
     return [row[0] for row in result.rows]
 
 

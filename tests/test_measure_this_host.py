@@ -22,7 +22,6 @@ from pyoxigraph import NamedNode
 from bench.device import HOST_PROC_ENV, host_fingerprint
 from kg.binding import bind
 from kg.namespaces import SPARQL_PREFIXES
-from kg.results import Solutions
 from kg.store import Store
 from measure.host import host_devices, reference_device, register_host
 from measure.build_new import measure_configuration
@@ -62,9 +61,8 @@ def test_fingerprint_is_the_simulated_host(simulated_host: Path) -> None:
 
 def test_server_describes_the_simulated_host_once(server: tuple[str, Store]) -> None:
     _, store = server
-    res = store.query(SPARQL_PREFIXES + """SELECT ?d ?cores WHERE { ?d a dlom:BenchmarkHost ; dlom:processor ?cpu ;
+    res = store.select(SPARQL_PREFIXES + """SELECT ?d ?cores WHERE { ?d a dlom:BenchmarkHost ; dlom:processor ?cpu ;
                                                      dlom:cpuCores ?cores ; dlom:hardware ?hw . ?hw a dlom:Hardware }""")
-    assert isinstance(res, Solutions)
     described = {d.value: int(c.value) for d, c in res.rows if d.value in host_devices()}
     assert described == {reference_device().iri: 1, host_fingerprint().iri.value: 4}
     assert register_host(store) == []  # idempotent: nothing new to write
@@ -96,8 +94,8 @@ def test_measurable_proposal_is_measured_on_the_simulated_host(server: tuple[str
     assert job["status"] == "succeeded", job
     model = job["result"]["model"]
     assert performance_types(store, model) == {"MeasuredPerformance"}
-    res = store.query(bind(SPARQL_PREFIXES + "SELECT ?d WHERE { ?m dlom:deployedOn ?d }", {"m": NamedNode(model)}))
-    assert isinstance(res, Solutions) and [d.value for (d,) in res.rows] == [reference_device().iri]
+    res = store.select(bind(SPARQL_PREFIXES + "SELECT ?d WHERE { ?m dlom:deployedOn ?d }", {"m": NamedNode(model)}))
+    assert [d.value for (d,) in res.rows] == [reference_device().iri]
 
 
 def test_another_machines_proposal_is_measured_on_this_machine_instead(server: tuple[str, Store]) -> None:
@@ -124,10 +122,9 @@ def test_another_machines_proposal_is_measured_on_this_machine_instead(server: t
     result = job["result"]
     assert result["predicted"]["inferenceLatencyMs"] > 0 and result["metrics"]["inferenceLatencyMs"] > 0
     assert performance_types(store, accepted["predicted_model"]) == {"PredictedPerformance"}
-    res = store.query(bind(SPARQL_PREFIXES + """SELECT ?d ?run WHERE { ?m dlom:deployedOn ?d ; dlom:hasPerformance ?p .
+    res = store.select(bind(SPARQL_PREFIXES + """SELECT ?d ?run WHERE { ?m dlom:deployedOn ?d ; dlom:hasPerformance ?p .
                                                  ?p prov:wasGeneratedBy ?run . ?run a dlom:BenchmarkRun }""",
-                           {"m": NamedNode(result["model"])}))
-    assert isinstance(res, Solutions)
+                            {"m": NamedNode(result["model"])}))
     rows = list(res.rows)  # measured with provenance: the benchmark run that produced it
     assert rows and {d.value for d, _ in rows} == {reference_device().iri}
 

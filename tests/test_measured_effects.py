@@ -146,11 +146,9 @@ def test_copies_are_not_counted_twice(store: Any, effects: dict[str, Any]) -> No
     """The (Proxy) devices' copied rows pair with their own copied float rows; counting them would add
     pairs that repeat the reference device's evidence."""
     from kg.namespaces import SPARQL_PREFIXES
-    from kg.results import Solutions
 
-    result = store.query(SPARQL_PREFIXES + """SELECT (COUNT(*) AS ?n) WHERE { ?m dlom:precision 'w8a8' ;
+    result = store.select(SPARQL_PREFIXES + """SELECT (COUNT(*) AS ?n) WHERE { ?m dlom:precision 'w8a8' ;
         dlom:hasPerformance ?p . ?p a dlom:CopiedPerformance ; dlom:inferenceLatencyMs ?l }""")
-    assert isinstance(result, Solutions)
     copies = int(next(iter(result.rows))[0].value)
     assert copies > 0
     ratios, _ = raw_pairs()  # built without the copies

@@ -33,8 +33,7 @@ def device_triples(name: str, price: float = 12.5) -> list[Triple]:
 
 
 def rows(store: Store, sparql: str, **kwargs) -> list[dict]:
-    result = store.query(sparql, **kwargs)
-    assert isinstance(result, Solutions)
+    result = store.select(sparql, **kwargs)
     return result.dicts()
 
 
@@ -101,6 +100,38 @@ def test_ask_and_construct(any_store: Store) -> None:
     assert isinstance(graph, GraphResult)
     assert list(graph.triples) == [Triple(ex("b"), ex("knownBy"), ex("a"))]
 
+
+
+def test_select_ask_and_construct_are_typed_and_take_query_keywords(any_store: Store) -> None:
+    any_store.add([Quad(ex("a"), ex("knows"), ex("b"), G1), Quad(ex("c"), ex("knows"), ex("d"), G1),
+                   Quad(ex("b"), ex("age"), literal(42), G2)])
+    solutions = any_store.select("SELECT ?y WHERE { ?x <http://example.org/knows> ?y }",
+                                 substitutions={"x": ex("a")})
+    assert isinstance(solutions, Solutions) and solutions.dicts() == [{"y": ex("b")}]
+    age = "ASK WHERE { ?y <http://example.org/age> ?n }"
+    assert any_store.ask(age, substitutions={"n": literal(42)}) is True
+    assert any_store.ask(age, substitutions={"n": literal(43)}) is False
+    assert any_store.ask(age, substitutions={"n": literal(42)}, default_graph=[G1], timeout_s=30) is False
+    graph = any_store.construct("CONSTRUCT { ?y <http://example.org/knownBy> ?x } "
+                                "WHERE { ?x <http://example.org/knows> ?y }", substitutions={"x": ex("c")})
+    assert isinstance(graph, GraphResult)
+    assert list(graph.triples) == [Triple(ex("d"), ex("knownBy"), ex("c"))]
+    assert [r["y"] for r in any_store.select("SELECT ?y WHERE { ?x <http://example.org/knows> ?y } ORDER BY ?y",
+                                             named_graphs=[G2], default_graph=[G1]).dicts()] == [ex("b"), ex("d")]
+
+
+def test_a_query_of_another_form_is_a_clear_error(any_store: Store) -> None:
+    ask, select = "ASK WHERE { ?s ?p ?o }", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
+    with pytest.raises(QueryError, match=r"^Store\.select\(\) runs a SELECT query, but this is an ASK query"):
+        any_store.select(ask)
+    with pytest.raises(QueryError, match=r"^Store\.ask\(\) runs an ASK query, but this is a SELECT query"):
+        any_store.ask(select)
+    with pytest.raises(QueryError, match=r"^Store\.construct\(\) runs a CONSTRUCT or DESCRIBE query, but this is "
+                                         r"an ASK query .*: ASK WHERE \{ \?s \?p \?o \}$"):
+        any_store.construct(ask)
+    with pytest.raises(QueryError, match=r"but this is a CONSTRUCT or DESCRIBE query"):
+        any_store.select("CONSTRUCT WHERE { ?s ?p ?o }")
+    assert any_store.query(ask) == BooleanResult(True)  # query() still runs any form
 
 def test_default_graph_is_union_and_graph_restrictions(any_store: Store) -> None:
     any_store.add([Quad(ex("a"), ex("p"), literal(1), G1), Quad(ex("a"), ex("p"), literal(1), G2),

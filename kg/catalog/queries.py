@@ -402,8 +402,7 @@ def _ordered_models(store: Store, flt: ModelFilter, sort: ModelSortKey, descendi
     # Sorted here rather than by ORDER BY: Oxigraph sorts the whole match either way (there is no
     # index order to read a page from), and decodes both strings at every comparison of labels, which
     # costs about twice what sorting them here does (measured on ~45k models).
-    result = store.query(model_list_query(flt, sort), timeout_s=timeout_s)
-    assert isinstance(result, Solutions)
+    result = store.select(model_list_query(flt, sort), timeout_s=timeout_s)
     rows = sorted(_model_rows(result), key=lambda r: r.iri)
     if sort is ModelSortKey.LABEL:
         figure = lambda r: r.label.casefold() if r.label is not None else None  # noqa: E731
@@ -442,8 +441,7 @@ def properties_of(store: Store, iris: Sequence[str], timeout_s: float | None = N
     found: dict[str, PropertyMap] = {}
     for start in range(0, len(unique), BATCH_SIZE):
         block = values_rows(["s"], _iri_terms(unique[start : start + BATCH_SIZE], "id"))
-        result = store.query(f"SELECT ?s ?p ?o WHERE {{ {block} ?s ?p ?o }}", timeout_s=timeout_s)
-        assert isinstance(result, Solutions)
+        result = store.select(f"SELECT ?s ?p ?o WHERE {{ {block} ?s ?p ?o }}", timeout_s=timeout_s)
         for s, p, o in result.rows:
             found.setdefault(s.value, {}).setdefault(p.value, []).append(o)
     return found
@@ -502,8 +500,7 @@ def provenance_of(store: Store, performance_iris: Sequence[str], timeout_s: floa
     rows_by_iri: dict[str, list[dict]] = {}
     for start in range(0, len(unique), BATCH_SIZE):
         block = values_rows(["p"], _iri_terms(unique[start : start + BATCH_SIZE], "performance"))
-        result = store.query(_PROVENANCE_QUERY % block, timeout_s=timeout_s)
-        assert isinstance(result, Solutions)
+        result = store.select(_PROVENANCE_QUERY % block, timeout_s=timeout_s)
         for row in result.dicts():
             rows_by_iri.setdefault(row["p"].value, []).append(row)
 

@@ -940,7 +940,7 @@ def _labelled(store: Store, iris: list[NamedNode]) -> set[str]:
     if not iris:
         return set()
     values = " ".join(f"<{i.value}>" for i in iris)
-    result = store.query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values} }} ?s <{RDFS.label.value}> ?l }}")
+    result = store.select(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values} }} ?s <{RDFS.label.value}> ?l }}")
     return {row[0].value for row in result.rows}  # type: ignore[union-attr]
 
 

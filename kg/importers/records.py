@@ -32,7 +32,6 @@ from kg.errors import InputError, ValidationError, Violation
 from kg.importers import ImportReport, register_importer
 from kg.namespaces import DLOM, PREFIXES, PROV, RDF, RDFS, Namespace, entity
 from kg.progress import NoProgress, Progress
-from kg.results import Solutions
 from kg.store import Store
 from kg.terms import literal
 from kg.units import UnitError, parse_quantity
@@ -192,8 +191,7 @@ class EntityResolver:
         key = (iri, cls.value)
         if key not in self._typed:
             q = "ASK WHERE { ?s a/rdfs:subClassOf* ?cls }"
-            result = self.store.query(_SPARQL_PREFIXES + q, substitutions={"s": NamedNode(iri), "cls": cls})
-            self._typed[key] = bool(getattr(result, "value", False))
+            self._typed[key] = self.store.ask(_SPARQL_PREFIXES + q, substitutions={"s": NamedNode(iri), "cls": cls})
         return self._typed[key]
 
     def by_label(self, label: str, cls: NamedNode) -> list[NamedNode]:
@@ -202,8 +200,7 @@ class EntityResolver:
         if key not in self._by_label:
             q = ("SELECT DISTINCT ?s WHERE { ?s a/rdfs:subClassOf* ?cls ; rdfs:label ?l . "
                  "FILTER(STR(?l) = ?label) } ORDER BY ?s")
-            result = self.store.query(_SPARQL_PREFIXES + q, substitutions={"cls": cls, "label": Literal(label)})
-            assert isinstance(result, Solutions)
+            result = self.store.select(_SPARQL_PREFIXES + q, substitutions={"cls": cls, "label": Literal(label)})
             self._by_label[key] = [row[0] for row in result.rows if isinstance(row[0], NamedNode)]
         return self._by_label[key]
 
@@ -251,8 +248,7 @@ def triples_in_store(store: Store, triples: Sequence[Triple]) -> set[Triple]:
     for i in range(0, len(checkable), _CHUNK):
         chunk = checkable[i : i + _CHUNK]
         rows = [(t.subject, t.predicate, t.object) for t in chunk]
-        result = store.query(f"SELECT ?s ?p ?o WHERE {{ {values_rows(['s', 'p', 'o'], rows)} ?s ?p ?o }}")
-        assert isinstance(result, Solutions)
+        result = store.select(f"SELECT ?s ?p ?o WHERE {{ {values_rows(['s', 'p', 'o'], rows)} ?s ?p ?o }}")
         for s, p, o in result.rows:
             present.add(Triple(s, p, o))
     return present

@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode, Quad
 from kg.binding import bind
 from kg.errors import QueryError, QueryTimeoutError, StoreLockedError, StoreURLError
 from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
-from kg.store import register_backend
+from kg.store import Queries, register_backend
 from kg.terms import Term
 
 _CHECK_EVERY = 256  # rows between deadline checks while streaming results
@@ -54,7 +54,7 @@ def _changes_store(predicates_of: Callable[..., set[str] | None] = lambda *args,
 
 
 @register_backend("oxigraph")
-class OxigraphStore:
+class OxigraphStore(Queries):
     """Oxigraph store. ``oxigraph:///abs/path`` opens (or creates) an on-disk store; ``oxigraph://``
     an in-memory one. Only one process may hold an on-disk store open, so ``generation`` (bumped by
     every write) tells when anything derived from the store went stale."""

@@ -57,7 +57,7 @@ from kg.binding import bind
 from kg.errors import QueryError, QueryTimeoutError, StoreURLError
 from kg.stores.nquads import parse_nquads
 from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
-from kg.store import register_backend
+from kg.store import Queries, register_backend
 from kg.terms import Term
 
 _DEFAULT_TIMEOUT_S = 60.0
@@ -124,7 +124,7 @@ def _quads_block(quads: Sequence[Quad]) -> str:
 
 
 @register_backend("sparql+http", "sparql+https")
-class RemoteSparqlStore:
+class RemoteSparqlStore(Queries):
     """The :class:`kg.store.Store` protocol over the SPARQL 1.1 Protocol (see the module docstring)."""
 
     generation: int | None = None  # other clients write to the server too: nothing derived is kept

@@ -22,7 +22,7 @@ from rdflib.plugins.sparql.update import evalUpdate
 from kg.binding import bind
 from kg.errors import QueryError, QueryTimeoutError, StoreURLError
 from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
-from kg.store import register_backend
+from kg.store import Queries, register_backend
 from kg.stores.neo4j.rdflib_view import (CypherTripleStore, ViewDataset, annotate_filter_pushdown,
                                          cypher_evaluation, scope_values_variables)
 from kg.stores.neo4j.terms import GraphKey, graph_key, quad_to_stored, split_property_key, stored_to_quad
@@ -61,7 +61,7 @@ def _has_service(node: Any) -> bool:
 
 
 @register_backend("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
-class Neo4jStore:
+class Neo4jStore(Queries):
     """The :class:`kg.store.Store` protocol on a Neo4j 5 server (see the module docstring for the mapping)."""
 
     generation: int | None = None  # other clients write to the server too: nothing derived is kept
