@@ -10,7 +10,9 @@ what a model must record for it to be checked. Everything else is derived from t
   (:meth:`Requirement.sparql_condition`) and the value bound into it (:meth:`Requirement.parameter`);
 * :mod:`decision.checks` — the Python check of a candidate (:meth:`Requirement.check`);
 * :mod:`decision.applicability` — what a candidate must record (``needs``, ``how``);
-* ``dlom recommend`` — its options (``option``, ``help``) and the paths they set.
+* ``dlom recommend`` — its options (``option``, ``help``) and the paths they set;
+* the web UI's wizard — which fields each step asks, their kind, bounds, unit and 'rank only'
+  (:meth:`Requirement.to_dict`, served as ``/ui/js/requirement-table.js`` by :mod:`api.ui`).
 
 Text is compared one way on both sides: :func:`normalized_text` (lower case, surrounding blanks
 removed) in Python and :func:`sparql_normalized_text`, the same in SPARQL; names of networks by
@@ -141,6 +143,18 @@ class Requirement:
     def is_column(self) -> bool:
         """True when the candidate query fetches the tested value as a column."""
         return self.constrains and self.var is not None and self.pattern is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as plain data for clients (the web UI's wizard builds its fields from these)."""
+        kind = {str: "text", float: "number", int: "integer", bool: "flag"}.get(self.type, "texts")
+        out: dict[str, Any] = {"field": self.path, "section": self.section, "name": self.name, "type": kind,
+                               "unit": self.unit.strip(), "comparison": self.comparison.value,
+                               "description": self.description, "preferrable": self.constrains}
+        for bound, key in (("ge", "minimum"), ("gt", "exclusive_minimum"), ("le", "maximum"),
+                           ("max_length", "max_length")):
+            if bound in self.bounds:
+                out[key] = self.bounds[bound]
+        return out
 
     def states_constraint(self, value: Any) -> bool:
         """Whether a stated ``value`` constrains anything ('shielded execution: not required' does not)."""
