@@ -5,7 +5,8 @@ needs that the other routers do not provide.
   editor; charts). Plain ES modules in ``api/static/js``; the front-end libraries (Cytoscape.js,
   Chart.js, YASQE) are copied into ``api/static/vendor`` by ``scripts/setup_ui.sh``. Without them
   the page still loads and says which tools need them.
-* ``GET /ui/{path}`` — a file under ``api/static`` (never outside it).
+* ``GET /ui/{path}`` — a file under ``api/static`` (never outside it); ``/ui/js/requirement-table.js``
+  is generated: the requirement table the wizard's fields come from.
 * ``GET /api/search?q=&class=&limit=`` — entities whose label contains ``q`` (:func:`kg.exploration.search_entities`).
 * ``GET /api/classes`` — classes with instances, for the explorer's filter.
 * ``GET /api/neighbourhood?iri=&limit=`` — one-hop graph of an entity (:func:`kg.exploration.neighbourhood`).
@@ -19,6 +20,7 @@ the same shape. No business logic here.
 """
 from __future__ import annotations
 
+import json
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from api.rest_errors import ErrorList, FieldErrorRoute, error_response
+from decision.requirement_table import REQUIREMENTS
 from kg import exploration
 from kg.exploration import ExplorationInputError
 
@@ -57,6 +60,15 @@ def index() -> Response:
     """The UI page (no-cache, so a restarted server's new UI is picked up)."""
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/ui/js/requirement-table.js", include_in_schema=False)
+def requirement_table_module() -> Response:
+    """The requirement table (:data:`decision.requirement_table.REQUIREMENTS`) as an ES module: the
+    wizard builds its fields — which, of what kind, bounds, units, 'rank only' — from it."""
+    rows = json.dumps([r.to_dict() for r in REQUIREMENTS], ensure_ascii=False, indent=1)
+    return Response(f"// generated from decision/requirement_table.py\nexport const REQUIREMENTS = {rows};\n",
+                    media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/ui/{path:path}", include_in_schema=False)

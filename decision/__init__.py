@@ -2,6 +2,7 @@
 
 A plain library, one idea per module:
 
+* :mod:`decision.requirement_table` — what each requirement means, one row per field (the others derive from it)
 * :mod:`decision.requirements` — the six-step modeling request, validated with field-level errors
 * :mod:`decision.retrieval` — requirements → one safely-bound SPARQL query → candidate models
 * :mod:`decision.checks` — which requirements a candidate meets and by how much

@@ -26,38 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from decision.requirement_table import ADD_PRICES, BY_PATH
 from decision.requirements import Requirements
-from decision.retrieval import CONSTRAINT_VARS, CandidateSet, retrieve
+from decision.retrieval import TESTED_COLUMNS, CandidateSet, retrieve
 from kg.store import Store
 
 APPLIED = "applied"
 NOT_APPLIED = "not_applied"
 
-_ADD_DATA = ("add it to the records with `dlom import records` or `dlom import tags` (docs/record-format.md), "
-             "or a validated SPARQL update")
-_ADD_PRICES = ("add prices via `dlom import records` (device_price, total_cost, cost_per_device) or "
-               "`dlom import tags` (Price, Total_Cost, Cost_per_Device), or a validated SPARQL update of "
-               "dlom:priceUsd / dlom:totalCostUsd")
-
-# field → (what a candidate must record, how to add it)
-_NEEDS: dict[str, tuple[str, str]] = {
-    "project.business_focus": ("an application area (field)", _ADD_DATA),
-    "project.purpose": ("a purpose", _ADD_DATA),
-    "project.total_budget_usd": ("a price (a total cost, or a price of its device)", _ADD_PRICES),
-    "network.network": ("a DLN name", _ADD_DATA),
-    "network.training_dataset": ("a training dataset", _ADD_DATA),
-    "network.min_layers": ("a number of layers", _ADD_DATA),
-    "cloud.server_hardware": ("a cloud server's hardware", _ADD_DATA),
-    "cloud.shielded_execution": ("whether its cloud uses shielded execution", _ADD_DATA),
-    "cloud.max_monthly_cost_usd": ("a monthly cloud cost", _ADD_PRICES),
-    "device.min_memory_kb": ("its device's memory", _ADD_DATA),
-    "device.min_clock_mhz": ("its device's clock frequency", _ADD_DATA),
-    "performance.min_accuracy": ("a measured accuracy", "measure it (`dlom bench run`) or import measurements"),
-    "performance.max_latency_ms": ("a measured latency", "measure it (`dlom bench run`) or import measurements"),
-    "performance.max_energy_uj": ("a measured energy per inference", "measure it where the host exposes energy, or import measurements"),
-    "performance.min_throughput_ips": ("a measured throughput", "measure it (`dlom bench run`) or import measurements"),
-    "performance.max_memory_mb": ("a measured runtime memory", "measure it (`dlom bench run`) or import measurements"),
-}
 DEVICE_COUNT = "project.number_of_devices"
 
 
@@ -85,7 +61,7 @@ def checkable_fields(req: Requirements) -> list[str]:
     """The stated, mandatory requirements whose data a candidate may or may not record ('shielded
     execution: not required' is no constraint)."""
     return [p for p, v in req.stated().items()
-            if p in CONSTRAINT_VARS and req.mandatory(p) and not (p == "cloud.shielded_execution" and v is False)]
+            if p in TESTED_COLUMNS and req.mandatory(p) and BY_PATH[p].states_constraint(v)]
 
 
 def loose_requirements(req: Requirements) -> Requirements:
@@ -96,7 +72,7 @@ def loose_requirements(req: Requirements) -> Requirements:
 
 
 def _known(found: CandidateSet, path: str) -> np.ndarray:
-    var = "projCost" if path == "project.total_budget_usd" else CONSTRAINT_VARS[path]
+    var = TESTED_COLUMNS[path]
     if var in found.numbers:
         return ~np.isnan(found.numbers[var])
     if var in found.texts:
@@ -121,7 +97,7 @@ def assess_coverage(found: CandidateSet, req: Requirements) -> list[Applicabilit
     stated = req.stated()
     for path in checkable_fields(req):
         with_data = int(_known(found, path).sum())
-        needs, how = _NEEDS.get(path, ("a value", _ADD_DATA))
+        needs, how = BY_PATH[path].needs, BY_PATH[path].how
         if with_data:
             reason = (f"checked on the {with_data} of {n} candidate(s) that record {needs}"
                       + ("" if with_data == n else ("; the others are kept, marked unknown" if req.allow_unknown
@@ -140,7 +116,7 @@ def assess_coverage(found: CandidateSet, req: Requirements) -> list[Applicabilit
             out.append(Applicability(DEVICE_COUNT, k, APPLIED, with_data, n, reason))
         else:
             reason = (f"not applied: the number of devices only projects a cost, and none of the {n} candidate(s) "
-                      f"records a cost per device or a device price; {_ADD_PRICES}")
+                      f"records a cost per device or a device price; {ADD_PRICES}")
             out.append(Applicability(DEVICE_COUNT, k, NOT_APPLIED, 0, n, reason))
     return out
 

@@ -3,7 +3,7 @@
 Two candidates are variants of one configuration when they share
 
 * the DLN family — the DLN's ``dlom:architectureFamily``, else its label compared as network names
-  are (:func:`decision.retrieval.normalized_name`: 'DS-CNN' = 'ds_cnn'), else the DLN itself;
+  are (:func:`decision.requirement_table.normalized_name`: 'DS-CNN' = 'ds_cnn'), else the DLN itself;
 * the hardware — the device's ``dlom:hardware`` (one physical product, whatever the submitter, round,
   power mode or constrained setting), else the device itself;
 * the technique *families* applied (Quantization, Pruning, ... : the direct subclasses of
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from pyoxigraph import NamedNode
 
-from decision.retrieval import BIND_LIMIT, CandidateSet, normalized_name
+from decision.requirement_table import normalized_name
+from decision.retrieval import BIND_LIMIT, CandidateSet
 from kg.binding import values_rows
 from kg.namespaces import SPARQL_PREFIXES
 from kg.store import Store

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from decision.objectives import Objective
+from decision.requirement_table import BY_PATH, REQUIREMENTS, SECTIONS
 from kg.errors import DlomError
 
 ImportanceLevel = Literal["equal", "weak", "stronger", "absolute"]
@@ -31,53 +32,56 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _field(path: str) -> Any:
+    """The pydantic field of requirement ``path``: default, description and bounds from its row of
+    :data:`decision.requirement_table.REQUIREMENTS`."""
+    row = BY_PATH[path]
+    return Field(row.default, description=row.description, **row.bounds)
+
+
 class ProjectRequirements(_Strict):
     """Step 1 — the project (Fig. 7a)."""
 
-    business_focus: str | None = Field(None, min_length=1, max_length=200,
-                                       description="Application area, e.g. 'Medical' (matched case-insensitively against dlom:applicationArea).")
-    purpose: str | None = Field(None, min_length=1, max_length=200,
-                                description="The task, e.g. 'keyword spotting' (case-insensitive substring of dlom:purpose).")
-    total_budget_usd: float | None = Field(None, ge=0, description="The most the deployment may cost in total, USD.")
-    number_of_devices: int | None = Field(None, ge=1, description="How many IoT devices the deployment needs.")
-    device_types: list[str] | None = Field(None, description="Acceptable IoT device types, e.g. ['Raspberry Pi']; a model matches if its device's name, board, processor or accelerator contains one (case-insensitive).")
+    business_focus: str | None = _field("project.business_focus")
+    purpose: str | None = _field("project.purpose")
+    total_budget_usd: float | None = _field("project.total_budget_usd")
+    number_of_devices: int | None = _field("project.number_of_devices")
+    device_types: list[str] | None = _field("project.device_types")
 
 
 class NetworkRequirements(_Strict):
     """Step 2 — the main DLN (Fig. 7b)."""
 
-    network: str | None = Field(None, min_length=1, max_length=200, description="DLN name, e.g. 'ResNet-50' (case-insensitive; '-', '_' and spaces ignored).")
-    training_dataset: str | None = Field(None, min_length=1, max_length=200, description="Training dataset (case-insensitive).")
-    min_layers: int | None = Field(None, ge=1, description="At least this many layers with weights.")
+    network: str | None = _field("network.network")
+    training_dataset: str | None = _field("network.training_dataset")
+    min_layers: int | None = _field("network.min_layers")
 
 
 class CloudRequirements(_Strict):
     """Step 3 — the cloud server."""
 
-    server_hardware: str | None = Field(None, min_length=1, max_length=200, description="Server hardware (case-insensitive substring).")
-    shielded_execution: bool | None = Field(None, description="True: the model's cloud configuration must use shielded execution.")
-    max_monthly_cost_usd: float | None = Field(None, ge=0, description="Highest acceptable monthly cloud cost, USD.")
+    server_hardware: str | None = _field("cloud.server_hardware")
+    shielded_execution: bool | None = _field("cloud.shielded_execution")
+    max_monthly_cost_usd: float | None = _field("cloud.max_monthly_cost_usd")
 
 
 class DeviceRequirements(_Strict):
     """Step 4 — the end-device specifications."""
 
-    min_memory_kb: float | None = Field(None, gt=0, description="Device memory of at least this many KB.")
-    min_clock_mhz: float | None = Field(None, gt=0, description="Processor clock of at least this many MHz.")
-    framework: str | None = Field(None, min_length=1, max_length=200, description="Inference framework (case-insensitive substring of its name).")
-    this_machine: bool = Field(False, description="True: deploy on 'this machine' — only models measured on a "
-                               "dlom:BenchmarkHost (a machine DLOM itself measures on). False (the default): "
-                               "benchmark hosts are not IoT devices and their models are not offered.")
+    min_memory_kb: float | None = _field("device.min_memory_kb")
+    min_clock_mhz: float | None = _field("device.min_clock_mhz")
+    framework: str | None = _field("device.framework")
+    this_machine: bool = _field("device.this_machine")
 
 
 class PerformanceRequirements(_Strict):
     """Step 5 — the minimum accepted performance (measured, not predicted)."""
 
-    min_accuracy: float | None = Field(None, description="Accuracy as a fraction in [0, 1].")
-    max_latency_ms: float | None = Field(None, gt=0, description="Highest acceptable inference latency, ms.")
-    max_energy_uj: float | None = Field(None, gt=0, description="Highest acceptable energy per inference, µJ.")
-    min_throughput_ips: float | None = Field(None, gt=0, description="Lowest acceptable throughput, inferences/s.")
-    max_memory_mb: float | None = Field(None, gt=0, description="Highest acceptable runtime memory, MB.")
+    min_accuracy: float | None = _field("performance.min_accuracy")
+    max_latency_ms: float | None = _field("performance.max_latency_ms")
+    max_energy_uj: float | None = _field("performance.max_energy_uj")
+    min_throughput_ips: float | None = _field("performance.min_throughput_ips")
+    max_memory_mb: float | None = _field("performance.max_memory_mb")
 
     @field_validator("min_accuracy")
     @classmethod
@@ -131,16 +135,9 @@ class Preferences(_Strict):
 
 # Fields that shape the search rather than constrain a model's attribute: never in stated().
 # number_of_devices projects costs (decision.retrieval); this_machine picks IoT devices or benchmark hosts.
-_SCOPE_FIELDS: frozenset[str] = frozenset({"project.number_of_devices", "device.this_machine"})
+_SCOPE_FIELDS: frozenset[str] = frozenset(r.path for r in REQUIREMENTS if not r.constrains)
 
-PREFERRABLE_FIELDS: frozenset[str] = frozenset({
-    "project.business_focus", "project.purpose", "project.total_budget_usd", "project.device_types",
-    "network.network", "network.training_dataset", "network.min_layers",
-    "cloud.server_hardware", "cloud.shielded_execution", "cloud.max_monthly_cost_usd",
-    "device.min_memory_kb", "device.min_clock_mhz", "device.framework",
-    "performance.min_accuracy", "performance.max_latency_ms", "performance.max_energy_uj",
-    "performance.min_throughput_ips", "performance.max_memory_mb",
-})
+PREFERRABLE_FIELDS: frozenset[str] = frozenset(r.path for r in REQUIREMENTS if r.constrains)
 
 
 class Requirements(_Strict):
@@ -168,7 +165,7 @@ class Requirements(_Strict):
         """Every stated constraint as ``{"section.field": value}`` (preferences, the number of devices and
         the 'this machine' flag excluded: they shape the search, they are not attribute constraints)."""
         out: dict[str, Any] = {}
-        for section in ("project", "network", "cloud", "device", "performance"):
+        for section in SECTIONS:
             for name, value in getattr(self, section).model_dump().items():
                 if value is not None and f"{section}.{name}" not in _SCOPE_FIELDS:
                     out[f"{section}.{name}"] = value
@@ -176,6 +173,27 @@ class Requirements(_Strict):
 
     def mandatory(self, path: str) -> bool:
         return path not in self.preferred
+
+
+SECTION_MODELS: dict[str, type[_Strict]] = {
+    "project": ProjectRequirements, "network": NetworkRequirements, "cloud": CloudRequirements,
+    "device": DeviceRequirements, "performance": PerformanceRequirements,
+}
+
+
+def _check_against_table() -> None:
+    """The section models declare exactly the table's fields, with its types (run on import)."""
+    for section, model in SECTION_MODELS.items():
+        rows = {r.name: r for r in REQUIREMENTS if r.section == section}
+        if list(model.model_fields) != list(rows):
+            raise RuntimeError(f"{model.__name__} fields {list(model.model_fields)} != table {list(rows)}")
+        for name, info in model.model_fields.items():
+            row = rows[name]
+            if info.annotation not in (row.type, row.type | None):
+                raise RuntimeError(f"{section}.{name}: {info.annotation} in the model, {row.type} in the table")
+
+
+_check_against_table()
 
 
 class FieldError(BaseModel):

@@ -1,6 +1,8 @@
 """Retrieval: the user's requirements become one SPARQL query over the store (§6, Query 1).
 
-The query text is assembled only from constant fragments written here, chosen by *which*
+The query text is assembled only from constant fragments written here and in the requirement table
+(:mod:`decision.requirement_table`: each requirement's triple pattern and condition, text normalized
+as :func:`~decision.requirement_table.normalized_text` does in Python), chosen by *which*
 requirements are stated; every user value enters as a typed literal bound through
 :func:`kg.binding.bind` (a VALUES block serialized by pyoxigraph) or :func:`kg.binding.values_rows`,
 never by string concatenation, so text like ``" } DROP ALL #`` stays one string literal.
@@ -33,7 +35,6 @@ for the few models that are shown.
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from decision.objectives import RawColumns
+from decision.requirement_table import ANY_FRAMEWORK, BY_PATH, REQUIREMENTS, Requirement, device_description
 from decision.requirements import Requirements
 from kg.binding import values_rows
 from kg.derived_results import derived
@@ -48,35 +50,20 @@ from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
 from kg.store import Store
 from kg.terms import literal
 
-# variable → (the node it hangs off, the triple pattern). Variables are query-internal names.
+# variable → (the node it hangs off, the triple pattern). Variables are query-internal names. The
+# constrained attributes come from the requirement table; the others are what scoring needs.
 _ATTRIBUTES: dict[str, tuple[str, str]] = {
-    "area": ("m", "?m dlom:applicationArea ?area ."),
-    "purpose": ("m", "?m dlom:purpose ?purpose ."),
-    "cost": ("m", "?m dlom:totalCostUsd ?cost ."),
     "ndev": ("m", "?m dlom:numberOfIoTDevices ?ndev ."),
     "cpd": ("m", "?m dlom:costPerDeviceUsd ?cpd ."),
     "price": ("m", "?m dlom:deployedOn ?priced . ?priced dlom:priceUsd ?price ."),  # no device join required
-    "dlnLabel": ("dln", "?dln rdfs:label ?dlnLabel ."),
-    "layers": ("dln", "?dln dlom:numberOfLayers ?layers ."),
     "params": ("dln", "?dln dlom:numberOfParameters ?params ."),
     "macs": ("dln", "?dln dlom:macs ?macs ."),
-    "dataset": ("dln", "?dln dlom:trainingDataset ?dataset ."),
-    "mem": ("dev", "?dev dlom:memoryKB ?mem ."),
-    "clock": ("dev", "?dev dlom:clockFrequencyMHz ?clock ."),
-    "shielded": ("cloud", "?cloud dlom:shieldedExecution ?shielded ."),
     "protocol": ("cloud", "?cloud dlom:securityProtocol ?protocol ."),
-    "monthly": ("cloud", "?cloud dlom:monthlyCostUsd ?monthly ."),
-    "hw": ("cloud", "?cloud dlom:serverHardware ?hw ."),
-    "acc": ("perf", "?perf dlom:accuracy ?acc ."),
-    "lat": ("perf", "?perf dlom:inferenceLatencyMs ?lat ."),
     "sysLat": ("perf", "?perf dlom:systemLatencyMs ?sysLat ."),
-    "energy": ("perf", "?perf dlom:energyPerInferenceUj ?energy ."),
-    "tput": ("perf", "?perf dlom:throughputIps ?tput ."),
-    "memMb": ("perf", "?perf dlom:memoryMb ?memMb ."),
     "stab": ("perf", "?perf dlom:stability ?stab ."),
     "cv": ("perf", "?perf dlom:latencyCv ?cv ."),
-}
-_TEXT_VARS = {"area", "purpose", "dlnLabel", "dataset", "hw", "protocol"}
+} | {r.var: (r.node, r.triple) for r in REQUIREMENTS if r.is_column}
+_TEXT_VARS = {"protocol"} | {r.var for r in REQUIREMENTS if r.is_column and r.type is str}
 _PERF_METRICS = {"acc": "accuracy", "lat": "inferenceLatencyMs", "sysLat": "systemLatencyMs",
                  "energy": "energyPerInferenceUj", "tput": "throughputIps", "memMb": "memoryMb",
                  "stab": "stability", "cv": "latencyCv"}
@@ -86,35 +73,13 @@ _SCORING_VARS = ("cost", "ndev", "cpd", "price", "layers", "params", "macs", "sh
                  "acc", "lat", "sysLat", "stab", "cv", "energy")
 
 
-@dataclass(frozen=True)
-class _Constraint:
-    """A stated constraint: the variable it tests and its SPARQL condition (constant text) over the
-    bound parameter ``?p_<var>``."""
-
-    path: str
-    var: str
-    condition: str
-
-
-_CONSTRAINTS: tuple[_Constraint, ...] = (
-    _Constraint("project.business_focus", "area", "LCASE(STR(?area)) = ?p_area"),
-    _Constraint("project.purpose", "purpose", "CONTAINS(LCASE(STR(?purpose)), ?p_purpose)"),
-    _Constraint("project.total_budget_usd", "cost", "?projCost <= ?p_cost"),
-    _Constraint("network.network", "dlnLabel", "REPLACE(LCASE(STR(?dlnLabel)), \"[-_ ]\", \"\") = ?p_dlnLabel"),
-    _Constraint("network.training_dataset", "dataset", "LCASE(STR(?dataset)) = ?p_dataset"),
-    _Constraint("network.min_layers", "layers", "?layers >= ?p_layers"),
-    _Constraint("cloud.server_hardware", "hw", "CONTAINS(LCASE(STR(?hw)), ?p_hw)"),
-    _Constraint("cloud.shielded_execution", "shielded", "?shielded = ?p_shielded"),
-    _Constraint("cloud.max_monthly_cost_usd", "monthly", "?monthly <= ?p_monthly"),
-    _Constraint("device.min_memory_kb", "mem", "?mem >= ?p_mem"),
-    _Constraint("device.min_clock_mhz", "clock", "?clock >= ?p_clock"),
-    _Constraint("performance.min_accuracy", "acc", "?acc >= ?p_acc"),
-    _Constraint("performance.max_latency_ms", "lat", "?lat <= ?p_lat"),
-    _Constraint("performance.max_energy_uj", "energy", "?energy <= ?p_energy"),
-    _Constraint("performance.min_throughput_ips", "tput", "?tput >= ?p_tput"),
-    _Constraint("performance.max_memory_mb", "memMb", "?memMb <= ?p_memMb"),
-)
+# The constraints the candidate query tests on a fetched column, in the table's order.
+_CONSTRAINTS: tuple[Requirement, ...] = tuple(r for r in REQUIREMENTS if r.is_column)
 CONSTRAINT_VARS: dict[str, str] = {c.path: c.var for c in _CONSTRAINTS}
+_BY_VAR: dict[str, Requirement] = {c.var: c for c in _CONSTRAINTS}
+"""Requirement path → the query variable holding the value it constrains."""
+TESTED_COLUMNS: dict[str, str] = {c.path: c.tested for c in _CONSTRAINTS}
+"""Requirement path → the candidate column its condition tests (the budget: the projected cost)."""
 
 _MEASURED_ONLY = "?perf a dlom:MeasuredPerformance ."
 _WITH_PREDICTED = ("{ ?perf a dlom:MeasuredPerformance } UNION "
@@ -125,33 +90,17 @@ _WITH_PREDICTED = ("{ ?perf a dlom:MeasuredPerformance } UNION "
 _ONLY_PREDICTED = SPARQL_PREFIXES + """SELECT DISTINCT ?m WHERE {
   ?pp a dlom:PredictedPerformance . ?m dlom:hasPerformance ?pp .
   FILTER NOT EXISTS { ?m dlom:hasPerformance ?mp . ?mp a dlom:MeasuredPerformance } }"""
-_DEVICE_TYPES = ("FILTER EXISTS { OPTIONAL { ?dev rdfs:label ?devLabel } OPTIONAL { ?dev dlom:board ?devBoard } "
-                 "OPTIONAL { ?dev dlom:processor ?devCpu } OPTIONAL { ?dev dlom:accelerator ?devAcc } %s "
-                 "FILTER(CONTAINS(CONCAT(LCASE(COALESCE(STR(?devLabel), \"\")), \" \", "
-                 "LCASE(COALESCE(STR(?devBoard), \"\")), \" \", LCASE(COALESCE(STR(?devCpu), \"\")), \" \", "
-                 "LCASE(COALESCE(STR(?devAcc), \"\"))), ?p_type)) }")
-_FRAMEWORK = ("EXISTS { { ?m dlom:usesFramework ?fw } UNION { ?dev dlom:usesFramework ?fw } "
-              "?fw rdfs:label ?fwLabel FILTER(CONTAINS(LCASE(STR(?fwLabel)), ?p_fw)) }")
-_ANY_FRAMEWORK = "EXISTS { { ?m dlom:usesFramework ?fw0 } UNION { ?dev dlom:usesFramework ?fw0 } }"
 _NOT_ON_HOST = "FILTER NOT EXISTS { ?m dlom:deployedOn ?hostDev . ?hostDev a dlom:BenchmarkHost }"
 _ON_HOST = "FILTER EXISTS { ?m dlom:deployedOn ?hostDev . ?hostDev a dlom:BenchmarkHost }"
 # Variables that are never a required triple pattern: the budget filters the projected cost, which
 # other attributes (cost per device, device price) may give when the total is not recorded.
-_COMPUTED_ONLY = {"cost"}
+_COMPUTED_ONLY = {c.var for c in _CONSTRAINTS if c.column}
 
 
-def normalized_name(text: str) -> str:
-    """How network names are compared: lower case without '-', '_' or spaces ('ResNet-50' = 'resnet50')."""
-    return re.sub(r"[-_ ]", "", text.lower())
-
-
-def _param_value(path: str, value: object) -> Literal:
-    """The typed literal bound for a constraint (text lower-cased the way the query compares it)."""
-    if path == "network.network":
-        return literal(normalized_name(str(value)))
-    if isinstance(value, str):
-        return literal(value.lower())
-    if isinstance(value, bool):
+def _param_value(row: Requirement, value: object) -> Literal:
+    """The typed literal bound for a constraint (text normalized the way the query compares it)."""
+    value = row.parameter(value)
+    if isinstance(value, bool | str):
         return literal(value)
     return literal(float(value)) if isinstance(value, float) else literal(value)
 
@@ -173,12 +122,10 @@ def build_query(req: Requirements) -> CandidateQuery:
     required: dict[str, str] = {}  # var → condition
     lenient: dict[str, str] = {}  # var → condition, unknown allowed
     for c in _CONSTRAINTS:
-        if c.path not in stated or not req.mandatory(c.path):
-            continue
-        if c.path == "cloud.shielded_execution" and stated[c.path] is False:
-            continue  # 'not required' is no constraint
-        params[f"p_{c.var}"] = _param_value(c.path, stated[c.path])
-        (lenient if req.allow_unknown else required)[c.var] = c.condition
+        if c.path not in stated or not req.mandatory(c.path) or not c.states_constraint(stated[c.path]):
+            continue  # (e.g. 'shielded execution: not required' is no constraint)
+        params[f"p_{c.var}"] = _param_value(c, stated[c.path])
+        (lenient if req.allow_unknown else required)[c.var] = c.sparql_condition()
     soft = {CONSTRAINT_VARS[p] for p in stated if p in CONSTRAINT_VARS and not req.mandatory(p)}
     patterns = set(required) - _COMPUTED_ONLY  # required triple patterns
     optional = (set(_SCORING_VARS) | soft | set(lenient) | (set(required) & _COMPUTED_ONLY)) - patterns
@@ -220,14 +167,16 @@ def build_query(req: Requirements) -> CandidateQuery:
     for var, condition in required.items():
         lines.append(f"FILTER({condition})")
     for var, condition in lenient.items():
-        bound_var = "projCost" if var == "cost" else var
-        lines.append(f"FILTER(!BOUND(?{bound_var}) || ({condition}))")
+        lines.append(f"FILTER(!BOUND(?{_BY_VAR[var].tested}) || ({condition}))")
     if device_types:
-        rows = [(literal(t.lower()),) for t in device_types]
-        lines.append(_DEVICE_TYPES % values_rows(["p_type"], rows))
+        row = BY_PATH["project.device_types"]
+        types = values_rows([f"p_{row.var}"], [(literal(t),) for t in row.parameter(device_types)])
+        lines.append(f"FILTER({row.sparql_condition() % types})")
     if framework is not None:
-        params["p_fw"] = _param_value("device.framework", framework)
-        lines.append(f"FILTER({_FRAMEWORK} || NOT {_ANY_FRAMEWORK})" if req.allow_unknown else f"FILTER({_FRAMEWORK})")
+        row = BY_PATH["device.framework"]
+        params[f"p_{row.var}"] = _param_value(row, framework)
+        lines.append(f"FILTER({row.sparql_condition()} || NOT {ANY_FRAMEWORK})" if req.allow_unknown
+                     else f"FILTER({row.sparql_condition()})")
     variables = ("m", "perf", "predicted", "cloud", "projCost") + tuple(sorted(used))
     text = (SPARQL_PREFIXES + "SELECT " + " ".join(f"?{v}" for v in variables) + "\nWHERE {\n  "
             + "\n  ".join(lines) + "\n}")
@@ -432,6 +381,10 @@ class Candidate:
     devices: dict[str, str] = field(default_factory=dict)  # IRI → label
     benchmark_hosts: set[str] = field(default_factory=set)  # the devices that are a dlom:BenchmarkHost
     device_prices_usd: dict[str, float] = field(default_factory=dict)  # device IRI → its dlom:priceUsd
+    # what the device-types requirement searches: each device's name, board, processor and accelerator
+    # (decision.requirement_table.device_description)
+    device_descriptions: set[str] = field(default_factory=set)
+    frameworks: set[str] = field(default_factory=set)  # the labels of its and its devices' frameworks
     memory_kb: float | None = None
     clock_mhz: float | None = None
     cloud: str | None = None
@@ -454,7 +407,7 @@ class Candidate:
 
 
 _DETAILS = SPARQL_PREFIXES + """SELECT ?m ?label ?area ?purpose ?year ?cost ?ndev ?cpd ?dln ?dlnLabel ?layers ?params
-  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw ?price ?host WHERE {
+  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw ?price ?host ?board ?cpu ?acc WHERE {
   %s
   ?m dlom:usesDLN ?dln .
   OPTIONAL { ?m rdfs:label ?label } OPTIONAL { ?m dlom:applicationArea ?area } OPTIONAL { ?m dlom:purpose ?purpose }
@@ -466,7 +419,9 @@ _DETAILS = SPARQL_PREFIXES + """SELECT ?m ?label ?area ?purpose ?year ?cost ?nde
   OPTIONAL { ?m dlom:deployedOn ?dev .  # a model may run on a cloud configuration alone
              OPTIONAL { ?dev rdfs:label ?devLabel }
              OPTIONAL { ?dev dlom:memoryKB ?mem } OPTIONAL { ?dev dlom:clockFrequencyMHz ?clock }
-             OPTIONAL { ?dev dlom:priceUsd ?price } OPTIONAL { ?dev a ?host FILTER(?host = dlom:BenchmarkHost) } }
+             OPTIONAL { ?dev dlom:priceUsd ?price } OPTIONAL { ?dev a ?host FILTER(?host = dlom:BenchmarkHost) }
+             OPTIONAL { ?dev dlom:board ?board } OPTIONAL { ?dev dlom:processor ?cpu }
+             OPTIONAL { ?dev dlom:accelerator ?acc } }
   OPTIONAL { ?m dlom:usesCloudConfiguration ?cloud .
              OPTIONAL { ?cloud dlom:shieldedExecution ?shielded } OPTIONAL { ?cloud dlom:securityProtocol ?protocol }
              OPTIONAL { ?cloud dlom:monthlyCostUsd ?monthly } OPTIONAL { ?cloud dlom:serverHardware ?hw } }
@@ -479,6 +434,11 @@ _RECORDS = SPARQL_PREFIXES + """SELECT ?perf ?kind ?acc ?lat ?sysLat ?energy ?tp
   OPTIONAL { ?perf dlom:throughputIps ?tput } OPTIONAL { ?perf dlom:memoryMb ?memMb }
   OPTIONAL { ?perf dlom:stability ?stab } OPTIONAL { ?perf dlom:latencyCv ?cv }
 }"""
+_FRAMEWORKS = SPARQL_PREFIXES + """SELECT DISTINCT ?m ?fwLabel WHERE {
+  %s
+  { ?m dlom:usesFramework ?fw } UNION { ?m dlom:deployedOn ?fwDev . ?fwDev dlom:usesFramework ?fw }
+  ?fw rdfs:label ?fwLabel
+}"""
 
 
 def _num(term: object) -> float | None:
@@ -490,7 +450,7 @@ def _text(term: object) -> str | None:
 
 
 def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> dict[int, Candidate]:
-    """The full descriptive record of the chosen candidates (two queries, whatever their number);
+    """The full descriptive record of the chosen candidates (three queries, whatever their number);
     their performance records are the ones that matched the requirements."""
     if not indices:
         return {}
@@ -498,7 +458,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
     result = store.select(_DETAILS % values_rows(["m"], [(NamedNode(i),) for i in iris]))
     out: dict[int, Candidate] = {}
     for (m, label, area, purpose, year, cost, ndev, cpd, dln, dln_label, layers, params, macs, dataset,
-         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host) in result.rows:
+         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host, board, cpu, acc) in result.rows:
         i = iris[m.value]  # type: ignore[union-attr]
         c = out.get(i)
         if c is None:
@@ -520,6 +480,13 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
             c.benchmark_hosts.add(dev.value)
         if dev is not None and price is not None:
             c.device_prices_usd[dev.value] = float(price.value)
+        if dev is not None:
+            c.device_descriptions.add(device_description(_text(dev_label), _text(board), _text(cpu), _text(acc)))
+    scope = values_rows(["m"], [(NamedNode(i),) for i in iris])
+    result = store.query(_FRAMEWORKS % scope)
+    assert isinstance(result, Solutions)
+    for m, fw_label in result.rows:
+        out[iris[m.value]].frameworks.add(fw_label.value)  # type: ignore[union-attr]
     perf_iris = {r: i for i in indices for r in found.records[i]}
     if perf_iris:
         result = store.select(_RECORDS % values_rows(["perf"], [(NamedNode(p),) for p in perf_iris]))

@@ -9,9 +9,12 @@ or ``A=B`` for equal importance; levels: equal, weak, stronger, absolute.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import re
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +22,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from decision.requirement_table import REQUIREMENTS, Requirement
 from dlom.terminal import StoreOption, console, opened, print_error
 
 if TYPE_CHECKING:  # imported where the command runs: every dlom command imports this module
@@ -86,27 +90,36 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     data[section][name] = value
 
 
+def _option_name(row: Requirement) -> str:
+    return row.path.replace(".", "__")
+
+
+def _with_requirement_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with one option per requirement row that has one (:data:`REQUIREMENTS`: its
+    ``option`` and ``help``), after ``--requirements``; it gets the stated flags as ``flags``, a mapping
+    of dotted requirement paths to values (None: not given)."""
+    rows = [r for r in REQUIREMENTS if r.option is not None]
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "flags"]
+    options = [inspect.Parameter(_option_name(r), inspect.Parameter.KEYWORD_ONLY, default=None,
+                                 annotation=Annotated[r.type | None, typer.Option(r.option, help=r.help)])
+               for r in rows]
+    parameters = own[:1] + options + own[1:]
+
+    @functools.wraps(command)
+    def with_options(**kwargs: Any) -> None:
+        flags = {r.path: kwargs.pop(_option_name(r)) for r in rows}
+        command(flags=flags, **kwargs)
+
+    with_options.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters])
+    with_options.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    return with_options
+
+
+@_with_requirement_options
 def recommend(
     requirements: Annotated[Path | None, typer.Option("--requirements", "-r", help="JSON or YAML file of requirements and preferences.")] = None,
-    business_focus: Annotated[str | None, typer.Option(help="Application area, e.g. Medical.")] = None,
-    purpose: Annotated[str | None, typer.Option(help="Task, e.g. 'keyword spotting'.")] = None,
-    budget: Annotated[float | None, typer.Option("--budget", help="Total budget, USD.")] = None,
-    devices: Annotated[int | None, typer.Option("--devices", help="Number of IoT devices.")] = None,
-    device_type: Annotated[list[str] | None, typer.Option("--device-type", help="Acceptable device type (repeatable).")] = None,
-    network: Annotated[str | None, typer.Option(help="Main DLN, e.g. ResNet-50.")] = None,
-    dataset: Annotated[str | None, typer.Option(help="Training dataset.")] = None,
-    min_layers: Annotated[int | None, typer.Option(help="Minimum number of layers.")] = None,
-    server_hardware: Annotated[str | None, typer.Option(help="Cloud server hardware.")] = None,
-    shielded: Annotated[bool | None, typer.Option("--shielded/--no-shielded-required", help="Require shielded execution.")] = None,
-    max_monthly_cost: Annotated[float | None, typer.Option(help="Max monthly cloud cost, USD.")] = None,
-    min_memory_kb: Annotated[float | None, typer.Option(help="Minimum device memory, KB.")] = None,
-    min_clock_mhz: Annotated[float | None, typer.Option(help="Minimum device clock, MHz.")] = None,
-    framework: Annotated[str | None, typer.Option(help="Inference framework.")] = None,
-    min_accuracy: Annotated[float | None, typer.Option(help="Minimum accuracy (0-1).")] = None,
-    max_latency_ms: Annotated[float | None, typer.Option(help="Maximum inference latency, ms.")] = None,
-    max_energy_uj: Annotated[float | None, typer.Option(help="Maximum energy per inference, uJ.")] = None,
-    min_throughput: Annotated[float | None, typer.Option(help="Minimum throughput, inferences/s.")] = None,
-    max_memory_mb: Annotated[float | None, typer.Option(help="Maximum runtime memory, MB.")] = None,
     compare: Annotated[list[str] | None, typer.Option("--compare", "-c", help="Pairwise comparison, e.g. performance>cost:stronger (repeatable).")] = None,
     weight: Annotated[list[str] | None, typer.Option("--weight", "-w", help="Explicit weight, e.g. performance=0.5 (repeatable; instead of comparisons).")] = None,
     allow_unknown: Annotated[bool, typer.Option(help="Keep models whose value for a stated constraint is unknown.")] = False,
@@ -114,6 +127,7 @@ def recommend(
     top: Annotated[int, typer.Option(help="How many recommendations to explain.", min=1, max=100)] = 5,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
     store: StoreOption = None,
+    flags: Mapping[str, Any] | None = None,
 ) -> None:
     """Recommend deployed models for your requirements, ranked by your preferences (Eq. 1), with explanations.
 
@@ -132,18 +146,8 @@ def recommend(
     except DlomError as e:
         print_error(str(e))
         raise typer.Exit(2) from None
-    for path, value in {
-        "project.business_focus": business_focus, "project.purpose": purpose, "project.total_budget_usd": budget,
-        "project.number_of_devices": devices, "project.device_types": device_type or None,
-        "network.network": network, "network.training_dataset": dataset, "network.min_layers": min_layers,
-        "cloud.server_hardware": server_hardware, "cloud.shielded_execution": shielded,
-        "cloud.max_monthly_cost_usd": max_monthly_cost, "device.min_memory_kb": min_memory_kb,
-        "device.min_clock_mhz": min_clock_mhz, "device.framework": framework,
-        "performance.min_accuracy": min_accuracy, "performance.max_latency_ms": max_latency_ms,
-        "performance.max_energy_uj": max_energy_uj, "performance.min_throughput_ips": min_throughput,
-        "performance.max_memory_mb": max_memory_mb,
-    }.items():
-        _set(data, path, value)
+    for path, value in (flags or {}).items():  # the requirement options (flags override the file)
+        _set(data, path, value if value != [] else None)
     if compare:
         data.setdefault("preferences", {})["comparisons"] = [parse_comparison(c) for c in compare]
     if weight:

@@ -3,6 +3,7 @@ server over the shipped MLPerf Tiny graph; no browser needed (tests/test_ui_brow
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -45,6 +46,22 @@ def test_index_and_static_assets_are_served(client: httpx.Client) -> None:
     js = client.get("/ui/js/app.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
     assert client.get("/ui/css/dlom.css").headers["content-type"].startswith("text/css")
+
+
+def test_the_wizard_fields_come_from_the_requirement_table(client: httpx.Client) -> None:
+    """/ui/js/requirement-table.js is the table as an ES module; the wizard's presentation (FIELD_UI)
+    names exactly the table's fields, so a new requirement shows up in its step."""
+    from decision.requirement_table import REQUIREMENTS
+
+    r = client.get("/ui/js/requirement-table.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    prefix = "export const REQUIREMENTS = "
+    body = r.text.split(prefix, 1)[1].rstrip().removesuffix(";")
+    assert json.loads(body) == [row.to_dict() for row in REQUIREMENTS]
+    wizard = (ui.STATIC_DIR / "js" / "wizard.js").read_text(encoding="utf-8")
+    assert 'import { REQUIREMENTS } from "./requirement-table.js";' in wizard
+    presented = re.findall(r'^  "([a-z]+\.[a-z_]+)": ', wizard, flags=re.M)
+    assert presented == [row.path for row in REQUIREMENTS]
 
 
 @pytest.mark.parametrize("path", ["/ui/../ui.py", "/ui/%2e%2e/ui.py", "/ui/..%2fapp.py", "/ui/nothing.js", "/ui/js"])

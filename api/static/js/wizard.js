@@ -3,53 +3,68 @@
 // an answer. Empty answers mean "Any". Client-side checks catch the obvious mistakes; everything else
 // is checked by POST /api/recommend, whose field-level errors are shown next to the field they name.
 import { api, clear, debounce, errorsOf, h, num, OBJECTIVES, title } from "./dom.js";
+import { REQUIREMENTS } from "./requirement-table.js";
 import { renderResults } from "./results.js";
 
 const DEVICE_TYPES = ["Raspberry Pi", "Android", "iPhone", "Cortex-M", "Cortex-A", "RISC-V", "STM32", "NUCLEO", "TPU", "FPGA"];
 
-/* Field kinds: text (select of known values + "Other"), number, percent, bool (Any/Yes/No), multi.
- * `soft`: offers "rank only, don't exclude" (the request's `preferred` list). */
+/* Which fields each step asks, of what kind, with which bounds and units, and which may "rank only,
+ * don't exclude" (the request's `preferred` list) come from the requirement table the server generates
+ * (decision/requirement_table.py → /ui/js/requirement-table.js). FIELD_UI adds only what a person reads:
+ * label, hint, suggested options, and where a field is shown differently (accuracy as a percentage,
+ * money in cents, µJ); null: the step renders the field itself (this machine). */
+const FIELD_UI = {
+  "project.business_focus": { label: "Business focus", options: ["Medical", "Industrial", "Academic", "Real estate", "General"], optionsKey: "application_areas",
+    hint: "The application area. MLPerf Tiny results do not record one, so keep unknowns (below) to see them." },
+  "project.purpose": { label: "Purpose (task)", optionsKey: "purposes", hint: "What the model does." },
+  "project.total_budget_usd": { label: "Total budget", step: 0.01, hint: "Dollars and cents; the most the whole deployment may cost." },
+  "project.number_of_devices": { label: "Number of IoT devices", hint: "A whole number; used to project the total cost." },
+  "project.device_types": { label: "Types of IoT devices", options: DEVICE_TYPES, hint: "A model matches when its device's name, board, processor or accelerator contains one of these." },
+  "network.network": { label: "Network", optionsKey: "networks", hint: "e.g. ResNet-8; case, '-', '_' and spaces are ignored." },
+  "network.training_dataset": { label: "Training dataset", optionsKey: "training_datasets" },
+  "network.min_layers": { label: "Number of layers, at least" },
+  "cloud.server_hardware": { label: "Server hardware", optionsKey: "server_hardware", options: ["Google TPU", "NVIDIA GPU", "x86 CPU"] },
+  "cloud.shielded_execution": { label: "Shielded execution", hint: "Run the model in a secure enclave." },
+  "cloud.max_monthly_cost_usd": { label: "Monthly cloud cost, at most", step: 0.01 },
+  "device.min_memory_kb": { label: "Device memory, at least" },
+  "device.min_clock_mhz": { label: "Processor clock, at least" },
+  "device.framework": { label: "Inference framework", optionsKey: "frameworks" },
+  "device.this_machine": null,
+  "performance.min_accuracy": { label: "Accuracy, at least", kind: "percent", unit: "%", hint: "Between 0 and 100 %." },
+  "performance.max_latency_ms": { label: "Inference latency, at most" },
+  "performance.max_energy_uj": { label: "Energy per inference, at most", unit: "µJ" },
+  "performance.min_throughput_ips": { label: "Throughput, at least" },
+  "performance.max_memory_mb": { label: "Runtime memory, at most" },
+};
+const KINDS = { text: "text", number: "number", integer: "number", flag: "bool", texts: "multi" };
+
+/** A step's fields from the table rows of its section. Field kinds: text (select of known values +
+ * "Other"), number, percent, bool (Any/Yes/No), multi. */
+function fieldsOf(section) {
+  return REQUIREMENTS.filter((r) => r.section === section && FIELD_UI[r.field] !== null).map((r) => {
+    const ui = FIELD_UI[r.field] || {};
+    const field = { name: r.name, label: ui.label || r.description, kind: ui.kind || KINDS[r.type], unit: ui.unit ?? (r.unit || undefined),
+      soft: r.preferrable, hint: ui.hint, options: ui.options, optionsKey: ui.optionsKey };
+    if (field.kind === "number") {
+      field.step = ui.step ?? (r.type === "integer" ? 1 : "any");
+      if (r.exclusive_minimum !== undefined) Object.assign(field, { min: r.exclusive_minimum, exclusiveMin: true });
+      else if (r.minimum !== undefined) field.min = r.minimum;
+    }
+    return field;
+  });
+}
+
 const STEPS = [
   { id: "project", title: "Your project", heading: "Tell me more about your project",
-    intro: "Defining this section helps choose the best model for your business.",
-    fields: [
-      { name: "business_focus", label: "Business focus", kind: "text", options: ["Medical", "Industrial", "Academic", "Real estate", "General"], optionsKey: "application_areas", soft: true,
-        hint: "The application area. MLPerf Tiny results do not record one, so keep unknowns (below) to see them." },
-      { name: "purpose", label: "Purpose (task)", kind: "text", optionsKey: "purposes", soft: true, hint: "What the model does." },
-      { name: "total_budget_usd", label: "Total budget", kind: "number", min: 0, step: 0.01, unit: "USD", soft: true, hint: "Dollars and cents; the most the whole deployment may cost." },
-      { name: "number_of_devices", label: "Number of IoT devices", kind: "number", min: 1, step: 1, unit: "devices", hint: "A whole number; used to project the total cost." },
-      { name: "device_types", label: "Types of IoT devices", kind: "multi", options: DEVICE_TYPES, soft: true, hint: "A model matches when its device's name, board, processor or accelerator contains one of these." },
-    ] },
+    intro: "Defining this section helps choose the best model for your business.", fields: fieldsOf("project") },
   { id: "network", title: "Main DLN", heading: "Tell me more about the deep-learning network",
-    intro: "This section searches for your network preferences.",
-    fields: [
-      { name: "network", label: "Network", kind: "text", optionsKey: "networks", soft: true, hint: "e.g. ResNet-8; case, '-', '_' and spaces are ignored." },
-      { name: "training_dataset", label: "Training dataset", kind: "text", optionsKey: "training_datasets", soft: true },
-      { name: "min_layers", label: "Number of layers, at least", kind: "number", min: 1, step: 1, unit: "layers", soft: true },
-    ] },
+    intro: "This section searches for your network preferences.", fields: fieldsOf("network") },
   { id: "cloud", title: "Cloud server", heading: "Do you need a cloud server?",
-    intro: "Server-side settings for the main DLN. Leave Any if the model runs on the devices alone.",
-    fields: [
-      { name: "server_hardware", label: "Server hardware", kind: "text", optionsKey: "server_hardware", options: ["Google TPU", "NVIDIA GPU", "x86 CPU"], soft: true },
-      { name: "shielded_execution", label: "Shielded execution", kind: "bool", soft: true, hint: "Run the model in a secure enclave." },
-      { name: "max_monthly_cost_usd", label: "Monthly cloud cost, at most", kind: "number", min: 0, step: 0.01, unit: "USD", soft: true },
-    ] },
+    intro: "Server-side settings for the main DLN. Leave Any if the model runs on the devices alone.", fields: fieldsOf("cloud") },
   { id: "device", title: "End devices", heading: "What do your end devices offer?",
-    intro: "The specifications of the IoT end devices the model must run on.",
-    fields: [
-      { name: "min_memory_kb", label: "Device memory, at least", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "KB", soft: true },
-      { name: "min_clock_mhz", label: "Processor clock, at least", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "MHz", soft: true },
-      { name: "framework", label: "Inference framework", kind: "text", optionsKey: "frameworks", soft: true },
-    ] },
+    intro: "The specifications of the IoT end devices the model must run on.", fields: fieldsOf("device") },
   { id: "performance", title: "Performance", heading: "What is the minimum accepted performance?",
-    intro: "Measured figures only: a model whose figure is only predicted does not count as meeting these.",
-    fields: [
-      { name: "min_accuracy", label: "Accuracy, at least", kind: "percent", unit: "%", soft: true, hint: "Between 0 and 100 %." },
-      { name: "max_latency_ms", label: "Inference latency, at most", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "ms", soft: true },
-      { name: "max_energy_uj", label: "Energy per inference, at most", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "µJ", soft: true },
-      { name: "min_throughput_ips", label: "Throughput, at least", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "inferences/s", soft: true },
-      { name: "max_memory_mb", label: "Runtime memory, at most", kind: "number", min: 0, exclusiveMin: true, step: "any", unit: "MB", soft: true },
-    ] },
+    intro: "Measured figures only: a model whose figure is only predicted does not count as meeting these.", fields: fieldsOf("performance") },
   { id: "preferences", title: "Preferences", heading: "Preference elicitation",
     intro: "Compare the objectives two at a time: pick how much more important the one on that side is. The first five comparisons are enough to weigh all six objectives; the others refine the weights. Leave a row empty to skip it — missing comparisons are completed from the others." },
   { id: "results", title: "Results", heading: "These are the best suggested models" },
