@@ -35,8 +35,8 @@ from api.rest_errors import ErrorList, FieldErrorRoute, error_response
 from api.jobs import JobRegistry
 from decision.elicitation import PreferenceError
 from decision.prediction import save_predicted_candidate
-from decision.requirements import FieldError, Requirements
-from kg.errors import ValidationError
+from decision.requirements import Requirements
+from kg.errors import FieldError, ValidationError
 from measure.build_new import ProposalError, measurability_of, measure_configuration, rescored_candidate
 from measure.host import host_devices
 from measure.plan import MeasurementPlanner
@@ -154,7 +154,7 @@ def post_measurements(body: MeasurementRequest, request: Request) -> Any:
     try:
         model = save_predicted_candidate(store, candidate)
     except ValidationError as e:
-        return error_response(422, [FieldError(field=f"proposal ({v.path})", message=str(v)).model_dump() for v in e.violations])
+        return error_response(422, [FieldError(field=f"proposal ({v.path})", message=str(v)) for v in e.violations])
     predicted = _prediction_out(candidate)
     overrides = getattr(request.app.state, "measurement_overrides", None)
     configuration = (candidate.dln, candidate.devices[0], candidate.techniques)

@@ -31,8 +31,8 @@ from decision.elicitation import PreferenceError, assess
 from decision.objectives import Objective
 from decision.ratings import RatingInputError, UnknownModelError, rate_model
 from decision.recommend import recommend
-from decision.requirements import FieldError, PairwiseComparison, Requirements, RequirementsError
-from kg.errors import QueryTimeoutError, ValidationError
+from decision.requirements import PairwiseComparison, Requirements, RequirementsError
+from kg.errors import FieldError, QueryTimeoutError, ValidationError
 
 
 router = APIRouter(route_class=FieldErrorRoute, tags=["Decision support"])

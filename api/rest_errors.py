@@ -9,6 +9,7 @@ itself, in the same shape.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from decision.requirements import FieldError
+from kg.errors import FieldError
 
 
 class ErrorList(BaseModel):
@@ -30,7 +31,7 @@ class ErrorList(BaseModel):
 
 def error_response(status: int, errors: list[FieldError] | list[dict[str, str]]) -> JSONResponse:
     """The error list as a JSON response with ``status``."""
-    body = [e.model_dump() if isinstance(e, FieldError) else e for e in errors]
+    body = [dataclasses.asdict(e) if isinstance(e, FieldError) else e for e in errors]
     return JSONResponse(status_code=status, content={"errors": body})
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from decision.objectives import Objective
 from decision.requirement_table import BY_PATH, REQUIREMENTS, SECTIONS
-from kg.errors import DlomError
+from kg.errors import DlomError, FieldError
 
 ImportanceLevel = Literal["equal", "weak", "stronger", "absolute"]
 
@@ -194,13 +194,6 @@ def _check_against_table() -> None:
 
 
 _check_against_table()
-
-
-class FieldError(BaseModel):
-    """One problem with the input: where (dotted path) and why."""
-
-    field: str
-    message: str
 
 
 class RequirementsError(DlomError):

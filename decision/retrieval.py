@@ -483,8 +483,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
         if dev is not None:
             c.device_descriptions.add(device_description(_text(dev_label), _text(board), _text(cpu), _text(acc)))
     scope = values_rows(["m"], [(NamedNode(i),) for i in iris])
-    result = store.query(_FRAMEWORKS % scope)
-    assert isinstance(result, Solutions)
+    result = store.select(_FRAMEWORKS % scope)
     for m, fw_label in result.rows:
         out[iris[m.value]].frameworks.add(fw_label.value)  # type: ignore[union-attr]
     perf_iris = {r: i for i in indices for r in found.records[i]}

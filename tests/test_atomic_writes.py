@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.errors import StoreLockedError
 from kg.store import open_store
@@ -159,9 +160,7 @@ def test_store_locked_error_is_a_dlom_error() -> None:
     assert issubclass(StoreLockedError, DlomError)
 
 
-def _quad(i: int) -> "Quad":
-    from pyoxigraph import Literal, NamedNode, Quad
-
+def _quad(i: int) -> Quad:
     return Quad(NamedNode(f"urn:dlom-test:s{i}"), NamedNode("urn:dlom-test:p"), Literal(str(i)),
                 NamedNode("urn:dlom-test:g"))
 

@@ -1,6 +1,8 @@
 """Requirements: field-level validation, 'Any', safe SPARQL binding (injection stays a literal), filters."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from decision_graph import ModelSpec, model_iri, write_models
 
@@ -13,7 +15,7 @@ from kg.store import Store
 def _errors(data) -> list[dict]:
     with pytest.raises(RequirementsError) as info:
         parse_requirements(data)
-    return [e.model_dump() for e in info.value.errors]
+    return [dataclasses.asdict(e) for e in info.value.errors]
 
 
 def test_field_level_errors() -> None:
