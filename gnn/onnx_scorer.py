@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from decision.prediction import PredictedCandidate
+from decision.requirement_table import BY_PATH, device_description
 from kg.extras import extra_message, has_extra
 from gnn.errors import NoTrainedModelError, UnknownEntityError
 from gnn.export import ExportedGraph, export_graph, node_iris
@@ -182,6 +183,22 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", text.lower())
 
 
+# What a device records for each device requirement of decision.requirement_table, read from the
+# exported graph (the retrieval query reads the same properties from the store).
+_DEVICE_VALUE: dict[str, Callable[[ExportedGraph, int], Any]] = {
+    "device.min_memory_kb": lambda g, v: _number(g.attrs["device"][v].get("memoryKB")),
+    "device.min_clock_mhz": lambda g, v: _number(g.attrs["device"][v].get("clockFrequencyMHz")),
+    "device.framework": lambda g, v: [g.labels["framework"][f] for f in g.device_frameworks[v]],
+    "project.device_types": lambda g, v: device_description(
+        *(str(g.attrs["device"][v][k]) if g.attrs["device"][v].get(k) is not None else None
+          for k in ("label", "board", "processor", "accelerator"))),
+}
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 class OnnxCandidatePredictor:
     """decision support's ``CandidatePredictor``: unseen configurations meeting a request, ranked by
     Eq. 1 under the request's preferences, scored with the ONNX scorer.
@@ -246,22 +263,14 @@ class OnnxCandidatePredictor:
                 f"differs; configurations with nodes it does not know are not scored; {extra_message('gnn')})")
 
     def _devices(self, req: Requirements) -> list[int]:
-        g, out = self.graph, []
+        """The device rows meeting every stated device requirement, by its row of the requirement
+        table (a device that does not record the value does not meet it)."""
+        g = self.graph
+        stated = {path: value for path, value in req.stated().items() if path in _DEVICE_VALUE}
+        out = []
         for v in range(g.count("device")):
-            a = g.attrs["device"][v]
-            if req.device.min_memory_kb is not None and not (isinstance(a.get("memoryKB"), int | float) and a["memoryKB"] >= req.device.min_memory_kb):
-                continue
-            if req.device.min_clock_mhz is not None and not (isinstance(a.get("clockFrequencyMHz"), int | float) and a["clockFrequencyMHz"] >= req.device.min_clock_mhz):
-                continue
-            if req.device.framework is not None:
-                names = [g.labels["framework"][f].lower() for f in g.device_frameworks[v]]
-                if not any(req.device.framework.lower() in n for n in names):
-                    continue
-            if req.project.device_types:
-                text = " ".join(str(a.get(k, "")) for k in ("label", "board", "processor", "accelerator")).lower()
-                if not any(t.lower() in text for t in req.project.device_types):
-                    continue
-            out.append(v)
+            if all(BY_PATH[path].matches(_DEVICE_VALUE[path](g, v), value) for path, value in stated.items()):
+                out.append(v)
         return out
 
     def _dlns(self, req: Requirements) -> list[int]:
@@ -284,14 +293,12 @@ class OnnxCandidatePredictor:
         if not candidates:
             return []
         pred = self.score(candidates)
-        perf = requirements.performance
+        predicted = {"performance.min_accuracy": pred.accuracy, "performance.max_latency_ms": pred.latency_ms,
+                     "performance.max_energy_uj": pred.energy_uj}
         ok = np.ones(len(candidates), dtype=bool)
-        if perf.min_accuracy is not None:
-            ok &= pred.accuracy >= perf.min_accuracy
-        if perf.max_latency_ms is not None:
-            ok &= pred.latency_ms <= perf.max_latency_ms
-        if perf.max_energy_uj is not None:
-            ok &= pred.energy_uj <= perf.max_energy_uj
+        for path, value in requirements.stated().items():
+            if path in predicted:  # the same comparison as for a measured value, on the predicted one
+                ok &= np.array([bool(BY_PATH[path].matches(float(x), value)) for x in predicted[path]], dtype=bool)
         keep = np.flatnonzero(ok)
         if keep.size == 0:
             return []

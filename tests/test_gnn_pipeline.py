@@ -3,6 +3,7 @@ prediction (cold start included), proposals stored as predictions, ONNX/torch ag
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -273,3 +274,54 @@ def test_candidate_predictor_protocol(tiny_store: Store, trained: Ensemble) -> N
     assert 1 <= len(out) <= 2
     assert all(c.dln.endswith("tiny-cnn") and 0 <= c.confidence <= 1 for c in out)
     assert all(c.predictor_version == trained.version for c in out)
+
+
+# Never-measured boards (every configuration on them is unseen, so each is proposed unless a device
+# requirement rules it out): name, processor, clock MHz, memory KB, with the test framework.
+NEW_BOARDS = [("Board N1", "Arm Cortex-M7 ", 600.0, 2048.0, True), ("Board N2", "RISC-V RV64GC", 100.0, 128.0, True),
+              ("Board N3", "arm cortex-m7", 216.0, 512.0, False)]
+
+
+@pytest.fixture(scope="module")
+def store_with_new_boards(tiny_store: Store) -> Iterator[Store]:
+    s = open_store("oxigraph://")
+    s.add(tiny_store.quads())
+    t: list[Triple] = []
+    for board, cpu, mhz, mem, with_framework in NEW_BOARDS:
+        v = entity("device", "test", board)
+        for p, o in ((RDF.type, DLOM.EndDevice), (RDFS.label, board), (DLOM.processor, cpu),
+                     (DLOM.clockFrequencyMHz, mhz), (DLOM.memoryKB, mem)):
+            _add(t, v, p, o)
+        if with_framework:
+            _add(t, v, DLOM.usesFramework, entity("framework", "test", "tflm"))
+    write_triples(s, t)
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize(("requirements", "boards"), [
+    ({}, {"Board N1", "Board N2", "Board N3"}),
+    ({"device": {"min_memory_kb": 512, "min_clock_mhz": 200}}, {"Board N1", "Board N3"}),
+    ({"project": {"device_types": ["  CORTEX-M7"]}}, {"Board N1", "Board N3"}),  # blanks and case as the query
+    ({"device": {"framework": " tflm test"}}, {"Board N1", "Board N2"}),
+    ({"device": {"framework": "tvm"}}, set()),
+])
+def test_proposals_meet_device_requirements_as_the_requirement_table_says(
+        store_with_new_boards: Store, trained: Ensemble, requirements: dict, boards: set[str]) -> None:
+    from decision.requirements import Requirements
+
+    predictor = OnnxCandidatePredictor(store_with_new_boards, ensemble=trained)
+    labels = dict(zip(predictor.graph.iris["device"], predictor.graph.labels["device"]))
+    out = predictor.predict(Requirements.model_validate(requirements), limit=1000)
+    assert {labels[d] for c in out for d in c.devices} - {"Board Cold"} == boards
+
+
+def test_proposals_meet_performance_limits_on_predicted_values(tiny_store: Store, trained: Ensemble) -> None:
+    from decision.requirements import Requirements
+
+    predictor = OnnxCandidatePredictor(tiny_store, ensemble=trained)
+    every = predictor.predict(Requirements.model_validate({}), limit=1000)
+    limit = sorted(c.metrics["inferenceLatencyMs"] for c in every)[len(every) // 2]
+    kept = predictor.predict(Requirements.model_validate({"performance": {"max_latency_ms": limit}}), limit=1000)
+    assert kept and len(kept) < len(every)
+    assert all(c.metrics["inferenceLatencyMs"] <= limit for c in kept)
