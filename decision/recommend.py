@@ -149,7 +149,7 @@ def _attributes(c: Candidate) -> dict[str, Any]:
         "cost_basis": _cost_basis(c), "device_prices_usd": {c.devices[d]: p for d, p in c.device_prices_usd.items()} or None,
         "memory_kb": None if c.devices and set(c.devices) <= c.benchmark_hosts else c.memory_kb,
         "host_memory_kb": c.memory_kb if c.devices and set(c.devices) <= c.benchmark_hosts else None,
-        "clock_mhz": c.clock_mhz,
+        "clock_mhz": c.clock_mhz, "form_factors": sorted(c.form_factors) or None,
         "server_hardware": c.server_hardware, "shielded_execution": c.shielded_execution,
         "accuracy": c.metric("accuracy"), "inference_latency_ms": c.metric("inferenceLatencyMs"),
         "energy_per_inference_uj": c.metric("energyPerInferenceUj"), "throughput_ips": c.metric("throughputIps"),

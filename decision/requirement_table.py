@@ -308,6 +308,11 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                 "Inference framework (case-insensitive substring of its name).",
                 node="dev", var="fw", pattern=_FRAMEWORK, attribute="frameworks",
                 option="--framework", help="Inference framework.", bounds=_TEXT, needs="an inference framework"),
+    Requirement("device.form_factor", str, Comparison.EQUALS_TEXT,
+                "Device form factor as its source files it, e.g. IoT, Phone, Auto, XR, Compute (case-insensitive).",
+                node="dev", predicate="dlom:formFactor", var="formFactor", attribute="form_factors",
+                option="--form-factor", help="Device form factor, e.g. IoT.", bounds=_TEXT,
+                needs="its device's form factor"),
     Requirement("device.this_machine", bool, Comparison.SCOPE,
                 "True: deploy on 'this machine' — only models measured on a dlom:BenchmarkHost (a machine DLOM "
                 "itself measures on). False (the default): benchmark hosts are not IoT devices and their models "

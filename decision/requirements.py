@@ -71,6 +71,7 @@ class DeviceRequirements(_Strict):
     min_memory_kb: float | None = _field("device.min_memory_kb")
     min_clock_mhz: float | None = _field("device.min_clock_mhz")
     framework: str | None = _field("device.framework")
+    form_factor: str | None = _field("device.form_factor")
     this_machine: bool = _field("device.this_machine")
 
 

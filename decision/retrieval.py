@@ -387,6 +387,7 @@ class Candidate:
     frameworks: set[str] = field(default_factory=set)  # the labels of its and its devices' frameworks
     memory_kb: float | None = None
     clock_mhz: float | None = None
+    form_factors: set[str] = field(default_factory=set)  # its devices' dlom:formFactor (IoT, Phone, ...)
     cloud: str | None = None
     shielded_execution: bool | None = None
     security_protocol: str | None = None
@@ -407,7 +408,7 @@ class Candidate:
 
 
 _DETAILS = SPARQL_PREFIXES + """SELECT ?m ?label ?area ?purpose ?year ?cost ?ndev ?cpd ?dln ?dlnLabel ?layers ?params
-  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw ?price ?host ?board ?cpu ?acc WHERE {
+  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw ?price ?host ?board ?cpu ?acc ?ff WHERE {
   %s
   ?m dlom:usesDLN ?dln .
   OPTIONAL { ?m rdfs:label ?label } OPTIONAL { ?m dlom:applicationArea ?area } OPTIONAL { ?m dlom:purpose ?purpose }
@@ -421,7 +422,7 @@ _DETAILS = SPARQL_PREFIXES + """SELECT ?m ?label ?area ?purpose ?year ?cost ?nde
              OPTIONAL { ?dev dlom:memoryKB ?mem } OPTIONAL { ?dev dlom:clockFrequencyMHz ?clock }
              OPTIONAL { ?dev dlom:priceUsd ?price } OPTIONAL { ?dev a ?host FILTER(?host = dlom:BenchmarkHost) }
              OPTIONAL { ?dev dlom:board ?board } OPTIONAL { ?dev dlom:processor ?cpu }
-             OPTIONAL { ?dev dlom:accelerator ?acc } }
+             OPTIONAL { ?dev dlom:accelerator ?acc } OPTIONAL { ?dev dlom:formFactor ?ff } }
   OPTIONAL { ?m dlom:usesCloudConfiguration ?cloud .
              OPTIONAL { ?cloud dlom:shieldedExecution ?shielded } OPTIONAL { ?cloud dlom:securityProtocol ?protocol }
              OPTIONAL { ?cloud dlom:monthlyCostUsd ?monthly } OPTIONAL { ?cloud dlom:serverHardware ?hw } }
@@ -458,7 +459,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
     result = store.select(_DETAILS % values_rows(["m"], [(NamedNode(i),) for i in iris]))
     out: dict[int, Candidate] = {}
     for (m, label, area, purpose, year, cost, ndev, cpd, dln, dln_label, layers, params, macs, dataset,
-         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host, board, cpu, acc) in result.rows:
+         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host, board, cpu, acc, ff) in result.rows:
         i = iris[m.value]  # type: ignore[union-attr]
         c = out.get(i)
         if c is None:
@@ -478,6 +479,8 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
             c.devices[dev.value] = _text(dev_label) or dev.value
         if dev is not None and host is not None:
             c.benchmark_hosts.add(dev.value)
+        if ff is not None:
+            c.form_factors.add(ff.value)
         if dev is not None and price is not None:
             c.device_prices_usd[dev.value] = float(price.value)
         if dev is not None:

@@ -326,6 +326,7 @@ def wizard_options(store: Store) -> dict[str, list[str]]:
         "frameworks": distinct("?f a dlom:Framework ; rdfs:label ?v"),
         "server_hardware": distinct("?c a dlom:CloudConfiguration ; dlom:serverHardware ?v"),
         "boards": distinct("?d a dlom:EndDevice ; dlom:board ?v"),
+        "form_factors": distinct("?d a dlom:EndDevice ; dlom:formFactor ?v"),
     }
 
 

@@ -39,6 +39,7 @@ CASES: dict[str, tuple[Any, list[Any]]] = {
     "device.min_memory_kb": (300.0, [512.0, 300.0, 256.0, None]),
     "device.min_clock_mhz": (100.0, [1500.0, 100.0, 80.0, None]),
     "device.framework": ("TensorFlow Lite", ["TensorFlow Lite", " TENSORFLOW LITE Micro ", "PyTorch", None]),
+    "device.form_factor": ("iot", ["IoT", " IOT ", "IoT board", "Phone", None]),
     "performance.min_accuracy": (0.9, [0.95, 0.9, 0.8, None]),
     "performance.max_latency_ms": (50.0, [5.0, 50.0, 80.0, None]),
     "performance.max_energy_uj": (100.0, [50.0, 100.0, 500.0, None]),

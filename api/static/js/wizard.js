@@ -29,6 +29,7 @@ const FIELD_UI = {
   "device.min_memory_kb": { label: "Device memory, at least" },
   "device.min_clock_mhz": { label: "Processor clock, at least" },
   "device.framework": { label: "Inference framework", optionsKey: "frameworks" },
+  "device.form_factor": { label: "Form factor", optionsKey: "form_factors", hint: "As the source files the device: IoT, Phone, Auto, XR, Compute." },
   "device.this_machine": null,
   "performance.min_accuracy": { label: "Accuracy, at least", kind: "percent", unit: "%", hint: "Between 0 and 100 %." },
   "performance.max_latency_ms": { label: "Inference latency, at most" },
