@@ -129,11 +129,11 @@ def render_html(desc: Description, path: str) -> str:
     rows = "".join(f"<tr><th>{_html_term(t.predicate)}</th><td>{_html_term(t.object)}</td></tr>" for t in desc.outgoing)
     refs = "".join(f"<tr><th>{_html_term(t.subject)}</th><td>{_html_term(t.predicate)}</td></tr>" for t in desc.incoming)
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)} — DLOM</title>"
-            f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
+            f"<style>{_STYLE}</style></head><body><main><h1>{escape(title)}</h1>"
             f"<p><code>{escape(desc.iri.value)}</code></p><p>{_alternates(path)}</p>"
             f"<h2>Properties</h2><table>{rows or '<tr><td>none</td></tr>'}</table>"
             + (f"<h2>Referenced by</h2><table>{refs}</table>" if refs else "")
-            + "</body></html>")
+            + "</main></body></html>")
 
 
 def render_ontology_html(triples: list[Triple], path: str) -> str:
@@ -148,8 +148,8 @@ def render_ontology_html(triples: list[Triple], path: str) -> str:
         sections.append(f'<section id="{escape(anchor)}"><h2><a href="{escape(page_href(subject))}">'
                         f"{escape(_short(subject))}</a></h2><table>{rows}</table></section>")
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>DLOM ontology</title>"
-            f"<style>{_STYLE}</style></head><body><h1>DLOM ontology</h1><p><code>{_ONTOLOGY_IRI}</code></p>"
-            f"<p>{_alternates(path)}</p>{''.join(sections)}</body></html>")
+            f"<style>{_STYLE}</style></head><body><main><h1>DLOM ontology</h1><p><code>{_ONTOLOGY_IRI}</code></p>"
+            f"<p>{_alternates(path)}</p>{''.join(sections)}</main></body></html>")
 
 
 def _choose_format(request: Request) -> rf.Format:

@@ -12,6 +12,8 @@ const mounted = new Map();
 
 /** Show the view the hash names (default: recommend). "#/explore?iri=…" passes the IRI to the explorer. */
 async function route() {
+  // An in-page anchor ("#main", "#f-…") is not a route: the current view stays.
+  if (location.hash && !location.hash.startsWith("#/") && mounted.size) return;
   const [path, query] = (location.hash.replace(/^#\/?/, "") || "recommend").split("?");
   const name = VIEWS[path] ? path : "recommend";
   for (const key of Object.keys(VIEWS)) document.getElementById(`view-${key}`).hidden = key !== name;
@@ -37,6 +39,12 @@ async function showStatus() {
     }
   }
 }
+
+/** The skip link moves focus to the main region; it does not navigate (the hash is the route). */
+document.querySelector(".skip-link").addEventListener("click", (e) => {
+  e.preventDefault();
+  document.getElementById("main").focus();
+});
 
 window.addEventListener("hashchange", route);
 route();

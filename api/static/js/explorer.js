@@ -26,7 +26,7 @@ export function mountExplorer(root) {
   const panel = h("div", { class: "entity-panel", id: "entity-panel", "aria-live": "polite" }, h("p", { class: "muted" }, "Search for an entity, then pick it to see its neighbourhood."));
   const status = h("p", { class: "small muted", id: "graph-status" });
   root.append(h("div", { class: "explorer-layout" },
-    h("div", { class: "card" }, form, results, h("h3", {}, "Show classes"), filter),
+    h("div", { class: "card" }, form, results, h("h2", { class: "panel-title" }, "Show classes"), filter),
     h("div", {}, graph, status, h("p", { class: "small muted" }, "Click a node to expand its neighbours; drag to rearrange; scroll to zoom.")),
     h("div", { class: "card" }, panel)));
 

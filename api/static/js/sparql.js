@@ -22,10 +22,16 @@ export async function mountSparql(root) {
   loadStyle("/ui/vendor/yasqe.min.css");
   if (await loadScript("/ui/vendor/yasqe.min.js") && window.Yasqe) {
     // No persistence and only local autocompletion: the UI must work offline (prefix.cc/LOV are remote).
+    // The contenteditable input (not CodeMirror's default hidden textarea) lies inside the editor's scroll
+    // region, so that region is reached by keyboard (axe-core scrollable-region-focusable) and screen readers
+    // read the query's lines themselves.
     editor = new window.Yasqe(holder, { value: initial, persistenceId: null, autocompleters: ["variables"], showQueryButton: false,
-      resizeable: true, editorHeight: "280px", createShareableLink: null, consumeShareLink: null });
-    editor.getInputField().setAttribute("aria-label", "SPARQL query");
-    editor.getInputField().id = "sparql-text";
+      resizeable: true, editorHeight: "280px", createShareableLink: null, consumeShareLink: null, inputStyle: "contenteditable" });
+    const input = editor.getInputField();
+    input.setAttribute("role", "textbox");
+    input.setAttribute("aria-multiline", "true");
+    input.setAttribute("aria-label", "SPARQL query");
+    input.id = "sparql-text";
     editor.on("keydown", (_, e) => { if ((e.ctrlKey || e.metaKey) && e.key === "Enter") { e.preventDefault(); execute(); } });
   } else {
     const ta = h("textarea", { id: "sparql-text", class: "fallback-editor", rows: 14, spellcheck: "false" });
