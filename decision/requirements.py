@@ -36,7 +36,9 @@ def _field(path: str) -> Any:
     """The pydantic field of requirement ``path``: default, description and bounds from its row of
     :data:`decision.requirement_table.REQUIREMENTS`."""
     row = BY_PATH[path]
-    return Field(row.default, description=row.description, **row.bounds)
+    # Strict for numbers and flags: "5" or "yes" is not the number or boolean the schema documents (an
+    # int is still a float); text is stripped by the model's config.
+    return Field(row.default, description=row.description, strict=row.type in (float, int, bool), **row.bounds)
 
 
 class ProjectRequirements(_Strict):

@@ -123,3 +123,17 @@ def test_preferred_requirements_rank_instead_of_filter(mixed_store: Store) -> No
     fast = next(r for r in by_label["Fast"].requirements if r.field == "performance.max_latency_ms")
     assert fast.status == "met" and fast.margin == pytest.approx(45)
     assert "margin +45 ms" in fast.describe()
+
+
+@pytest.mark.parametrize(("section", "name", "value"), [
+    ("performance", "max_latency_ms", "1e100"), ("project", "number_of_devices", "10"),
+    ("project", "number_of_devices", 2.5), ("cloud", "shielded_execution", "yes"), ("cloud", "shielded_execution", 1),
+])
+def test_a_number_or_flag_given_as_something_else_is_a_field_error(section: str, name: str, value: object) -> None:
+    with pytest.raises(RequirementsError) as info:
+        parse_requirements({section: {name: value}})
+    assert [e.field for e in info.value.errors] == [f"{section}.{name}"]
+
+
+def test_an_integer_is_a_number() -> None:
+    assert parse_requirements({"performance": {"max_latency_ms": 5}}).performance.max_latency_ms == 5.0
