@@ -245,7 +245,8 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     position = np.empty(n, dtype=int)
     position[ranked.order] = np.arange(1, n + 1)
     if diverse:
-        keys = derived(store, ("decision.variant_keys", candidate_key(req)), lambda: variant_keys(store, found))
+        keys = derived(store, ("decision.variant_keys", candidate_key(req)), lambda: variant_keys(store, found),
+                       DLOM_VOCABULARIES)
         groups = group_variants(ranked.order, keys, top_k)
     else:
         groups = group_variants(ranked.order, [(str(i), frozenset(), frozenset()) for i in range(n)], top_k)

@@ -192,3 +192,25 @@ def test_sensitivity_of_the_top_choice(medical_store: Store) -> None:
             assert max(scores, key=scores.get) == rec.sensitivity_labels[s.overtaken_above_by]
     assert math.isclose(sum(rec.weights.values()), 1.0)
     assert len(OBJECTIVES) == 6
+
+
+def test_writes_of_other_vocabularies_keep_everything_recommend_derived(medical_store: Store,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client's own data in a graph of its own (other predicates) leaves the candidate set, the
+    objective values and the variant groups as they were: a server under such writes does not recompute
+    them on every request (the mixed-load test writes so while recommending)."""
+    import decision.recommend as workflow
+    from kg.validated_update import apply_validated_update
+
+    calls: list[int] = []
+    real = workflow.variant_keys
+    monkeypatch.setattr(workflow, "variant_keys", lambda store, found: calls.append(1) or real(store, found))
+    first = recommend(medical_store, REQUEST, top_k=3)
+    apply_validated_update(medical_store, "INSERT DATA { GRAPH <https://example.org/client> { "
+                                          "<https://example.org/a> <https://example.org/p> 1 } }")  # as /sparql/update
+    again = recommend(medical_store, REQUEST, top_k=3)
+    assert [e.model for e in again.recommendations] == [e.model for e in first.recommendations]
+    assert len(calls) == 1
+    medical_store.update("INSERT DATA { <https://example.org/a> <https://w3id.org/dlom#purpose> \"x\" }")
+    recommend(medical_store, REQUEST, top_k=3)
+    assert len(calls) == 2  # a DLOM property may change what a variant is: computed again

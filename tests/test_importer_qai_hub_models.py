@@ -8,7 +8,7 @@ to the first).
 from __future__ import annotations
 
 import zipfile
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
