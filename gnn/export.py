@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -309,9 +309,7 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
         return None if scope is None else scope.get(node_type, ())
 
     # Nodes, their literal attributes and labels.
-    iris: dict[str, list[str]] = {t: _instances(store, _CLASSES[t], only(t)) for t in ("dln", "device", "framework", "cloud")}
-    tech_family = _technique_instances(store, only("technique"))
-    iris["technique"] = list(tech_family)
+    iris, tech_family = _nodes(store, only)
     iris["model"], measured_rows = _exported_models(store, only("model"))
     index = {t: {iri: i for i, iri in enumerate(iris[t])} for t in NODE_TYPES}
     attrs_by_type: dict[str, dict[str, dict[str, object]]] = {
@@ -420,12 +418,19 @@ def _rounds(store: Store, model_iris: Sequence[str], only: Collection[str] | Non
     return [rounds_of.get(iri) for iri in model_iris]
 
 
+def _nodes(store: Store, only: Callable[[str], Collection[str] | None]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The IRIs of every node that is not a model, per node type, in row order (``only(type)``: the
+    IRIs kept, None for all), and each technique's family."""
+    iris = {t: _instances(store, _CLASSES[t], only(t)) for t in ("dln", "device", "framework", "cloud")}
+    tech_family = _technique_instances(store, only("technique"))
+    iris["technique"] = list(tech_family)
+    return iris, tech_family
+
+
 def node_iris(store: Store) -> dict[str, list[str]]:
     """The IRIs of every node that is not a model, per node type, in :func:`export_graph`'s row order
     (a few class lookups: whether a scorer was built for this graph, without exporting it)."""
-    iris = {t: _instances(store, _CLASSES[t]) for t in ("dln", "device", "framework", "cloud")}
-    iris["technique"] = list(_technique_instances(store))
-    return iris
+    return _nodes(store, lambda node_type: None)[0]
 
 
 def export_neighbourhood(store: Store, devices: Collection[str], dlns: Collection[str] = (),

@@ -189,7 +189,7 @@ _DEVICE_VALUE: dict[str, Callable[[ExportedGraph, int], Any]] = {
     "device.min_memory_kb": lambda g, v: _number(g.attrs["device"][v].get("memoryKB")),
     "device.min_clock_mhz": lambda g, v: _number(g.attrs["device"][v].get("clockFrequencyMHz")),
     "device.framework": lambda g, v: [g.labels["framework"][f] for f in g.device_frameworks[v]],
-    "device.form_factor": lambda g, v: (lambda ff: ff if isinstance(ff, str) else None)(g.attrs["device"][v].get("formFactor")),
+    "device.form_factor": lambda g, v: _text(g.attrs["device"][v].get("formFactor")),
     "project.device_types": lambda g, v: device_description(
         *(str(g.attrs["device"][v][k]) if g.attrs["device"][v].get(k) is not None else None
           for k in ("label", "board", "processor", "accelerator"))),
@@ -198,6 +198,10 @@ _DEVICE_VALUE: dict[str, Callable[[ExportedGraph, int], Any]] = {
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class OnnxCandidatePredictor:

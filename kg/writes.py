@@ -53,9 +53,7 @@ class TripleBuilder:
             return
         obj = o if isinstance(o, NamedNode | BlankNode | Literal) else literal(o)
         self._triples[Triple(s, p, obj)] = None
-        self._location.setdefault(s.value, (self.file, line))
-        if field:
-            self._field.setdefault((s.value, p.value), field)
+        self.locate(s.value, self.file, line, p.value, field)
 
     def locate(self, focus: str, file: str, line: int | None = None, predicate: str | None = None,
                field: str | None = None) -> None:
