@@ -100,8 +100,12 @@ def test_over_the_concurrency_limit_is_429_at_once(store: Store) -> None:
 def test_over_the_time_budget_is_429_with_retry_after(store: Store) -> None:
     with _serve(store, client_max_concurrent=0, client_budget_s=1.5) as url:
         with _client(url, "127.0.0.1") as c:
-            statuses = [c.get("/sparql", params={"query": RUNAWAY}).status_code for _ in range(2)]
-            assert statuses == [503, 503]  # each spent its 1 s deadline
+            # Each runaway query spends its 1 s deadline and a little more (how much more depends on the
+            # machine), so the 1.5 s budget is spent after the first or the second; then the client is refused.
+            statuses: list[int] = []
+            while 429 not in statuses and len(statuses) < 4:
+                statuses.append(c.get("/sparql", params={"query": RUNAWAY}).status_code)
+            assert statuses in ([503, 429], [503, 503, 429])
             r = c.get("/sparql", params={"query": TRIVIAL})
             assert r.status_code == 429 and "DLOM_CLIENT_BUDGET_S" in r.json()["detail"]
             assert 1 <= int(r.headers["Retry-After"]) <= 60
