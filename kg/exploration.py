@@ -108,9 +108,12 @@ class SearchPage:
     offset: int
     limit: int
     by_rank: dict[str, int] = field(default_factory=dict)
+    hardware: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per result IRI, how it stands to a physical product (:func:`_hardware_notes`); a result without an entry has none."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "results": [asdict(r) for r in self.results], "total": self.total,
+        results = [{**asdict(r), "hardware": self.hardware.get(r.iri)} for r in self.results]
+        return {"query": self.query, "results": results, "total": self.total,
                 "offset": self.offset, "limit": self.limit, "by_rank": self.by_rank,
                 "has_more": self.offset + len(self.results) < self.total}
 
@@ -170,7 +173,29 @@ def search_page(store: Store, text: str, class_iri: str | None = None, limit: in
         head = describe_node(store, node) if node is not None else None
         if head is not None:
             found, total = ([head] if offset == 0 else []), 1
-    return SearchPage(needle, found, total, int(offset), limit, by_rank)
+    return SearchPage(needle, found, total, int(offset), limit, by_rank, _hardware_notes(store, [r.iri for r in found]))
+
+
+def _hardware_notes(store: Store, iris: list[str]) -> dict[str, dict[str, Any]]:
+    """For each of ``iris`` that is a hardware entity: ``{"kind", "configurations"}`` (its hardware kind and
+    how many per-source configurations it has); for each that is a configuration of one: ``{"board":
+    {"iri", "label"}}`` — so a search result says which physical board a submitter's device entity is."""
+    if not iris:
+        return {}
+    rows = _select(store, f"""
+        SELECT ?s ?kind (COUNT(DISTINCT ?c) AS ?n) ?hw (MIN(STR(?hl)) AS ?hwLabel) WHERE {{
+          {values_rows(["s"], [(NamedNode(i),) for i in iris])}
+          {{ ?s dlom:hardwareKind ?kind OPTIONAL {{ ?s dlom:hasConfiguration ?c }} }}
+          UNION {{ ?s dlom:hardware ?hw OPTIONAL {{ ?hw rdfs:label ?hl }} }}
+        }} GROUP BY ?s ?kind ?hw""")
+    notes: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        note = notes.setdefault(_value(r, "s"), {})
+        if r.get("kind") is not None:
+            note.update(kind=_value(r, "kind"), configurations=int(_value(r, "n")))
+        if r.get("hw") is not None:
+            note["board"] = {"iri": _value(r, "hw"), "label": _value(r, "hwLabel") or local_name(_value(r, "hw"))}
+    return notes
 
 
 def search_entities(store: Store, text: str, class_iri: str | None = None,

@@ -213,6 +213,12 @@ def test_search_ranks_boards_first_with_counts_and_pages(client: httpx.Client, s
     assert first["by_rank"]["hardware"] == boards and first["total"] == sum(first["by_rank"].values())
     assert list(first["by_rank"]) == [k for k in exploration.SEARCH_RANKS if k in first["by_rank"]]
     assert first["total"] > 100 and first["has_more"] and first["offset"] == 0
+    # a board says how many per-source configurations it has; a configuration names its board
+    board = next(r for r in first["results"] if r["iri"] == BOARD)
+    assert board["hardware"] == {"kind": "board", "configurations": _count(
+        shipped, f"SELECT (COUNT(?d) AS ?n) WHERE {{ <{BOARD}> dlom:hasConfiguration ?d }}")}
+    device = next(r for r in first["results"] if "dlom:EndDevice" in r["classes"])
+    assert device["hardware"]["board"]["label"].upper().startswith("NUCLEO")
     second = client.get("/api/search", params={"q": "Nucleo", "limit": 25, "offset": 25}).json()
     assert second["offset"] == 25 and len(second["results"]) == 25 and second["total"] == first["total"]
     assert not {r["iri"] for r in first["results"]} & {r["iri"] for r in second["results"]}

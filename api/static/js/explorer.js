@@ -94,10 +94,19 @@ export function mountExplorer(root) {
     const ranks = Object.entries(d.by_rank || {}).map(([k, n]) => `${n.toLocaleString("en-US")} ${RANK_NAMES[k] || k}`).join(", ");
     count.textContent = `${d.offset + 1}–${d.offset + d.results.length} of ${d.total.toLocaleString("en-US")}${ranks ? ` (${ranks})` : ""}. Boards and devices come first.`;
     for (const r of d.results) {
-      results.append(h("li", {}, h("button", { type: "button", onclick: () => openEntity(r.iri) }, r.label, h("small", {}, describeClasses(r.classes)))));
+      results.append(h("li", {}, h("button", { type: "button", onclick: () => openEntity(r.iri) }, r.label, h("small", {}, describeResult(r)))));
     }
     prev.hidden = d.offset === 0;
     next.hidden = !d.has_more;
+  }
+
+  /** A result's classes, and how it stands to a physical board: a board's kind and number of per-source
+   * configurations, or the board a submitter's device entity is a configuration of. */
+  function describeResult(r) {
+    const hw = r.hardware || {};
+    if (hw.kind) return `dlom:Hardware — one physical ${hw.kind}, ${hw.configurations} per-source configuration${hw.configurations === 1 ? "" : "s"}`;
+    const text = describeClasses(r.classes);
+    return hw.board ? `${text} — a configuration of ${hw.board.label}` : text;
   }
 
   function describeClasses(classes) {
