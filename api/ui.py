@@ -7,9 +7,15 @@ needs that the other routers do not provide.
   the page still loads and says which tools need them.
 * ``GET /ui/{path}`` — a file under ``api/static`` (never outside it); ``/ui/js/requirement-table.js``
   is generated: the requirement table the wizard's fields come from.
-* ``GET /api/search?q=&class=&limit=`` — entities whose label contains ``q`` (:func:`kg.exploration.search_entities`).
+* ``GET /api/search?q=&class=&limit=&offset=`` — entities whose label contains ``q``, boards before models,
+  with the total count for paging (:func:`kg.exploration.search_page`).
 * ``GET /api/classes`` — classes with instances, for the explorer's filter.
-* ``GET /api/neighbourhood?iri=&limit=`` — one-hop graph of an entity (:func:`kg.exploration.neighbourhood`).
+* ``GET /api/neighbourhood?iri=&limit=&cluster_at=`` — one-hop graph of an entity, large groups of links as
+  clusters, configurations shown as their hardware (:func:`kg.exploration.neighbourhood`).
+* ``GET /api/neighbourhood/cluster?iri=&predicate=&direction=&class=&offset=&limit=`` — one page of a
+  cluster's members (:func:`kg.exploration.cluster_members`).
+* ``POST /api/labels`` ``{"iris": [...]}`` — labels of entities and units of properties, for the SPARQL
+  page's result table (:func:`kg.exploration.labels_and_units`).
 * ``GET /api/model-card?iri=`` — the Fig. 8b fields of a model (:func:`kg.exploration.model_card`).
 * ``GET /api/wizard-options`` — values the graph records for the wizard's text answers.
 * ``GET /api/charts/latency-accuracy`` and ``GET /api/charts/predicted-vs-measured`` — chart data.
@@ -23,10 +29,11 @@ from __future__ import annotations
 import json
 import mimetypes
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from api.rest_errors import ErrorList, FieldErrorRoute, error_response
 from decision.requirement_table import REQUIREMENTS
@@ -93,15 +100,15 @@ def ui_status() -> dict[str, Any]:
             "setup_hint": "run scripts/setup_ui.sh (needs npm) to install the editor, graph and chart libraries"}
 
 
-@router.get("/api/search", summary="Find entities by label", responses=_INPUT_ERROR)
+@router.get("/api/search", summary="Find entities by label (boards first, paged)", responses=_INPUT_ERROR)
 def search(request: Request, q: str = Query("", description="text the label contains (2-200 characters), or an IRI"),
            class_iri: str | None = Query(None, alias="class", description="only instances of this class IRI"),
-           limit: int = Query(20, ge=1, le=exploration.MAX_SEARCH_RESULTS)) -> Any:
+           limit: int = Query(20, ge=1, le=exploration.MAX_SEARCH_RESULTS),
+           offset: int = Query(0, ge=0, le=exploration.MAX_SEARCH_OFFSET, description="matches to skip (paging)")) -> Any:
     try:
-        found = exploration.search_entities(_store(request), q, class_iri or None, limit)
+        return exploration.search_page(_store(request), q, class_iri or None, limit, offset).to_dict()
     except ExplorationInputError as e:
         return _errors(422, e.field, e.message)
-    return {"query": q, "results": [vars(r) for r in found]}
 
 
 @router.get("/api/classes", summary="Classes with instances (explorer filter)")
@@ -109,16 +116,49 @@ def classes(request: Request) -> Any:
     return {"classes": exploration.classes_in_use(_store(request))}
 
 
-@router.get("/api/neighbourhood", summary="An entity's one-hop neighbourhood as nodes and edges",
+@router.get("/api/neighbourhood", summary="An entity's one-hop neighbourhood as nodes, edges and clusters",
             responses={**_INPUT_ERROR, **_UNKNOWN})
 def neighbourhood(request: Request, iri: str = Query("", description="absolute IRI of the entity"),
-                  limit: int = Query(60, ge=1, le=exploration.MAX_NEIGHBOURS)) -> Any:
+                  limit: int = Query(60, ge=1, le=exploration.MAX_NEIGHBOURS, description="most links drawn one by one"),
+                  cluster_at: int = Query(exploration.CLUSTER_AT, ge=1, le=exploration.MAX_NEIGHBOURS,
+                                          description="a group of more links of one predicate and class becomes a cluster")) -> Any:
     try:
-        return exploration.neighbourhood(_store(request), iri, limit).to_dict()
+        return exploration.neighbourhood(_store(request), iri, limit, cluster_at).to_dict()
     except ExplorationInputError as e:
         return _errors(422, e.field, e.message)
     except LookupError as e:
         return _errors(404, "iri", str(e))
+
+
+@router.get("/api/neighbourhood/cluster", summary="One page of a neighbourhood cluster's members",
+            responses={**_INPUT_ERROR, **_UNKNOWN})
+def neighbourhood_cluster(request: Request, iri: str = Query("", description="absolute IRI of the entity"),
+                          predicate: str = Query("", description="the cluster's link (an IRI)"),
+                          direction: Literal["in", "out"] = Query(..., description="in: they link to the entity; out: it links to them"),
+                          class_iri: str = Query("", alias="class", description="the members' class IRI (empty: no class)"),
+                          offset: int = Query(0, ge=0, le=exploration.MAX_SEARCH_OFFSET),
+                          limit: int = Query(25, ge=1, le=exploration.MAX_CLUSTER_PAGE)) -> Any:
+    try:
+        return exploration.cluster_members(_store(request), iri, predicate, direction, class_iri, offset, limit).to_dict()
+    except ExplorationInputError as e:
+        return _errors(422, e.field, e.message)
+    except LookupError as e:
+        return _errors(404, "iri", str(e))
+
+
+class LabelRequest(BaseModel):
+    """The IRIs a result table shows (entities and properties)."""
+
+    iris: list[str] = Field(..., max_length=exploration.MAX_LABELLED_IRIS)
+
+
+@router.post("/api/labels", summary="Labels of entities and units of properties (SPARQL result tables)",
+             responses=_INPUT_ERROR)
+def labels(request: Request, body: LabelRequest) -> Any:
+    try:
+        return exploration.labels_and_units(_store(request), body.iris)
+    except ExplorationInputError as e:
+        return _errors(422, e.field, e.message)
 
 
 @router.get("/api/model-card", summary="A model's fields as in the paper's Fig. 8b", responses={**_INPUT_ERROR, **_UNKNOWN})

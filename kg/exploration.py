@@ -1,6 +1,8 @@
-"""Read-only queries behind the web UI's exploration tools: entity search by label, an entity's
-neighbourhood as a node/edge graph, a model's card (the fields of the paper's Fig. 8b), and the data
-of the UI's charts (latency against accuracy; predicted against measured).
+"""Read-only queries behind the web UI's exploration tools: entity search by label (hardware first,
+counted and paged), an entity's neighbourhood as a node/edge graph (large groups of links as clusters that
+page through their members; a device configuration drawn as its physical board, :mod:`kg.hardware`), the
+labels and units of a SPARQL result's IRIs, a model's card (the fields of the paper's Fig. 8b), and the
+data of the UI's charts (latency against accuracy; predicted against measured).
 
 Every user value enters a query as a typed term through ``Store.select(substitutions=...)``; nothing a
 user types becomes query text. Each function returns plain JSON-ready Python data and states what a
@@ -15,6 +17,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
+from kg.binding import values_rows
 from kg.errors import DlomError
 from kg.namespaces import DLOM, PREFIXES, SPARQL_PREFIXES
 from kg.store import Store
@@ -83,46 +86,132 @@ class EntityRef:
     classes: list[str] = field(default_factory=list)
 
 
-_MINOR_CLASSES = ("SourceFile", "MeasuredPerformance", "PredictedPerformance", "BenchmarkRun", "Rating")
+_MINOR_CLASSES = ("SourceFile", "MeasuredPerformance", "PredictedPerformance", "CopiedPerformance", "BenchmarkRun", "Rating")
+
+SEARCH_RANKS: tuple[str, ...] = ("hardware", "entity", "model", "record")
+"""The order of search results (issue 19: "Nucleo" must find the boards first): physical hardware
+(``dlom:Hardware``, one entity per product across sources), then every other described thing (a
+device configuration, a DLN, a framework, a submitter, a class), then models (thousands of them name
+their board, so they would bury it), then provenance records (source files, performance records, runs)."""
+
+MAX_SEARCH_OFFSET = 10_000
 
 
-def search_entities(store: Store, text: str, class_iri: str | None = None,
-                    limit: int = 20) -> list[EntityRef]:
-    """Entities whose rdfs:label contains ``text`` (case-insensitive), shortest label first, then by
-    label; optionally only instances of ``class_iri``. An IRI given as ``text`` finds that entity.
+@dataclass
+class SearchPage:
+    """One page of :func:`search_page`: ``results`` from ``offset`` (at most ``limit``) of ``total`` matches,
+    and how many matches each rank of :data:`SEARCH_RANKS` holds (``by_rank``; ranks without matches are left out)."""
+
+    query: str
+    results: list[EntityRef]
+    total: int
+    offset: int
+    limit: int
+    by_rank: dict[str, int] = field(default_factory=dict)
+    hardware: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per result IRI, how it stands to a physical product (:func:`_hardware_notes`); a result without an entry has none."""
+
+    def to_dict(self) -> dict[str, Any]:
+        results = [{**asdict(r), "hardware": self.hardware.get(r.iri)} for r in self.results]
+        return {"query": self.query, "results": results, "total": self.total,
+                "offset": self.offset, "limit": self.limit, "by_rank": self.by_rank,
+                "has_more": self.offset + len(self.results) < self.total}
+
+
+def _rank_expression() -> str:
+    """A SPARQL expression of ?c giving its entity's rank (an index into :data:`SEARCH_RANKS`); an entity's
+    rank is the largest over its classes, so a record that is also something else still sorts with the records."""
+    minor = ", ".join(f"<{DLOM[c].value}>" for c in _MINOR_CLASSES)
+    return (f"COALESCE(IF(?c = <{DLOM.Hardware.value}>, 0, IF(?c IN ({minor}), 3, IF(?c = <{DLOM.Model.value}>, 2, 1))), 1)")
+
+
+def search_page(store: Store, text: str, class_iri: str | None = None, limit: int = 20, offset: int = 0) -> SearchPage:
+    """Entities whose rdfs:label contains ``text`` (case-insensitive), ranked by :data:`SEARCH_RANKS`, then
+    shortest label first, then by label and IRI (a stable order, so pages never overlap); optionally only
+    instances of ``class_iri``. ``total`` counts every match. An IRI given as ``text`` with no label match
+    finds that entity.
 
     Raises :class:`ExplorationInputError` (field ``q``) when ``text`` is shorter than two characters or longer
-    than 200, and (field ``class``) for a malformed class IRI.
+    than 200, (field ``class``) for a malformed class IRI, and (field ``offset``) for an offset outside
+    0..:data:`MAX_SEARCH_OFFSET`.
     """
     needle = (text or "").strip()
     if not MIN_SEARCH_CHARS <= len(needle) <= MAX_SEARCH_CHARS:
         raise ExplorationInputError("q", f"type between {MIN_SEARCH_CHARS} and {MAX_SEARCH_CHARS} characters")
+    if not 0 <= int(offset) <= MAX_SEARCH_OFFSET:
+        raise ExplorationInputError("offset", f"must be between 0 and {MAX_SEARCH_OFFSET}")
     limit = max(1, min(int(limit), MAX_SEARCH_RESULTS))
-    # provenance records (source files, performance records, runs) rank after the things they describe
-    minor = ", ".join(f"<{DLOM[c].value}>" for c in _MINOR_CLASSES)
     subs: dict[str, Term] = {"needle": Literal(needle.lower())}
     class_pattern = ""
     if class_iri:
         subs["wanted"] = parse_iri(class_iri, "class")
         class_pattern = "?s a ?wanted ."
+    # One query lists every match with its rank; sorting and counting happen here. That reads the labels
+    # once (0.9 s for "nucleo" on the shipped graph), where a page query and a count query read them twice.
     rows = _select(store, f"""
-        SELECT ?s (MIN(STR(?label)) AS ?name) (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?classes)
-               (MAX(IF(?c IN ({minor}), 1, 0)) AS ?minor) WHERE {{
+        SELECT ?s (MIN(STR(?label)) AS ?name) (MAX({_rank_expression()}) AS ?rank) WHERE {{
           ?s rdfs:label ?label . {class_pattern}
           FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?label)), ?needle))
           OPTIONAL {{ ?s a ?c }}
-        }} GROUP BY ?s ORDER BY ?minor STRLEN(?name) ?name LIMIT {limit}""", subs)
-    found = [EntityRef(_value(r, "s"), _value(r, "name"), _classes(_value(r, "classes"))) for r in rows]
-    if not found and ":" in needle:
+        }} GROUP BY ?s""", subs)
+    matches = sorted(((int(_value(r, "rank")), _value(r, "name"), _value(r, "s")) for r in rows),
+                     key=lambda m: (m[0], len(m[1]), m[1], m[2]))
+    counted: dict[int, int] = defaultdict(int)
+    for rank, _, _ in matches:
+        counted[rank] += 1
+    by_rank = {SEARCH_RANKS[rank]: counted[rank] for rank in sorted(counted)}
+    page = matches[int(offset): int(offset) + limit]
+    classes = _classes_of(store, [iri for _, _, iri in page])
+    found = [EntityRef(iri, name, classes.get(iri, [])) for _, name, iri in page]
+    total = sum(by_rank.values())
+    if not total and ":" in needle:
         # an IRI pasted into the search box: find the entity itself, whatever its label
         try:
             node = parse_iri(needle, "q")
         except ExplorationInputError:
-            return []
-        head = describe_node(store, node)
+            node = None
+        head = describe_node(store, node) if node is not None else None
         if head is not None:
-            found = [head]
-    return found
+            found, total = ([head] if offset == 0 else []), 1
+    return SearchPage(needle, found, total, int(offset), limit, by_rank, _hardware_notes(store, [r.iri for r in found]))
+
+
+def _hardware_notes(store: Store, iris: list[str]) -> dict[str, dict[str, Any]]:
+    """For each of ``iris`` that is a hardware entity: ``{"kind", "configurations"}`` (its hardware kind and
+    how many per-source configurations it has); for each that is a configuration of one: ``{"board":
+    {"iri", "label"}}`` — so a search result says which physical board a submitter's device entity is."""
+    if not iris:
+        return {}
+    rows = _select(store, f"""
+        SELECT ?s ?kind (COUNT(DISTINCT ?c) AS ?n) ?hw (MIN(STR(?hl)) AS ?hwLabel) WHERE {{
+          {values_rows(["s"], [(NamedNode(i),) for i in iris])}
+          {{ ?s dlom:hardwareKind ?kind OPTIONAL {{ ?s dlom:hasConfiguration ?c }} }}
+          UNION {{ ?s dlom:hardware ?hw OPTIONAL {{ ?hw rdfs:label ?hl }} }}
+        }} GROUP BY ?s ?kind ?hw""")
+    notes: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        note = notes.setdefault(_value(r, "s"), {})
+        if r.get("kind") is not None:
+            note.update(kind=_value(r, "kind"), configurations=int(_value(r, "n")))
+        if r.get("hw") is not None:
+            note["board"] = {"iri": _value(r, "hw"), "label": _value(r, "hwLabel") or local_name(_value(r, "hw"))}
+    return notes
+
+
+def search_entities(store: Store, text: str, class_iri: str | None = None,
+                    limit: int = 20) -> list[EntityRef]:
+    """The first page of :func:`search_page` (same order, same errors) as a list."""
+    return search_page(store, text, class_iri, limit).results
+
+
+def _classes_of(store: Store, iris: list[str]) -> dict[str, list[str]]:
+    """The compact classes of each of ``iris`` (IRIs the store returned), in one query."""
+    if not iris:
+        return {}
+    rows = _select(store, f"""
+        SELECT ?s (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?classes) WHERE {{
+          {values_rows(["s"], [(NamedNode(i),) for i in iris])} ?s a ?c }} GROUP BY ?s""")
+    return {_value(r, "s"): _classes(_value(r, "classes")) for r in rows}
 
 
 def _classes(joined: str | None) -> list[str]:
@@ -156,55 +245,294 @@ def classes_in_use(store: Store) -> list[dict[str, Any]]:
 
 # -- neighbourhood ---------------------------------------------------------------------------------
 
+CLUSTER_AT = 12
+"""A group of more than this many links of one predicate, direction and neighbour class is drawn as one
+cluster node ("183 Models via usesDLN") rather than as that many overlapping nodes."""
+MAX_CLUSTER_PAGE = 100
+
+# Each of these pairs is stored both ways (an inverse pair, a symmetric property): a link is listed once,
+# from the side it points out of, so a board and its configuration are not joined by two edges.
+_LISTED_OUT_ONLY = ("hardware", "hasConfiguration", "possiblySameHardwareAs")
+
+
+@dataclass
+class Cluster:
+    """``count`` neighbours linked by ``predicate`` in ``direction`` ("in": they point at the centre; "out":
+    the centre points at them) whose main class is ``class_iri`` ("" for no class), drawn as one node.
+    ``label`` reads e.g. "183 Models via usesDLN"; :func:`cluster_members` pages through the members."""
+
+    id: str
+    direction: str
+    predicate: str
+    predicate_label: str
+    class_iri: str
+    class_label: str
+    count: int
+    label: str
+
+
 @dataclass
 class Neighbourhood:
-    """An entity, the entities it links to and that link to it (rdf:type edges left out: classes
-    are node attributes), and its literal values. ``truncated`` is true when more than ``limit``
-    links exist (the first ``limit`` by predicate are returned)."""
+    """An entity, the entities it links to and that link to it (rdf:type edges left out: classes are node
+    attributes), and its literal values.
+
+    Large groups of links (more than ``cluster_at`` of one predicate, direction and class) come as
+    ``clusters``, not as nodes; if the remaining individual links are more than ``limit``, the largest
+    remaining groups are clustered too, so every link is either an edge or counted in a cluster.
+    ``truncated`` is true when some links are in clusters.
+
+    One node per physical board: a neighbour that is a configuration of a ``dlom:Hardware`` entity (an
+    ``dlom:EndDevice`` or ``dlom:CloudConfiguration`` of one submitter and round, linked by
+    ``dlom:hardware``) is shown as that hardware entity; the edge's ``via`` lists the configurations it
+    stands for. A hardware entity's own neighbourhood adds the links of its configurations (the models
+    deployed on any of them, their frameworks), each with ``via``, and lists the configurations
+    themselves (``hasConfiguration``), so every per-source entity stays one click away.
+    """
 
     center: EntityRef
     nodes: list[EntityRef]
-    edges: list[dict[str, str]]
+    edges: list[dict[str, Any]]
     literals: list[dict[str, Any]]
     truncated: bool
+    clusters: list[Cluster] = field(default_factory=list)
+    links: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def neighbourhood(store: Store, iri: str, limit: int = 60) -> Neighbourhood:
-    """The one-hop neighbourhood of ``iri``. Raises :class:`ExplorationInputError` (field ``iri``) for a
-    malformed IRI and :class:`LookupError` when the store does not mention it."""
+def _links_pattern(hardware_centre: bool, direction: str | None = None) -> str:
+    """The group pattern binding ?dir, ?p, ?node (the neighbour as shown: its hardware entity, when it is a
+    configuration of one) and ?v (the configuration a folded link goes through) for the centre ?s."""
+    # a zero-or-one path, not a UNION: a UNION's branches would not see ?s bound (bottom-up evaluation)
+    scope = "?s dlom:hasConfiguration? ?x ." if hardware_centre else "BIND(?s AS ?x)"
+    sides = {"out": '{ ?x ?p ?n . BIND("out" AS ?dir) }', "in": '{ ?n ?p ?x . BIND("in" AS ?dir) }'}
+    chosen = [sides[direction]] if direction else [sides["out"], sides["in"]]
+    out_only = ", ".join(f"dlom:{p}" for p in _LISTED_OUT_ONLY)
+    return f"""{scope}
+          {" UNION ".join(chosen)}
+          FILTER(isIRI(?n) && ?p != rdf:type && ?n != ?s && ?n != ?x)
+          FILTER(?dir = "out" || ?p NOT IN ({out_only}))
+          OPTIONAL {{ ?n dlom:hardware ?hw . FILTER(?hw != ?s && ?p NOT IN ({out_only})) }}
+          BIND(COALESCE(?hw, ?n) AS ?node)
+          BIND(IF(BOUND(?hw), ?n, IF(?x != ?s, ?x, ?unbound)) AS ?v)"""
+
+
+def _per_neighbour(hardware_centre: bool, direction: str | None = None) -> str:
+    """A subquery: one row per (?dir, ?p, ?node) with the node's main class ?cls ("" without one), its
+    classes and the configurations ?via (space-separated) it is reached through."""
+    return f"""{{ SELECT ?dir ?p ?node (COALESCE(MIN(STR(?c)), "") AS ?cls)
+                 (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?classes)
+                 (GROUP_CONCAT(DISTINCT STR(?v); separator=" ") AS ?via) WHERE {{
+          {_links_pattern(hardware_centre, direction)}
+          OPTIONAL {{ ?node a ?c }}
+        }} GROUP BY ?dir ?p ?node }}"""
+
+
+def _is_hardware(centre: EntityRef) -> bool:
+    return "dlom:Hardware" in centre.classes
+
+
+def _plural(label: str, count: int) -> str:
+    """'Model' → 'Models', 'Deep learning network' → 'Deep learning networks' (the part before any
+    parenthesis); singular for one."""
+    if count == 1:
+        return label
+    head, paren, tail = label.partition(" (")
+    if head.endswith(("s", "x", "ch", "sh")):
+        head += "es"
+    elif head.endswith("y") and head[-2:-1] not in "aeiou":
+        head = head[:-1] + "ies"
+    elif head.endswith("performance"):
+        head += " records"
+    else:
+        head += "s"
+    return head + (paren + tail if paren else "")
+
+
+def _class_labels(store: Store, classes: set[str]) -> dict[str, str]:
+    named = sorted(c for c in classes if c)
+    if not named:
+        return {}
+    rows = _select(store, f"""SELECT ?c (MIN(STR(?l)) AS ?label) WHERE {{
+        {values_rows(["c"], [(NamedNode(c),) for c in named])} ?c rdfs:label ?l }} GROUP BY ?c""")
+    labels = {c: local_name(c) for c in named}
+    labels.update({_value(r, "c"): _value(r, "label") for r in rows})
+    return labels
+
+
+def _cluster(direction: str, predicate: str, class_iri: str, count: int, class_label: str) -> Cluster:
+    noun = _plural(class_label or "linked entity", count)
+    # "via <link>" either way: the edge's arrow in the drawing says which way the link points
+    return Cluster(id=f"{direction} {predicate} {class_iri}", direction=direction, predicate=predicate,
+                   predicate_label=local_name(predicate), class_iri=class_iri, class_label=class_label,
+                   count=count, label=f"{count:,} {noun} via {local_name(predicate)}")
+
+
+def neighbourhood(store: Store, iri: str, limit: int = 60, cluster_at: int = CLUSTER_AT) -> Neighbourhood:
+    """The one-hop neighbourhood of ``iri``, at most ``limit`` individual links, groups of more than
+    ``cluster_at`` links as clusters (see :class:`Neighbourhood`). Raises :class:`ExplorationInputError`
+    (field ``iri``) for a malformed IRI, (``limit``, ``cluster_at``) for a bound outside 1..200, and
+    :class:`LookupError` when the store does not mention the IRI."""
     node = parse_iri(iri)
+    limit = _bounded(limit, "limit", 1, MAX_NEIGHBOURS)
+    cluster_at = _bounded(cluster_at, "cluster_at", 1, MAX_NEIGHBOURS)
     center = describe_node(store, node)
     if center is None:
         raise LookupError(f"{iri} is not in the knowledge graph")
-    limit = max(1, min(int(limit), MAX_NEIGHBOURS))
-    links = _select(store, f"""
-        SELECT ?dir ?p ?n (MIN(STR(?l)) AS ?label) (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?classes) WHERE {{
-          {{ ?s ?p ?n . BIND("out" AS ?dir) }} UNION {{ ?n ?p ?s . BIND("in" AS ?dir) }}
-          FILTER(isIRI(?n) && ?p != rdf:type && ?n != ?s)
-          OPTIONAL {{ ?n rdfs:label ?l }} OPTIONAL {{ ?n a ?c }}
-        }} GROUP BY ?dir ?p ?n ORDER BY ?dir ?p ?n LIMIT {limit + 1}""", {"s": node})
-    truncated = len(links) > limit
+    hardware_centre = _is_hardware(center)
+    groups = _select(store, f"""SELECT ?dir ?p ?cls (COUNT(?node) AS ?n) WHERE {{ {_per_neighbour(hardware_centre)} }}
+        GROUP BY ?dir ?p ?cls ORDER BY ?dir ?p ?cls""", {"s": node})
+    sizes = {(_value(r, "dir"), _value(r, "p"), _value(r, "cls") or ""): int(_value(r, "n")) for r in groups}
+    clustered = {k for k, n in sizes.items() if n > cluster_at}
+    # still too many single links for one drawing: cluster the largest remaining groups first
+    for key in sorted((k for k in sizes if k not in clustered), key=lambda k: -sizes[k]):
+        if sum(n for k, n in sizes.items() if k not in clustered) <= limit:
+            break
+        clustered.add(key)
+    single = [k for k in sizes if k not in clustered]
     nodes: dict[str, EntityRef] = {}
-    edges = []
-    for r in links[:limit]:
-        other = _value(r, "n")
-        nodes.setdefault(other, EntityRef(other, _value(r, "label") or local_name(other), _classes(_value(r, "classes"))))
-        pred = _value(r, "p")
-        source, target = (iri, other) if _value(r, "dir") == "out" else (other, iri)
-        edges.append({"source": source, "target": target, "predicate": pred, "label": local_name(pred)})
+    edges: list[dict[str, Any]] = []
+    if single:
+        wanted = values_rows(["dir", "p", "cls"], [(Literal(d), NamedNode(p), Literal(c)) for d, p, c in single])
+        rows = _select(store, f"""
+            SELECT ?dir ?p ?node ?classes ?via (MIN(STR(?l)) AS ?label) WHERE {{
+              {_per_neighbour(hardware_centre)}
+              {wanted}
+              OPTIONAL {{ ?node rdfs:label ?l }}
+            }} GROUP BY ?dir ?p ?node ?classes ?via ORDER BY ?dir ?p ?label ?node""", {"s": node})
+        for r in rows:
+            other = _value(r, "node")
+            nodes.setdefault(other, EntityRef(other, _value(r, "label") or local_name(other), _classes(_value(r, "classes"))))
+            pred = _value(r, "p")
+            source, target = (iri, other) if _value(r, "dir") == "out" else (other, iri)
+            edges.append({"source": source, "target": target, "predicate": pred, "label": local_name(pred),
+                          "via": sorted((_value(r, "via") or "").split())})
+    labels = _class_labels(store, {c for _, _, c in clustered})
+    clusters = [_cluster(d, p, c, sizes[(d, p, c)], labels.get(c, "")) for d, p, c in sorted(clustered)]
     literal_rows = _select(store, """
         SELECT ?p ?o WHERE { ?s ?p ?o . FILTER(isLiteral(?o)) } ORDER BY ?p LIMIT 60""", {"s": node})
     literals = [{"predicate": compact(_value(r, "p")), "value": _short(_value(r, "o"))} for r in literal_rows]
-    return Neighbourhood(center, list(nodes.values()), edges, literals, truncated)
+    return Neighbourhood(center, list(nodes.values()), edges, literals, bool(clusters), clusters, sum(sizes.values()))
+
+
+DIRECTIONS = ("in", "out")
+
+
+@dataclass
+class ClusterPage:
+    """Members ``offset``..``offset+len(members)`` of one cluster of :func:`neighbourhood` (by label, then
+    IRI); each member's ``via`` lists the configurations it is reached through (see :class:`Neighbourhood`)."""
+
+    cluster: Cluster
+    members: list[dict[str, Any]]
+    offset: int
+    limit: int
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["total"] = self.cluster.count
+        out["has_more"] = self.offset + len(self.members) < self.cluster.count
+        return out
+
+
+def _bounded(value: Any, field_name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ExplorationInputError(field_name, f"must be a whole number between {low} and {high}") from None
+    if not low <= number <= high:
+        raise ExplorationInputError(field_name, f"must be between {low} and {high}")
+    return number
+
+
+def cluster_members(store: Store, iri: str, predicate: str, direction: str, class_iri: str = "",
+                    offset: int = 0, limit: int = 25) -> ClusterPage:
+    """One page of the neighbours of ``iri`` linked by ``predicate`` in ``direction`` whose main class is
+    ``class_iri`` ("" for none) — the members of a cluster of :func:`neighbourhood`, with the same folding
+    of configurations into their hardware.
+
+    Raises :class:`ExplorationInputError` naming the field (``iri``, ``predicate``, ``class``: not an
+    absolute IRI; ``direction``: not "in" or "out"; ``offset``: outside 0..:data:`MAX_SEARCH_OFFSET`;
+    ``limit``: outside 1..:data:`MAX_CLUSTER_PAGE`) and :class:`LookupError` when the store does not
+    mention ``iri``.
+    """
+    node = parse_iri(iri)
+    pred = parse_iri(predicate, "predicate")
+    wanted_class = parse_iri(class_iri, "class").value if class_iri else ""
+    if direction not in DIRECTIONS:
+        raise ExplorationInputError("direction", 'must be "in" (they link to the entity) or "out"')
+    offset = _bounded(offset, "offset", 0, MAX_SEARCH_OFFSET)
+    limit = _bounded(limit, "limit", 1, MAX_CLUSTER_PAGE)
+    center = describe_node(store, node)
+    if center is None:
+        raise LookupError(f"{iri} is not in the knowledge graph")
+    per = _per_neighbour(_is_hardware(center), direction)
+    subs: dict[str, Term] = {"s": node, "p": pred, "wanted": Literal(wanted_class)}
+    total = _select(store, f"SELECT (COUNT(?node) AS ?n) WHERE {{ {per} FILTER(?cls = ?wanted) }}", subs)
+    rows = _select(store, f"""
+        SELECT ?node ?classes ?via (MIN(STR(?l)) AS ?label) WHERE {{
+          {per} FILTER(?cls = ?wanted)
+          OPTIONAL {{ ?node rdfs:label ?l }}
+        }} GROUP BY ?node ?classes ?via ORDER BY ?label ?node LIMIT {limit} OFFSET {offset}""", subs)
+    count = int(_value(total[0], "n")) if total else 0
+    label = _class_labels(store, {wanted_class}).get(wanted_class, "")
+    members = [{**asdict(EntityRef(_value(r, "node"), _value(r, "label") or local_name(_value(r, "node")),
+                                   _classes(_value(r, "classes")))),
+                "via": sorted((_value(r, "via") or "").split())} for r in rows]
+    return ClusterPage(_cluster(direction, pred.value, wanted_class, count, label), members, offset, limit)
 
 
 def _short(value: Any, width: int = 300) -> Any:
     if isinstance(value, str) and len(value) > width:
         return value[: width - 1] + "…"
     return value
+
+
+# -- labels and units of a query's result ----------------------------------------------------------
+
+MAX_LABELLED_IRIS = 500
+
+QUDT_UNIT = "http://qudt.org/schema/qudt/unit"
+UNIT_SYMBOLS: dict[str, str | None] = {
+    "MegaHZ": "MHz", "KibiBYTE": "KB", "MegaBYTE": "MB", "CCY_USD": "USD", "MilliSEC": "ms", "MicroJ": "µJ",
+    "MilliW": "mW", "MegaPIXEL": "MP", "UNITLESS": None, "NUM": None,
+}
+"""The symbol shown after a value of a property with that QUDT unit (``qudt:unit`` in the ontology; the
+property IRIs name the same units, e.g. ``dlom:memoryKB``). Counts and ratios (NUM, UNITLESS) show none;
+a unit missing here shows its QUDT local name."""
+
+
+def labels_and_units(store: Store, iris: list[str]) -> dict[str, dict[str, str]]:
+    """For each of ``iris`` the graph knows: its rdfs:label (``labels``) and, for a property with a
+    ``qudt:unit``, the unit's symbol (``units``; see :data:`UNIT_SYMBOLS`). IRIs without either are left
+    out; duplicates are looked up once.
+
+    Raises :class:`ExplorationInputError` (field ``iris``) for more than :data:`MAX_LABELLED_IRIS` IRIs,
+    and (field ``iris.N``) for an entry that is not an absolute IRI.
+    """
+    if len(iris) > MAX_LABELLED_IRIS:
+        raise ExplorationInputError("iris", f"at most {MAX_LABELLED_IRIS} IRIs per request ({len(iris)} given)")
+    nodes = {parse_iri(i, f"iris.{n}").value for n, i in enumerate(iris)}
+    labels: dict[str, str] = {}
+    units: dict[str, str] = {}
+    if not nodes:
+        return {"labels": labels, "units": units}
+    rows = _select(store, f"""
+        SELECT ?i (MIN(STR(?l)) AS ?label) (MIN(?u) AS ?unit) WHERE {{
+          {values_rows(["i"], [(NamedNode(i),) for i in sorted(nodes)])}
+          OPTIONAL {{ ?i rdfs:label ?l }} OPTIONAL {{ ?i <{QUDT_UNIT}> ?u }}
+        }} GROUP BY ?i""")
+    for r in rows:
+        iri = _value(r, "i")
+        if r.get("label") is not None:
+            labels[iri] = _value(r, "label")
+        if r.get("unit") is not None:
+            name = local_name(_value(r, "unit"))
+            symbol = UNIT_SYMBOLS.get(name, name)
+            if symbol:
+                units[iri] = symbol
+    return {"labels": labels, "units": units}
 
 
 # -- the model card of Fig. 8b ---------------------------------------------------------------------
@@ -424,6 +752,6 @@ def predicted_vs_measured(store: Store) -> dict[str, Any]:
             "predicted_values": predicted_records}
 
 
-__all__ = ["EntityRef", "ExplorationInputError", "Neighbourhood", "MODEL_CARD_FIELDS", "classes_in_use", "compact", "describe_node",
+__all__ = ["CLUSTER_AT", "Cluster", "ClusterPage", "EntityRef", "SEARCH_RANKS", "SearchPage", "cluster_members", "labels_and_units", "search_page", "ExplorationInputError", "Neighbourhood", "MODEL_CARD_FIELDS", "classes_in_use", "compact", "describe_node",
            "device_family", "latency_accuracy_points", "local_name", "model_card", "neighbourhood",
            "parse_iri", "predicted_vs_measured", "search_entities", "wizard_options"]

@@ -145,10 +145,16 @@ def _explorer(page) -> Iterator[str]:  # type: ignore[no-untyped-def]
     yield "explorer, empty"
     page.fill("#explore-q", "NUCLEO-H7A3ZI")
     page.get_by_role("button", name="Search", exact=True).click()
+    page.locator("#explore-count").filter(has_text=" of ").wait_for()
+    yield "explorer, search results with counts and paging"
     page.locator("#explore-results button").first.click()
     page.wait_for_function("document.getElementById('cy').cy && document.getElementById('cy').cy.nodes().length > 1")
     page.locator("#open-entity-page").wait_for()
     yield "explorer, a device and its neighbours"
+    page.goto("/#/explore?iri=https://w3id.org/dlom/id/dln/resnet-50")
+    page.locator("#cluster-list button").first.click()
+    page.locator("#cluster-range").wait_for()
+    yield "explorer, a cluster's members"
 
 
 def _sparql(page) -> Iterator[str]:  # type: ignore[no-untyped-def]
@@ -159,6 +165,11 @@ def _sparql(page) -> Iterator[str]:  # type: ignore[no-untyped-def]
     page.locator("#sparql-run").click()
     page.locator("#sparql-results tbody tr").first.wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
     yield "sparql, results"
+    page.evaluate("q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)",
+                  "PREFIX dlom: <https://w3id.org/dlom#> SELECT ?d ?mhz WHERE { ?d dlom:clockFrequencyMHz ?mhz }")
+    page.locator("#sparql-run").click()
+    page.locator("#sparql-page-info").wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
+    yield "sparql, a paged table with labels and units"
     page.evaluate("q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)",
                   "SELECT ?m WHERE { ?m a dlom:Model } LIMIT 3")
     page.locator("#sparql-run").click()

@@ -15,7 +15,7 @@ from api.app import create_app
 from api.server import serve_in_background
 from kg import exploration
 from kg.bootstrap import ensure_initialized, shipped_quads
-from kg.namespaces import DLOM, RDF
+from kg.namespaces import DLOM, RDF, SPARQL_PREFIXES
 from kg.store import Store, open_store
 
 DEVICE = "https://w3id.org/dlom/id/device/v1-2/closed/syntiant/syntiant-9120-1v1-98mhz"
@@ -186,3 +186,125 @@ def test_every_example_query_runs_on_the_shipped_graph(shipped: Store) -> None:
         rows = list(shipped.query(ex["query"]).rows)
         if "Predicted" not in ex["title"]:
             assert rows, ex["title"]
+
+
+# -- issue 19: boards first, counts and paging; clusters; one node per physical board; labels and units --
+
+DLN_RESNET50 = "https://w3id.org/dlom/id/dln/resnet-50"
+BOARD = "https://w3id.org/dlom/id/hardware/board/nucleo-l4r5zi"
+BOARD_MODEL = "https://w3id.org/dlom/id/model/v1-1/closed/stmicroelectronics/nucleo-l4r5zi/ic"
+BOARD_DEVICE = "https://w3id.org/dlom/id/device/v1-1/closed/stmicroelectronics/nucleo-l4r5zi"
+DLOM_NS = "https://w3id.org/dlom#"
+
+
+def _count(store: Store, sparql: str) -> int:
+    rows = store.select(SPARQL_PREFIXES + sparql).dicts()
+    return int(rows[0]["n"].value)
+
+
+def test_search_ranks_boards_first_with_counts_and_pages(client: httpx.Client, shipped: Store) -> None:
+    """"Nucleo" finds the boards (dlom:Hardware) first, then devices and other described things, then
+    models, then provenance records; the total counts every match and pages continue the same order."""
+    first = client.get("/api/search", params={"q": "Nucleo", "limit": 25}).json()
+    ranks = [("dlom:Hardware" in r["classes"], "dlom:Model" in r["classes"]) for r in first["results"]]
+    boards = _count(shipped, """SELECT (COUNT(DISTINCT ?h) AS ?n) WHERE { ?h a dlom:Hardware ; rdfs:label ?l
+                                FILTER(CONTAINS(LCASE(STR(?l)), "nucleo")) }""")
+    assert boards >= 4 and all(is_board for is_board, _ in ranks[:boards]) and not any(b for b, _ in ranks[boards:])
+    assert first["by_rank"]["hardware"] == boards and first["total"] == sum(first["by_rank"].values())
+    assert list(first["by_rank"]) == [k for k in exploration.SEARCH_RANKS if k in first["by_rank"]]
+    assert first["total"] > 100 and first["has_more"] and first["offset"] == 0
+    # a board says how many per-source configurations it has; a configuration names its board
+    board = next(r for r in first["results"] if r["iri"] == BOARD)
+    assert board["hardware"] == {"kind": "board", "configurations": _count(
+        shipped, f"SELECT (COUNT(?d) AS ?n) WHERE {{ <{BOARD}> dlom:hasConfiguration ?d }}")}
+    device = next(r for r in first["results"] if "dlom:EndDevice" in r["classes"])
+    assert device["hardware"]["board"]["label"].upper().startswith("NUCLEO")
+    second = client.get("/api/search", params={"q": "Nucleo", "limit": 25, "offset": 25}).json()
+    assert second["offset"] == 25 and len(second["results"]) == 25 and second["total"] == first["total"]
+    assert not {r["iri"] for r in first["results"]} & {r["iri"] for r in second["results"]}
+    # the models come after every non-model entity: at the boundary the page holds the last other entity, then a model
+    boundary = first["by_rank"]["hardware"] + first["by_rank"]["entity"]
+    edge = client.get("/api/search", params={"q": "Nucleo", "limit": 2, "offset": boundary - 1}).json()["results"]
+    assert ["dlom:Model" in r["classes"] for r in edge] == [False, True]
+
+
+@pytest.mark.parametrize("params, field", [({"q": "nucleo", "offset": -1}, "offset"), ({"q": "nucleo", "offset": "x"}, "offset"),
+                                           ({"q": "nucleo", "offset": 10_001}, "offset"), ({"q": "nucleo", "limit": 51}, "limit")])
+def test_search_paging_errors_name_the_field(client: httpx.Client, params: dict[str, object], field: str) -> None:
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == field
+
+
+def test_neighbourhood_clusters_large_groups_with_readable_labels(client: httpx.Client, shipped: Store) -> None:
+    n = client.get("/api/neighbourhood", params={"iri": DLN_RESNET50}).json()
+    models = _count(shipped, f"SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{ ?m dlom:usesDLN <{DLN_RESNET50}> }}")
+    cluster = next(c for c in n["clusters"] if c["predicate"] == DLOM_NS + "usesDLN")
+    assert cluster["direction"] == "in" and cluster["class_iri"] == DLOM_NS + "Model" and cluster["count"] == models > 100
+    assert cluster["label"] == f"{models:,} Models via usesDLN"
+    assert n["truncated"] is True and len(n["edges"]) <= 60
+    assert n["links"] == len(n["edges"]) + sum(c["count"] for c in n["clusters"])
+    assert all(e["predicate"] != DLOM_NS + "usesDLN" for e in n["edges"])
+    # the cluster pages through its members, by label, without overlap, to the last one
+    seen: list[str] = []
+    for offset in range(0, models, 100):
+        page = client.get("/api/neighbourhood/cluster", params={"iri": DLN_RESNET50, "predicate": cluster["predicate"], "direction": "in",
+                                                                 "class": cluster["class_iri"], "offset": offset, "limit": 100}).json()
+        assert page["total"] == models and page["cluster"]["label"] == cluster["label"]
+        assert all("dlom:Model" in m["classes"] for m in page["members"])
+        seen += [m["iri"] for m in page["members"]]
+    assert len(seen) == len(set(seen)) == models and page["has_more"] is False
+    # a small threshold clusters small groups too; every link is still an edge or in a cluster
+    small = client.get("/api/neighbourhood", params={"iri": BOARD_MODEL, "cluster_at": 1, "limit": 200}).json()
+    assert small["links"] == len(small["edges"]) + sum(c["count"] for c in small["clusters"])
+
+
+@pytest.mark.parametrize("params, status, field", [
+    ({"iri": DLN_RESNET50, "predicate": DLOM_NS + "usesDLN", "direction": "sideways"}, 422, "direction"),
+    ({"iri": DLN_RESNET50, "predicate": "not an iri", "direction": "in"}, 422, "predicate"),
+    ({"iri": DLN_RESNET50, "predicate": DLOM_NS + "usesDLN", "direction": "in", "class": "x y"}, 422, "class"),
+    ({"iri": DLN_RESNET50, "predicate": DLOM_NS + "usesDLN", "direction": "in", "limit": 0}, 422, "limit"),
+    ({"iri": DLN_RESNET50, "predicate": DLOM_NS + "usesDLN", "direction": "in", "offset": -3}, 422, "offset"),
+    ({"iri": DLN_RESNET50, "predicate": DLOM_NS + "usesDLN"}, 422, "direction"),
+    ({"iri": "https://example.org/nothing", "predicate": DLOM_NS + "usesDLN", "direction": "in"}, 404, "iri"),
+])
+def test_cluster_errors_name_the_field(client: httpx.Client, params: dict[str, object], status: int, field: str) -> None:
+    r = client.get("/api/neighbourhood/cluster", params=params)
+    assert r.status_code == status and r.json()["errors"][0]["field"] == field
+
+
+def test_one_node_per_physical_board(client: httpx.Client, shipped: Store) -> None:
+    """A model's device is drawn as its physical board (the dlom:Hardware entity), through the
+    per-source configuration; the board's neighbourhood reaches every configuration and every model
+    deployed on any of them, and lists the board–configuration link once."""
+    n = client.get("/api/neighbourhood", params={"iri": BOARD_MODEL}).json()
+    deployed = [e for e in n["edges"] if e["label"] == "deployedOn"]
+    assert [(e["target"], e["via"]) for e in deployed] == [(BOARD, [BOARD_DEVICE])]
+    assert all("dlom:EndDevice" not in x["classes"] for x in n["nodes"])
+    board = client.get("/api/neighbourhood", params={"iri": BOARD, "cluster_at": 200, "limit": 200}).json()
+    configurations = _count(shipped, f"SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {{ <{BOARD}> dlom:hasConfiguration ?d }}")
+    models = _count(shipped, f"SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{ <{BOARD}> dlom:hasConfiguration ?d . ?m dlom:deployedOn ?d }}")
+    listed = [e for e in board["edges"] if e["label"] == "hasConfiguration"]
+    assert len(listed) == configurations > 5 and all(e["source"] == BOARD for e in listed)
+    assert not [e for e in board["edges"] if e["label"] == "hardware"]  # the inverse link is not drawn twice
+    on_board = {e["source"] for e in board["edges"] if e["label"] == "deployedOn"}
+    assert len(on_board) == models and BOARD_MODEL in on_board
+    assert all(e["via"] for e in board["edges"] if e["label"] == "deployedOn")
+    clustered = client.get("/api/neighbourhood", params={"iri": BOARD}).json()
+    assert any(c["label"] == f"{models} Models via deployedOn" for c in clustered["clusters"])
+
+
+def test_labels_and_units_of_result_iris(client: httpx.Client) -> None:
+    r = client.post("/api/labels", json={"iris": [DLOM_NS + "memoryKB", DLOM_NS + "inferenceLatencyMs", DLOM_NS + "accuracy",
+                                                  BOARD, "https://example.org/unknown", BOARD]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["units"] == {DLOM_NS + "memoryKB": "KB", DLOM_NS + "inferenceLatencyMs": "ms"}  # accuracy is a ratio
+    assert body["labels"][BOARD] == "NUCLEO-L4R5ZI" and body["labels"][DLOM_NS + "memoryKB"] == "memory (KB)"
+    assert "https://example.org/unknown" not in body["labels"]
+
+
+@pytest.mark.parametrize("body, field", [({"iris": [BOARD, "not an iri"]}, "iris.1"), ({"iris": [BOARD] * 501}, "iris"),
+                                         ({}, "iris"), ({"iris": "x"}, "iris"), ({"iris": [3]}, "iris.0")])
+def test_labels_errors_name_the_field(client: httpx.Client, body: dict[str, object], field: str) -> None:
+    r = client.post("/api/labels", json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == field

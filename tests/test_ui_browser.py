@@ -102,7 +102,11 @@ def sized_page(request, browser, base_url: str):  # type: ignore[no-untyped-def]
 def no_horizontal_overflow(page) -> None:  # type: ignore[no-untyped-def]
     """The page is no wider than the viewport (nothing sticks out sideways)."""
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"page is {widths[0]} px wide in a {widths[1]} px viewport"
+    if widths[0] > widths[1]:
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(el => el.offsetParent !== null
+            && el.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8)
+            .map(el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} (${Math.round(el.getBoundingClientRect().right)} px)`)""")
+        raise AssertionError(f"page is {widths[0]} px wide in a {widths[1]} px viewport: {', '.join(wide)}")
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -523,7 +527,8 @@ def test_sparql_truncation_downloads_and_missing_prefix(page, base_url: str) -> 
     warning = page.locator("#sparql-truncated")
     warning.wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
     assert f"{limit:,}" in warning.inner_text()
-    assert page.locator("#sparql-results tbody tr").count() == limit
+    assert page.locator("#sparql-results tbody tr").count() == 100  # one page of the table (client-side paging)
+    assert f"of {limit:,}" in page.locator("#sparql-page-info").inner_text()
     assert f"cut at the server's limit of {limit:,}" in page.locator("#sparql-info").inner_text()
     shot(page, "sparql-truncated")
     # downloads re-ask the endpoint with the format's Accept header
@@ -550,3 +555,108 @@ def test_sparql_truncation_downloads_and_missing_prefix(page, base_url: str) -> 
     assert page.locator("#sparql-results tbody tr").count() == 3
     assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()").startswith("PREFIX dlom: <https://w3id.org/dlom#>\n")
     assert page.locator("#sparql-truncated").count() == 0
+
+
+# -- issue 19: the explorer (boards first, counts and paging, clusters, one node per board) and the SPARQL
+# page (labels, units, paging, the server's error position), each at both viewports
+
+CY = "(document.getElementById('cy') || {}).cy"
+
+
+def test_explorer_search_ranks_boards_first_with_counts_and_paging(sized_page) -> None:  # type: ignore[no-untyped-def]
+    page = sized_page
+    page.goto("/#/explore")
+    page.fill("#explore-q", "Nucleo")
+    page.get_by_role("button", name="Search", exact=True).click()
+    count = page.locator("#explore-count")
+    count.wait_for()
+    assert re.match(r"1–25 of \d[\d,]* \(\d+ hardware, \d+ other entities, \d+ models, [\d,]+ records\)", count.inner_text())
+    kinds = page.locator("#explore-results button small").all_inner_texts()
+    assert kinds[0].startswith("dlom:Hardware — one physical board, ") and not any("dlom:Model" in k for k in kinds[:5])
+    assert any(re.search(r"dlom:EndDevice — a configuration of NUCLEO-", k) for k in kinds)
+    assert page.locator("#explore-prev").is_hidden()
+    first = page.locator("#explore-results button").first.inner_text()
+    page.locator("#explore-next").click()
+    page.wait_for_function("document.getElementById('explore-count').textContent.startsWith('26–50 of')")
+    assert page.locator("#explore-results button").first.inner_text() != first
+    page.locator("#explore-prev").click()
+    page.wait_for_function("document.getElementById('explore-count').textContent.startsWith('1–25 of')")
+    no_horizontal_overflow(page)
+    shot(page, f"explorer-search-{page.viewport_name}")
+
+
+def test_explorer_clusters_large_neighbourhoods_and_draws_one_node_per_board(sized_page) -> None:  # type: ignore[no-untyped-def]
+    page = sized_page
+    dln = "https://w3id.org/dlom/id/dln/resnet-50"
+    page.goto(f"/#/explore?iri={dln}")
+    page.wait_for_function(f"{CY} && {CY}.nodes('.cluster').length > 0")
+    label = page.evaluate(f"{CY}.nodes('.cluster').map(n => n.data('label')).find(l => l.includes('via usesDLN'))")
+    total = int(re.match(r"([\d,]+) Models via usesDLN$", label).group(1).replace(",", ""))
+    assert total > 100
+    assert page.evaluate(f"{CY}.nodes().length") < 40  # not a node per model
+    status = page.locator("#graph-status").inner_text()
+    assert f"{total:,} in 1 cluster ({label})" in status and "drawn one by one" in status
+    # open the cluster from the side panel (the keyboard path), page through it, draw a page
+    page.locator("#cluster-list button", has_text="via usesDLN").click()
+    page.wait_for_function(f"document.getElementById('cluster-range') && document.getElementById('cluster-range').textContent.startsWith('1–25 of {total:,}')")
+    first = page.locator("#cluster-members button").first.inner_text()
+    page.locator("#cluster-next").click()
+    page.wait_for_function("document.getElementById('cluster-range').textContent.startsWith('26–50 of')")
+    assert page.locator("#cluster-members button").first.inner_text() != first
+    before = page.evaluate(f"{CY}.nodes().length")
+    page.locator("#cluster-draw").click()
+    page.wait_for_function(f"{CY}.nodes().length === {before + 25}")
+    assert page.evaluate(f"{CY}.nodes('.cluster').map(n => n.data('label')).some(l => l.endsWith('(25 drawn)'))")
+    assert "25 drawn" in page.locator("#graph-status").inner_text()
+    no_horizontal_overflow(page)
+    shot(page, f"explorer-cluster-{page.viewport_name}")
+    # a model on a NUCLEO board: its device is drawn as the board (one node for all submitters and rounds)
+    model = "https://w3id.org/dlom/id/model/v1-1/closed/stmicroelectronics/nucleo-l4r5zi/ic"
+    board = "https://w3id.org/dlom/id/hardware/board/nucleo-l4r5zi"
+    page.goto(f"/#/explore?iri={model}")
+    page.wait_for_function(f"{CY} && {CY}.getElementById({board!r}).length === 1")
+    assert page.evaluate(f"{CY}.nodes().filter(n => (n.data('classes') || []).includes('dlom:EndDevice')).length") == 0
+    assert "drawn as its physical board" in page.locator("#graph-status").inner_text()
+    assert "(through 1 configuration)" in page.locator("#entity-panel").inner_text()
+    # the board's own neighbourhood reaches its per-source configurations and the models on any of them
+    page.locator("#entity-panel button.link", has_text="NUCLEO-L4R5ZI").click()
+    page.wait_for_function(f"{CY}.getElementById({board!r}).hasClass('expanded')")
+    clusters = page.evaluate(f"{CY}.nodes('.cluster').map(n => n.data('label'))")
+    assert any(re.match(r"\d+ End devices via hasConfiguration", c) for c in clusters)
+    assert any(re.match(r"\d+ Models via deployedOn", c) for c in clusters)
+    shot(page, f"explorer-board-{page.viewport_name}")
+
+
+def test_sparql_labels_units_paging_and_error_position(sized_page) -> None:  # type: ignore[no-untyped-def]
+    page = sized_page
+    page.goto("/#/sparql")
+    page.locator(".CodeMirror").wait_for()
+    set_query = "q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)"
+    page.evaluate(set_query, "PREFIX dlom: <https://w3id.org/dlom#>\nSELECT ?device ?mhz WHERE { ?device a dlom:EndDevice ; "
+                  "dlom:clockFrequencyMHz ?mhz } ORDER BY DESC(?mhz) ?device")
+    page.locator("#sparql-run").click()
+    info = page.locator("#sparql-page-info")
+    info.wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
+    rows = int(re.search(r"of ([\d,]+)", info.inner_text()).group(1).replace(",", ""))
+    assert rows > 100 and info.inner_text().startswith("Rows 1–100 of")
+    assert page.locator("#sparql-results tbody tr").count() == 100
+    assert "processor clock (MHz)" in page.locator("#sparql-results thead").inner_text()
+    link = page.locator("#sparql-results tbody tr").first.locator("td").first.locator("a")
+    assert not link.inner_text().startswith("id:") and link.get_attribute("title").startswith("https://w3id.org/dlom/id/")
+    assert re.match(r"^[\d.]+ MHz$", page.locator("#sparql-results tbody tr").first.locator("td").nth(1).inner_text())
+    shot(page, f"sparql-labels-units-{page.viewport_name}")
+    page.locator("#sparql-page-next").click()
+    page.wait_for_function("document.getElementById('sparql-page-info').textContent.startsWith('Rows 101–200 of')")
+    page.locator("#sparql-labels").uncheck()
+    page.wait_for_function("document.querySelector('#sparql-results tbody a').textContent.startsWith('id:')")
+    assert "MHz" not in page.locator("#sparql-results tbody tr").first.inner_text()
+    assert page.locator("#sparql-page-info").inner_text().startswith("Rows 101–200 of")
+    no_horizontal_overflow(page)
+    # a syntax error on line 3: the message names 3:… and the editor marks line 3 and puts the cursor there
+    page.evaluate(set_query, "PREFIX dlom: <https://w3id.org/dlom#>\nSELECT ?m WHERE {\n  ?m a dlom:Model ; ?p }")
+    page.locator("#sparql-run").click()
+    page.locator("#sparql-error").wait_for()
+    assert re.search(r"error at 3:\d+", page.locator("#sparql-error").inner_text())
+    assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getCursor().line") == 2
+    marked = page.locator(".CodeMirror .sparql-error-line")
+    assert marked.count() == 1 and "?m a dlom:Model" in marked.inner_text()

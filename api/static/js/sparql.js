@@ -64,6 +64,7 @@ export async function mountSparql(root) {
   async function execute() {
     run.disabled = true;
     info.textContent = "Running…";
+    markError(null);
     const started = performance.now();
     const query = getQuery();
     const res = await post(query, RESULT_ACCEPT);
@@ -73,6 +74,7 @@ export async function mountSparql(root) {
     if (!res.ok) {
       info.textContent = `Failed after ${ms} ms.`;
       output.append(renderError(res));
+      markError(res.data);
       return;
     }
     // the server marks a result it cut at its row limit (api/sparql_endpoint.py): never a silent cut here either
@@ -85,9 +87,10 @@ export async function mountSparql(root) {
       const vars = res.data.head.vars;
       const rows = res.data.results.bindings;
       info.textContent = `${rows.length.toLocaleString("en-US")} row${rows.length === 1 ? "" : "s"}${cut} in ${ms} ms.`;
-      output.append(h("div", { class: "results-wrap", tabindex: "0", role: "region", "aria-label": "Query results" }, h("table", { class: "results-table", id: "sparql-results" },
-        h("thead", {}, h("tr", {}, vars.map((v) => h("th", { scope: "col" }, `?${v}`)))),
-        h("tbody", {}, rows.map((b) => h("tr", {}, vars.map((v) => h("td", {}, cell(b[v])))))))));
+      const table = { vars, rows, properties: columnProperties(query, vars), page: 0 };
+      const holder = h("div", { id: "sparql-table" });
+      output.append(holder);
+      await renderTable(holder, table);
     } else if (res.data && typeof res.data.boolean === "boolean") {
       kind = "boolean";
       info.textContent = `ASK in ${ms} ms.`;
@@ -135,10 +138,91 @@ export async function mountSparql(root) {
     return box;
   }
 
-  function cell(term) {
-    if (!term) return "";
-    if (term.type === "uri") return h("a", { href: entityHref(term.value), target: "_blank", rel: "noopener", title: term.value }, compact(term.value));
-    return term.value;
+
+  // -- the result table: pages of ROWS_PER_PAGE, labels of entities, units of known properties ---------
+
+  const ROWS_PER_PAGE = 100;
+  const labelCache = new Map(); // iri → {label, unit} ({} when the graph knows neither)
+  const showLabels = h("input", { type: "checkbox", id: "sparql-labels", checked: true });
+  const NUMERIC = /#(decimal|integer|double|float|int|long|short|byte|nonNegativeInteger|positiveInteger|unsignedInt|unsignedLong)$/;
+
+  /** Each variable's property where the query text binds it as an object (`dlom:memoryKB ?mem`,
+   * `<https://w3id.org/dlom#memoryKB> ?mem`), else the variable holding its predicate (`?s ?p ?o`: ?o → {fromVar: "p"}). */
+  function columnProperties(text, vars) {
+    const prefixes = { dlom: "https://w3id.org/dlom#", rdf: "http://www.w3.org/1999/02/22-rdf-syntax-ns#", rdfs: "http://www.w3.org/2000/01/rdf-schema#",
+      prov: "http://www.w3.org/ns/prov#", xsd: "http://www.w3.org/2001/XMLSchema#", schema: "https://schema.org/" };
+    for (const m of text.matchAll(/PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>/gi)) prefixes[m[1] || ""] = m[2];
+    const out = {};
+    for (const m of text.matchAll(/(?:<([^>\s]+)>|(?<![\w?$])([A-Za-z][\w.-]*)?:([A-Za-z_][\w.-]*))\s+[?$](\w+)/g)) {
+      const iri = m[1] || (prefixes[m[2] || ""] !== undefined ? prefixes[m[2] || ""] + m[3] : null);
+      if (iri && vars.includes(m[4]) && !(m[4] in out)) out[m[4]] = { iri };
+    }
+    for (const m of text.matchAll(/[?$](\w+)\s+[?$](\w+)\s+[?$](\w+)/g)) {
+      if (vars.includes(m[3]) && vars.includes(m[2]) && !(m[3] in out)) out[m[3]] = { fromVar: m[2] };
+    }
+    return out;
+  }
+
+  /** Look up the labels and units of the IRIs not yet known (one request of at most 500); a failed lookup leaves them unlabelled. */
+  async function lookUp(iris) {
+    const wanted = [...new Set(iris)].filter((i) => !labelCache.has(i)).slice(0, 500);
+    if (!wanted.length) return;
+    const res = await api("/api/labels", { method: "POST", body: { iris: wanted } });
+    for (const i of wanted) labelCache.set(i, res.ok ? { label: res.data.labels[i], unit: res.data.units[i] } : {});
+  }
+
+  async function renderTable(holder, t) {
+    const pages = Math.max(1, Math.ceil(t.rows.length / ROWS_PER_PAGE));
+    const first = t.page * ROWS_PER_PAGE;
+    const slice = t.rows.slice(first, first + ROWS_PER_PAGE);
+    const iris = Object.values(t.properties).map((p) => p.iri).filter(Boolean);
+    for (const b of slice) for (const v of t.vars) if (b[v] && b[v].type === "uri") iris.push(b[v].value);
+    if (showLabels.checked) await lookUp(iris);
+    const known = (iri) => (showLabels.checked && labelCache.get(iri)) || {};
+    const unitOf = (b, v) => {
+      const p = t.properties[v];
+      if (!p) return null;
+      const iri = p.iri || (b[p.fromVar] && b[p.fromVar].type === "uri" ? b[p.fromVar].value : null);
+      return iri ? known(iri).unit : null;
+    };
+    const header = (v) => {
+      const p = t.properties[v];
+      const about = p && p.iri ? known(p.iri) : {};
+      return h("th", { scope: "col" }, `?${v}`, about.label ? h("small", { class: "column-property" }, about.label) : null);
+    };
+    const cellOf = (b, v) => {
+      const term = b[v];
+      if (!term) return "";
+      if (term.type === "uri") {
+        const label = known(term.value).label;
+        return h("a", { href: entityHref(term.value), target: "_blank", rel: "noopener", title: term.value }, label || compact(term.value));
+      }
+      const unit = term.datatype && NUMERIC.test(term.datatype) ? unitOf(b, v) : null;
+      return unit ? [term.value, " ", h("span", { class: "unit" }, unit)] : term.value;
+    };
+    const pager = pages > 1 ? h("div", { class: "row pager sparql-pager" },
+      h("button", { type: "button", class: "small", id: "sparql-page-prev", disabled: t.page === 0, onclick: () => { t.page -= 1; renderTable(holder, t); } }, "Previous"),
+      h("span", { class: "small", id: "sparql-page-info", role: "status" },
+        `Rows ${(first + 1).toLocaleString("en-US")}–${(first + slice.length).toLocaleString("en-US")} of ${t.rows.length.toLocaleString("en-US")} (page ${t.page + 1} of ${pages})`),
+      h("button", { type: "button", class: "small", id: "sparql-page-next", disabled: t.page >= pages - 1, onclick: () => { t.page += 1; renderTable(holder, t); } }, "Next")) : null;
+    showLabels.onchange = () => renderTable(holder, t);
+    clear(holder).append(
+      h("div", { class: "row sparql-table-options" }, h("label", { class: "small" }, showLabels, " Show labels of entities and units of known properties")),
+      pager,
+      h("div", { class: "results-wrap", tabindex: "0", role: "region", "aria-label": "Query results" }, h("table", { class: "results-table", id: "sparql-results" },
+        h("thead", {}, h("tr", {}, t.vars.map(header))),
+        h("tbody", {}, slice.map((b) => h("tr", {}, t.vars.map((v) => h("td", {}, cellOf(b, v)))))))));
+  }
+
+  /** Put the cursor on the line and column the server's syntax error names, and mark that line. */
+  let markedLine = null;
+  function markError(data) {
+    if (!editor) return;
+    if (markedLine !== null) { editor.removeLineClass(markedLine, "wrap", "sparql-error-line"); markedLine = null; }
+    if (!data || !Number.isInteger(data.line)) return;
+    markedLine = Math.min(data.line, editor.lineCount()) - 1;
+    editor.addLineClass(markedLine, "wrap", "sparql-error-line");
+    editor.setCursor({ line: markedLine, ch: Math.max(0, (data.column || 1) - 1) });
   }
 
   function compact(iri) {
