@@ -7,7 +7,7 @@ tests and fetches — its DLN, device, cloud configuration and their attributes
 (:data:`decision.retrieval.PROPERTIES` and the device's price), the device description and frameworks
 the device-type and framework filters search, whether it runs on a benchmark host — and one row per
 (model, performance record) with the record's kind and metrics; plus each model's techniques and their
-classes. :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with
+classes, and what :mod:`decision.diversity` groups near-identical variants by (DLN family, hardware). :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with
 numpy masks, each requirement's test taken from its row of the requirement table
 (:meth:`Requirement.matches_column` for numbers, :meth:`Requirement.matches` once per distinct text),
 and gives the same :class:`CandidateSet` as the query (``tests/test_facet_index.py`` holds the two to it).
@@ -39,6 +39,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ from pyoxigraph import NamedNode
 
 from decision.requirement_table import BY_PATH, DEVICE_DESCRIPTION, FRAMEWORK_PROPERTY, Comparison, Requirement, device_description
 from decision.retrieval import (PERF_METRICS, PRICE, PROPERTIES, TEXT_VARS, CandidateQuery, CandidateSet, QueryPlan,
-                                _techniques)
+                                technique_columns)
 from kg.binding import values_rows
 from kg.errors import DlomError
 from kg.namespaces import DLOM_VOCABULARIES, PREFIXES, SPARQL_PREFIXES
@@ -81,6 +82,7 @@ for _var, (_node, _prop) in PROPERTIES.items():
     _NODE_VARS[_node][_iri(_prop)] = _var
 _NODE_VARS["dev"][_iri(PRICE)] = "price"
 _DESCRIPTION = tuple(_iri(p) for _, p in DEVICE_DESCRIPTION)
+_FAMILY, _HARDWARE = _iri("dlom:architectureFamily"), _iri("dlom:hardware")  # what variants share (diversity)
 _LINKS = {"dln": "dlom:usesDLN", "dev": "dlom:deployedOn", "cloud": "dlom:usesCloudConfiguration",
           "perf": "dlom:hasPerformance"}
 _MODEL_NUMBERS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values()
@@ -136,23 +138,35 @@ class FacetIndex:
     only_predicted: np.ndarray  # every record of the model is predicted (an unmeasured model)
     techniques: np.ndarray
     technique_classes: Texts  # a frozenset of class IRIs
+    variant: Texts  # what decision.diversity groups by: (DLN IRI, its architecture families, its hardware)
     irregular: dict[str, str] = field(default_factory=dict)  # model IRI → why the columns cannot stand for it
     build_ms: float = 0.0
 
     def __len__(self) -> int:
         return len(self.iris)
 
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        """Model IRI → its row."""
+        return {iri: k for k, iri in enumerate(self.iris)}
+
     def nbytes(self) -> int:
         """The memory of the columns and their distinct values (IRIs and texts counted as Python strings)."""
         arrays = [*self.numbers.values(), *self.perf_numbers.values(), self.has_dev, self.has_cloud, self.on_host,
                   self.any_framework, self.perf_model, self.perf_predicted, self.only_predicted, self.techniques]
-        texts = [*self.texts.values(), self.device_text, self.frameworks, self.technique_classes]
+        texts = [*self.texts.values(), self.device_text, self.frameworks, self.technique_classes, self.variant]
         total = sum(a.nbytes for a in arrays) + sum(t.codes.nbytes for t in texts)
         total += sum(sys.getsizeof(s) for s in self.iris) + sum(sys.getsizeof(s) for s in self.perf_iri)
         for t in texts:
             for v in t.values:
-                total += sum(sys.getsizeof(x) for x in v) if isinstance(v, frozenset) else sys.getsizeof(v)
+                total += _size(v)
         return total
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, tuple | frozenset):
+        return sys.getsizeof(value) + sum(_size(x) for x in value)
+    return sys.getsizeof(value)
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -261,7 +275,8 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     attrs = {"m": _attributes(store, iris, ["m"], _NODE_VARS["m"])}
     # the DLN's and the device's together: both have labels, read in one pass
     attrs["dln"] = attrs["dev"] = _attributes(store, iris, ["dln", "dev"],
-                                              {*_NODE_VARS["dln"], *_NODE_VARS["dev"], *_DESCRIPTION})
+                                              {*_NODE_VARS["dln"], *_NODE_VARS["dev"], *_DESCRIPTION,
+                                               _FAMILY, _HARDWARE})
     attrs["cloud"] = _attributes(store, iris, ["cloud"], _NODE_VARS["cloud"])
     attrs["perf"] = _attributes(store, iris, ["perf"], _NODE_VARS["perf"])
     hosts = _typed(store, iris, "dev", [_HOST])
@@ -285,7 +300,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
 
     cols: dict[str, Any] = {v: [] for v in (*_MODEL_NUMBERS, *_MODEL_TEXTS)}
     cols |= {k: [] for k in ("has_dev", "has_cloud", "on_host", "device_text", "frameworks", "any_framework",
-                             "perf_model", "perf_iri", "perf_predicted", "only_predicted", "irregular")}
+                             "perf_model", "perf_iri", "perf_predicted", "only_predicted", "irregular", "variant")}
     cols |= {f"perf:{v}": [] for v in _PERF_VARS}
     for row, iri in enumerate(order):
         model = models[iri]
@@ -312,6 +327,9 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
             if bad:
                 why.append(bad)
         cols["device_text"].append(device_description(*parts) if dev is not None else None)
+        families = frozenset(t.value for t in attrs["dln"].get(subject["dln"], {}).get(_FAMILY, []))
+        hardware = frozenset(t.value for t in got.get(_HARDWARE, [])) or frozenset([dev] if dev is not None else [])
+        cols["variant"].append((subject["dln"], families, hardware))
         cols["has_dev"].append(dev is not None)
         cols["has_cloud"].append(subject["cloud"] is not None)
         cols["on_host"].append(dev is not None and dev in hosts)
@@ -340,7 +358,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
                     why.append(f"{perf}: {bad}")
         cols["only_predicted"].append(predicted > 0 and measured == 0)
         cols["irregular"].append("; ".join(why) if why else None)
-    techniques, classes = _techniques(store, order)
+    techniques, classes = technique_columns(store, order)
     cols["techniques"], cols["technique_classes"] = techniques, classes
     return order, cols
 
@@ -355,7 +373,7 @@ def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: 
         _encode(cols["frameworks"]), boolean["any_framework"], np.array(cols["perf_model"], dtype=np.intp),
         list(cols["perf_iri"]), boolean["perf_predicted"],
         {v: np.array(cols[f"perf:{v}"], dtype=float) for v in _PERF_VARS}, boolean["only_predicted"],
-        np.asarray(cols["techniques"], dtype=float), _encode(list(cols["technique_classes"])),
+        np.asarray(cols["techniques"], dtype=float), _encode(list(cols["technique_classes"])), _encode(cols["variant"]),
         {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms)
 
 
@@ -368,7 +386,8 @@ def build_index(store: Store) -> FacetIndex:
 
 
 def _columns_of(index: FacetIndex) -> dict[str, Any]:
-    """The index back as per-column Python lists (the form :func:`_read` gives), for splicing."""
+    """The index decoded to per-column Python lists (the form :func:`_read` gives): two indexes of one
+    store compare equal in this form whatever their text codes (``tests/test_facet_index.py``)."""
     cols: dict[str, Any] = {v: index.numbers[v].tolist() for v in _MODEL_NUMBERS}
     cols |= {v: index.texts[v].take(np.arange(len(index))) for v in _MODEL_TEXTS}
     every = np.arange(len(index))
@@ -377,15 +396,10 @@ def _columns_of(index: FacetIndex) -> dict[str, Any]:
              "any_framework": index.any_framework.tolist(), "perf_model": index.perf_model.tolist(),
              "perf_iri": list(index.perf_iri), "perf_predicted": index.perf_predicted.tolist(),
              "only_predicted": index.only_predicted.tolist(), "techniques": index.techniques.tolist(),
-             "technique_classes": index.technique_classes.take(every),
+             "technique_classes": index.technique_classes.take(every), "variant": index.variant.take(every),
              "irregular": [index.irregular.get(i) for i in index.iris]}
     cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in _PERF_VARS}
     return cols
-
-
-_MODEL_COLUMNS = (*_MODEL_NUMBERS, *_MODEL_TEXTS, "has_dev", "has_cloud", "on_host", "device_text", "frameworks",
-                  "any_framework", "only_predicted", "techniques", "technique_classes", "irregular")
-_PERF_COLUMNS = ("perf_iri", "perf_predicted", *(f"perf:{v}" for v in _PERF_VARS))
 
 
 def _touched_models(store: Store, triples: Sequence[Any]) -> set[str] | None:
@@ -421,29 +435,56 @@ def updated_index(store: Store, index: FacetIndex, notice: WriteNotice) -> Facet
     if not touched:
         return _replace_generation(index, notice.after)
     new_iris, new = _read(store, sorted(touched))
-    old = _columns_of(index)
-    keep = [k for k, iri in enumerate(index.iris) if iri not in touched]
-    iris = [index.iris[k] for k in keep] + new_iris
-    order = sorted(range(len(iris)), key=iris.__getitem__)
-    cols: dict[str, Any] = {}
-    for c in _MODEL_COLUMNS:
-        merged = [old[c][k] for k in keep] + list(new[c])
-        cols[c] = [merged[k] for k in order]
-    row_of_merged = np.empty(len(iris), dtype=np.intp)
-    row_of_merged[np.array(order, dtype=np.intp)] = np.arange(len(iris))
-    # records: the kept models' with their new rows, then the re-read ones', ordered by (row, IRI)
-    old_row_to_merged = np.full(len(index), -1, dtype=np.intp)
-    old_row_to_merged[np.array(keep, dtype=np.intp)] = np.arange(len(keep))
-    kept_perf = [j for j, r in enumerate(old["perf_model"]) if old_row_to_merged[r] >= 0]
-    perf_rows = [int(row_of_merged[old_row_to_merged[old["perf_model"][j]]]) for j in kept_perf] + \
-                [int(row_of_merged[len(keep) + r]) for r in new["perf_model"]]
-    perf_iris = [old["perf_iri"][j] for j in kept_perf] + list(new["perf_iri"])
-    perf_order = sorted(range(len(perf_rows)), key=lambda j: (perf_rows[j], perf_iris[j]))
-    cols["perf_model"] = [perf_rows[j] for j in perf_order]
-    for c in _PERF_COLUMNS:
-        merged = [old[c][j] for j in kept_perf] + list(new[c])
-        cols[c] = [merged[j] for j in perf_order]
-    return _assemble(notice.after, [iris[k] for k in order], cols, (time.perf_counter() - t0) * 1000)
+    part = _assemble(notice.after, new_iris, new, 0.0)
+    return _splice(index, part, touched, (time.perf_counter() - t0) * 1000)
+
+
+def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: float) -> FacetIndex:
+    """``index`` with the rows of the ``touched`` models replaced by ``part`` (their rows read again),
+    in array operations: no row of the others is converted back to Python."""
+    kept = np.flatnonzero(np.fromiter((iri not in touched for iri in index.iris), dtype=bool, count=len(index)))
+    iris = [index.iris[k] for k in kept.tolist()] + part.iris
+    order = np.array(sorted(range(len(iris)), key=iris.__getitem__), dtype=np.intp)
+
+    def rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a[kept], b])[order]
+
+    def texts(a: Texts, b: Texts) -> Texts:
+        values = list(a.values)  # a value no row uses any more stays until a rebuild (tested once, no harm)
+        where = {v: i for i, v in enumerate(values)}
+        for v in b.values:
+            if v not in where:
+                where[v] = len(values)
+                values.append(v)
+        remap = np.array([where[v] for v in b.values] + [-1], dtype=np.int32)  # code -1 stays -1
+        return Texts(rows(a.codes, remap[b.codes]), values)
+
+    # A record's row: kept models keep their order among themselves (both sides are in IRI order), so
+    # the records, each side in (row, IRI) order, need only a stable sort by their new row.
+    final = np.empty(len(iris), dtype=np.intp)
+    final[order] = np.arange(len(iris))
+    kept_records = np.flatnonzero(np.isin(index.perf_model, kept))
+    old_row = np.full(len(index), -1, dtype=np.intp)
+    old_row[kept] = final[: len(kept)]
+    record_rows = np.concatenate([old_row[index.perf_model[kept_records]], final[len(kept) + part.perf_model]])
+    by_row = np.argsort(record_rows, kind="stable")
+
+    def records(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a[kept_records], b])[by_row]
+
+    perf_iri = [index.perf_iri[j] for j in kept_records.tolist()] + part.perf_iri
+    return FacetIndex(
+        part.generation, [iris[k] for k in order.tolist()],
+        {v: rows(index.numbers[v], part.numbers[v]) for v in _MODEL_NUMBERS},
+        {v: texts(index.texts[v], part.texts[v]) for v in _MODEL_TEXTS},
+        rows(index.has_dev, part.has_dev), rows(index.has_cloud, part.has_cloud), rows(index.on_host, part.on_host),
+        texts(index.device_text, part.device_text), texts(index.frameworks, part.frameworks),
+        rows(index.any_framework, part.any_framework), record_rows[by_row], [perf_iri[j] for j in by_row.tolist()],
+        records(index.perf_predicted, part.perf_predicted),
+        {v: records(index.perf_numbers[v], part.perf_numbers[v]) for v in _PERF_VARS},
+        rows(index.only_predicted, part.only_predicted), rows(index.techniques, part.techniques),
+        texts(index.technique_classes, part.technique_classes), texts(index.variant, part.variant),
+        {i: w for i, w in index.irregular.items() if i not in touched} | part.irregular, build_ms)
 
 
 def _replace_generation(index: FacetIndex, generation: int) -> FacetIndex:

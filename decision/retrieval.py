@@ -373,7 +373,7 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
         c = np.array(counts[v], dtype=float)
         numbers[v] = np.where(c > 0, np.array(sums[v]) / np.maximum(c, 1), np.nan)
     predicted = np.array([bool(r) and p for r, p in zip(records, all_predicted)], dtype=bool)
-    techniques, technique_classes = _techniques(store, iris)
+    techniques, technique_classes = technique_columns(store, iris)
     # One order whatever the engine's join order: by IRI (and each model's records by IRI), the order
     # the facet index answers in, so ties in the ranking fall the same way on every path and backend.
     order = sorted(range(len(iris)), key=iris.__getitem__)
@@ -387,7 +387,7 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
 BIND_LIMIT = 500  # below this many candidates, per-candidate lookups bind the IRIs instead of scanning all
 
 
-def _techniques(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozenset[str]]]:
+def technique_columns(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozenset[str]]]:
     """For each candidate: how many optimization techniques it applies, and the classes they are
     instances of with their superclasses (so a technique typed by a subclass of dlom:Quantization
     still counts as Quantization) — what :mod:`decision.objectives` looks Table 1 effects up by.

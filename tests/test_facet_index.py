@@ -22,6 +22,7 @@ from pyoxigraph import Triple
 from api.app import create_app
 from api.settings import Settings
 from benchmarks.generate_graph import APPLICATION_AREAS, PURPOSES, TRIPLES_PER_MODEL, generate_graph
+from decision import diversity
 from decision import facet_index as fi
 from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision.requirements import PREFERRABLE_FIELDS, parse_requirements
@@ -67,6 +68,14 @@ def assert_same(fast: CandidateSet | None, slow: CandidateSet) -> None:
     assert fast.query == slow.query
 
 
+def assert_same_variants(store: Store, found: CandidateSet) -> None:
+    """decision.diversity's variant keys read from the index equal those its query reads."""
+    assert fi.current_index(store) is not None
+    dln, hardware = diversity._by_query(store, found)
+    by_query = [(d or i, frozenset(h)) for d, h, i in zip(dln, hardware, found.iris)]
+    assert [k[:2] for k in diversity.variant_keys(store, found)] == by_query
+
+
 def both_paths(store: Store, body: dict[str, Any], index: fi.FacetIndex | None = None) -> tuple[CandidateSet | None, CandidateSet]:
     req = parse_requirements(body)
     q = build_query(req)
@@ -87,6 +96,7 @@ def shipped() -> Iterator[Store]:
 def test_the_index_answers_as_the_query_on_the_shipped_graph(shipped: Store, body: dict[str, Any]) -> None:
     fast, slow = both_paths(shipped, body)
     assert_same(fast, slow)
+    assert_same_variants(shipped, slow)
     # the paper's Medical company finds nothing in the shipped graph (the same nothing on both paths)
     assert len(slow) > 0 or body is SHIPPED_BODIES[-1]
 
@@ -120,7 +130,11 @@ def _generated(seed: int) -> Store:
         Triple(onnx, RDF.type, DLOM.Framework),  # no label: a framework, but none the filter can match
         Triple(model_iri("Priced"), DLOM.usesFramework, tflite), Triple(device, DLOM.usesFramework, tflite),
         Triple(model_iri("Host"), DLOM.usesFramework, onnx), Triple(entity("model", "synthetic", "2"), DLOM.usesFramework, onnx),
-        Triple(entity("model", "synthetic", "1"), DLOM.usesFramework, tflite)]))
+        Triple(entity("model", "synthetic", "1"), DLOM.usesFramework, tflite),
+        # what decision.diversity groups variants by: an architecture family, one physical product
+        Triple(entity("dln", "synthetic", "3"), DLOM.architectureFamily, literal(" ResNet ")),
+        Triple(entity("device", "synthetic", "5"), DLOM.hardware, entity("hardware", "decision-test", "soc")),
+        Triple(entity("device", "synthetic", "6"), DLOM.hardware, entity("hardware", "decision-test", "soc"))]))
     return store
 
 
@@ -188,6 +202,7 @@ def test_the_index_answers_as_the_query_on_generated_graphs(generated: list[Stor
                                                             which: int) -> None:
     fast, slow = both_paths(generated[which], body)
     assert_same(fast, slow)
+    assert_same_variants(generated[which], slow)
 
 
 # -- keeping current ----------------------------------------------------------------------------------
