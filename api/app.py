@@ -27,6 +27,7 @@ from api import admission, auth, build_routes, decision_routes, graph_store, gra
 from api import effects_routes
 from api.predictor import warm_predictor_in_background
 from api.settings import Settings
+from decision.facet_index import warm_facet_index_in_background
 from kg.catalog.queries import warm_model_listing
 from kg.errors import DlomError
 from kg.store import Store
@@ -177,6 +178,8 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         warm_in_background(store)
         if settings.warm_predictor:
             warm_predictor_in_background(app.state)
+        if settings.warm_facet_index:
+            warm_facet_index_in_background(store)
         yield
         sparql_endpoint.close_query_pool(app)  # kills the query worker processes, running queries included
         pool: ThreadPoolExecutor | None = getattr(app.state, "query_executor", None)

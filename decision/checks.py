@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from decision.requirement_table import BY_PATH, Comparison, Requirement, metric_name
+from decision.requirement_table import BY_PATH, Requirement, metric_name
 from decision.requirements import Requirements
 from decision.retrieval import TESTED_COLUMNS, Candidate, CandidateSet
 
@@ -88,14 +88,8 @@ def soft_met_counts(found: CandidateSet, req: Requirements) -> np.ndarray:
             continue
         row, var = BY_PATH[path], TESTED_COLUMNS[path]
         if var in found.numbers:
-            x = found.numbers[var]
             with np.errstate(invalid="ignore"):
-                if row.comparison is Comparison.MIN:
-                    met += x >= float(value)
-                elif row.comparison is Comparison.MAX:
-                    met += x <= float(value)
-                elif row.comparison is Comparison.REQUIRED_FLAG:
-                    met += (x == 1.0) | (not value)
+                met += row.matches_column(found.numbers[var], value)
         elif var in found.texts:
             met += np.array([t is not None and bool(row.matches(t, value)) for t in found.texts[var]])
     return met

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from pyoxigraph import NamedNode
 
-from decision.requirement_table import normalized_name
+from decision.facet_index import current_index
+from decision.requirement_table import BY_PATH, normalized_name
 from decision.retrieval import BIND_LIMIT, CandidateSet
 from kg.binding import values_rows
 from kg.namespaces import SPARQL_PREFIXES
@@ -44,10 +45,39 @@ class VariantGroup:
     members: list[int] = field(default_factory=list)
 
 
+def _dln_name(dln: str, family: str | None, label: str | None) -> str:
+    """What a DLN is a variant of: its architecture family, else its name, else the DLN itself."""
+    return (f"family:{family.strip().lower()}" if family is not None
+            else f"dln:{normalized_name(label)}" if label is not None else dln)
+
+
 def variant_keys(store: Store, found: CandidateSet) -> list[VariantKey]:
-    """Per candidate, the (DLN family, hardware, technique families) it is a variant of. Two queries."""
+    """Per candidate, the (DLN family, hardware, technique families) it is a variant of: from the
+    store's facet index where it has a current one (:mod:`decision.facet_index`), else by two queries —
+    the same keys (``tests/test_facet_index.py``)."""
     if not len(found):
         return []
+    index = current_index(store)
+    if index is not None and not index.irregular and all(i in index.rows for i in found.iris):
+        dln: list[str | None] = []
+        hardware: list[set[str]] = []
+        labels = index.texts[BY_PATH["network.network"].var]  # type: ignore[index]
+        for row in (index.rows[i] for i in found.iris):
+            dln_iri, families, hw = index.variant.values[index.variant.codes[row]]
+            label = labels.values[labels.codes[row]] if labels.codes[row] >= 0 else None
+            names = [_dln_name(dln_iri, f, None) for f in families] or [_dln_name(dln_iri, None, label)]
+            dln.append(min(names))
+            hardware.append(set(hw))
+    else:
+        dln, hardware = _by_query(store, found)
+    families_result = store.select(_FAMILIES)
+    families = {f.value for (f,) in families_result.rows}  # type: ignore[union-attr]
+    classes = found.technique_classes if len(found.technique_classes) == len(found) else [frozenset()] * len(found)
+    return [(dln[k] or found.iris[k], frozenset(hardware[k]), frozenset(classes[k] & families))
+            for k in range(len(found))]
+
+
+def _by_query(store: Store, found: CandidateSet) -> tuple[list[str | None], list[set[str]]]:
     scope = (values_rows(["m"], [(NamedNode(i),) for i in found.iris]) if len(found) <= BIND_LIMIT
              else "?m a dlom:Model .")
     result = store.select(_KEYS % scope)
@@ -58,16 +88,12 @@ def variant_keys(store: Store, found: CandidateSet) -> list[VariantKey]:
         k = where.get(m.value)  # type: ignore[union-attr]
         if k is None:
             continue
-        name = (f"family:{family.value.strip().lower()}" if family is not None
-                else f"dln:{normalized_name(label.value)}" if label is not None else dln_iri.value)  # type: ignore[union-attr]
+        name = _dln_name(dln_iri.value, None if family is None else family.value,  # type: ignore[union-attr]
+                         None if label is None else label.value)
         dln[k] = min(name, dln[k] or name)  # deterministic when a DLN carries several
         if dev is not None:
             hardware[k].add((hw or dev).value)
-    families_result = store.select(_FAMILIES)
-    families = {f.value for (f,) in families_result.rows}  # type: ignore[union-attr]
-    classes = found.technique_classes if len(found.technique_classes) == len(found) else [frozenset()] * len(found)
-    return [(dln[k] or found.iris[k], frozenset(hardware[k]), frozenset(classes[k] & families))
-            for k in range(len(found))]
+    return dln, hardware
 
 
 def group_variants(order: np.ndarray, keys: list[VariantKey], top_k: int) -> list[VariantGroup]:

@@ -192,6 +192,15 @@ class Requirement:
             return test(actual, want)
         return any(test(t, want) for t in ([actual] if isinstance(actual, str) else actual))
 
+    def matches_column(self, values: Any, required: Any) -> Any:
+        """:meth:`matches` over a numeric column at once (a numpy array, NaN unknown): a boolean array,
+        False where the value is unknown. Only for MIN, MAX and REQUIRED_FLAG rows; text rows test each
+        distinct text with :meth:`matches`."""
+        vector = _VECTOR.get(self.comparison)
+        if vector is None:
+            raise ValueError(f"{self.path}: a {self.comparison.value} requirement has no numeric column test")
+        return vector(values, self.parameter(required))
+
     def check(self, actual: Any, required: Any) -> tuple[str, float | None]:
         """('met' | 'missed' | 'unknown', margin): for a numeric limit the margin is how far inside the
         limit ``actual`` is, in the requirement's unit (positive = inside)."""
@@ -222,6 +231,14 @@ _SEMANTICS: dict[Comparison, tuple[Callable[[str, str], str], Callable[[Any, Any
                               lambda t, w: any(v in normalized_text(t) for v in w)),
 }
 
+# The numeric comparisons over whole columns (array operators, NaN compares false): the same tests as
+# the Python side above, for the facet index (decision.facet_index) and the soft-requirement counts.
+_VECTOR: dict[Comparison, Callable[[Any, Any], Any]] = {
+    Comparison.MIN: lambda a, w: a >= float(w),
+    Comparison.MAX: lambda a, w: a <= float(w),
+    Comparison.REQUIRED_FLAG: lambda a, w: (a == 1.0) | (not w),
+}
+
 
 def device_description(label: str | None, board: str | None, processor: str | None,
                        accelerator: str | None) -> str:
@@ -230,16 +247,21 @@ def device_description(label: str | None, board: str | None, processor: str | No
     return " ".join(normalized_text(t or "") for t in (label, board, processor, accelerator))
 
 
-_DEVICE_TEXT = ", \" \", ".join(sparql_normalized_text(f'COALESCE(?{v}, "")')
-                                for v in ("devLabel", "devBoard", "devCpu", "devAcc"))
+DEVICE_DESCRIPTION: tuple[tuple[str, str], ...] = (("devLabel", "rdfs:label"), ("devBoard", "dlom:board"),
+                                                     ("devCpu", "dlom:processor"), ("devAcc", "dlom:accelerator"))
+"""The device's properties the device-types filter searches, in :func:`device_description`'s order
+(its query variable, the property)."""
+FRAMEWORK_PROPERTY = "dlom:usesFramework"
+"""What links a model or its device to a framework (whose rdfs:label the framework filter searches)."""
+
+_DEVICE_TEXT = ", \" \", ".join(sparql_normalized_text(f'COALESCE(?{v}, "")') for v, _ in DEVICE_DESCRIPTION)
 # %s: the VALUES rows of the wanted types (?p_type), bound by the retrieval
-_DEVICE_TYPES = ("EXISTS { OPTIONAL { ?dev rdfs:label ?devLabel } OPTIONAL { ?dev dlom:board ?devBoard } "
-                 "OPTIONAL { ?dev dlom:processor ?devCpu } OPTIONAL { ?dev dlom:accelerator ?devAcc } %s "
+_DEVICE_TYPES = ("EXISTS { " + " ".join(f"OPTIONAL {{ ?dev {p} ?{v} }}" for v, p in DEVICE_DESCRIPTION) + " %s "
                  f"FILTER(CONTAINS(CONCAT({_DEVICE_TEXT}), ?p_type)) }}")
-_FRAMEWORK = ("EXISTS { { ?m dlom:usesFramework ?fw } UNION { ?dev dlom:usesFramework ?fw } "
+_FRAMEWORK = (f"EXISTS {{ {{ ?m {FRAMEWORK_PROPERTY} ?fw }} UNION {{ ?dev {FRAMEWORK_PROPERTY} ?fw }} "
               f"?fw rdfs:label ?fwLabel FILTER(CONTAINS({sparql_normalized_text('?fwLabel')}, ?p_fw)) }}")
 # a model recording no framework at all: its framework is unknown
-ANY_FRAMEWORK = "EXISTS { { ?m dlom:usesFramework ?fw0 } UNION { ?dev dlom:usesFramework ?fw0 } }"
+ANY_FRAMEWORK = f"EXISTS {{ {{ ?m {FRAMEWORK_PROPERTY} ?fw0 }} UNION {{ ?dev {FRAMEWORK_PROPERTY} ?fw0 }} }}"
 
 _TEXT = {"min_length": 1, "max_length": 200}
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pyoxigraph import Literal, NamedNode
@@ -50,21 +51,27 @@ from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
 from kg.store import Store
 from kg.terms import literal
 
-# variable → (the node it hangs off, the triple pattern). Variables are query-internal names. The
-# constrained attributes come from the requirement table; the others are what scoring needs.
-_ATTRIBUTES: dict[str, tuple[str, str]] = {
-    "ndev": ("m", "?m dlom:numberOfIoTDevices ?ndev ."),
-    "cpd": ("m", "?m dlom:costPerDeviceUsd ?cpd ."),
-    "price": ("m", "?m dlom:deployedOn ?priced . ?priced dlom:priceUsd ?price ."),  # no device join required
-    "params": ("dln", "?dln dlom:numberOfParameters ?params ."),
-    "macs": ("dln", "?dln dlom:macs ?macs ."),
-    "protocol": ("cloud", "?cloud dlom:securityProtocol ?protocol ."),
-    "sysLat": ("perf", "?perf dlom:systemLatencyMs ?sysLat ."),
-    "stab": ("perf", "?perf dlom:stability ?stab ."),
-    "cv": ("perf", "?perf dlom:latencyCv ?cv ."),
-} | {r.var: (r.node, r.triple) for r in REQUIREMENTS if r.is_column}
-_TEXT_VARS = {"protocol"} | {r.var for r in REQUIREMENTS if r.is_column and r.type is str}
-_PERF_METRICS = {"acc": "accuracy", "lat": "inferenceLatencyMs", "sysLat": "systemLatencyMs",
+# variable → (the node it hangs off, its property). Variables are query-internal names. The constrained
+# attributes come from the requirement table; the others are what scoring needs. The facet index
+# (decision.facet_index) reads the same properties, so this map is the one list of what a candidate holds.
+PROPERTIES: dict[str, tuple[str, str]] = {
+    "ndev": ("m", "dlom:numberOfIoTDevices"),
+    "cpd": ("m", "dlom:costPerDeviceUsd"),
+    "params": ("dln", "dlom:numberOfParameters"),
+    "macs": ("dln", "dlom:macs"),
+    "protocol": ("cloud", "dlom:securityProtocol"),
+    "sysLat": ("perf", "dlom:systemLatencyMs"),
+    "stab": ("perf", "dlom:stability"),
+    "cv": ("perf", "dlom:latencyCv"),
+} | {r.var: (r.node, r.predicate) for r in REQUIREMENTS if r.is_column}  # type: ignore[misc]
+PRICE = "dlom:priceUsd"
+"""The price of a model's device: 'price' hangs off the model through its device, without requiring the
+device join the device requirements add."""
+_ATTRIBUTES: dict[str, tuple[str, str]] = {v: (node, f"?{node} {prop} ?{v} .") for v, (node, prop) in PROPERTIES.items()} | {
+    "price": ("m", f"?m dlom:deployedOn ?priced . ?priced {PRICE} ?price ."),
+}
+TEXT_VARS = {"protocol"} | {r.var for r in REQUIREMENTS if r.is_column and r.type is str}
+PERF_METRICS = {"acc": "accuracy", "lat": "inferenceLatencyMs", "sysLat": "systemLatencyMs",
                  "energy": "energyPerInferenceUj", "tput": "throughputIps", "memMb": "memoryMb",
                  "stab": "stability", "cv": "latencyCv"}
 # what Eq. 1's derived objective values need for every candidate (and energy, a measure the Pareto
@@ -97,9 +104,8 @@ _ON_HOST = "FILTER EXISTS { ?m dlom:deployedOn ?hostDev . ?hostDev a dlom:Benchm
 _COMPUTED_ONLY = {c.var for c in _CONSTRAINTS if c.column}
 
 
-def _param_value(row: Requirement, value: object) -> Literal:
-    """The typed literal bound for a constraint (text normalized the way the query compares it)."""
-    value = row.parameter(value)
+def _literal(value: object) -> Literal:
+    """The typed literal bound for a constraint's parameter (:meth:`Requirement.parameter`'s value)."""
     if isinstance(value, bool | str):
         return literal(value)
     return literal(float(value)) if isinstance(value, float) else literal(value)
@@ -114,48 +120,92 @@ class CandidateQuery:
     variables: tuple[str, ...]
 
 
-def build_query(req: Requirements) -> CandidateQuery:
-    """The candidate query for ``req``: required patterns for mandatory constraints, OPTIONAL ones for
-    what scoring, soft requirements or ``allow_unknown`` need, nothing for 'Any'."""
+@dataclass(frozen=True)
+class QueryPlan:
+    """What the candidate query of some requirements tests, before it is SPARQL: :func:`build_query`
+    writes it as query text, :mod:`decision.facet_index` evaluates it over columns, so both read one
+    decision of which requirement filters how.
+
+    ``required``/``lenient``: the constraints (variable → its requirement row) that exclude a model
+    without the attribute / keep it (``allow_unknown``); ``values``: each one's bound value
+    (:meth:`Requirement.parameter`). ``patterns`` are required triple patterns, ``optional`` fetched
+    when present, ``used`` both. ``needs_dev``: the model must be deployed on a device.
+    ``device_types``/``framework``: the normalized values of those filters (None: not filtered)."""
+
+    required: dict[str, Requirement]
+    lenient: dict[str, Requirement]
+    values: dict[str, Any]
+    patterns: frozenset[str]
+    optional: frozenset[str]
+    needs_dev: bool
+    device_types: list[str] | None
+    framework: str | None
+    want_devices: int | None
+    allow_unknown: bool
+    include_predicted: bool
+    this_machine: bool
+
+    @property
+    def used(self) -> frozenset[str]:
+        return self.patterns | self.optional
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The candidate query's SELECT variables (the candidate set's columns come from them)."""
+        return ("m", "perf", "predicted", "cloud", "projCost") + tuple(sorted(self.used))
+
+
+def plan_query(req: Requirements) -> QueryPlan:
+    """The plan of the candidate query for ``req``: required patterns for mandatory constraints,
+    OPTIONAL ones for what scoring, soft requirements or ``allow_unknown`` need, nothing for 'Any'."""
     stated = req.stated()
-    params: dict[str, Literal | NamedNode] = {}
-    required: dict[str, str] = {}  # var → condition
-    lenient: dict[str, str] = {}  # var → condition, unknown allowed
+    values: dict[str, Any] = {}
+    required: dict[str, Requirement] = {}
+    lenient: dict[str, Requirement] = {}  # unknown allowed
     for c in _CONSTRAINTS:
         if c.path not in stated or not req.mandatory(c.path) or not c.states_constraint(stated[c.path]):
             continue  # (e.g. 'shielded execution: not required' is no constraint)
-        params[f"p_{c.var}"] = _param_value(c, stated[c.path])
-        (lenient if req.allow_unknown else required)[c.var] = c.sparql_condition()
+        values[c.var] = c.parameter(stated[c.path])  # type: ignore[index]
+        (lenient if req.allow_unknown else required)[c.var] = c  # type: ignore[index]
     soft = {CONSTRAINT_VARS[p] for p in stated if p in CONSTRAINT_VARS and not req.mandatory(p)}
     patterns = set(required) - _COMPUTED_ONLY  # required triple patterns
     optional = (set(_SCORING_VARS) | soft | set(lenient) | (set(required) & _COMPUTED_ONLY)) - patterns
-    used = patterns | optional
-    if "cost" in used:
+    if "cost" in patterns | optional:
         optional |= {"ndev", "cpd", "price"} - patterns
-        used |= optional
-
+    used = patterns | optional
     device_types = stated.get("project.device_types") if req.mandatory("project.device_types") else None
     framework = stated.get("device.framework") if req.mandatory("device.framework") else None
     needs_dev = bool(device_types) or framework is not None or any(_ATTRIBUTES[v][0] == "dev" for v in used)
+    return QueryPlan(
+        required, lenient, values, frozenset(patterns), frozenset(optional), needs_dev,
+        BY_PATH["project.device_types"].parameter(device_types) if device_types else None,
+        BY_PATH["device.framework"].parameter(framework) if framework is not None else None,
+        req.project.number_of_devices, req.allow_unknown, req.include_predicted, req.device.this_machine)
 
+
+def build_query(req: Requirements) -> CandidateQuery:
+    """The candidate query for ``req``: :func:`plan_query`'s plan as SPARQL."""
+    plan = plan_query(req)
+    params: dict[str, Literal | NamedNode] = {f"p_{v}": _literal(x) for v, x in plan.values.items()}
+    patterns, optional, used = plan.patterns, plan.optional, plan.used
     lines = ["?m a dlom:Model ; dlom:usesDLN ?dln ."]
-    if needs_dev:
+    if plan.needs_dev:
         lines.append("?m dlom:deployedOn ?dev .")
     for node in ("m", "dln", "dev"):
         for var in sorted(v for v in patterns if _ATTRIBUTES[v][0] == node):
             lines.append(_ATTRIBUTES[var][1])
         for var in sorted(v for v in optional if _ATTRIBUTES[v][0] == node):
             lines.append(f"OPTIONAL {{ {_ATTRIBUTES[var][1]} }}")
-    if "cost" in required or "cost" in optional:
-        if req.project.number_of_devices is not None:
-            params["wantDevices"] = literal(req.project.number_of_devices)
+    if "cost" in used:
+        if plan.want_devices is not None:
+            params["wantDevices"] = literal(plan.want_devices)
             lines.append("BIND(COALESCE(IF(BOUND(?cost) && BOUND(?cpd) && BOUND(?ndev), "
                          "?cost + ?cpd * (?wantDevices - ?ndev), ?cost), ?price * ?wantDevices) AS ?projCost)")
         else:
             lines.append("BIND(COALESCE(?cost, ?price * ?ndev) AS ?projCost)")
     for node, link, kind in (("cloud", "?m dlom:usesCloudConfiguration ?cloud .", ""),
                              ("perf", "?m dlom:hasPerformance ?perf .",
-                              _WITH_PREDICTED if req.include_predicted else _MEASURED_ONLY)):
+                              _WITH_PREDICTED if plan.include_predicted else _MEASURED_ONLY)):
         req_here = sorted(v for v in patterns if _ATTRIBUTES[v][0] == node)
         opt_here = sorted(v for v in optional if _ATTRIBUTES[v][0] == node)
         inner = [_ATTRIBUTES[v][1] for v in req_here] + [f"OPTIONAL {{ {_ATTRIBUTES[v][1]} }}" for v in opt_here]
@@ -163,21 +213,21 @@ def build_query(req: Requirements) -> CandidateQuery:
             lines += [link, kind] + inner
         else:
             lines.append("OPTIONAL { " + " ".join([link, kind] + inner) + " }")
-    lines.append(_ON_HOST if req.device.this_machine else _NOT_ON_HOST)
-    for var, condition in required.items():
-        lines.append(f"FILTER({condition})")
-    for var, condition in lenient.items():
-        lines.append(f"FILTER(!BOUND(?{_BY_VAR[var].tested}) || ({condition}))")
-    if device_types:
+    lines.append(_ON_HOST if plan.this_machine else _NOT_ON_HOST)
+    for row in plan.required.values():
+        lines.append(f"FILTER({row.sparql_condition()})")
+    for row in plan.lenient.values():
+        lines.append(f"FILTER(!BOUND(?{row.tested}) || ({row.sparql_condition()}))")
+    if plan.device_types:
         row = BY_PATH["project.device_types"]
-        types = values_rows([f"p_{row.var}"], [(literal(t),) for t in row.parameter(device_types)])
+        types = values_rows([f"p_{row.var}"], [(literal(t),) for t in plan.device_types])
         lines.append(f"FILTER({row.sparql_condition() % types})")
-    if framework is not None:
+    if plan.framework is not None:
         row = BY_PATH["device.framework"]
-        params[f"p_{row.var}"] = _param_value(row, framework)
-        lines.append(f"FILTER({row.sparql_condition()} || NOT {ANY_FRAMEWORK})" if req.allow_unknown
+        params[f"p_{row.var}"] = _literal(plan.framework)
+        lines.append(f"FILTER({row.sparql_condition()} || NOT {ANY_FRAMEWORK})" if plan.allow_unknown
                      else f"FILTER({row.sparql_condition()})")
-    variables = ("m", "perf", "predicted", "cloud", "projCost") + tuple(sorted(used))
+    variables = plan.variables
     text = (SPARQL_PREFIXES + "SELECT " + " ".join(f"?{v}" for v in variables) + "\nWHERE {\n  "
             + "\n  ".join(lines) + "\n}")
     return CandidateQuery(text, params, variables)
@@ -236,9 +286,21 @@ def retrieve(store: Store, req: Requirements, timeout_s: float | None = 30.0) ->
 
     The set is kept until the store changes (:mod:`kg.derived_results`), so ranking the same
     requirements under new preferences — the wizard's loop — does not query again. Read-only.
+
+    Where the store has a current facet index (:mod:`decision.facet_index`: a server warms one) the set
+    is computed over its columns; otherwise by the candidate query. Both give the same set: the same
+    models in the same order (by IRI), the same columns (``tests/test_facet_index.py``).
     """
     q = build_query(req)
-    return derived(store, candidate_key(req, q), lambda: _retrieve(store, req, q, timeout_s), DLOM_VOCABULARIES)
+
+    def compute() -> CandidateSet:
+        # imported here: the facet index is built from this module's map of attributes
+        from decision.facet_index import candidates_from_index
+
+        fast = candidates_from_index(store, plan_query(req), q)
+        return fast if fast is not None else _retrieve(store, req, q, timeout_s)
+
+    return derived(store, candidate_key(req, q), compute, DLOM_VOCABULARIES)
 
 
 def candidate_key(req: Requirements, q: CandidateQuery | None = None) -> tuple:
@@ -255,8 +317,8 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
     variables = list(result.variables)
     col = {v: variables.index(v) for v in q.variables}
     i_m, i_perf, i_pred, i_cloud = col["m"], col["perf"], col["predicted"], col["cloud"]
-    model_vars = [(v, col[v]) for v in q.variables[4:] if v not in _PERF_METRICS]
-    perf_vars = [(v, col[v]) for v in q.variables if v in _PERF_METRICS]
+    model_vars = [(v, col[v]) for v in q.variables[4:] if v not in PERF_METRICS]
+    perf_vars = [(v, col[v]) for v in q.variables if v in PERF_METRICS]
 
     index: dict[str, int] = {}
     iris: list[str] = []
@@ -300,7 +362,7 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
     numbers: dict[str, np.ndarray] = {}
     texts: dict[str, list[str | None]] = {}
     for v, _ in model_vars:
-        if v in _TEXT_VARS:
+        if v in TEXT_VARS:
             texts[v] = [f[v].value if v in f else None for f in firsts]  # type: ignore[attr-defined]
         elif v == "shielded":
             numbers[v] = np.array([np.nan if v not in f else (1.0 if f[v].value in ("true", "1") else 0.0)  # type: ignore[attr-defined]
@@ -311,35 +373,47 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
         c = np.array(counts[v], dtype=float)
         numbers[v] = np.where(c > 0, np.array(sums[v]) / np.maximum(c, 1), np.nan)
     predicted = np.array([bool(r) and p for r, p in zip(records, all_predicted)], dtype=bool)
-    techniques, technique_classes = _techniques(store, iris)
-    return CandidateSet(iris, numbers, texts, records, predicted, np.array(cloud, dtype=bool), techniques,
-                        q.text, (time.perf_counter() - t0) * 1000, technique_classes)
+    techniques, technique_classes = technique_columns(store, iris)
+    # One order whatever the engine's join order: by IRI (and each model's records by IRI), the order
+    # the facet index answers in, so ties in the ranking fall the same way on every path and backend.
+    order = sorted(range(len(iris)), key=iris.__getitem__)
+    pick = np.array(order, dtype=np.intp)
+    return CandidateSet([iris[k] for k in order], {v: c[pick] for v, c in numbers.items()},
+                        {v: [t[k] for k in order] for v, t in texts.items()}, [sorted(records[k]) for k in order],
+                        predicted[pick], np.array(cloud, dtype=bool)[pick], techniques[pick],
+                        q.text, (time.perf_counter() - t0) * 1000, [technique_classes[k] for k in order])
 
 
 BIND_LIMIT = 500  # below this many candidates, per-candidate lookups bind the IRIs instead of scanning all
 
 
-def _techniques(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozenset[str]]]:
+def technique_columns(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozenset[str]]]:
     """For each candidate: how many optimization techniques it applies, and the classes they are
     instances of with their superclasses (so a technique typed by a subclass of dlom:Quantization
     still counts as Quantization) — what :mod:`decision.objectives` looks Table 1 effects up by.
 
-    Two queries: the candidates' techniques with their types, then the superclasses of the few
-    distinct types (walking rdfs:subClassOf* once per type, not once per technique)."""
+    Three queries: the candidates' techniques, their types, then the superclasses of the few distinct
+    types (walking rdfs:subClassOf* once per type, not once per technique)."""
     if not iris:
         return np.zeros(0), []
-    scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else "?m a dlom:Model ."
-    result = store.select(SPARQL_PREFIXES + f"SELECT ?m ?t ?type WHERE {{ {scope} "
-                          "?m dlom:appliesOptimization ?t . OPTIONAL { ?t a ?type FILTER(isIRI(?type)) } }")
+    # many candidates: every application is read (no join through the models: rows of other models
+    # are dropped here), and each technique's types once, not once per model applying it
+    scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else ""
     where = {iri: k for k, iri in enumerate(iris)}
+    applied = [(where.get(m.value), t.value) for m, t in store.select(  # type: ignore[union-attr]
+        SPARQL_PREFIXES + f"SELECT ?m ?t WHERE {{ {scope} ?m dlom:appliesOptimization ?t }}").rows]
+    applied = [(k, t) for k, t in applied if k is not None]
+    scope = (values_rows(["t"], [(NamedNode(t),) for t in sorted({t for _, t in applied})])
+             if len(applied) <= BIND_LIMIT else "?x dlom:appliesOptimization ?t .")
+    type_of: dict[str, set[str]] = {}
+    for t, type_ in store.select(SPARQL_PREFIXES + f"SELECT DISTINCT ?t ?type WHERE {{ {scope} "
+                                 "?t a ?type FILTER(isIRI(?type)) }").rows:
+        type_of.setdefault(t.value, set()).add(type_.value)  # type: ignore[union-attr]
     techniques: list[set[str]] = [set() for _ in iris]
     types: list[set[str]] = [set() for _ in iris]
-    for m, t, type_ in result.rows:
-        k = where.get(m.value)  # type: ignore[union-attr]
-        if k is not None:
-            techniques[k].add(t.value)  # type: ignore[union-attr]
-            if type_ is not None:
-                types[k].add(type_.value)
+    for k, t in applied:
+        techniques[k].add(t)
+        types[k] |= type_of.get(t, set())
     distinct = sorted(set().union(*types))
     closure: dict[str, set[str]] = {t: set() for t in distinct}
     if distinct:
@@ -497,7 +571,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
             if c is not None and perf.value not in c.records:  # type: ignore[union-attr]
                 c.records[perf.value] = PerformanceRecord(  # type: ignore[union-attr]
                     perf.value, kind is not None,  # type: ignore[union-attr]
-                    {name: float(t.value) for name, t in zip(_PERF_METRICS.values(), metrics) if t is not None})
+                    {name: float(t.value) for name, t in zip(PERF_METRICS.values(), metrics) if t is not None})
     return out
 
 

@@ -9,7 +9,7 @@ field each triple came from, so a SHACL violation is reported where the user can
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kg.binding import values_rows
 from kg.errors import ValidationError
-from kg.namespaces import PREFIXES, RDF
+from kg.namespaces import DLOM_VOCABULARIES, PREFIXES, RDF
 from kg.repositories import route
 from kg.store import Store
 from kg.terms import literal
@@ -195,8 +195,48 @@ def _write(store: Store, triples: list[Triple], source: str | None, bulk: bool |
     typed = {t.subject for t in triples if t.predicate == rdf_type}
     untyped = sorted(s.value for s in subjects - typed if isinstance(s, NamedNode))
     quads = route(triples, known_types={k: sorted(v) for k, v in existing_types(store, untyped).items()})
+    before = _generations(store)
     if bulk if bulk is not None else len(quads) >= BULK_MIN_QUADS:
         store.bulk_add(quads)
     else:
         store.add(quads)
+    after = _generations(store)
+    if _listeners and before is not None and after is not None:
+        moves = getattr(store, "GENERATION_MOVES_PER_WRITE", None)
+        notice = WriteNotice(store, triples, before[1], after[1], moves is not None and after[0] - before[0] == moves)
+        for listener in tuple(_listeners):
+            listener(notice)
     return WriteReport(triples=len(quads), subjects=len(subjects))
+
+
+@dataclass(frozen=True)
+class WriteNotice:
+    """What one validated write added, for indexes derived from the store that keep themselves current
+    without a rebuild (:mod:`decision.facet_index`). ``before``/``after``: the generation of DLOM's
+    vocabularies (:meth:`Store.generation_of` of :data:`kg.namespaces.DLOM_VOCABULARIES`) around the
+    write; ``sole``: no other write ran meanwhile (the store's generation moved by exactly its own write),
+    so the store at ``after`` is the store at ``before`` plus ``triples``. Writes are add-only here; any
+    other change (SPARQL updates, removals) sends no notice, and a listener must see the gap."""
+
+    store: Store
+    triples: Sequence[Triple]
+    before: int
+    after: int
+    sole: bool
+
+
+_listeners: list[Callable[[WriteNotice], None]] = []
+
+
+def add_write_listener(listener: Callable[[WriteNotice], None]) -> None:
+    """Call ``listener`` after every validated write to a store that keeps a generation (the embedded
+    store), in the writing thread; it must be quick and must not write."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _generations(store: Store) -> tuple[int, int] | None:
+    if getattr(store, "generation", None) is None:
+        return None
+    vocabularies = store.generation_of(DLOM_VOCABULARIES)
+    return None if vocabularies is None else (store.generation, vocabularies)  # type: ignore[return-value]

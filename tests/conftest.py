@@ -17,6 +17,9 @@ pytest_plugins = ["conftest_backends"]
 # start-up (tens of seconds of CPU). They load it when a request needs it; tests/test_build_new.py
 # turns the warm-up on for its server and checks it.
 os.environ["DLOM_WARM_PREDICTOR"] = "0"
+# Likewise the facet index (decision.facet_index): a server's background build would compete with the
+# tests for the CPU; tests/test_facet_index.py builds it where it is tested.
+os.environ["DLOM_WARM_FACET_INDEX"] = "0"
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -6,6 +6,7 @@ import functools
 import itertools
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -41,11 +42,18 @@ def _changes_store(predicates_of: Callable[..., set[str] | None] = lambda *args,
     def mark(write: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(write)
         def counted(self: OxigraphStore, *args: Any, **kwargs: Any) -> None:
+            depth = self._write_depth
+            if getattr(depth, "n", 0):
+                # called by a write of this thread (bulk_add → add in memory): that write moves it, so
+                # every write moves the generation exactly GENERATION_MOVES_PER_WRITE times
+                return write(self, *args, **kwargs)
             predicates = predicates_of(*args, **kwargs)
             self._moved(predicates)
+            depth.n = 1
             try:
                 write(self, *args, **kwargs)
             finally:
+                depth.n = 0
                 self._moved(predicates)
 
         return counted
@@ -59,7 +67,13 @@ class OxigraphStore(Queries):
     an in-memory one. Only one process may hold an on-disk store open, so ``generation`` (bumped by
     every write) tells when anything derived from the store went stale."""
 
+    GENERATION_MOVES_PER_WRITE = 2
+    """Each write method moves ``generation`` twice, before and after (a write it calls does not move it
+    again): a caller that sees it move by exactly this much over its own write knows no other write ran
+    meanwhile (:mod:`kg.writes` tells its listeners so, for incremental upkeep of derived indexes)."""
+
     def __init__(self, url: str = "oxigraph://") -> None:
+        self._write_depth = threading.local()
         parts = urlsplit(url)
         if parts.scheme != "oxigraph":
             raise StoreURLError(f"not an oxigraph URL: {url!r}")
@@ -115,6 +129,7 @@ class OxigraphStore(Queries):
         """A read-only view of an on-disk store that no process writes — a :meth:`checkpoint` — for
         query worker processes (:mod:`kg.query_pool`). It takes no lock; its writes fail."""
         view = cls.__new__(cls)
+        view._write_depth = threading.local()
         view.url, view.path, view.generation, view._writes = f"oxigraph://{path}", None, None, itertools.count(1)
         view._predicate_moved, view._any_moved = {}, 0
         view._store = ox.Store.read_only(str(path))

@@ -1,0 +1,719 @@
+"""The facet index: what retrieval and ranking read of every model, as columns (issue 18).
+
+The candidate query (:func:`decision.retrieval.build_query`) reads a candidate's attributes row by row
+out of a triple store without range indexes; on the shipped graph (42k models, 1.4M quads) that is the
+whole cost of a first recommendation. This index holds, per model (rows ordered by IRI), what the query
+tests and fetches — its DLN, device, cloud configuration and their attributes
+(:data:`decision.retrieval.PROPERTIES` and the device's price), the device description and frameworks
+the device-type and framework filters search, whether it runs on a benchmark host — and one row per
+(model, performance record) with the record's kind and metrics; plus each model's techniques and their
+classes, and what :mod:`decision.diversity` groups near-identical variants by (DLN family, hardware). :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with
+numpy masks, each requirement's test taken from its row of the requirement table
+(:meth:`Requirement.matches_column` for numbers, :meth:`Requirement.matches` once per distinct text),
+and gives the same :class:`CandidateSet` as the query (``tests/test_facet_index.py`` holds the two to it).
+
+Derived, never written: built from the store with a dozen bulk SELECTs (:func:`build_index`), kept per
+generation of DLOM's vocabularies, and brought forward after a validated write (:mod:`kg.writes`
+notices) by re-reading only the models the write touched; after any other change (a SPARQL update, a
+removal) it is rebuilt in the background while the query answers. SPARQL stays the source of truth:
+where a model is irregular — an attribute the query treats as one value recorded twice, a number that is
+not a numeric literal, two DLNs, devices or cloud configurations — the columns could not say what the
+query's row-by-row semantics give, so the index answers nothing and the query runs. Stores without a
+generation (Neo4j, a remote SPARQL endpoint: others write to them) get no index and always run the query.
+
+Why numpy and not pyarrow or DuckDB: what consumes the columns (the objective matrix, Eq. 1, the Pareto
+front) is numpy already, the masks are a handful of vectorized comparisons, and texts are
+dictionary-encoded (int32 codes into a list of distinct values, as Arrow's dictionary arrays are), so a
+text test runs once per distinct value. pyarrow is not installed here and would add a dependency and a
+conversion to numpy per query; DuckDB would add a second engine whose SQL semantics would need their own
+parity. ``benchmarks/decision_recommend.py`` prints the build time, the memory per million models and the
+answer times beside the bare SPARQL query and numpy Eq. 1.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+import weakref
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from pyoxigraph import NamedNode
+
+from decision.requirement_table import BY_PATH, DEVICE_DESCRIPTION, FRAMEWORK_PROPERTY, Comparison, Requirement, device_description
+from decision.retrieval import (PERF_METRICS, PRICE, PROPERTIES, TEXT_VARS, CandidateQuery, CandidateSet, QueryPlan,
+                                technique_columns)
+from kg.binding import values_rows
+from kg.errors import DlomError
+from kg.namespaces import DLOM_VOCABULARIES, PREFIXES, SPARQL_PREFIXES
+from kg.store import Store
+from kg.writes import WriteNotice, add_write_listener
+
+log = logging.getLogger(__name__)
+
+_XSD = PREFIXES["xsd"]
+_NUMERIC = {_XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
+                               "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
+                               "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte")}
+_BOOLEAN = _XSD + "boolean"
+_RDF_TYPE = PREFIXES["rdf"] + "type"
+_HOST = PREFIXES["dlom"] + "BenchmarkHost"
+_MEASURED = PREFIXES["dlom"] + "MeasuredPerformance"
+_PREDICTED = PREFIXES["dlom"] + "PredictedPerformance"
+
+MAX_INCREMENTAL_MODELS = 2000
+"""A write touching more models than this rebuilds the index (re-reading them one by one would not be cheaper)."""
+
+
+def _iri(curie: str) -> str:
+    prefix, local = curie.split(":", 1)
+    return PREFIXES[prefix] + local
+
+
+# What is read of each node: the query's properties by the node they hang off (the model, its DLN,
+# device, cloud configuration, performance record), plus the device's price and description.
+_NODE_VARS: dict[str, dict[str, str]] = defaultdict(dict)  # node → property IRI → variable
+for _var, (_node, _prop) in PROPERTIES.items():
+    _NODE_VARS[_node][_iri(_prop)] = _var
+_NODE_VARS["dev"][_iri(PRICE)] = "price"
+_DESCRIPTION = tuple(_iri(p) for _, p in DEVICE_DESCRIPTION)
+_FAMILY, _HARDWARE = _iri("dlom:architectureFamily"), _iri("dlom:hardware")  # what variants share (diversity)
+_LINKS = {"dln": "dlom:usesDLN", "dev": "dlom:deployedOn", "cloud": "dlom:usesCloudConfiguration",
+          "perf": "dlom:hasPerformance"}
+_MODEL_NUMBERS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values()
+                              if v not in TEXT_VARS))
+_MODEL_TEXTS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values() if v in TEXT_VARS))
+_PERF_VARS = tuple(sorted(_NODE_VARS["perf"].values()))
+assert set(_PERF_VARS) <= set(PERF_METRICS), "a performance property the candidate set does not average"
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A dictionary-encoded text column: ``codes[i]`` indexes ``values`` (-1: not recorded)."""
+
+    codes: np.ndarray
+    values: list[Any]
+
+    def test(self, match: Any) -> np.ndarray:
+        """Rows whose value ``match(value)`` accepts (computed once per distinct value)."""
+        ok = np.array([bool(match(v)) for v in self.values] + [False], dtype=bool)
+        return ok[self.codes]  # code -1 reads the trailing False
+
+    def take(self, rows: np.ndarray) -> list[Any]:
+        values = self.values
+        return [values[c] if c >= 0 else None for c in self.codes[rows].tolist()]
+
+
+def _encode(items: Sequence[Any]) -> Texts:
+    vocabulary: dict[Any, int] = {}
+    codes = np.fromiter((-1 if x is None else vocabulary.setdefault(x, len(vocabulary)) for x in items),
+                        dtype=np.int32, count=len(items))
+    return Texts(codes, list(vocabulary))
+
+
+@dataclass(frozen=True)
+class FacetIndex:
+    """Columns over the models (rows in IRI order) and their performance records (rows in (model, IRI)
+    order). NaN / code -1: not recorded. Read-only once built."""
+
+    generation: int  # of DLOM's vocabularies, when it was read
+    iris: list[str]
+    numbers: dict[str, np.ndarray]  # model-level numbers: :data:`_MODEL_NUMBERS` (shielded: 1/0)
+    texts: dict[str, Texts]  # model-level texts: :data:`_MODEL_TEXTS`
+    has_dev: np.ndarray
+    has_cloud: np.ndarray
+    on_host: np.ndarray
+    device_text: Texts  # the device's description (decision.requirement_table.device_description)
+    frameworks: Texts  # the normalized labels of its and its device's frameworks, a frozenset
+    any_framework: np.ndarray  # it or its device uses a framework (labelled or not)
+    perf_model: np.ndarray  # the record's model row
+    perf_iri: list[str]
+    perf_predicted: np.ndarray  # a dlom:PredictedPerformance (else a dlom:MeasuredPerformance)
+    perf_numbers: dict[str, np.ndarray]
+    only_predicted: np.ndarray  # every record of the model is predicted (an unmeasured model)
+    techniques: np.ndarray
+    technique_classes: Texts  # a frozenset of class IRIs
+    variant: Texts  # what decision.diversity groups by: (DLN IRI, its architecture families, its hardware)
+    irregular: dict[str, str] = field(default_factory=dict)  # model IRI → why the columns cannot stand for it
+    build_ms: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.iris)
+
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        """Model IRI → its row."""
+        return {iri: k for k, iri in enumerate(self.iris)}
+
+    def nbytes(self) -> int:
+        """The memory of the columns and their distinct values (IRIs and texts counted as Python strings)."""
+        arrays = [*self.numbers.values(), *self.perf_numbers.values(), self.has_dev, self.has_cloud, self.on_host,
+                  self.any_framework, self.perf_model, self.perf_predicted, self.only_predicted, self.techniques]
+        texts = [*self.texts.values(), self.device_text, self.frameworks, self.technique_classes, self.variant]
+        total = sum(a.nbytes for a in arrays) + sum(t.codes.nbytes for t in texts)
+        total += sum(sys.getsizeof(s) for s in self.iris) + sum(sys.getsizeof(s) for s in self.perf_iri)
+        for t in texts:
+            for v in t.values:
+                total += _size(v)
+        return total
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, tuple | frozenset):
+        return sys.getsizeof(value) + sum(_size(x) for x in value)
+    return sys.getsizeof(value)
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+@dataclass
+class _Model:
+    """One model as read, before it becomes a row."""
+
+    links: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _scope(iris: Iterable[str] | None) -> str:
+    """The SPARQL fragment binding ?m to the models read: all of them, or the named ones."""
+    if iris is None:
+        return "?m a dlom:Model ."
+    return values_rows(["m"], [(NamedNode(i),) for i in iris]) + " ?m a dlom:Model ."
+
+
+def _select(store: Store, text: str) -> list[tuple]:
+    return list(store.select(SPARQL_PREFIXES + text).rows)
+
+
+def _attributes(store: Store, iris: Sequence[str] | None, nodes: Sequence[str], properties: Iterable[str]
+                ) -> dict[str, dict[str, list]]:
+    """subject → property IRI → its objects, for the ``nodes`` (the model itself, 'm', or what it links
+    to) of the models read (every model: ``iris`` None).
+
+    Measured on the shipped graph: the model's and the records' properties are fastest scanned whole
+    (``VALUES ?p``; rows of other subjects are never looked up), the few nodes many models share (DLNs,
+    devices) along the links with ``FILTER(?p IN ...)`` — a ``VALUES ?p`` after a join is evaluated
+    many times slower by the engine, and a scan of rdfs:label would read every label of the graph."""
+    properties = sorted(properties)
+    values = " ".join(f"<{p}>" for p in properties)
+    listed = ", ".join(f"<{p}>" for p in properties)
+    scope = _scope(iris) if iris is not None else ""
+    texts = []
+    for n in nodes:
+        if iris is None and n in ("m", "perf"):
+            texts.append(f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} ?s ?p ?o }}")
+        elif n == "m":
+            texts.append(f"SELECT ?m ?p ?o WHERE {{ {scope} ?m ?p ?o FILTER(?p IN ({listed})) }}")
+        else:
+            texts.append(f"SELECT DISTINCT ?s ?p ?o WHERE {{ {scope} ?m {_LINKS[n]} ?s . ?s ?p ?o "
+                         f"FILTER(?p IN ({listed})) }}")
+    out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for text in texts:
+        for subject, p, o in _select(store, text):
+            if o not in out[subject.value][p.value]:  # a DLN shared by the models read comes once
+                out[subject.value][p.value].append(o)
+    return out
+
+
+def _typed(store: Store, iris: Sequence[str] | None, node: str, classes: Sequence[str]) -> dict[str, set[str]]:
+    """subject → which of ``classes`` it is an instance of, for the ``node`` of the models read."""
+    values = " ".join(f"<{c}>" for c in classes)
+    scope = "" if iris is None else f"{_scope(iris)} ?m {_LINKS[node]} ?s ."
+    out: dict[str, set[str]] = defaultdict(set)
+    for subject, kind in _select(store, f"SELECT DISTINCT ?s ?k WHERE {{ {scope} VALUES ?k {{ {values} }} ?s a ?k }}"):
+        out[subject.value].add(kind.value)
+    return out
+
+
+def _number(terms: list, var: str) -> tuple[float, str | None]:
+    """(the value, why it is irregular or None) of a numeric (or boolean: 'shielded') attribute."""
+    if not terms:
+        return np.nan, None
+    if len(terms) > 1:
+        return np.nan, f"{var} recorded {len(terms)} times"
+    t = terms[0]
+    datatype = getattr(getattr(t, "datatype", None), "value", None)
+    if var == "shielded":
+        if datatype != _BOOLEAN or t.value not in ("true", "false", "1", "0"):
+            return np.nan, f"{var} is not a boolean literal"
+        return (1.0 if t.value in ("true", "1") else 0.0), None
+    if datatype not in _NUMERIC:
+        return np.nan, f"{var} is not a numeric literal"
+    try:
+        return float(t.value), None
+    except ValueError:
+        return np.nan, f"{var} is not a number"
+
+
+def _text(terms: list, var: str) -> tuple[str | None, str | None]:
+    if len(terms) > 1:
+        return None, f"{var} recorded {len(terms)} times"
+    return (terms[0].value if terms else None), None
+
+
+def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str, Any]]:
+    """The rows of the models in scope (all, or ``iris``), as Python lists per column, IRI order."""
+    iris = None if iris is None else list(iris)
+    scope = _scope(iris)
+    # every link is read whole when every model is (the models are those with a DLN, read first)
+    linked = scope if iris is not None else ""
+    models: dict[str, _Model] = defaultdict(_Model)
+    typed = {m.value for (m,) in _select(store, f"SELECT ?m WHERE {{ {scope} }}")}
+    for m, dln in _select(store, f"SELECT ?m ?dln WHERE {{ {linked} ?m dlom:usesDLN ?dln }}"):
+        if m.value in typed:
+            models[m.value].links["dln"].append(dln.value)
+    for node in ("dev", "cloud", "perf"):
+        for m, o in _select(store, f"SELECT ?m ?o WHERE {{ {linked} ?m {_LINKS[node]} ?o }}"):
+            if m.value in models:
+                models[m.value].links[node].append(o.value)
+    order = sorted(models)
+    scan = iris is None
+    attrs = {"m": _attributes(store, iris, ["m"], _NODE_VARS["m"])}
+    # the DLN's and the device's together: both have labels, read in one pass
+    attrs["dln"] = attrs["dev"] = _attributes(store, iris, ["dln", "dev"],
+                                              {*_NODE_VARS["dln"], *_NODE_VARS["dev"], *_DESCRIPTION,
+                                               _FAMILY, _HARDWARE})
+    attrs["cloud"] = _attributes(store, iris, ["cloud"], _NODE_VARS["cloud"])
+    attrs["perf"] = _attributes(store, iris, ["perf"], _NODE_VARS["perf"])
+    hosts = _typed(store, iris, "dev", [_HOST])
+    kinds = _typed(store, iris, "perf", [_MEASURED, _PREDICTED])
+    fw = _iri(FRAMEWORK_PROPERTY)
+    labels: dict[str, set[str]] = defaultdict(set)  # model or device → its frameworks' labels
+    uses: set[str] = set()  # models and devices that use a framework
+    names: dict[str, set[str]] = defaultdict(set)  # framework → its labels
+    if scan:  # models and devices alike: one scan, keyed by who uses the framework
+        used_by = [(s.value, f.value) for s, f in _select(store, f"SELECT ?s ?fw WHERE {{ ?s <{fw}> ?fw }}")]
+    else:
+        used_by = [(s.value, f.value) for s, f in _select(store, f"SELECT ?m ?fw WHERE {{ {scope} ?m <{fw}> ?fw }}")]
+        used_by += [(s.value, f.value) for s, f in _select(
+            store, f"SELECT DISTINCT ?s ?fw WHERE {{ {scope} ?m dlom:deployedOn ?s . ?s <{fw}> ?fw }}")]
+    for f, label in _select(store, f"SELECT DISTINCT ?fw ?label WHERE {{ ?x <{fw}> ?fw . ?fw rdfs:label ?label }}"):
+        names[f.value].add(label.value)
+    for subject, f in used_by:
+        uses.add(subject)
+        labels[subject] |= names.get(f, set())
+    framework_row = BY_PATH["device.framework"]
+
+    cols: dict[str, Any] = {v: [] for v in (*_MODEL_NUMBERS, *_MODEL_TEXTS)}
+    cols |= {k: [] for k in ("has_dev", "has_cloud", "on_host", "device_text", "frameworks", "any_framework",
+                             "perf_model", "perf_iri", "perf_predicted", "only_predicted", "irregular", "variant")}
+    cols |= {f"perf:{v}": [] for v in _PERF_VARS}
+    for row, iri in enumerate(order):
+        model = models[iri]
+        why: list[str] = []
+        links = model.links
+        for node in ("dln", "dev", "cloud"):
+            if len(links.get(node, ())) > 1:
+                why.append(f"{len(links[node])} {_LINKS[node]} values")
+        subject = {"m": iri} | {n: (links[n][0] if links.get(n) else None) for n in ("dln", "dev", "cloud")}
+        for node in ("m", "dln", "dev", "cloud"):
+            got = attrs[node].get(subject[node]) if subject[node] is not None else None
+            for prop, var in _NODE_VARS[node].items():
+                terms = got.get(prop, []) if got else []
+                value, bad = _text(terms, var) if var in TEXT_VARS else _number(terms, var)
+                cols[var].append(value)
+                if bad:
+                    why.append(bad)
+        dev = subject["dev"]
+        got = attrs["dev"].get(dev, {}) if dev is not None else {}
+        parts = []
+        for prop in _DESCRIPTION:
+            text, bad = _text(got.get(prop, []), prop)
+            parts.append(text)
+            if bad:
+                why.append(bad)
+        cols["device_text"].append(device_description(*parts) if dev is not None else None)
+        families = frozenset(t.value for t in attrs["dln"].get(subject["dln"], {}).get(_FAMILY, []))
+        hardware = frozenset(t.value for t in got.get(_HARDWARE, [])) or frozenset([dev] if dev is not None else [])
+        cols["variant"].append((subject["dln"], families, hardware))
+        cols["has_dev"].append(dev is not None)
+        cols["has_cloud"].append(subject["cloud"] is not None)
+        cols["on_host"].append(dev is not None and dev in hosts)
+        its = labels.get(iri, set()) | (labels.get(dev, set()) if dev is not None else set())
+        # the labels as the framework filter compares them (normalized once here, not per query)
+        cols["frameworks"].append(frozenset(framework_row.parameter(n) for n in its))
+        cols["any_framework"].append(iri in uses or (dev is not None and dev in uses))
+        measured = predicted = 0
+        for perf in sorted(set(links.get("perf", ()))):
+            got = attrs["perf"].get(perf, {})
+            kind = kinds.get(perf, set())
+            if not kind:
+                continue  # neither measured nor predicted (e.g. copied): the query never matches it
+            if len(kind) > 1:
+                why.append(f"{perf} is both measured and predicted")
+            is_predicted = _PREDICTED in kind
+            measured += not is_predicted
+            predicted += is_predicted
+            cols["perf_model"].append(row)
+            cols["perf_iri"].append(perf)
+            cols["perf_predicted"].append(is_predicted)
+            for prop, var in _NODE_VARS["perf"].items():
+                value, bad = _number(got.get(prop, []), var)
+                cols[f"perf:{var}"].append(value)
+                if bad:
+                    why.append(f"{perf}: {bad}")
+        cols["only_predicted"].append(predicted > 0 and measured == 0)
+        cols["irregular"].append("; ".join(why) if why else None)
+    techniques, classes = technique_columns(store, order)
+    cols["techniques"], cols["technique_classes"] = techniques, classes
+    return order, cols
+
+
+def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: float) -> FacetIndex:
+    boolean = {k: np.array(cols[k], dtype=bool) for k in ("has_dev", "has_cloud", "on_host", "any_framework",
+                                                          "perf_predicted", "only_predicted")}
+    return FacetIndex(
+        generation, iris,
+        {v: np.array(cols[v], dtype=float) for v in _MODEL_NUMBERS}, {v: _encode(cols[v]) for v in _MODEL_TEXTS},
+        boolean["has_dev"], boolean["has_cloud"], boolean["on_host"], _encode(cols["device_text"]),
+        _encode(cols["frameworks"]), boolean["any_framework"], np.array(cols["perf_model"], dtype=np.intp),
+        list(cols["perf_iri"]), boolean["perf_predicted"],
+        {v: np.array(cols[f"perf:{v}"], dtype=float) for v in _PERF_VARS}, boolean["only_predicted"],
+        np.asarray(cols["techniques"], dtype=float), _encode(list(cols["technique_classes"])), _encode(cols["variant"]),
+        {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms)
+
+
+def build_index(store: Store) -> FacetIndex:
+    """The index of every model of ``store`` (read at its current generation). Read-only on the store."""
+    t0 = time.perf_counter()
+    generation = store.generation_of(DLOM_VOCABULARIES) or 0
+    iris, cols = _read(store, None)
+    return _assemble(generation, iris, cols, (time.perf_counter() - t0) * 1000)
+
+
+def _columns_of(index: FacetIndex) -> dict[str, Any]:
+    """The index decoded to per-column Python lists (the form :func:`_read` gives): two indexes of one
+    store compare equal in this form whatever their text codes (``tests/test_facet_index.py``)."""
+    cols: dict[str, Any] = {v: index.numbers[v].tolist() for v in _MODEL_NUMBERS}
+    cols |= {v: index.texts[v].take(np.arange(len(index))) for v in _MODEL_TEXTS}
+    every = np.arange(len(index))
+    cols |= {"has_dev": index.has_dev.tolist(), "has_cloud": index.has_cloud.tolist(), "on_host": index.on_host.tolist(),
+             "device_text": index.device_text.take(every), "frameworks": index.frameworks.take(every),
+             "any_framework": index.any_framework.tolist(), "perf_model": index.perf_model.tolist(),
+             "perf_iri": list(index.perf_iri), "perf_predicted": index.perf_predicted.tolist(),
+             "only_predicted": index.only_predicted.tolist(), "techniques": index.techniques.tolist(),
+             "technique_classes": index.technique_classes.take(every), "variant": index.variant.take(every),
+             "irregular": [index.irregular.get(i) for i in index.iris]}
+    cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in _PERF_VARS}
+    return cols
+
+
+def _touched_models(store: Store, triples: Sequence[Any]) -> set[str] | None:
+    """The models whose rows a write of ``triples`` may change: the models among the subjects and the
+    models linked to a subject (its DLN, device, cloud configuration, record, technique, framework).
+    None: the write may change rows in a way this cannot follow (a class hierarchy) — rebuild."""
+    subclass = _iri("rdfs:subClassOf")
+    if any(t.predicate.value == subclass for t in triples):
+        return None
+    # a blank node of this write cannot be linked from an earlier one: its model is among the subjects
+    subjects = sorted({t.subject.value for t in triples if isinstance(t.subject, NamedNode)})
+    found: set[str] = set()
+    links = " ".join((*_LINKS.values(), "dlom:appliesOptimization", FRAMEWORK_PROPERTY))
+    for chunk in range(0, len(subjects), 1000):
+        scope = values_rows(["s"], [(NamedNode(s),) for s in subjects[chunk:chunk + 1000]])
+        for text in (f"SELECT ?s WHERE {{ {scope} ?s a dlom:Model }}",
+                     f"SELECT DISTINCT ?m WHERE {{ {scope} VALUES ?link {{ {links} }} ?m ?link ?s . ?m a dlom:Model }}",
+                     f"SELECT DISTINCT ?m WHERE {{ {scope} ?dev {FRAMEWORK_PROPERTY} ?s . ?m dlom:deployedOn ?dev . "
+                     "?m a dlom:Model }"):
+            found |= {m.value for (m,) in _select(store, text)}
+        if len(found) > MAX_INCREMENTAL_MODELS:
+            return None
+    return found
+
+
+def updated_index(store: Store, index: FacetIndex, notice: WriteNotice) -> FacetIndex | None:
+    """``index`` brought to the store after the write of ``notice`` by re-reading only the models it
+    touched; None when that cannot be done (rebuild)."""
+    t0 = time.perf_counter()
+    touched = _touched_models(store, notice.triples)
+    if touched is None:
+        return None
+    if not touched:
+        return _replace_generation(index, notice.after)
+    new_iris, new = _read(store, sorted(touched))
+    part = _assemble(notice.after, new_iris, new, 0.0)
+    return _splice(index, part, touched, (time.perf_counter() - t0) * 1000)
+
+
+def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: float) -> FacetIndex:
+    """``index`` with the rows of the ``touched`` models replaced by ``part`` (their rows read again),
+    in array operations: no row of the others is converted back to Python."""
+    kept = np.flatnonzero(np.fromiter((iri not in touched for iri in index.iris), dtype=bool, count=len(index)))
+    iris = [index.iris[k] for k in kept.tolist()] + part.iris
+    order = np.array(sorted(range(len(iris)), key=iris.__getitem__), dtype=np.intp)
+
+    def rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a[kept], b])[order]
+
+    def texts(a: Texts, b: Texts) -> Texts:
+        values = list(a.values)  # a value no row uses any more stays until a rebuild (tested once, no harm)
+        where = {v: i for i, v in enumerate(values)}
+        for v in b.values:
+            if v not in where:
+                where[v] = len(values)
+                values.append(v)
+        remap = np.array([where[v] for v in b.values] + [-1], dtype=np.int32)  # code -1 stays -1
+        return Texts(rows(a.codes, remap[b.codes]), values)
+
+    # A record's row: kept models keep their order among themselves (both sides are in IRI order), so
+    # the records, each side in (row, IRI) order, need only a stable sort by their new row.
+    final = np.empty(len(iris), dtype=np.intp)
+    final[order] = np.arange(len(iris))
+    kept_records = np.flatnonzero(np.isin(index.perf_model, kept))
+    old_row = np.full(len(index), -1, dtype=np.intp)
+    old_row[kept] = final[: len(kept)]
+    record_rows = np.concatenate([old_row[index.perf_model[kept_records]], final[len(kept) + part.perf_model]])
+    by_row = np.argsort(record_rows, kind="stable")
+
+    def records(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a[kept_records], b])[by_row]
+
+    perf_iri = [index.perf_iri[j] for j in kept_records.tolist()] + part.perf_iri
+    return FacetIndex(
+        part.generation, [iris[k] for k in order.tolist()],
+        {v: rows(index.numbers[v], part.numbers[v]) for v in _MODEL_NUMBERS},
+        {v: texts(index.texts[v], part.texts[v]) for v in _MODEL_TEXTS},
+        rows(index.has_dev, part.has_dev), rows(index.has_cloud, part.has_cloud), rows(index.on_host, part.on_host),
+        texts(index.device_text, part.device_text), texts(index.frameworks, part.frameworks),
+        rows(index.any_framework, part.any_framework), record_rows[by_row], [perf_iri[j] for j in by_row.tolist()],
+        records(index.perf_predicted, part.perf_predicted),
+        {v: records(index.perf_numbers[v], part.perf_numbers[v]) for v in _PERF_VARS},
+        rows(index.only_predicted, part.only_predicted), rows(index.techniques, part.techniques),
+        texts(index.technique_classes, part.technique_classes), texts(index.variant, part.variant),
+        {i: w for i, w in index.irregular.items() if i not in touched} | part.irregular, build_ms)
+
+
+def _replace_generation(index: FacetIndex, generation: int) -> FacetIndex:
+    return replace(index, generation=generation)
+
+
+# -- keeping it current -------------------------------------------------------------------------------
+
+class _Holder:
+    """The index of one store, the writes noticed since it was read, and whether a rebuild runs."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.index: FacetIndex | None = None
+        self.pending: list[WriteNotice] = []
+        self.building = threading.Lock()  # held while the index is read from the store (one read at a time)
+        self.gap = False  # a write came that cannot be followed: rebuild
+
+
+_holders: weakref.WeakKeyDictionary[Store, _Holder] = weakref.WeakKeyDictionary()
+_holders_lock = threading.Lock()
+
+
+def _noticed(notice: WriteNotice) -> None:
+    holder = _holders.get(notice.store)
+    if holder is None:
+        return
+    with holder.lock:
+        if notice.sole and notice.before != notice.after:
+            holder.pending.append(notice)
+        elif not notice.sole:
+            holder.gap = True
+
+
+add_write_listener(_noticed)
+
+
+def _generation(store: Store) -> int | None:
+    if getattr(store, "generation", None) is None:
+        return None
+    return store.generation_of(DLOM_VOCABULARIES)
+
+
+def _brought_forward(store: Store, holder: _Holder, generation: int) -> FacetIndex | None:
+    """The holder's index at ``generation`` if it is current or the noticed writes bring it there
+    (applied here); None otherwise. Called with ``holder.lock`` held."""
+    index = holder.index
+    if index is None:
+        return None
+    while index is not None and index.generation != generation and not holder.gap:
+        step = next((n for n in holder.pending if n.before == index.generation), None)
+        if step is None:
+            return None
+        holder.pending = [n for n in holder.pending if n.before > index.generation and n is not step]
+        index = updated_index(store, index, step)
+        holder.index = index
+    return index if index is not None and index.generation == generation else None
+
+
+def facet_index(store: Store) -> FacetIndex | None:
+    """The index of ``store`` at its current generation, built (or brought forward) here if needed —
+    one read at a time: a second caller waits for the first's. None for a store without a generation,
+    or when a change other than a validated write came while it was read (it is stale already). From
+    now on :func:`current_index` keeps the store's index current."""
+    generation = _generation(store)
+    if generation is None:
+        return None
+    with _holders_lock:
+        holder = _holders.setdefault(store, _Holder())
+    with holder.building:
+        with holder.lock:
+            index = _brought_forward(store, holder, generation)
+            if index is not None:
+                return index  # (another caller's read finished while this one waited)
+            holder.gap, holder.pending = False, []
+        # Read without holding the lock: writes meanwhile are noticed and applied on top (the models they
+        # touch are read again), and any other change makes the index stale.
+        index = build_index(store)
+        with holder.lock:
+            if holder.index is None or holder.index.generation <= index.generation:
+                holder.index = index
+            return _brought_forward(store, holder, _generation(store) or 0)
+
+
+def current_index(store: Store) -> FacetIndex | None:
+    """The store's index if it has one (:func:`facet_index` was asked for it once, e.g. by the server's
+    warm-up) and it is current or the noticed writes bring it forward; otherwise None, and a stale index
+    starts rebuilding in the background (the caller answers by the query meanwhile)."""
+    holder = _holders.get(store)
+    generation = _generation(store)
+    if holder is None or generation is None:
+        return None
+    with holder.lock:
+        index = _brought_forward(store, holder, generation)
+        if index is not None:
+            return index
+    if not holder.building.locked():  # (two callers may both start one: the second finds it current)
+        threading.Thread(target=_build_quietly, args=(store,), name="facet-index", daemon=True).start()
+    return None
+
+
+def _build_quietly(store: Store) -> None:
+    try:
+        facet_index(store)
+    except DlomError as e:
+        log.warning("the facet index could not be built (%s); retrieval queries the store", e)
+
+
+def forget_index(store: Store) -> None:
+    """Drop the store's index: retrieval queries the store until :func:`facet_index` is asked again
+    (benchmarks compare the two paths)."""
+    with _holders_lock:
+        _holders.pop(store, None)
+
+
+def warm_facet_index_in_background(store: Store) -> None:
+    """Build the store's index in a daemon thread (``dlom serve`` at start-up), so the first
+    recommendation reads columns; nothing for a store without a generation."""
+    if _generation(store) is not None:
+        threading.Thread(target=_build_quietly, args=(store,), name="warm-facet-index", daemon=True).start()
+
+
+# -- answering ----------------------------------------------------------------------------------------
+
+def _test(row: Requirement, index: FacetIndex, projected: np.ndarray, value: Any) -> np.ndarray:
+    """The models whose value meets ``row`` (False where unknown), by the row's own comparison."""
+    var = row.tested
+    if var in index.texts:
+        return index.texts[var].test(lambda t: row.matches(t, value))
+    column = projected if var == "projCost" else index.numbers[var]
+    with np.errstate(invalid="ignore"):
+        return np.asarray(row.matches_column(column, value), dtype=bool)
+
+
+def _unknown(row: Requirement, index: FacetIndex, projected: np.ndarray) -> np.ndarray:
+    var = row.tested
+    if var in index.texts:
+        return index.texts[var].codes < 0
+    return np.isnan(projected if var == "projCost" else index.numbers[var])
+
+
+def _projected_cost(index: FacetIndex, want: int | None) -> np.ndarray:
+    """The budget's projected cost, as the candidate query's BIND computes it."""
+    n = index.numbers
+    cost, cpd, ndev, price = n["cost"], n["cpd"], n["ndev"], n["price"]
+    if want is None:
+        return np.where(np.isnan(cost), price * ndev, cost)
+    adjusted = np.where(np.isnan(cpd) | np.isnan(ndev), cost, cost + cpd * (want - ndev))
+    return np.where(np.isnan(cost), price * want, adjusted)
+
+
+def answer(index: FacetIndex, plan: QueryPlan, q: CandidateQuery) -> CandidateSet | None:
+    """The candidate set of ``plan`` over ``index`` — what the query ``q`` answers — or None where the
+    index cannot stand for the query (an irregular model)."""
+    if index.irregular:
+        return None
+    t0 = time.perf_counter()
+    projected = _projected_cost(index, plan.want_devices)
+    keep = index.on_host.copy() if plan.this_machine else ~index.on_host
+    if not plan.include_predicted:
+        keep &= ~index.only_predicted
+    if plan.needs_dev:
+        keep &= index.has_dev
+    perf_keep = np.ones(len(index.perf_iri), dtype=bool) if plan.include_predicted else ~index.perf_predicted
+    perf_link_required = False
+    for lenient, rows in ((False, plan.required), (True, plan.lenient)):
+        for var, row in rows.items():
+            value = plan.values[var]
+            if row.node == "perf":
+                with np.errstate(invalid="ignore"):
+                    ok = np.asarray(row.matches_column(index.perf_numbers[var], value), dtype=bool)
+                perf_keep &= (ok | np.isnan(index.perf_numbers[var])) if lenient else ok
+                perf_link_required |= not lenient
+            else:
+                ok = _test(row, index, projected, value)
+                keep &= (ok | _unknown(row, index, projected)) if lenient else ok
+    if plan.device_types:
+        row = BY_PATH["project.device_types"]
+        keep &= index.device_text.test(lambda t: row.matches(t, plan.device_types))
+    if plan.framework is not None:
+        # the labels are normalized already: contained text, as the row's SPARQL pattern tests it
+        assert BY_PATH["device.framework"].comparison is Comparison.CONTAINS_TEXT
+        ok = index.frameworks.test(lambda names: any(plan.framework in n for n in names))
+        keep &= (ok | ~index.any_framework) if plan.allow_unknown else ok
+    n = len(index)
+    matching = np.bincount(index.perf_model[perf_keep], minlength=n) > 0
+    if perf_link_required:
+        keep &= matching
+    else:
+        # an OPTIONAL record: a model without records of the kinds asked for stays, one whose records
+        # all fail the (lenient) filters does not
+        of_kind = index.perf_model[np.ones_like(perf_keep) if plan.include_predicted else ~index.perf_predicted]
+        keep &= matching | (np.bincount(of_kind, minlength=n) == 0)
+    rows = np.flatnonzero(keep)
+    where = np.full(n, -1, dtype=np.intp)
+    where[rows] = np.arange(len(rows))
+    records_of = where[index.perf_model] if len(index.perf_model) else np.zeros(0, dtype=np.intp)
+    chosen = perf_keep & (records_of >= 0)
+    k = records_of[chosen]
+
+    numbers: dict[str, np.ndarray] = {}
+    texts: dict[str, list[str | None]] = {}
+    for var in q.variables[4:]:
+        if var in PERF_METRICS:
+            values = index.perf_numbers[var][chosen]
+            known = ~np.isnan(values)
+            count = np.bincount(k[known], minlength=len(rows)).astype(float)
+            total = np.bincount(k[known], weights=values[known], minlength=len(rows))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                numbers[var] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        elif var == "projCost":
+            numbers[var] = projected[rows]
+        elif var in TEXT_VARS:
+            texts[var] = index.texts[var].take(rows)
+        else:
+            numbers[var] = index.numbers[var][rows]
+    chosen_rows = np.flatnonzero(chosen)
+    records: list[list[str]] = [[] for _ in rows]
+    for j, c in zip(chosen_rows.tolist(), k.tolist()):
+        records[c].append(index.perf_iri[j])  # in (model, IRI) order already
+    all_predicted = np.bincount(k[~index.perf_predicted[chosen]], minlength=len(rows)) == 0
+    has_records = np.bincount(k, minlength=len(rows)) > 0
+    return CandidateSet([index.iris[r] for r in rows.tolist()], numbers, texts, records, has_records & all_predicted,
+                        index.has_cloud[rows], index.techniques[rows], q.text, (time.perf_counter() - t0) * 1000,
+                        index.technique_classes.take(rows))
+
+
+def candidates_from_index(store: Store, plan: QueryPlan, q: CandidateQuery) -> CandidateSet | None:
+    """The candidate set through the store's current index (:func:`current_index`), or None when the
+    store has none or it cannot answer (the caller runs the query)."""
+    index = current_index(store)
+    return None if index is None else answer(index, plan, q)
