@@ -302,6 +302,9 @@ class OnnxCandidatePredictor:
         from decision.elicitation import elicit, explicit_weights
         from gnn.propose import generate_candidates, predicted_candidate, rank_candidates
 
+        # the weights first: preferences that determine none are the request's error, whatever is proposed
+        pref = requirements.preferences
+        weights = (explicit_weights(pref.weights) if pref.weights else elicit(pref.comparisons)).weight_map()
         # the devices a caller names (e.g. this host's, for proposals it can measure) are kept, hosts or not
         devices = self._devices(requirements, hosts=None if only_devices is not None else requirements.device.this_machine)
         if only_devices is not None:
@@ -325,8 +328,6 @@ class OnnxCandidatePredictor:
         keep = np.flatnonzero(ok)
         if keep.size == 0:
             return []
-        pref = requirements.preferences
-        weights = (explicit_weights(pref.weights) if pref.weights else elicit(pref.comparisons)).weight_map()
         sub = Prediction(pred.mean[keep], pred.std[keep], pred.high_score[keep])
         proposals = rank_candidates(self.graph, [candidates[i] for i in keep], sub, weights, top_k=limit)
         out = [predicted_candidate(p, self.version) for p in proposals]

@@ -129,7 +129,7 @@ def measurability_of(store: Store, candidates: Sequence[PredictedCandidate],
 
 
 @dataclass
-class Proposal:
+class ListedProposal:
     """One proposal as listed: the prediction, the labels of its DLN, device and techniques (from the
     predictor's graph), whether this host can measure it, and its near-identical variants (same DLN
     family, hardware and technique families: :func:`decision.diversity.configuration_keys`), best first."""
@@ -144,7 +144,7 @@ class Proposal:
 class Proposals:
     """What :func:`propose` answers: the proposals shown and, when there are none, why."""
 
-    proposals: list[Proposal]
+    proposals: list[ListedProposal]
     message: str | None
 
 
@@ -195,8 +195,10 @@ def propose(store: Store, predictor: Any, requirements: Requirements, limit: int
             if not (measurable_only and m.why_not)]
     keys = configuration_keys(store, [(c.dln, c.devices[0] if c.devices else "", c.techniques) for c, _ in kept])
     groups = group_variants(np.arange(len(kept)), keys, limit)
-    shown = [Proposal(kept[g.representative][0], labels_of(predictor, kept[g.representative][0]), kept[g.representative][1],
-                      [kept[i][0] for i in g.members]) for g in groups]
+    shown = []
+    for g in groups:
+        candidate, measurability = kept[g.representative]
+        shown.append(ListedProposal(candidate, labels_of(predictor, candidate), measurability, [kept[i][0] for i in g.members]))
     message = None
     if not shown:
         message = "the prediction model proposes no unseen configuration meeting these requirements"
