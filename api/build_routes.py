@@ -2,10 +2,12 @@
 request). The logic lives in :mod:`measure.build_new`; these routes translate HTTP.
 
 * ``POST /api/proposals?limit=5[&measurable_only=true]`` — the requirements of ``/api/recommend`` →
-  proposals from the GNN predictor (predicted metrics and confidence), each saying whether this
-  server's benchmark can measure it (and why not) and, where not, ``on_this_machine``: this server's
-  device on which the same network and techniques can be measured instead; ``measurable_only`` keeps
-  those it can, from the predictor's top 50. 501 when this server has no trained predictor.
+  proposals from the GNN predictor (predicted metrics and confidence; labels of the DLN, devices and
+  techniques; near-identical variants grouped as ``similar``), each saying whether this server's
+  benchmark can measure it (and why not) and, where not, ``on_this_machine``: this server's device on
+  which the same network and techniques can be measured instead; ``measurable_only`` keeps those it
+  can, from the predictor's top 50 (:func:`measure.build_new.propose` decides). 501 when this server
+  has no trained predictor.
 * ``POST /api/measurements`` (``Authorization: Bearer <DLOM_UPDATE_TOKEN>``) — ``{"proposal": {...},
   "on_this_machine": false}``: the server re-predicts the proposed configuration itself (re-targeted
   to this machine with ``on_this_machine: true``), stores it as a predicted model
@@ -37,14 +39,13 @@ from decision.elicitation import PreferenceError
 from decision.prediction import save_predicted_candidate
 from decision.requirements import Requirements
 from kg.errors import FieldError, ValidationError
-from measure.build_new import ProposalError, measurability_of, measure_configuration, rescored_candidate
-from measure.host import host_devices
+from measure.build_new import CANDIDATE_POOL, ProposalError, labels_of, measure_configuration, propose, rescored_candidate
 from measure.plan import MeasurementPlanner
 
 router = APIRouter(route_class=FieldErrorRoute, tags=["Decision support"])
 
 _JOBS_LOCK = threading.Lock()
-MAX_PROPOSALS = 50
+MAX_PROPOSALS = CANDIDATE_POOL
 
 
 def jobs_of(request: Request) -> JobRegistry:
@@ -61,44 +62,51 @@ def _prediction_out(c: Any) -> dict[str, Any]:
             "predicted": True}
 
 
+class SimilarProposalOut(BaseModel):
+    label: str
+    dln: str
+    devices: list[str]
+    techniques: list[str]
+    metrics: dict[str, float]
+    confidence: float
+
+
+class ProposalOut(PredictionOut):
+    similar_count: int = Field(0, description="how many near-identical variants (same DLN family, hardware and "
+                               "technique families) are grouped under this proposal")
+    similar: list[SimilarProposalOut] = Field(default_factory=list, description="those variants, best first")
+
+
 class ProposalsResponse(BaseModel):
     predictor_version: str
     message: str | None = None
-    proposals: list[PredictionOut]
+    proposals: list[ProposalOut]
 
 
 @router.post("/api/proposals", response_model=ProposalsResponse, summary="Proposals from the prediction model",
              responses={422: {"model": ErrorList}, 501: {"model": ErrorList, "description": "no trained predictor here"}})
 def post_proposals(requirements: Requirements, request: Request,
-                   limit: int = Query(5, ge=1, le=MAX_PROPOSALS, description="how many proposals"),
+                   limit: int = Query(5, ge=1, le=MAX_PROPOSALS, description="how many proposals (groups of "
+                                      "near-identical variants)"),
                    measurable_only: bool = Query(False, description="only configurations on this server's own "
                                                  "devices that its benchmark can build and measure")) -> Any:
     """Unseen configurations meeting the requirements, ranked by Eq. 1 of their *predicted* metrics,
-    each saying whether this server can measure it."""
+    each saying whether this server can measure it (:func:`measure.build_new.propose`)."""
     try:
         predictor = predictor_of(request)
     except PredictorUnavailable as e:
         return error_response(501, [{"field": "(server)", "message": str(e)}])
     try:
-        # Only this host's devices can be measurable here; among them the planner still decides.
-        candidates = predictor.predict(requirements, limit=MAX_PROPOSALS if measurable_only else limit,
-                                       only_devices=host_devices() if measurable_only else None)
+        listing = propose(request.app.state.store, predictor, requirements, limit, measurable_only)
     except PreferenceError as e:  # comparisons that do not determine the weights, as POST /api/recommend
         return error_response(422, [{"field": "preferences.comparisons", "message": str(e)}])
     except ValueError as e:  # e.g. weights that cannot be normalized
         return error_response(422, [{"field": "preferences", "message": str(e)}])
-    out = []
-    for c, measurability in zip(candidates, measurability_of(request.app.state.store, candidates)):
-        if measurable_only and measurability.why_not:
-            continue
-        out.append({**_prediction_out(c), **measurability.to_json()})
-    out = out[:limit]
-    message = None
-    if not out:
-        message = "the prediction model proposes no unseen configuration meeting these requirements"
-        if measurable_only:
-            message += f" that this server can measure on its own devices (among the top {MAX_PROPOSALS} there)"
-    return {"predictor_version": predictor.version, "message": message, "proposals": out}
+    out = [{**_prediction_out(p.candidate), **p.measurability.to_json(), **p.labels, "similar_count": len(p.similar),
+            "similar": [{k: v for k, v in _prediction_out(s).items() if k in SimilarProposalOut.model_fields}
+                        for s in p.similar]}
+           for p in listing.proposals]
+    return {"predictor_version": predictor.version, "message": listing.message, "proposals": out}
 
 
 class ProposalIn(BaseModel):
@@ -155,7 +163,7 @@ def post_measurements(body: MeasurementRequest, request: Request) -> Any:
         model = save_predicted_candidate(store, candidate)
     except ValidationError as e:
         return error_response(422, [FieldError(field=f"proposal ({v.path})", message=str(v)) for v in e.violations])
-    predicted = _prediction_out(candidate)
+    predicted = {**_prediction_out(candidate), **labels_of(predictor, candidate)}
     overrides = getattr(request.app.state, "measurement_overrides", None)
     configuration = (candidate.dln, candidate.devices[0], candidate.techniques)
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 from api.predictor import lazy_predictor
 from api.auth import needs_update_token
 from api.rest_errors import ErrorList, FieldErrorRoute, error_response
-from measure.build_new import measurability_of
+from measure.build_new import labels_of, measurability_of
 from decision.applicability import requirement_coverage
 from decision.elicitation import PreferenceError, assess
 from decision.objectives import Objective
@@ -166,6 +166,9 @@ class PredictionOut(BaseModel):
     not_measurable_because: str | None = Field(None, description="why it cannot, when it cannot")
     on_this_machine: ThisMachineOut | None = Field(None, description="where it cannot: this server's device on "
                                                    "which the same network and techniques can be measured instead")
+    dln_label: str | None = Field(None, description="the DLN's label")
+    device_labels: list[str] | None = Field(None, description="the devices' labels, in the order of devices")
+    technique_labels: list[str] | None = Field(None, description="the techniques' labels, in the order of techniques")
 
 
 class RecommendResponse(BaseModel):
@@ -205,8 +208,10 @@ def post_recommend(requirements: Requirements, request: Request,
         return error_response(504, [FieldError(field="(query)", message=str(e))])
     body = rec.to_dict()
     if rec.predictions:
-        for out, measurability in zip(body["predictions"], measurability_of(request.app.state.store, rec.predictions)):
-            out.update(measurability.to_json())
+        predictor = getattr(request.app.state, "predictor", None)  # loaded: it made the predictions
+        for c, out, measurability in zip(rec.predictions, body["predictions"],
+                                         measurability_of(request.app.state.store, rec.predictions)):
+            out.update(measurability.to_json(), **labels_of(predictor, c))
     return body
 
 

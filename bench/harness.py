@@ -14,6 +14,7 @@ import datetime as dt
 import statistics
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,10 @@ def code_version() -> str:
 
 
 def trained_baseline(network: NetworkSpec, task: DigitsTask, training: TrainingConfig, seed: int,
-                     cache_dir: Path | None = None) -> nn.Module:
+                     cache_dir: Path | None = None, on_progress: Callable[[float], None] | None = None) -> nn.Module:
     """The network at width 1.0 trained on the digits task (a fresh copy; training is cached per
-    network, seed and training settings, in memory and under ``cache_dir`` when given)."""
+    network, seed and training settings, in memory and under ``cache_dir`` when given); ``on_progress``
+    gets the fraction of the training done (see :func:`bench.training.train`; nothing when cached)."""
     key = (network.name, seed, training.epochs, training.learning_rate, training.batch_size)
     model = network.build(1.0)
     if key not in _BASELINES and cache_dir is not None:
@@ -65,7 +67,7 @@ def trained_baseline(network: NetworkSpec, task: DigitsTask, training: TrainingC
     if key not in _BASELINES:
         torch.manual_seed(seed)
         model = network.build(1.0)
-        train(model, task, training.epochs, training.learning_rate, seed, training.batch_size)
+        train(model, task, training.epochs, training.learning_rate, seed, training.batch_size, on_progress=on_progress)
         _BASELINES[key] = copy.deepcopy(model.state_dict())
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
@@ -185,7 +187,10 @@ def run_benchmark(spec: BenchSpec, work_dir: Path | None = None, cache_dir: Path
             seed_dir.mkdir(parents=True, exist_ok=True)
             of = f"seed {n + 1} of {len(spec.seeds)}"
             progress(n * share, f"training the {spec.network.label} baseline ({of})")
-            baseline = trained_baseline(spec.network, task, spec.training, seed, cache_dir)
+
+            def trained(fraction: float, n: int = n, of: str = of) -> None:  # training: the first half of a seed's share
+                progress((n + 0.5 * fraction) * share, f"training the {spec.network.label} baseline ({of})")
+            baseline = trained_baseline(spec.network, task, spec.training, seed, cache_dir, on_progress=trained)
             state = PipelineState(network=spec.network, task=task, seed=seed, runtime=spec.runtime, work_dir=seed_dir,
                                   model=copy.deepcopy(baseline), teacher=baseline)
             if spec.techniques:

@@ -24,20 +24,27 @@ def task_loss(task: DigitsTask) -> LossFn:
 
 
 def train(model: nn.Module, task: DigitsTask, epochs: int, learning_rate: float, seed: int, batch_size: int = 64,
-          loss_fn: LossFn | None = None, after_step: StepHook | None = None) -> nn.Module:
+          loss_fn: LossFn | None = None, after_step: StepHook | None = None,
+          on_progress: Callable[[float], None] | None = None) -> nn.Module:
     """Train ``model`` in place with Adam for ``epochs`` passes over the training set.
 
-    ``after_step`` runs after every optimiser step (pruning uses it to keep pruned weights at zero).
-    The shuffling order depends only on ``seed``.
+    ``after_step`` runs after every optimiser step (pruning uses it to keep pruned weights at zero);
+    ``on_progress`` gets the fraction of all batches done (0..1) after each one, so a caller's progress
+    moves during training, which dominates a benchmark run. The shuffling order depends only on ``seed``.
     """
     loss_fn = loss_fn or task_loss(task)
     x, y = task.train_tensors()
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=learning_rate)
     model.train()
+    batches = epochs * -(-len(x) // batch_size)
+    done = 0
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=gen)
         for i in range(0, len(x), batch_size):
+            done += 1
+            if on_progress is not None:
+                on_progress(done / batches)
             idx = order[i : i + batch_size]
             if len(idx) < 2:  # batch normalisation needs two samples
                 continue

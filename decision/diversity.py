@@ -16,6 +16,7 @@ unchanged: grouping only chooses which candidates fill the top k.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +95,38 @@ def _by_query(store: Store, found: CandidateSet) -> tuple[list[str | None], list
         if dev is not None:
             hardware[k].add((hw or dev).value)
     return dln, hardware
+
+
+_CONFIGURATION_KEYS = SPARQL_PREFIXES + """SELECT ?node ?family ?label ?hw ?techniqueFamily WHERE { %s
+  OPTIONAL { ?node dlom:architectureFamily ?family } OPTIONAL { ?node rdfs:label ?label }
+  OPTIONAL { ?node dlom:hardware ?hw }
+  OPTIONAL { ?node a/rdfs:subClassOf* ?techniqueFamily . ?techniqueFamily rdfs:subClassOf dlom:OptimizationTechnique } }"""
+
+
+def configuration_keys(store: Store, configurations: Sequence[tuple[str, str, Sequence[str]]]) -> list[VariantKey]:
+    """The :func:`variant_keys` of configurations not (yet) in the graph as models — (DLN, device,
+    techniques) IRIs, e.g. the prediction model's proposals — by the same rule: DLN family, the
+    device's hardware, the technique families. One query."""
+    nodes = sorted({n for dln, dev, ts in configurations for n in (dln, dev, *ts)})
+    if not nodes:
+        return []
+    rows = store.select(_CONFIGURATION_KEYS % values_rows(["node"], [(NamedNode(n),) for n in nodes])).rows
+    family: dict[str, str] = {}
+    hardware: dict[str, str] = {}
+    technique_families: dict[str, set[str]] = {}
+    for node, fam, label, hw, tfam in rows:
+        n = node.value  # type: ignore[union-attr]
+        name = (f"family:{fam.value.strip().lower()}" if fam is not None
+                else f"dln:{normalized_name(label.value)}" if label is not None else None)
+        if name is not None:
+            family[n] = min(name, family.get(n, name))
+        if hw is not None:
+            hardware[n] = min(hw.value, hardware.get(n, hw.value))
+        if tfam is not None:
+            technique_families.setdefault(n, set()).add(tfam.value)
+    return [(family.get(dln, dln), frozenset({hardware.get(dev, dev)}),
+             frozenset(f for t in ts for f in technique_families.get(t, ())))
+            for dln, dev, ts in configurations]
 
 
 def group_variants(order: np.ndarray, keys: list[VariantKey], top_k: int) -> list[VariantGroup]:

@@ -9,7 +9,7 @@ prediction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -45,6 +45,10 @@ class PredictedCandidate:
     notes: dict[str, str] = field(default_factory=dict)
 
 
+Configuration = Callable[[str, str, tuple[str, ...]], bool]
+"""A test of a configuration by its IRIs: DLN, device, techniques (e.g. whether the bench could build it)."""
+
+
 @runtime_checkable
 class CandidatePredictor(Protocol):
     """What the DSS needs from the prediction model."""
@@ -52,9 +56,12 @@ class CandidatePredictor(Protocol):
     version: str
 
     def predict(self, requirements: Requirements, limit: int = 5,
-                only_devices: Collection[str] | None = None) -> Sequence[PredictedCandidate]:
+                only_devices: Collection[str] | None = None,
+                keep: Configuration | None = None) -> Sequence[PredictedCandidate]:
         """Up to ``limit`` predicted configurations meeting ``requirements``, best first (may be empty);
-        with ``only_devices`` (IRIs), only configurations on those devices."""
+        with ``only_devices`` (IRIs), only configurations on those devices; with ``keep``, only those
+        for which ``keep(dln, device, techniques)`` (IRIs) is true — applied before ranking, so the
+        ``limit`` best are of those kept."""
         ...
 
 

@@ -26,19 +26,19 @@ protocol (the 'build new model' path of Fig. 6) on top of it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from decision.prediction import PredictedCandidate
+from decision.prediction import Configuration, PredictedCandidate
 from decision.requirement_table import BY_PATH, device_description
 from kg.extras import extra_message, has_extra
 from gnn.errors import NoTrainedModelError, UnknownEntityError
 from gnn.export import ExportedGraph, export_graph, node_iris
 from gnn.prediction import READOUT_INPUTS, Prediction, mask_untrained, readout_inputs
+from kg.namespaces import SPARQL_PREFIXES
 from kg.store import Store
 
 if TYPE_CHECKING:
@@ -179,10 +179,6 @@ class OnnxScorer:
         return self.score(self.inputs(graph, candidates))
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[\s_\-]+", "", text.lower())
-
-
 # What a device records for each device requirement of decision.requirement_table, read from the
 # exported graph (the retrieval query reads the same properties from the store).
 _DEVICE_VALUE: dict[str, Callable[[ExportedGraph, int], Any]] = {
@@ -194,6 +190,9 @@ _DEVICE_VALUE: dict[str, Callable[[ExportedGraph, int], Any]] = {
         *(str(g.attrs["device"][v][k]) if g.attrs["device"][v].get(k) is not None else None
           for k in ("label", "board", "processor", "accelerator"))),
 }
+
+
+_BENCHMARK_HOSTS = SPARQL_PREFIXES + "SELECT ?d WHERE { ?d a dlom:BenchmarkHost }"
 
 
 def _number(value: object) -> float | None:
@@ -208,9 +207,13 @@ class OnnxCandidatePredictor:
     """decision support's ``CandidatePredictor``: unseen configurations meeting a request, ranked by
     Eq. 1 under the request's preferences, scored with the ONNX scorer.
 
-    Requirements used: network name (DLN label, '-', '_' and spaces ignored), device types (substring
-    of the device's label/board/processor/accelerator), device min memory / min clock / framework, and
-    the performance limits (min accuracy, max latency, max energy) applied to the *predicted* values.
+    Requirements used, each by its row of :mod:`decision.requirement_table` (the comparison decision
+    retrieval makes): network name (the DLN's label equal as a network name, '-', '_', blanks and case
+    ignored), device types (contained in the device's label/board/processor/accelerator), device min
+    memory / min clock / framework / form factor, and the performance limits (min accuracy, max latency,
+    max energy) applied to the *predicted* values. Benchmark hosts (``dlom:BenchmarkHost``, machines DLOM
+    measured on) are devices only when the request asks for this machine (``device.this_machine``) or
+    the caller names its devices (``only_devices``), as retrieval offers models on them.
     """
 
     def __init__(self, store: Store, ensemble: Ensemble | None = None, scorer: OnnxScorer | None = None) -> None:
@@ -231,6 +234,8 @@ class OnnxCandidatePredictor:
         assert scorer is not None
         self.scorer = scorer
         self.version = scorer.version
+        # read once with the graph: the hosts are described when a server starts, before it loads this
+        self.hosts = frozenset(d.value for (d,) in store.select(_BENCHMARK_HOSTS).rows)  # type: ignore[union-attr]
 
     @classmethod
     def from_default_paths(cls, store: Store, checkpoint: Path | None = None) -> OnnxCandidatePredictor:
@@ -267,32 +272,48 @@ class OnnxCandidatePredictor:
         return ("scored with the embeddings of the graph the prediction model was built for (this store's graph "
                 f"differs; configurations with nodes it does not know are not scored; {extra_message('gnn')})")
 
-    def _devices(self, req: Requirements) -> list[int]:
+    def _devices(self, req: Requirements, hosts: bool | None) -> list[int]:
         """The device rows meeting every stated device requirement, by its row of the requirement
-        table (a device that does not record the value does not meet it)."""
+        table (a device that does not record the value does not meet it): only benchmark hosts when
+        ``hosts`` is True, none when False, both when None."""
         g = self.graph
         stated = {path: value for path, value in req.stated().items() if path in _DEVICE_VALUE}
         out = []
         for v in range(g.count("device")):
+            if hosts is not None and (g.iris["device"][v] in self.hosts) is not hosts:
+                continue
             if all(BY_PATH[path].matches(_DEVICE_VALUE[path](g, v), value) for path, value in stated.items()):
                 out.append(v)
         return out
 
     def _dlns(self, req: Requirements) -> list[int]:
+        """The DLN rows the request's network names: its label equal as a network name (the requirement
+        table's comparison, as retrieval's), all when none is named."""
         if req.network.network is None:
             return list(range(self.graph.count("dln")))
-        want = _norm(req.network.network)
-        return [d for d in range(self.graph.count("dln")) if want in _norm(self.graph.labels["dln"][d])]
+        row = BY_PATH["network.network"]
+        return [d for d in range(self.graph.count("dln")) if row.matches(self.graph.labels["dln"][d], req.network.network)]
 
     def predict(self, requirements: Requirements, limit: int = 5,
-                only_devices: Collection[str] | None = None) -> Sequence[PredictedCandidate]:
+                only_devices: Collection[str] | None = None,
+                keep: Configuration | None = None) -> Sequence[PredictedCandidate]:
+        """:meth:`decision.prediction.CandidatePredictor.predict`: see the class docstring for the
+        requirements applied; ``keep`` tests each configuration by its IRIs before it is scored."""
         from decision.elicitation import elicit, explicit_weights
         from gnn.propose import generate_candidates, predicted_candidate, rank_candidates
 
-        devices = self._devices(requirements)
-        if only_devices is not None:  # e.g. the devices of this host, for proposals it can measure
+        # the weights first: preferences that determine none are the request's error, whatever is proposed
+        pref = requirements.preferences
+        weights = (explicit_weights(pref.weights) if pref.weights else elicit(pref.comparisons)).weight_map()
+        # the devices a caller names (e.g. this host's, for proposals it can measure) are kept, hosts or not
+        devices = self._devices(requirements, hosts=None if only_devices is not None else requirements.device.this_machine)
+        if only_devices is not None:
             devices = [v for v in devices if self.graph.iris["device"][v] in only_devices]
         candidates = generate_candidates(self.graph, self._dlns(requirements), devices)
+        if keep is not None:
+            iris = self.graph.iris
+            candidates = [c for c in candidates
+                          if keep(iris["dln"][c.dln], iris["device"][c.device], tuple(iris["technique"][t] for t in c.techniques))]
         if not self.exact:
             candidates = [c for c in candidates if self.scorer.knows(self.graph, c)]
         if not candidates:
@@ -307,8 +328,6 @@ class OnnxCandidatePredictor:
         keep = np.flatnonzero(ok)
         if keep.size == 0:
             return []
-        pref = requirements.preferences
-        weights = (explicit_weights(pref.weights) if pref.weights else elicit(pref.comparisons)).weight_map()
         sub = Prediction(pred.mean[keep], pred.std[keep], pred.high_score[keep])
         proposals = rank_candidates(self.graph, [candidates[i] for i in keep], sub, weights, top_k=limit)
         out = [predicted_candidate(p, self.version) for p in proposals]

@@ -4,6 +4,8 @@ model and, when this host can run it with the benchmark module, measured in a ba
 * :func:`rescored_candidate` — the server's own prediction for a (DLN, device, techniques)
   configuration. A client sends back a proposal it received, but what is *stored* as the prediction is
   recomputed here, so a client can never write made-up 'predicted' figures into the graph.
+* :func:`propose` — the listing: the prediction model's proposals for a request, without those no
+  benchmark host could run, near-identical variants grouped, each labelled and said measurable or not;
 * :func:`measurability_of` — for each proposal, whether this host can measure it and, when it cannot,
   why, and whether the same configuration can be measured on this machine instead (one decision:
   :meth:`measure.plan.MeasurementPlanner.plan`, the same the job makes).
@@ -17,18 +19,21 @@ saying why.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from pyoxigraph import NamedNode
 
+from decision.diversity import configuration_keys, group_variants
 from decision.prediction import PREDICTABLE_METRICS, PredictedCandidate
+from decision.requirements import Requirements
 from kg.binding import bind
 from kg.namespaces import SPARQL_PREFIXES
 from kg.progress import PhaseReport
 from kg.store import Store
 from kg.terms import to_python
-from measure.host import HostDevice
+from measure.host import HostDevice, host_devices
 from measure.plan import MeasurementPlanner, NotRunnableHere
 
 class ProposalError(ValueError):
@@ -107,10 +112,12 @@ class Measurability:
                 "on_this_machine": {"device": there.iri, "label": there.label} if there else None}
 
 
-def measurability_of(store: Store, candidates: Sequence[PredictedCandidate]) -> list[Measurability]:
+def measurability_of(store: Store, candidates: Sequence[PredictedCandidate],
+                     planner: MeasurementPlanner | None = None) -> list[Measurability]:
     """For each predicted configuration: whether this host's benchmark can measure it, and where not,
-    why and whether it can be measured on this machine instead."""
-    planner = MeasurementPlanner(store)
+    why and whether it can be measured on this machine instead (``planner``: one already reading
+    ``store``, so its lookups are shared)."""
+    planner = planner or MeasurementPlanner(store)
     out = []
     for c in candidates:
         if len(c.devices) != 1:
@@ -119,6 +126,85 @@ def measurability_of(store: Store, candidates: Sequence[PredictedCandidate]) -> 
         why_not = planner.why_not(c.dln, c.devices[0], c.techniques)
         out.append(Measurability(why_not, planner.on_this_machine(c.dln, c.techniques) if why_not else None))
     return out
+
+
+@dataclass
+class ListedProposal:
+    """One proposal as listed: the prediction, the labels of its DLN, device and techniques (from the
+    predictor's graph), whether this host can measure it, and its near-identical variants (same DLN
+    family, hardware and technique families: :func:`decision.diversity.configuration_keys`), best first."""
+
+    candidate: PredictedCandidate
+    labels: dict[str, Any]
+    measurability: Measurability
+    similar: list[PredictedCandidate] = field(default_factory=list)
+
+
+@dataclass
+class Proposals:
+    """What :func:`propose` answers: the proposals shown and, when there are none, why."""
+
+    proposals: list[ListedProposal]
+    message: str | None
+
+
+CANDIDATE_POOL = 50
+"""How many of the predictor's best configurations :func:`propose` filters and groups into its answer."""
+
+
+def labels_of(predictor: Any, candidate: PredictedCandidate) -> dict[str, Any]:
+    """``dln_label``, ``device_labels`` and ``technique_labels`` of ``candidate``, from the graph of
+    ``predictor`` (an :class:`gnn.onnx_scorer.OnnxCandidatePredictor`); an IRI it does not hold is its
+    own label."""
+    graph = getattr(predictor, "graph", None)
+
+    def label(node_type: str, iri: str) -> str:
+        row = graph.index[node_type].get(iri) if graph is not None else None
+        return graph.labels[node_type][row] if row is not None else iri
+
+    return {"dln_label": label("dln", candidate.dln), "device_labels": [label("device", d) for d in candidate.devices],
+            "technique_labels": [label("technique", t) for t in candidate.techniques]}
+
+
+def propose(store: Store, predictor: Any, requirements: Requirements, limit: int,
+            measurable_only: bool = False) -> Proposals:
+    """Build new's listing: up to ``limit`` groups of the prediction model's unseen configurations
+    meeting ``requirements`` (the predictor applies them), best first, each with its labels and
+    whether this host can measure it.
+
+    Never proposed are configurations on a benchmark host whose network the bench cannot build or whose
+    techniques it cannot re-apply (a host runs only what the bench builds: such a prediction describes
+    nothing that can exist); with ``measurable_only`` (only this host's devices are asked for), of the
+    predictor's best :data:`CANDIDATE_POOL` those this host cannot measure are dropped. Near-identical variants
+    of one configuration are grouped under the best one ("n more like this"), so the ``limit`` shown
+    differ. Raises what ``predictor.predict`` raises (e.g. :class:`decision.elicitation.PreferenceError`)."""
+    planner = MeasurementPlanner(store)
+    hosts = getattr(predictor, "hosts", frozenset())  # the predictor's graph's dlom:BenchmarkHost devices
+    buildable: dict[tuple[str, tuple[str, ...]], bool] = {}  # one answer per network and techniques
+
+    def runnable(dln: str, device: str, techniques: tuple[str, ...]) -> bool:
+        if device not in hosts:
+            return True
+        if (dln, techniques) not in buildable:
+            buildable[dln, techniques] = planner.buildable_why_not(dln, techniques) is None
+        return buildable[dln, techniques]
+
+    candidates = predictor.predict(requirements, limit=CANDIDATE_POOL,
+                                   only_devices=host_devices() if measurable_only else None, keep=runnable)
+    kept = [(c, m) for c, m in zip(candidates, measurability_of(store, candidates, planner))
+            if not (measurable_only and m.why_not)]
+    keys = configuration_keys(store, [(c.dln, c.devices[0] if c.devices else "", c.techniques) for c, _ in kept])
+    groups = group_variants(np.arange(len(kept)), keys, limit)
+    shown = []
+    for g in groups:
+        candidate, measurability = kept[g.representative]
+        shown.append(ListedProposal(candidate, labels_of(predictor, candidate), measurability, [kept[i][0] for i in g.members]))
+    message = None
+    if not shown:
+        message = "the prediction model proposes no unseen configuration meeting these requirements"
+        if measurable_only:
+            message += f" that this server can measure on its own devices (among the top {CANDIDATE_POOL} there)"
+    return Proposals(shown, message)
 
 
 def measured_metrics(store: Store, model: str) -> dict[str, float]:

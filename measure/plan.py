@@ -97,12 +97,11 @@ class MeasurementPlanner:
             self._steps = steps
         return self._steps
 
-    def plan(self, dln: str, device: str, techniques: Sequence[str]) -> MeasurementPlan:
-        """The plan measuring the configuration here, or :class:`NotRunnableHere` saying why not."""
+    def _recipe(self, dln: str, techniques: Sequence[str]) -> tuple[str, list[dict[str, Any]]]:
+        """Checks 1 and 2 of the module docstring: the bench network's name and the steps that derive
+        the DLN from it, or :class:`NotRunnableHere` saying why the bench cannot build it."""
         try:
-            from bench.errors import SpecError
             from bench.networks.registry import network_for_dln
-            from bench.spec import parse_spec
         except ImportError as e:
             raise NotRunnableHere(f"the benchmark module is unavailable on this server ({e}); "
                                   "install the 'bench' extra: pip install 'dlom[bench]'") from None
@@ -119,6 +118,25 @@ class MeasurementPlanner:
         if missing:
             raise NotRunnableHere(f"the benchmark cannot rebuild this configuration: it has no implementation to "
                                   f"re-apply {len(missing)} of its {len(techniques)} techniques")
+        return name, derivation
+
+    def buildable_why_not(self, dln: str, techniques: Sequence[str]) -> str | None:
+        """None when the bench can build the network and re-apply the techniques (on some device of a
+        host, not necessarily this one's), else why not: a configuration on a benchmark host can only
+        ever be run by the bench, so one it cannot build is no real configuration."""
+        try:
+            self._recipe(dln, techniques)
+        except NotRunnableHere as e:
+            return str(e)
+        return None
+
+    def plan(self, dln: str, device: str, techniques: Sequence[str]) -> MeasurementPlan:
+        """The plan measuring the configuration here, or :class:`NotRunnableHere` saying why not."""
+        name, derivation = self._recipe(dln, techniques)
+        from bench.errors import SpecError
+        from bench.spec import parse_spec
+
+        known = self._technique_steps()
         here = self.devices.get(device)
         if here is None:
             raise NotRunnableHere(f"{NOT_THIS_MACHINE} (this server measures on {reference_device(self.host).label})")

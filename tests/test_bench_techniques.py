@@ -143,3 +143,13 @@ def test_every_network_exports_and_runs_on_onnxruntime(tmp_path):
         with torch.no_grad():
             ref = model(torch.from_numpy(x)).numpy()
         np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4)
+
+
+def test_training_reports_its_progress_batch_by_batch(small_cnn) -> None:  # type: ignore[no-untyped-def]
+    """A benchmark run's progress moves while the baseline trains (the longest phase; issue 19: a
+    measurement's bar stood at 5 % until training ended): one report per batch, rising to 1."""
+    spec, task, _ = small_cnn
+    seen: list[float] = []
+    trained_baseline(spec, task, TrainingConfig(epochs=1), seed=12345, on_progress=seen.append)
+    batches = -(-len(task.train_tensors()[0]) // TrainingConfig().batch_size)
+    assert len(seen) == batches and seen == sorted(seen) and seen[-1] == 1.0

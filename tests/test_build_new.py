@@ -39,9 +39,12 @@ TOKEN = "build-new-test-token"
 FAST_MEASUREMENT = {"seeds": [0], "training": {"epochs": 1},
                     "measure": {"warmup": 3, "repetitions": 20, "min_time_s": 0.05, "batch_sizes": [1]}}
 # This host's reference setting (one thread on core 0) is labelled a "constrained setting", as are the
-# shipped sweep's devices (of another machine): measurable_only keeps this host's.
+# shipped sweep's devices (of another machine): measurable_only keeps this host's. Benchmark hosts are
+# proposed only for "this machine" (device.this_machine), as retrieval offers models on them.
 AD_REFERENCE_DLN = "https://w3id.org/dlom/id/dln/mlperf-tiny/ad"  # a network the bench can build
-RUNNABLE_REQUIREMENTS = {"network": {"network": "FC autoencoder"}, "project": {"device_types": ["constrained setting"]}}
+AD_REFERENCE = "FC autoencoder (MLPerf Tiny anomaly detection reference)"  # its label: a network's full name
+RUNNABLE_REQUIREMENTS = {"network": {"network": AD_REFERENCE}, "project": {"device_types": ["constrained setting"]},
+                         "device": {"this_machine": True}}
 
 
 def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
@@ -131,6 +134,36 @@ def test_recommend_without_matches_asks_the_prediction_model(server: tuple[str, 
         assert p["predicted"] is True and p["metrics"]["inferenceLatencyMs"] <= 0.001
         # and say, as /api/proposals does, whether this server can measure them
         assert p["measurable_here"] is (p["not_measurable_because"] is None)
+
+
+def test_proposals_follow_the_requirement_table_and_the_bench(server: tuple[str, Store]) -> None:
+    """A network is named in full, as decision retrieval compares it (the requirement table's row); benchmark
+    hosts only for this machine, and only with what the bench can build; labels for every IRI; variants grouped."""
+    url, store = server
+    hosts = {d.value for (d,) in store.select(SPARQL_PREFIXES + "SELECT ?d WHERE { ?d a dlom:BenchmarkHost }").rows}
+    code, body = http("POST", url + "/api/proposals?limit=5", {"network": {"network": "FC autoencoder"}})
+    assert code == 200 and body["proposals"] == [] and "no unseen configuration" in body["message"]  # a part is not the name
+    code, body = http("POST", url + "/api/proposals?limit=5", {"network": {"network": " fc-Autoencoder (MLPerf Tiny "
+                                                                           "anomaly detection reference)"}})
+    assert code == 200 and body["proposals"], body
+    assert {p["dln"] for p in body["proposals"]} == {AD_REFERENCE_DLN}
+    for p in body["proposals"]:
+        assert p["dln_label"] == AD_REFERENCE and not set(p["devices"]) & hosts  # an IoT device, not a host
+        assert len(p["device_labels"]) == len(p["devices"]) and not any(x.startswith("https://") for x in p["device_labels"])
+        assert len(p["technique_labels"]) == len(p["techniques"])
+    code, body = http("POST", url + "/api/proposals?limit=5", {"device": {"this_machine": True}})
+    assert code == 200 and body["proposals"], body
+    for p in body["proposals"]:  # on a host, and something the bench can build there (or measure here)
+        assert set(p["devices"]) <= hosts
+        assert MeasurementPlanner(store).buildable_why_not(p["dln"], p["techniques"]) is None
+    # near-identical variants (same DLN family, hardware, technique families) are grouped under the best
+    shown = {(p["dln"], p["devices"][0], tuple(sorted(p["techniques"]))) for p in body["proposals"]}
+    assert len(shown) == len(body["proposals"]) and sum(p["similar_count"] for p in body["proposals"]) > 0
+    for p in body["proposals"]:
+        assert p["similar_count"] == len(p["similar"])
+        assert all(s["confidence"] >= 0 and s["dln"] for s in p["similar"])
+    code, body = http("POST", url + "/api/proposals?limit=0", {})
+    assert code == 422 and body["errors"][0]["field"].endswith("limit")
 
 
 def test_measurement_needs_the_token(server: tuple[str, Store]) -> None:

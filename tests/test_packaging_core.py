@@ -45,7 +45,7 @@ PREDICT = '''
 from decision.requirements import parse_requirements
 from gnn.onnx_scorer import OnnxCandidatePredictor
 predictor = OnnxCandidatePredictor.from_default_paths(store)
-req = parse_requirements({"network": {"network": "ResNet"}})
+req = parse_requirements({"network": {"network": "ResNet-8 (MLPerf Tiny image classification reference)"}})
 out = {"exact": predictor.exact, "version": predictor.version,
        "predictions": [{"label": p.label, "dln": p.dln, "devices": list(p.devices), "techniques": list(p.techniques),
                         "metrics": p.metrics, "confidence": p.confidence, "notes": p.notes}

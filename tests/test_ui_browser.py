@@ -91,11 +91,18 @@ def page(browser, base_url: str):  # type: ignore[no-untyped-def]
         yield pg
 
 
+@contextmanager
+def sized(browser, base_url: str, viewport: str):  # type: ignore[no-untyped-def]
+    """:func:`browser_page` at the viewport named ``viewport`` in :data:`VIEWPORTS`; ``page.viewport_name`` says which."""
+    with browser_page(browser, base_url, VIEWPORTS[viewport]) as pg:
+        pg.viewport_name = viewport
+        yield pg
+
+
 @pytest.fixture(params=sorted(VIEWPORTS))
 def sized_page(request, browser, base_url: str):  # type: ignore[no-untyped-def]
-    """A page at each of :data:`VIEWPORTS` (the test runs once per viewport); ``page.viewport_name`` says which."""
-    with browser_page(browser, base_url, VIEWPORTS[request.param]) as pg:
-        pg.viewport_name = request.param
+    """A page at each of :data:`VIEWPORTS` (the test runs once per viewport)."""
+    with sized(browser, base_url, request.param) as pg:
         yield pg
 
 
@@ -660,3 +667,36 @@ def test_sparql_labels_units_paging_and_error_position(sized_page) -> None:  # t
     assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getCursor().line") == 2
     marked = page.locator(".CodeMirror .sparql-error-line")
     assert marked.count() == 1 and "?m a dlom:Model" in marked.inner_text()
+
+
+def test_every_view_fits_the_viewport(sized_page) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: no view is wider than the screen at 1440×900 or 390×844; a long select is cut off inside
+    its box and a long list is a searchable text box; on a phone the first question is on the first screen
+    and the steps are one row."""
+    page = sized_page
+    page.goto("/")
+    page.get_by_role("heading", name="Tell me more about your project").wait_for()
+    page.wait_for_function("document.querySelector('#f-network-network-values')?.options.length > 100")
+    first = page.locator("#f-project-business_focus").bounding_box()
+    assert first["y"] + first["height"] <= page.viewport_size["height"]
+    steps = page.evaluate("[...document.querySelectorAll('.steps button')].map(b => b.getBoundingClientRect().top)")
+    if page.viewport_name == "phone":
+        assert len(set(steps)) == 1, steps  # one row
+    for i, step in enumerate(("project", "network", "cloud", "device", "performance", "preferences"), start=1):
+        page.get_by_role("button", name=f"{i}. ").first.click()
+        page.locator(f"#step-{step}").wait_for()
+        no_horizontal_overflow(page)
+        boxes = page.evaluate(f"[...document.querySelectorAll('#step-{step} select, #step-{step} input[type=text]')]"
+                              ".map(e => [e.id, e.getBoundingClientRect().right, e.closest('.card').getBoundingClientRect().right])")
+        assert all(right <= card for _, right, card in boxes), boxes
+    # the pairwise comparisons: a table on a desktop, stacked per pair (its seven choices wrapping) on a phone
+    rows = page.evaluate("[...document.querySelectorAll('#pairwise tbody tr:not(.pair-group)')].map(r => getComputedStyle(r).display)")
+    assert set(rows) == ({"flex"} if page.viewport_name == "phone" else {"table-row"}), rows
+    for searchable in ("#f-network-network", "#f-cloud-server_hardware", "#f-device-framework"):
+        assert page.locator(searchable).get_attribute("list"), searchable
+    for view in ("explore", "sparql", "charts", "effects"):
+        page.goto(f"/#/{view}")
+        page.locator(f"#view-{view}").wait_for()
+        page.wait_for_timeout(300)
+        no_horizontal_overflow(page)
+        shot(page, f"fits-{view}-{page.viewport_name}")

@@ -1,9 +1,8 @@
 // Charts over the knowledge graph: inference latency against accuracy, coloured by device family (or
 // benchmark); and predicted against measured figures, with an honest empty state until predictions
 // have been measured.
-import { api, clear, h, loadScript, num } from "./dom.js";
+import { api, clear, h, loadScript, METRICS, metricLabel, num } from "./dom.js";
 import { LEGIBLE_SERIES, OTHER_GREY, PALETTE, REFERENCE_GREY, seriesStyle } from "./palette.js";
-const METRIC_LABEL = { accuracy: "Accuracy", inferenceLatencyMs: "Inference latency (ms)", energyPerInferenceUj: "Energy per inference (µJ)", memoryMb: "Runtime memory (MB)" };
 
 export async function mountCharts(root) {
   const colourBy = h("select", { id: "colour-by" }, h("option", { value: "family" }, "device family"), h("option", { value: "benchmark" }, "benchmark"), h("option", { value: "kind" }, "measured / predicted"));
@@ -69,13 +68,14 @@ export async function mountCharts(root) {
   for (const metric of pvm.data.metrics) {
     const pairs = pvm.data.pairs.filter((p) => p.metric === metric);
     if (!pairs.length) continue;
-    const canvas = h("canvas", { role: "img", "aria-label": `${METRIC_LABEL[metric]}: predicted against measured` });
-    pvmBox.append(h("h3", {}, METRIC_LABEL[metric] || metric), h("div", { class: "chart-box small" }, canvas));
+    const canvas = h("canvas", { role: "img", "aria-label": `${metricLabel(metric)}: predicted against measured` });
+    pvmBox.append(h("h3", {}, metricLabel(metric)), h("div", { class: "chart-box small" }, canvas));
     if (!hasChart) continue;
-    const values = pairs.flatMap((p) => [p.predicted, p.measured]);
+    const scale = (METRICS[metric] && METRICS[metric].scale) || 1; // in the unit its label names
+    const values = pairs.flatMap((p) => [p.predicted * scale, p.measured * scale]);
     const lo = Math.min(...values); const hi = Math.max(...values);
     new window.Chart(canvas, { type: "scatter", data: { datasets: [
-      { label: "configurations", data: pairs.map((p) => ({ x: p.measured, y: p.predicted, label: p.label })), backgroundColor: PALETTE[0], pointRadius: 5 },
+      { label: "configurations", data: pairs.map((p) => ({ x: p.measured * scale, y: p.predicted * scale, label: p.label })), backgroundColor: PALETTE[0], pointRadius: 5 },
       { label: "perfect prediction", type: "line", data: [{ x: lo, y: lo }, { x: hi, y: hi }], borderColor: REFERENCE_GREY, borderDash: [5, 4], pointRadius: 0 },
     ] }, options: { maintainAspectRatio: false, animation: false,
       scales: { x: { title: { display: true, text: "measured" } }, y: { title: { display: true, text: "predicted" } } },

@@ -101,3 +101,25 @@ export function entityHref(iri) { return `/api/entity?iri=${encodeURIComponent(i
 export const OBJECTIVES = ["performance", "reliability", "security", "cost", "latency", "complexity"];
 export { OBJECTIVE_COLOURS } from "./palette.js"; // the one palette (palette.js)
 export function title(s) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }
+
+/** How a performance figure named by its ontology property (dlom:inferenceLatencyMs, …) is shown: a
+ * readable name with its unit, and its value in that unit (accuracy is stored as a fraction, shown in %:
+ * ``scale`` turns a stored value into the unit of the label).
+ * The one table for every view that shows metrics by property name (Build new, the charts). */
+export const METRICS = {
+  accuracy: { label: "Accuracy (%)", scale: 100, format: (v) => `${num(v * 100, 5)} %` },
+  inferenceLatencyMs: { label: "Inference latency (ms)", format: (v) => `${num(v)} ms` },
+  systemLatencyMs: { label: "System latency (ms)", format: (v) => `${num(v)} ms` },
+  energyPerInferenceUj: { label: "Energy per inference (µJ)", format: (v) => `${num(v)} µJ` },
+  throughputIps: { label: "Throughput (inferences/s)", format: (v) => `${num(v)} /s` },
+  memoryMb: { label: "Runtime memory (MB)", format: (v) => `${num(v)} MB` },
+  averagePowerMw: { label: "Average power (mW)", format: (v) => `${num(v)} mW` },
+  modelSizeKB: { label: "Model size (KB)", format: (v) => `${num(v)} KB` },
+  stability: { label: "Stability (1-5)", format: (v) => num(v) },
+};
+/** The readable name of a metric property; an unknown one is split at its capitals ("fooBarMs" → "Foo bar ms"). */
+export function metricLabel(key) {
+  return METRICS[key] ? METRICS[key].label : title(key.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase());
+}
+/** A metric's value with its unit (an unknown metric: the number alone). */
+export function metricValue(key, value) { return METRICS[key] ? METRICS[key].format(value) : num(value); }

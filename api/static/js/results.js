@@ -3,10 +3,27 @@
 // the choice, and ratings when the server allows) and "Build new" (proposals from the prediction
 // model; a proposal can be sent to be measured as a background job). Predicted figures are always
 // marked as predicted; measured ones as measured.
-import { api, clear, entityHref, errorsOf, h, loadScript, num, OBJECTIVE_COLOURS, OBJECTIVES, title, unknown } from "./dom.js";
+import { api, clear, entityHref, errorsOf, h, loadScript, metricLabel, metricValue, num, OBJECTIVE_COLOURS, OBJECTIVES, title, unknown } from "./dom.js";
 import { PALETTE, POINT_STYLES } from "./palette.js";
 
 const PERCENT = (v) => `${num(v * 100, 5)} %`;
+
+/** A table that a phone shows stacked, one block per row (CSS `table.stack`): each cell is labelled with
+ * its column's name, and the table keeps its roles explicitly (a table drawn as blocks may lose them). */
+function stacked(table) {
+  table.classList.add("stack");
+  const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+  table.setAttribute("role", "table");
+  for (const g of table.querySelectorAll("thead, tbody")) g.setAttribute("role", "rowgroup");
+  for (const tr of table.querySelectorAll("tr")) {
+    tr.setAttribute("role", "row");
+    [...tr.children].forEach((cell, i) => {
+      cell.setAttribute("role", cell.tagName === "TH" ? "columnheader" : "cell");
+      if (cell.tagName === "TD" && names[i]) cell.dataset.label = names[i];
+    });
+  }
+  return table;
+}
 
 export function renderResults(out, data, request) {
   const okStatus = data.status === "ok";
@@ -23,10 +40,11 @@ export function renderResults(out, data, request) {
       ` — consistency ratio ${data.consistency.consistency_ratio.toFixed(3)}${data.consistency.consistent ? "" : " (inconsistent: revisit your comparisons)"}.`));
   }
   if (data.recommendations.length) {
-    out.append(renderPareto(data));
+    // the models first, then the chart that places them (on a phone the chart would push them a screen down)
     const list = h("div", { id: "recommendations" });
     out.append(list);
     for (const rec of data.recommendations) list.append(renderRecommendation(rec, request));
+    out.append(renderPareto(data));
     if (data.sensitivity && data.sensitivity.length) out.append(renderSensitivity(data));
   }
   if (data.predictions && data.predictions.length) {
@@ -108,18 +126,18 @@ function renderExplanation(rec) {
   const bar = h("div", { class: "contrib", role: "img", "aria-label": `Score contributions: ${rec.objectives.map((o) => `${o.objective} ${o.contribution.toFixed(2)}`).join(", ")}` },
     rec.objectives.map((o) => h("span", { style: `width:${(o.contribution / total * 100).toFixed(2)}%;background:${OBJECTIVE_COLOURS[o.objective]}`, title: `${o.objective}: ${o.contribution.toFixed(2)}` })));
   const legend = h("div", { class: "legend", "aria-hidden": "true" }, rec.objectives.map((o) => h("span", {}, h("i", { style: `background:${OBJECTIVE_COLOURS[o.objective]}` }), `${o.objective} ${o.contribution.toFixed(2)}`)));
-  const objectives = h("table", { class: "plain" }, h("caption", { class: "visually-hidden" }, "Objective values and their weights"),
+  const objectives = stacked(h("table", { class: "plain" }, h("caption", { class: "visually-hidden" }, "Objective values and their weights"),
     h("thead", {}, h("tr", {}, ["Objective", "Value (1-5)", "Source", "Basis", "Weight", "Weight × value"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rec.objectives.map((o) => h("tr", {},
       h("td", {}, title(o.objective)), h("td", {}, o.value.toFixed(2)),
       h("td", {}, o.source === "missing" && !o.ratings ? h("span", { class: "badge unknown" }, "no data") : (o.source_label || o.source)),
-      h("td", { class: "small" }, o.basis), h("td", {}, `${(o.weight * 100).toFixed(1)} %`), h("td", {}, o.contribution.toFixed(3))))));
+      h("td", { class: "small" }, o.basis), h("td", {}, `${(o.weight * 100).toFixed(1)} %`), h("td", {}, o.contribution.toFixed(3)))))));
   const reqs = rec.requirements.length
-    ? h("table", { class: "plain" }, h("caption", { class: "visually-hidden" }, "Your requirements"),
+    ? stacked(h("table", { class: "plain" }, h("caption", { class: "visually-hidden" }, "Your requirements"),
       h("thead", {}, h("tr", {}, ["Requirement", "Status", "Detail"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rec.requirements.map((r) => h("tr", {},
         h("td", {}, r.field, r.mandatory ? "" : h("span", { class: "small muted" }, " (rank only)")),
-        h("td", { class: `status-${r.status}` }, r.status), h("td", { class: "small" }, r.text)))))
+        h("td", { class: `status-${r.status}` }, r.status), h("td", { class: "small" }, r.text))))))
     : h("p", { class: "small muted" }, "You stated no constraints: every model qualified (all 'Any').");
   const evidence = h("ul", { class: "small" }, rec.evidence.map((e) => h("li", {},
     h("span", { class: `badge ${e.kind === "predicted" ? "predicted" : "measured"}` }, e.kind || "record"), " ",
@@ -270,19 +288,34 @@ function unavailable(what, endpoint, res) {
     missing ? `(${endpoint} is not served here: HTTP ${res.status}.)` : `(${endpoint} answered ${res.status}: ${messages})`);
 }
 
+/** A metric table's rows: the readable name, the value in its unit, and whether it is predicted or measured. */
 function metricRows(metrics, kind) {
-  const units = { accuracy: PERCENT, inferenceLatencyMs: (v) => `${num(v)} ms`, systemLatencyMs: (v) => `${num(v)} ms`, energyPerInferenceUj: (v) => `${num(v)} µJ`,
-    throughputIps: (v) => `${num(v)} /s`, memoryMb: (v) => `${num(v)} MB`, averagePowerMw: (v) => `${num(v)} mW`, modelSizeKB: (v) => `${num(v)} KB` };
-  return Object.entries(metrics || {}).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", {}, (units[k] || num)(v), " ", h("span", { class: `badge ${kind}` }, kind))));
+  return Object.entries(metrics || {}).map(([k, v]) => h("tr", { dataset: { metric: k } }, h("td", {}, metricLabel(k)),
+    h("td", {}, metricValue(k, v), " ", h("span", { class: `badge ${kind}` }, kind))));
+}
+
+/** An entity named by its label, linked to its Linked-Data page (the IRI is the link, not the text). */
+function entityLink(iri, label) {
+  return h("a", { href: entityHref(iri), title: iri }, label || iri);
 }
 
 function renderProposal(p) {
   const measureOut = h("div", { "aria-live": "polite" });
-  const card = h("article", { class: "card result predicted" },
+  const devices = p.devices || [];
+  const labels = p.device_labels || [];
+  const similar = p.similar || [];
+  const card = h("article", { class: "card result predicted proposal" },
     h("h4", {}, p.label, h("span", { class: "badge predicted" }, "predicted"), h("span", { class: "small muted" }, ` confidence ${num(p.confidence, 2)} · ${p.predictor_version}`)),
-    h("p", { class: "small" }, "DLN: ", h("a", { href: entityHref(p.dln) }, p.dln), h("br"), "Devices: ", (p.devices || []).map((d, i) => [i ? ", " : "", h("a", { href: entityHref(d) }, d)]),
-      p.techniques && p.techniques.length ? [h("br"), "Techniques: ", p.techniques.join(", ")] : null),
-    h("table", { class: "plain" }, h("thead", {}, h("tr", {}, h("th", {}, "Metric"), h("th", {}, "Value"))), h("tbody", { class: "predicted-metrics" }, metricRows(p.metrics, "predicted"))),
+    h("dl", { class: "fig8b proposal-facts" },
+      h("dt", {}, "DLN"), h("dd", { class: "proposal-dln" }, entityLink(p.dln, p.dln_label)),
+      h("dt", {}, devices.length > 1 ? "Devices" : "Device"), h("dd", { class: "proposal-devices" }, devices.map((d, i) => [i ? ", " : "", entityLink(d, labels[i])])),
+      h("dt", {}, "Techniques"), h("dd", {}, p.techniques && p.techniques.length
+        ? p.techniques.map((t, i) => [i ? ", " : "", entityLink(t, (p.technique_labels || [])[i])]) : "none (the network as it is)")),
+    stacked(h("table", { class: "plain" }, h("caption", { class: "visually-hidden" }, "Predicted figures"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Metric"), h("th", { scope: "col" }, "Value"))), h("tbody", { class: "predicted-metrics" }, metricRows(p.metrics, "predicted")))),
+    similar.length ? h("details", { class: "similar small" },
+      h("summary", {}, `${p.similar_count || similar.length} more like this`, h("span", { class: "muted" }, " (near-identical variants: same DLN family, hardware and technique families)")),
+      h("ul", {}, similar.map((s) => h("li", {}, s.label, " — ", Object.entries(s.metrics || {}).map(([k, v], i) => `${i ? ", " : ""}${metricLabel(k).replace(/ \(.*/, "")} ${metricValue(k, v)}`).join(""))))) : null,
     h("div", { class: "actions" }, p.measurable_here === false
       ? [h("button", { type: "button", disabled: true, "aria-describedby": `why-${proposalKey(p)}` }, "Measure this proposal"),
          h("span", { class: "small muted", id: `why-${proposalKey(p)}` }, ` Not measurable here: ${p.not_measurable_because}.`),
@@ -317,7 +350,7 @@ async function measure(proposal, out, onThisMachine = false) {
     h("a", { href: entityHref(proposal.on_this_machine.device) }, proposal.on_this_machine.label), ". The prediction below is for this machine."));
   out.append(bar, text);
   for (;;) {
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 500)); // often enough for the bar to follow the job's phases
     const job = await api(jobUrl);
     if (!job.ok) { out.append(unavailable("The measurement job", `GET ${jobUrl}`, job)); return; }
     const j = job.data;
@@ -326,11 +359,12 @@ async function measure(proposal, out, onThisMachine = false) {
     text.textContent = j.status === "failed" ? "failed" : `${j.status}${j.message ? ": " + j.message : ""} (${Math.round((j.progress ?? 0) * 100)} %)`;
     if (j.status === "succeeded" || j.status === "done") {
       const metrics = (j.result && j.result.metrics) || {};
-      out.append(h("table", { class: "plain measured-vs-predicted" }, h("thead", {}, h("tr", {}, h("th", {}, "Metric"), h("th", {}, "Predicted"), h("th", {}, "Measured"))),
-        h("tbody", {}, Object.keys({ ...predicted, ...metrics }).map((k) => h("tr", {}, h("td", {}, k),
-          h("td", {}, predicted[k] !== undefined ? [num(predicted[k]), " ", h("span", { class: "badge predicted" }, "predicted")] : unknown()),
-          h("td", {}, metrics[k] !== undefined ? [num(metrics[k]), " ", h("span", { class: "badge measured" }, "measured")] : unknown()))))),
-        j.result && j.result.model ? h("p", { class: "small" }, "Stored as ", h("a", { href: entityHref(j.result.model) }, j.result.model)) : null);
+      out.append(stacked(h("table", { class: "plain measured-vs-predicted" }, h("caption", { class: "visually-hidden" }, "Predicted against measured figures"),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Metric"), h("th", { scope: "col" }, "Predicted"), h("th", { scope: "col" }, "Measured"))),
+        h("tbody", {}, Object.keys({ ...predicted, ...metrics }).map((k) => h("tr", { dataset: { metric: k } }, h("td", {}, metricLabel(k)),
+          h("td", {}, predicted[k] !== undefined ? [metricValue(k, predicted[k]), " ", h("span", { class: "badge predicted" }, "predicted")] : unknown()),
+          h("td", {}, metrics[k] !== undefined ? [metricValue(k, metrics[k]), " ", h("span", { class: "badge measured" }, "measured")] : unknown())))))),
+        j.result && j.result.model ? h("p", { class: "small" }, "Stored as ", h("a", { href: entityHref(j.result.model), class: "iri" }, j.result.model)) : null);
       return;
     }
     if (j.status === "failed") { out.append(h("p", { class: "notice bad", role: "alert" }, j.message || "The measurement failed.")); return; }

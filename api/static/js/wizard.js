@@ -20,15 +20,18 @@ const FIELD_UI = {
   "project.total_budget_usd": { label: "Total budget", step: 0.01, hint: "Dollars and cents; the most the whole deployment may cost." },
   "project.number_of_devices": { label: "Number of IoT devices", hint: "A whole number; used to project the total cost." },
   "project.device_types": { label: "Types of IoT devices", options: DEVICE_TYPES, hint: "A model matches when its device's name, board, processor or accelerator contains one of these." },
-  "network.network": { label: "Network", optionsKey: "networks", hint: "e.g. ResNet-8; case, '-', '_' and spaces are ignored." },
+  "network.network": { label: "Network", optionsKey: "networks", searchable: true,
+    hint: "Type to search the networks the graph records and pick one: the name must match in full (case, '-', '_' and spaces are ignored)." },
   "network.training_dataset": { label: "Training dataset", optionsKey: "training_datasets" },
   "network.min_layers": { label: "Number of layers, at least" },
-  "cloud.server_hardware": { label: "Server hardware", optionsKey: "server_hardware", options: ["Google TPU", "NVIDIA GPU", "x86 CPU"] },
+  "cloud.server_hardware": { label: "Server hardware", optionsKey: "server_hardware", options: ["Google TPU", "NVIDIA GPU", "x86 CPU"], searchable: true,
+    hint: "Type to search; a server matches when its hardware contains what you type." },
   "cloud.shielded_execution": { label: "Shielded execution", hint: "Run the model in a secure enclave." },
   "cloud.max_monthly_cost_usd": { label: "Monthly cloud cost, at most", step: 0.01 },
   "device.min_memory_kb": { label: "Device memory, at least" },
   "device.min_clock_mhz": { label: "Processor clock, at least" },
-  "device.framework": { label: "Inference framework", optionsKey: "frameworks" },
+  "device.framework": { label: "Inference framework", optionsKey: "frameworks", searchable: true,
+    hint: "Type to search; a device matches when one of its frameworks contains what you type." },
   "device.form_factor": { label: "Form factor", optionsKey: "form_factors", hint: "As the source files the device: IoT, Phone, Auto, XR, Compute." },
   "device.this_machine": null,
   "performance.min_accuracy": { label: "Accuracy, at least", kind: "percent", unit: "%", hint: "Between 0 and 100 %." },
@@ -45,7 +48,8 @@ function fieldsOf(section) {
   return REQUIREMENTS.filter((r) => r.section === section && FIELD_UI[r.field] !== null).map((r) => {
     const ui = FIELD_UI[r.field] || {};
     const field = { name: r.name, label: ui.label || r.description, kind: ui.kind || KINDS[r.type], unit: ui.unit ?? (r.unit || undefined),
-      soft: r.preferrable, hint: ui.hint, options: ui.options, optionsKey: ui.optionsKey };
+      soft: r.preferrable, hint: ui.hint, options: ui.options, optionsKey: ui.optionsKey, searchable: ui.searchable,
+      exact: r.comparison === "equals-name" || r.comparison === "equals-text" };
     if (field.kind === "number") {
       field.step = ui.step ?? (r.type === "integer" ? 1 : "any");
       if (r.exclusive_minimum !== undefined) Object.assign(field, { min: r.exclusive_minimum, exclusiveMin: true });
@@ -88,12 +92,13 @@ const LEVELS = ["absolute", "stronger", "weak"];
 const LEVEL_TEXT = { equal: "Equal importance", weak: "Weak importance", stronger: "Stronger importance", absolute: "Absolute importance" };
 
 export function mountWizard(root) {
-  const state = { step: 0, options: {}, lastRequest: null, lastResponse: null };
+  const state = { step: 0, options: {}, optionsLoaded: false, lastRequest: null, lastResponse: null };
+  const optionsLoaded = []; // callbacks run once /api/wizard-options has filled the lists
   const stepButtons = [];
   const panels = [];
   const nav = h("ol", { class: "steps", "aria-label": "Steps" });
   STEPS.forEach((step, i) => {
-    const b = h("button", { type: "button", onclick: () => go(i) }, `${i + 1}. ${step.title}`);
+    const b = h("button", { type: "button", onclick: () => go(i) }, `${i + 1}.`, h("span", { class: "step-title" }, ` ${step.title}`));
     stepButtons.push(b);
     nav.append(h("li", {}, b));
   });
@@ -137,7 +142,9 @@ export function mountWizard(root) {
   api("/api/wizard-options").then((res) => {
     if (!res.ok || !res.data) return;
     state.options = res.data;
-    for (const list of root.querySelectorAll("select[data-options-key]")) fillOptions(list, res.data[list.dataset.optionsKey] || []);
+    for (const list of root.querySelectorAll("select[data-options-key], datalist[data-options-key]")) fillOptions(list, res.data[list.dataset.optionsKey] || []);
+    state.optionsLoaded = true;
+    for (const offer of optionsLoaded) offer();
   });
 
   go(0, false);
@@ -179,7 +186,22 @@ export function mountWizard(root) {
     const describedBy = [f.hint ? hintId : null, errId].filter(Boolean).join(" ");
     let control;
     let labelEl;
-    if (f.kind === "text") {
+    if (f.kind === "text" && f.searchable) {
+      // a long list: a text box searching the values the graph records (a datalist), so nothing overflows
+      // and no one scrolls through hundreds of names; a value that must match in full is checked below
+      const list = h("datalist", { id: `${id}-values`, dataset: { optionsKey: f.optionsKey || "" } }, (f.options || []).map((o) => h("option", { value: o })));
+      const input = h("input", { type: "text", id, list: list.id, maxlength: 200, autocomplete: "off", placeholder: "Any — type to search",
+        "aria-describedby": `${describedBy} ${id}-suggest`, dataset: { path, kind: "text" } });
+      const suggest = h("div", { class: "field-suggest small", id: `${id}-suggest`, "aria-live": "polite" });
+      if (f.exact) {
+        const offer = () => { if (state.optionsLoaded) offerFullNames(input, list, suggest); };
+        input.addEventListener("change", offer);
+        input.addEventListener("input", debounce(offer, 300));
+        optionsLoaded.push(offer); // what was typed before the recorded values arrived is checked then
+      }
+      control = [input, list, suggest];
+      labelEl = h("label", { for: id }, f.label);
+    } else if (f.kind === "text") {
       const select = h("select", { id, "aria-describedby": describedBy, dataset: { path, kind: "text", optionsKey: f.optionsKey || "" } },
         h("option", { value: "" }, "Any"), (f.options || []).map((o) => h("option", { value: o }, o)), h("option", { value: "__other__" }, "Other…"));
       const other = h("input", { type: "text", id: `${id}-other`, "aria-label": `${f.label}: other value`, maxlength: 200, hidden: true, placeholder: "type a value" });
@@ -239,7 +261,32 @@ export function mountWizard(root) {
     }
   }
 
+  /** For a field that must match a recorded value in full (a network's name): when what is typed is not
+   * one, the recorded values containing it, as buttons that fill it in (the same name rule as the server's). */
+  function offerFullNames(input, list, out) {
+    const name = (t) => t.toLowerCase().replace(/[-_\s]/g, "");
+    const typed = name(input.value);
+    // the same answer again (the change event when a suggestion is pressed): keep the buttons, so the press lands
+    if (out.dataset.for === typed) return;
+    out.dataset.for = typed;
+    clear(out);
+    if (!typed) return;
+    const values = [...list.options].map((o) => o.value);
+    if (values.some((v) => name(v) === typed)) return;
+    const matches = values.filter((v) => name(v).includes(typed));
+    if (!matches.length) { out.append(h("p", { class: "field-note" }, "No network the graph records has this name: no recorded model will match it.")); return; }
+    out.append(h("p", { class: "muted" }, `Not a full name the graph records; ${matches.length} contain it — pick one:`),
+      h("ul", { class: "suggestions" }, matches.slice(0, 8).map((v) => h("li", {}, h("button", { type: "button", class: "link",
+        onclick: () => { input.value = v; out.dataset.for = name(v); clear(out); input.dispatchEvent(new Event("change", { bubbles: true })); input.focus(); } }, v)))),
+      matches.length > 8 ? h("p", { class: "muted" }, `… and ${matches.length - 8} more: type more of the name.`) : null);
+  }
+
   function fillOptions(select, values) {
+    if (select.tagName === "DATALIST") {
+      const known = new Set([...select.options].map((o) => o.value));
+      for (const v of values) if (!known.has(v)) select.append(h("option", { value: v }));
+      return;
+    }
     const existing = new Set([...select.options].map((o) => o.value));
     const otherOpt = select.querySelector('option[value="__other__"]');
     for (const v of values) if (!existing.has(v)) select.insertBefore(h("option", { value: v }, v), otherOpt);
