@@ -35,7 +35,7 @@ from gnn.baselines import BASELINES
 from gnn.errors import EmptyGraphError
 from gnn.export import ExportedGraph
 from gnn.model import ModelConfig, model_batch
-from gnn.train import configuration_measures, train_ensemble
+from gnn.train import configuration_columns, train_ensemble
 from kg.progress import NoProgress, Progress
 
 GNN_NAME = "GNN (ensemble)"
@@ -136,12 +136,11 @@ def group_ndcg(graph: ExportedGraph, test: np.ndarray, predicted: np.ndarray, fo
             continue
         true_m = graph.targets[test[sel]]
         pred_m = np.where(np.isnan(true_m), np.nan, predicted[sel])
-        measures_t = [configuration_measures(graph, d, int(graph.model_device[test[j]]),
-                                             graph.model_techniques[test[j]], true_m[n]) for n, j in enumerate(sel)]
-        measures_p = [configuration_measures(graph, d, int(graph.model_device[test[j]]),
-                                             graph.model_techniques[test[j]], pred_m[n]) for n, j in enumerate(sel)]
-        st = overall_scores(objective_matrix(measures_t).values, weights)
-        sp = overall_scores(objective_matrix(measures_p).values, weights)
+        rows = test[sel]
+        counts = [len(graph.model_techniques[j]) for j in rows]
+        dlns = np.full(len(rows), d)
+        st = overall_scores(objective_matrix(configuration_columns(graph, dlns, graph.model_device[rows], counts, true_m)).values, weights)
+        sp = overall_scores(objective_matrix(configuration_columns(graph, dlns, graph.model_device[rows], counts, pred_m)).values, weights)
         values.append(ndcg_at_k(st, sp))
     return float(np.mean(values)) if values else float("nan")
 

@@ -16,7 +16,7 @@ Candidates are (DLN, device, technique set) combinations that are consistent wit
   the fit is *unverified* (``memory_fit = None``), kept and marked, never assumed;
 * not already stored as a model.
 
-Ranking: the predicted metrics become :class:`decision.objectives.RawMeasures`, the six 1-5 objective
+Ranking: the predicted metrics become :class:`decision.objectives.RawColumns` (one column per raw measure), the six 1-5 objective
 values over the candidate set come from :func:`decision.objectives.objective_matrix`, and the score is
 Eq. 1 (:func:`decision.scoring.overall_scores`) under the user's weights.
 
@@ -39,7 +39,7 @@ from decision.objectives import OBJECTIVES, Objective, objective_matrix
 from decision.prediction import PredictedCandidate, predicted_model_triples
 from decision.scoring import overall_scores, ranking
 from gnn.export import ExportedGraph
-from gnn.prediction import Prediction, configuration_measures, readout_inputs
+from gnn.prediction import Prediction, configuration_columns, readout_inputs
 from kg.namespaces import DLOM, RDF, RDFS
 from kg.store import Store
 from kg.terms import literal
@@ -224,8 +224,9 @@ def eq1_scores(graph: ExportedGraph, candidates: Sequence[Candidate], mean: np.n
                weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eq. 1 of each candidate from its predicted metrics, and the 1-5 objective values (scaled over
     the candidate set) it was computed from."""
-    measures = [configuration_measures(graph, c.dln, c.device, c.techniques, mean[i]) for i, c in enumerate(candidates)]
-    values = objective_matrix(measures).values
+    columns = configuration_columns(graph, [c.dln for c in candidates], [c.device for c in candidates],
+                                    [len(c.techniques) for c in candidates], mean)
+    values = objective_matrix(columns).values
     return overall_scores(values, weights), values
 
 

@@ -23,7 +23,7 @@ from decision.scoring import overall_scores
 from gnn.errors import EmptyGraphError, NoTrainedModelError
 from gnn.export import METRICS, ExportedGraph, message_edges
 from gnn.model import CandidateBatch, EdgeType, FeatureScaler, MemberNet, ModelConfig, model_batch, readout, readout_tables
-from gnn.prediction import Prediction, configuration_measures, mask_untrained  # torch-free; re-exported
+from gnn.prediction import Prediction, configuration_columns, mask_untrained  # torch-free; re-exported
 from kg.progress import NoProgress, Progress
 
 CODE_VERSION = "1.0"
@@ -72,9 +72,9 @@ def high_score_labels(graph: ExportedGraph, rows: np.ndarray) -> np.ndarray:
     for members in by_dln.values():
         if len(members) < 4:
             continue
-        measures = [configuration_measures(graph, int(graph.model_dln[i]), int(graph.model_device[i]),
-                                           graph.model_techniques[i], graph.targets[i]) for i in members]
-        scores = overall_scores(objective_matrix(measures).values, weights)
+        columns = configuration_columns(graph, graph.model_dln[members], graph.model_device[members],
+                                        [len(graph.model_techniques[i]) for i in members], graph.targets[members])
+        scores = overall_scores(objective_matrix(columns).values, weights)
         cut = np.quantile(scores, 0.75)
         for i, s in zip(members, scores):
             out[i] = 1.0 if s >= cut - 1e-12 else 0.0
