@@ -212,10 +212,16 @@ def test_build_new_reads_as_labels_units_and_groups(sized_token_page) -> None:  
     assert widths and all(table <= card + 0.5 for table, card in widths), widths
     no_horizontal_overflow(page)
 
+    # while the server scores, the panel shows an indeterminate bar and the seconds waited (seen by an
+    # observer: a quick answer may replace it before a poll would)
+    page.evaluate("""() => { window.sawWaiting = false; new MutationObserver(() => {
+        if (document.querySelector('#build-new-waiting progress:not([value])') && document.querySelector('#build-new-waited'))
+          window.sawWaiting = true; }).observe(document.body, { childList: true, subtree: true }); }""")
     with page.expect_response(_api_post("/api/proposals"), timeout=SERVER_WORK_TIMEOUT_MS) as answered:
         page.locator("#build-new-button").click()
     body = answered.value.json()
     assert answered.value.status == 200 and body["proposals"], body
+    assert page.evaluate("window.sawWaiting")
     cards = page.locator("#build-new-output article.proposal")
     cards.first.wait_for()
     assert cards.count() == len(body["proposals"])

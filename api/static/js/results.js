@@ -259,8 +259,16 @@ function renderBuildNew(request, hadMatches) {
   const button = h("button", { type: "button", class: hadMatches ? "" : "primary", id: "build-new-button" }, "Build new: ask the prediction model");
   button.addEventListener("click", async () => {
     button.disabled = true;
-    clear(out).append(h("p", { class: "notice info", role: "status" }, "Asking the prediction model for proposals…"));
+    // no value: an indeterminate bar (the server scores every unseen configuration at once, with no phases
+    // to report), with the seconds waited so far so a slow first answer does not look frozen
+    const waited = h("span", { id: "build-new-waited" }, "");
+    clear(out).append(h("div", { class: "notice info", id: "build-new-waiting" },
+      h("progress", { class: "progress", "aria-label": "Waiting for the prediction model" }),
+      h("p", { role: "status" }, "Asking the prediction model for proposals: it scores every unseen configuration that meets your requirements… ", waited)));
+    const started = Date.now();
+    const timer = setInterval(() => { waited.textContent = `${Math.round((Date.now() - started) / 1000)} s`; }, 1000);
     const res = await api(`/api/proposals?limit=5${measurableOnly.checked ? "&measurable_only=true" : ""}`, { method: "POST", body: request });
+    clearInterval(timer);
     button.disabled = false;
     clear(out);
     if (!res.ok) { out.append(unavailable("The prediction model", "POST /api/proposals", res)); return; }
