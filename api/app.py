@@ -214,10 +214,11 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="DLOM API docs",
+        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="DLOM API docs",
                                    swagger_js_url="/ui/vendor/swagger-ui/swagger-ui-bundle.js",
                                    swagger_css_url="/ui/vendor/swagger-ui/swagger-ui.css",
                                    swagger_favicon_url="/ui/favicon.svg",
                                    swagger_ui_parameters={"validatorUrl": None})
+        return HTMLResponse(ui.with_app_link(bytes(page.body).decode("utf-8")))
 
     return app

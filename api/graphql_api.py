@@ -49,6 +49,7 @@ from strawberry.utils.str_converters import to_camel_case
 from api import results_formats as rf
 from api.auth import UpdateTokenRefused, check_update_token
 from api.dependencies import get_settings, get_store
+from api.ui import APP_LINK_BAR_HEIGHT, with_app_link
 from api.graphql_decision import DecisionQuery
 from api.graphql_effects import EffectsQuery
 from api.settings import Settings
@@ -781,7 +782,7 @@ GRAPHIQL_PAGE = """<!doctype html>
   <link rel="stylesheet" href="{assets}/graphiql.min.css">
   <style>
     body {{ height: 100%; margin: 0; width: 100%; overflow: hidden; }}
-    #graphiql {{ height: 100vh; display: flex; }}
+    #graphiql {{ height: calc(100vh - {bar}); display: flex; }}
     .graphiql-missing {{ font-family: system-ui, sans-serif; padding: 2rem; max-width: 40rem; }}
   </style>
   <script src="{assets}/react.production.min.js"></script>
@@ -830,7 +831,7 @@ GRAPHIQL_PAGE = """<!doctype html>
   </script>
 </body>
 </html>
-""".format(assets=GRAPHIQL_ASSETS)
+""".format(assets=GRAPHIQL_ASSETS, bar=APP_LINK_BAR_HEIGHT)
 """The GraphiQL page: strawberry's default page loads React and GraphiQL from unpkg.com, which leaves a
 blank page offline, so this one loads the same libraries from :data:`GRAPHIQL_ASSETS`."""
 
@@ -946,7 +947,7 @@ class CatalogGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # no-cache: a server restarted with new vendor files serves a page that matches them.
-        return HTMLResponse(GRAPHIQL_PAGE, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(with_app_link(GRAPHIQL_PAGE), headers={"Cache-Control": "no-cache"})
 
     async def run(self, request: Any, context: Any = strawberry.UNSET, root_value: Any = strawberry.UNSET) -> Any:
         # The media type is chosen per request (a context variable: concurrent requests do not share it).

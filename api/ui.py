@@ -100,6 +100,26 @@ def ui_status() -> dict[str, Any]:
             "setup_hint": "run scripts/setup_ui.sh (needs npm) to install the editor, graph and chart libraries"}
 
 
+_APP_LINK_BAR = (
+    '<nav aria-label="DLOM" style="display:flex;gap:1.25rem;align-items:center;height:2.25rem;padding:0 1rem;'
+    'box-sizing:border-box;background:#1b2430;font:14px system-ui,sans-serif">'
+    '<a href="/" style="color:#fff;font-weight:600">&larr; DLOM web app</a>'
+    '<a href="/#/sparql" style="color:#dce6f2">SPARQL editor</a>'
+    '<a href="/graphql" style="color:#dce6f2">GraphQL (GraphiQL)</a>'
+    '<a href="/docs" style="color:#dce6f2">REST API (Swagger UI)</a></nav>')
+APP_LINK_BAR_HEIGHT = "2.25rem"
+"""The bar's height, for a vendor page that sizes its own content to the window (GraphiQL)."""
+
+
+def with_app_link(page: str) -> str:
+    """``page`` — a vendor's HTML page served by this app (GraphiQL at /graphql, Swagger UI at /docs) — with a
+    bar at the top of its body linking back to the web UI and to the other data tools."""
+    head, body, rest = page.partition("<body>")
+    if not body:
+        raise ValueError("the page has no <body> tag")
+    return head + body + _APP_LINK_BAR + rest
+
+
 @router.get("/api/search", summary="Find entities by label (boards first, paged)", responses=_INPUT_ERROR)
 def search(request: Request, q: str = Query("", description="text the label contains (2-200 characters), or an IRI"),
            class_iri: str | None = Query(None, alias="class", description="only instances of this class IRI"),

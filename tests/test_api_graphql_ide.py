@@ -231,3 +231,22 @@ def test_api_docs_page_works_offline(offline: OfflinePage) -> None:
     assert not offline.blocked, f"/docs tried to reach other hosts: {offline.blocked}"
     page.locator(".swagger-ui .opblock").first.wait_for()  # Swagger UI rendered the API's operations
     assert not offline.js_errors, f"/docs: JavaScript errors: {offline.js_errors}"
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/docs"])
+def test_vendor_pages_link_back_to_the_app(offline: OfflinePage, path: str) -> None:
+    """GraphiQL and Swagger UI (issue 19) carry a bar back to the web UI and the other data tools, and it
+    takes the user there; GraphiQL still fits the window below it."""
+    page = offline.page
+    page.goto(path, wait_until="networkidle")
+    bar = page.get_by_role("navigation", name="DLOM")
+    assert [a.get_attribute("href") for a in bar.get_by_role("link").all()] == ["/", "/#/sparql", "/graphql", "/docs"]
+    if path == "/graphql":
+        page.locator(".graphiql-query-editor .CodeMirror").wait_for()
+        bottom = page.evaluate("document.getElementById('graphiql').getBoundingClientRect().bottom")
+        assert bottom <= page.viewport_size["height"] + 0.5  # nothing of GraphiQL pushed below the window
+    else:
+        page.locator(".swagger-ui .opblock").first.wait_for()
+    bar.get_by_role("link", name="← DLOM web app").click()
+    page.locator("main .view:not([hidden])").first.wait_for()
+    assert not offline.blocked and not offline.js_errors, (offline.blocked, offline.js_errors)
