@@ -641,7 +641,7 @@ def _spec_row(row: dict[str, Term], key: str) -> dict[str, Any]:
 def wizard_options(store: Store) -> dict[str, list[str]]:
     """The values the graph records for the wizard's text answers, so the UI can suggest values that
     can match: purposes, application areas, DLN labels (matched exactly, ignoring case, '-', '_' and
-    spaces), training datasets, inference frameworks, server hardware, and device boards."""
+    spaces), training datasets, inference frameworks (by :func:`framework_name`), server hardware, and device boards."""
     def distinct(pattern: str) -> list[str]:
         rows = _select(store, f"SELECT DISTINCT ?v WHERE {{ {pattern} }} ORDER BY ?v LIMIT 500")
         return [str(_value(r, "v")) for r in rows if r.get("v") is not None]
@@ -651,11 +651,37 @@ def wizard_options(store: Store) -> dict[str, list[str]]:
         "application_areas": distinct("?m a dlom:Model ; dlom:applicationArea ?v"),
         "networks": distinct("?d a dlom:DLN ; rdfs:label ?v"),
         "training_datasets": distinct("?d a dlom:DLN ; dlom:trainingDataset ?v"),
-        "frameworks": distinct("?f a dlom:Framework ; rdfs:label ?v"),
+        "frameworks": _framework_names(distinct("?f a dlom:Framework ; rdfs:label ?v")),
         "server_hardware": distinct("?c a dlom:CloudConfiguration ; dlom:serverHardware ?v"),
         "boards": distinct("?d a dlom:EndDevice ; dlom:board ?v"),
         "form_factors": distinct("?d a dlom:EndDevice ; dlom:formFactor ?v"),
     }
+
+
+# Where a framework label as submitters wrote it turns into its source reference: a quoted or bare URL, a
+# commit id, "from (…)".
+_FRAMEWORK_SOURCE = re.compile(r"""=\s*['"]|https?://|\bcommit\b|\bcommit[_ ]?(?:id|hash)|\s+from\s+\(""", re.I)
+
+
+def framework_name(label: str) -> str:
+    """A framework's label without the source reference submitters appended to it
+    ("TensorFlow Lite for Microcontrollers='https://github.com/…/tree/10b1…'" → "TensorFlow Lite for
+    Microcontrollers", "TVM 0.9.dev commit=c3ace209" → "TVM 0.9.dev"): what the wizard offers. It is
+    the start of the label, so the framework requirement (the label contains the answer) still finds
+    the framework; a label that would be left with fewer than two characters is kept whole."""
+    match = _FRAMEWORK_SOURCE.search(label)
+    name = label[:match.start()].rstrip(" ,;:=(") if match else label.strip()
+    return name if len(name) >= 2 else label.strip()
+
+
+def _framework_names(labels: list[str]) -> list[str]:
+    """The distinct :func:`framework_name` of ``labels``, one per spelling that differs only in case (the
+    framework requirement ignores case), sorted ignoring case."""
+    names: dict[str, str] = {}
+    for label in labels:
+        name = framework_name(label)
+        names.setdefault(name.lower(), name)
+    return sorted(names.values(), key=str.lower)
 
 
 # -- chart data ------------------------------------------------------------------------------------

@@ -141,6 +141,23 @@ def test_wizard_options_come_from_the_graph(client: httpx.Client) -> None:
     assert "keyword spotting" in o["purposes"]
     assert "ResNet-8 (MLPerf Tiny image classification reference)" in o["networks"]
     assert "CIFAR-10" in o["training_datasets"]
+    # frameworks without the source references submitters appended (URLs, commit ids), each the start of a
+    # framework label of the graph, so the framework requirement (the label contains it) finds what it offers
+    assert o["frameworks"] and not [f for f in o["frameworks"] if "http" in f or "='" in f or "commit" in f.lower()]
+    assert "TensorFlow Lite for Microcontrollers" in o["frameworks"] and "TVM 0.9.dev" in o["frameworks"]
+    assert len(o["frameworks"]) == len({f.lower() for f in o["frameworks"]})
+
+
+def test_each_offered_framework_is_the_start_of_a_framework_label(shipped: Store) -> None:
+    rows = shipped.select("PREFIX dlom: <https://w3id.org/dlom#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                          "SELECT ?l WHERE { ?f a dlom:Framework ; rdfs:label ?l }").rows
+    labels = [row[0].value for row in rows]
+    assert len(labels) > 100
+    for label in labels:
+        name = exploration.framework_name(label)
+        assert label.strip().startswith(name) and len(name) >= 2, (label, name)
+    assert exploration.framework_name("tflite-micro, https://github.com/tensorflow/tflite-micro.git, commit_id:a309") == "tflite-micro"
+    assert exploration.framework_name("TensorFlow source from (https://github.com/Intel-tensorflow/tensorflow)") == "TensorFlow source"
 
 
 def test_latency_accuracy_points(client: httpx.Client) -> None:
