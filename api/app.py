@@ -29,6 +29,7 @@ from api.predictor import warm_predictor_in_background
 from api.settings import Settings
 from decision.facet_index import warm_facet_index_in_background
 from kg.catalog.queries import warm_model_listing
+from kg.exploration import warm_label_index_in_background
 from kg.errors import DlomError
 from kg.store import Store
 from measure.host import register_host
@@ -178,8 +179,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         warm_in_background(store)
         if settings.warm_predictor:
             warm_predictor_in_background(app.state)
-        if settings.warm_facet_index:
+        if settings.warm_facet_index:  # the derived indexes: the decision support's and the explorer search's
             warm_facet_index_in_background(store)
+            warm_label_index_in_background(store)
         yield
         sparql_endpoint.close_query_pool(app)  # kills the query worker processes, running queries included
         pool: ThreadPoolExecutor | None = getattr(app.state, "query_executor", None)

@@ -36,6 +36,7 @@ class Settings:
     """Load the prediction model right after start-up (``DLOM_WARM_PREDICTOR=0``: on the first request
     that needs it, as the test suite does so that its many servers do not each load it)."""
     warm_facet_index: bool = field(default_factory=lambda: os.environ.get("DLOM_WARM_FACET_INDEX", "1") != "0")
-    """Build the decision support's facet index (:mod:`decision.facet_index`) right after start-up, in the
+    """Build the derived indexes — the decision support's facet index (:mod:`decision.facet_index`) and the
+    explorer search's label index (:mod:`kg.label_index`) — right after start-up, in the
     background (``DLOM_WARM_FACET_INDEX=0``: never — recommendations then query the store, as the test
     suite's many servers do)."""

@@ -13,6 +13,7 @@ Kept results are shared between callers: treat them as read-only.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections import OrderedDict
@@ -22,6 +23,8 @@ from typing import Any, TypeVar
 from kg.store import Store
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 16
 """Results kept per store (least recently used first out). A listing of every model of a 1M-triple graph
@@ -94,6 +97,41 @@ def derived(store: Store, key: Hashable, compute: Callable[[], T], vocabularies:
             if results.computing.get(key, (None, None))[1] is done:
                 del results.computing[key]
         done.set()
+
+
+def kept(store: Store, key: Hashable, vocabularies: Collection[str] | None = None) -> Any | None:
+    """The result kept for ``key`` at the store's current generation (of ``vocabularies``), else None (never
+    computed, stale, or a store without a generation). Computes nothing."""
+    generation = _generation(store, vocabularies)
+    results = _by_store.get(store)
+    if generation is None or results is None:
+        return None
+    with results.lock:
+        entry = results.entries.get(key)
+        return entry[1] if entry is not None and entry[0] == generation else None
+
+
+def derive_in_background(store: Store, key: Hashable, compute: Callable[[], Any],
+                         vocabularies: Collection[str] | None = None) -> None:
+    """Start :func:`derived` for ``key`` in a daemon thread, unless the store has no generation or the
+    result is kept or being computed at the current one (so callers asking again do not pile up threads).
+    A failure is logged: the caller meanwhile answers without the result."""
+    generation = _generation(store, vocabularies)
+    if generation is None or kept(store, key, vocabularies) is not None:
+        return
+    results = _by_store.get(store)
+    if results is not None:
+        with results.lock:
+            running = results.computing.get(key)
+            if running is not None and running[0] == generation:
+                return
+
+    def run() -> None:
+        try:
+            derived(store, key, compute, vocabularies)
+        except Exception as e:  # a closed store, a timeout: the result is simply not there
+            log.warning("%s could not be derived in the background (%s)", key, e)
+    threading.Thread(target=run, name=f"derive-{key[0] if isinstance(key, tuple) else key}", daemon=True).start()
 
 
 def forget(store: Store) -> None:

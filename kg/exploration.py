@@ -13,13 +13,16 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
 from kg.binding import values_rows
+from kg.derived_results import derive_in_background, derived, kept
 from kg.errors import DlomError
-from kg.namespaces import DLOM, PREFIXES, SPARQL_PREFIXES
+from kg.label_index import LabelIndex, build_label_index, ranked_matches
+from kg.namespaces import DLOM, DLOM_VOCABULARIES, PREFIXES, SPARQL_PREFIXES
 from kg.store import Store
 from kg.terms import Term, to_python
 
@@ -125,22 +128,37 @@ def _rank_expression() -> str:
     return (f"COALESCE(IF(?c = <{DLOM.Hardware.value}>, 0, IF(?c IN ({minor}), 3, IF(?c = <{DLOM.Model.value}>, 2, 1))), 1)")
 
 
-def search_page(store: Store, text: str, class_iri: str | None = None, limit: int = 20, offset: int = 0) -> SearchPage:
-    """Entities whose rdfs:label contains ``text`` (case-insensitive), ranked by :data:`SEARCH_RANKS`, then
-    shortest label first, then by label and IRI (a stable order, so pages never overlap); optionally only
-    instances of ``class_iri``. ``total`` counts every match. An IRI given as ``text`` with no label match
-    finds that entity.
+def rank_of_classes(classes: Iterable[str | None]) -> int:
+    """What :func:`_rank_expression` gives for an entity whose rdf:type values are ``classes`` (IRI
+    strings; ``[None]`` for an entity without types): the largest rank over them."""
+    minor = {DLOM[c].value for c in _MINOR_CLASSES}
+    return max(0 if c == DLOM.Hardware.value else 3 if c in minor else 2 if c == DLOM.Model.value else 1
+               for c in classes)
 
-    Raises :class:`ExplorationInputError` (field ``q``) when ``text`` is shorter than two characters or longer
-    than 200, (field ``class``) for a malformed class IRI, and (field ``offset``) for an offset outside
-    0..:data:`MAX_SEARCH_OFFSET`.
-    """
-    needle = (text or "").strip()
-    if not MIN_SEARCH_CHARS <= len(needle) <= MAX_SEARCH_CHARS:
-        raise ExplorationInputError("q", f"type between {MIN_SEARCH_CHARS} and {MAX_SEARCH_CHARS} characters")
-    if not 0 <= int(offset) <= MAX_SEARCH_OFFSET:
-        raise ExplorationInputError("offset", f"must be between 0 and {MAX_SEARCH_OFFSET}")
-    limit = max(1, min(int(limit), MAX_SEARCH_RESULTS))
+
+_LABEL_INDEX_KEY = ("exploration.label_index",)
+
+
+def _build_label_index(store: Store) -> LabelIndex:
+    return build_label_index(store, rank_of_classes)
+
+
+def label_index(store: Store) -> LabelIndex | None:
+    """The store's label index (:mod:`kg.label_index`) at its current generation, built here if needed
+    (benchmarks, tests, the server's warm-up); None for a store without a generation (Neo4j, remote)."""
+    if getattr(store, "generation", None) is None:
+        return None
+    return derived(store, _LABEL_INDEX_KEY, lambda: _build_label_index(store), DLOM_VOCABULARIES)
+
+
+def warm_label_index_in_background(store: Store) -> None:
+    """Build the store's label index in a daemon thread (``dlom serve`` at start-up); nothing for a store
+    without a generation."""
+    derive_in_background(store, _LABEL_INDEX_KEY, lambda: _build_label_index(store), DLOM_VOCABULARIES)
+
+
+def _matches_by_sparql(store: Store, needle: str, class_iri: str | None) -> list[tuple[int, str, str]]:
+    """(rank, shown label, IRI) of every match, in display order, by one SPARQL query (the reference)."""
     subs: dict[str, Term] = {"needle": Literal(needle.lower())}
     class_pattern = ""
     if class_iri:
@@ -154,8 +172,43 @@ def search_page(store: Store, text: str, class_iri: str | None = None, limit: in
           FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?label)), ?needle))
           OPTIONAL {{ ?s a ?c }}
         }} GROUP BY ?s""", subs)
-    matches = sorted(((int(_value(r, "rank")), _value(r, "name"), _value(r, "s")) for r in rows),
-                     key=lambda m: (m[0], len(m[1]), m[1], m[2]))
+    return sorted(((int(_value(r, "rank")), _value(r, "name"), _value(r, "s")) for r in rows),
+                  key=lambda m: (m[0], len(m[1]), m[1], m[2]))
+
+
+def search_page(store: Store, text: str, class_iri: str | None = None, limit: int = 20, offset: int = 0,
+                *, through_index: bool = True) -> SearchPage:
+    """Entities whose rdfs:label contains ``text`` (case-insensitive), ranked by :data:`SEARCH_RANKS`, then
+    shortest label first, then by label and IRI (a stable order, so pages never overlap); optionally only
+    instances of ``class_iri``. ``total`` counts every match. An IRI given as ``text`` with no label match
+    finds that entity.
+
+    The matches come from the store's label index (:mod:`kg.label_index`) when it is current, else from
+    the SPARQL query — the same answer (``tests/test_label_index.py``). After a write the query answers
+    while the index is rebuilt in the background (a rebuild takes seconds on the shipped graph, the query
+    one); a store without a generation always runs the query. ``through_index=False`` runs the query.
+
+    Raises :class:`ExplorationInputError` (field ``q``) when ``text`` is shorter than two characters or longer
+    than 200, (field ``class``) for a malformed class IRI, and (field ``offset``) for an offset outside
+    0..:data:`MAX_SEARCH_OFFSET`.
+    """
+    needle = (text or "").strip()
+    if not MIN_SEARCH_CHARS <= len(needle) <= MAX_SEARCH_CHARS:
+        raise ExplorationInputError("q", f"type between {MIN_SEARCH_CHARS} and {MAX_SEARCH_CHARS} characters")
+    if not 0 <= int(offset) <= MAX_SEARCH_OFFSET:
+        raise ExplorationInputError("offset", f"must be between 0 and {MAX_SEARCH_OFFSET}")
+    limit = max(1, min(int(limit), MAX_SEARCH_RESULTS))
+    index: LabelIndex | None = None
+    # a needle with NUL would match across the index's label separators; the query handles it
+    if through_index and "\x00" not in needle:
+        index = kept(store, _LABEL_INDEX_KEY, DLOM_VOCABULARIES)
+        if index is None:
+            warm_label_index_in_background(store)
+    if index is not None:
+        wanted = parse_iri(class_iri, "class").value if class_iri else None
+        matches = ranked_matches(index, needle.lower(), wanted)
+    else:
+        matches = _matches_by_sparql(store, needle, class_iri)
     counted: dict[int, int] = defaultdict(int)
     for rank, _, _ in matches:
         counted[rank] += 1
@@ -778,6 +831,6 @@ def predicted_vs_measured(store: Store) -> dict[str, Any]:
             "predicted_values": predicted_records}
 
 
-__all__ = ["CLUSTER_AT", "Cluster", "ClusterPage", "EntityRef", "SEARCH_RANKS", "SearchPage", "cluster_members", "labels_and_units", "search_page", "ExplorationInputError", "Neighbourhood", "MODEL_CARD_FIELDS", "classes_in_use", "compact", "describe_node",
+__all__ = ["CLUSTER_AT", "Cluster", "ClusterPage", "EntityRef", "SEARCH_RANKS", "SearchPage", "cluster_members", "labels_and_units", "search_page", "label_index", "rank_of_classes", "warm_label_index_in_background", "ExplorationInputError", "Neighbourhood", "MODEL_CARD_FIELDS", "classes_in_use", "compact", "describe_node",
            "device_family", "latency_accuracy_points", "local_name", "model_card", "neighbourhood",
            "parse_iri", "predicted_vs_measured", "search_entities", "wizard_options"]
