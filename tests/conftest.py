@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.bootstrap import ensure_initialized
 from kg.ontology import ontology_quads
 from kg.store import Store, open_store
 
@@ -41,5 +42,15 @@ def disk_store(tmp_path: Path) -> Iterator[Store]:
     """An on-disk store with the ontology loaded."""
     s = open_store(f"oxigraph://{tmp_path / 'store'}")
     s.add(ontology_quads())
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Iterator[Store]:
+    """An in-memory store with the ontology and the shipped graph, as ``dlom init`` leaves one; one per
+    test module (its tests may write to it)."""
+    s = open_store("oxigraph://")
+    ensure_initialized(s)
     yield s
     s.close()

@@ -3,7 +3,6 @@ results, order, total, counts per rank, the IRI-pasted fallback and errors — o
 generated graphs (hypothesis) and on the shipped graph; and a write is seen by the next search."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +10,6 @@ from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg import exploration
-from kg.bootstrap import ensure_initialized
 from kg.derived_results import forget
 from kg.namespaces import DLOM, RDF, RDFS
 from kg.store import Store, open_store
@@ -92,14 +90,6 @@ def test_index_answers_as_the_query_on_generated_graphs(entities: list, q: str, 
     finally:
         forget(s)
         s.close()
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Iterator[Store]:
-    s = open_store("oxigraph://")
-    ensure_initialized(s)
-    yield s
-    s.close()
 
 
 @pytest.mark.parametrize("q, cls, limit, offset", [

@@ -23,14 +23,6 @@ MODEL = "https://w3id.org/dlom/id/model/v1-2/closed/syntiant/syntiant-9120-1v1-9
 
 
 @pytest.fixture(scope="module")
-def shipped() -> Iterator[Store]:
-    s = open_store("oxigraph://")
-    ensure_initialized(s)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def client(shipped: Store) -> Iterator[httpx.Client]:
     app = create_app(shipped)
     if "/api/search" not in {getattr(r, "path", None) for r in app.routes}:
