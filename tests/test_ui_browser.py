@@ -146,7 +146,9 @@ def _shown_consistency_ratio(page, response) -> str:  # type: ignore[no-untyped-
     return expected
 
 
-def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-def]
+def test_wizard_results_and_build_new(sized_page) -> None:  # type: ignore[no-untyped-def]
+    """The paper's §6 example walked end to end on the shipped graph, at 1440×900 and at 390×844."""
+    page = sized_page
     page.goto("/")
     page.get_by_role("heading", name="Tell me more about your project").wait_for()
     # the purpose options come from the graph
@@ -161,7 +163,7 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     budget_note = page.locator("[data-field='project.total_budget_usd'] .field-note")
     budget_note.wait_for(state="visible", timeout=SERVER_WORK_TIMEOUT_MS)
     assert "cannot check" in budget_note.inner_text() and "add prices via" in budget_note.inner_text()
-    shot(page, "wizard-1-project")
+    shot(page, f"wizard-1-project-{page.viewport_name}")
     next_step(page)
     page.get_by_role("heading", name="Tell me more about the deep-learning network").wait_for()
     next_step(page)
@@ -186,7 +188,7 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
         page.get_by_label("Latency has absolute importance over performance").check()
     assert _shown_consistency_ratio(page, latency_answer.value) != cr_shown
     page.wait_for_function(f"document.querySelector('#cr-value') && document.querySelector('#cr-value').textContent !== '{cr:.3f}'")
-    shot(page, "wizard-6-preferences")
+    shot(page, f"wizard-6-preferences-{page.viewport_name}")
 
     # back and forth keeps the answers
     page.get_by_role("button", name="1. Your project").click()
@@ -219,7 +221,8 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     assert re.search(r"MLPerf Tiny|DLOM bench run", explanation.inner_text()), explanation.inner_text()
     page.locator("#pareto-chart").wait_for()
     page.wait_for_function("window.Chart && Object.keys(window.Chart.instances).length > 0")
-    shot(page, "wizard-7-results")
+    shot(page, f"wizard-7-results-{page.viewport_name}")
+    no_horizontal_overflow(page)
 
     # Choose records the choice (ratings need the server's update token: this server has none)
     first.get_by_role("button", name="Choose").click()
@@ -238,7 +241,7 @@ def test_wizard_results_and_build_new(page) -> None:  # type: ignore[no-untyped-
     answer.wait_for()
     text = page.locator("#build-new-output").inner_text()
     assert "not available" in text or "predicted" in text, text
-    shot(page, "wizard-8-build-new")
+    shot(page, f"wizard-8-build-new-{page.viewport_name}")
 
 
 def test_invalid_answers_show_their_messages(page) -> None:  # type: ignore[no-untyped-def]
