@@ -11,6 +11,7 @@ missing value means (``None`` = the graph does not record it).
 from __future__ import annotations
 
 import re
+import weakref
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from collections.abc import Iterable
@@ -143,17 +144,28 @@ def _build_label_index(store: Store) -> LabelIndex:
     return build_label_index(store, rank_of_classes)
 
 
+# The stores whose search keeps a label index: those asked for one once (the server's warm-up, a benchmark,
+# a test). Another store's searches never start a build — seconds of CPU and ~170 MB on the shipped graph,
+# which a one-shot command or a test's short-lived server would pay for nothing.
+_INDEXED: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
 def label_index(store: Store) -> LabelIndex | None:
     """The store's label index (:mod:`kg.label_index`) at its current generation, built here if needed
-    (benchmarks, tests, the server's warm-up); None for a store without a generation (Neo4j, remote)."""
+    (benchmarks, tests, the server's warm-up); None for a store without a generation (Neo4j, remote).
+    From now on the store's searches keep it current (rebuilt in the background after a change)."""
     if getattr(store, "generation", None) is None:
         return None
+    _INDEXED.add(store)
     return derived(store, _LABEL_INDEX_KEY, lambda: _build_label_index(store), DLOM_VOCABULARIES)
 
 
 def warm_label_index_in_background(store: Store) -> None:
-    """Build the store's label index in a daemon thread (``dlom serve`` at start-up); nothing for a store
-    without a generation."""
+    """Build the store's label index in a daemon thread (``dlom serve`` at start-up), and keep it from
+    now on as :func:`label_index` does; nothing for a store without a generation."""
+    if getattr(store, "generation", None) is None:
+        return
+    _INDEXED.add(store)
     derive_in_background(store, _LABEL_INDEX_KEY, lambda: _build_label_index(store), DLOM_VOCABULARIES)
 
 
@@ -184,9 +196,10 @@ def search_page(store: Store, text: str, class_iri: str | None = None, limit: in
     finds that entity.
 
     The matches come from the store's label index (:mod:`kg.label_index`) when it is current, else from
-    the SPARQL query — the same answer (``tests/test_label_index.py``). After a write the query answers
-    while the index is rebuilt in the background (a rebuild takes seconds on the shipped graph, the query
-    one); a store without a generation always runs the query. ``through_index=False`` runs the query.
+    the SPARQL query — the same answer (``tests/test_label_index.py``). A store keeps an index once asked
+    for one (:func:`label_index`, :func:`warm_label_index_in_background`: ``dlom serve`` at start-up); after a
+    write the query answers while the index is rebuilt in the background (a rebuild takes seconds on the
+    shipped graph, the query one); a store without a generation always runs the query. ``through_index=False`` runs the query.
 
     Raises :class:`ExplorationInputError` (field ``q``) when ``text`` is shorter than two characters or longer
     than 200, (field ``class``) for a malformed class IRI, and (field ``offset``) for an offset outside
@@ -202,8 +215,8 @@ def search_page(store: Store, text: str, class_iri: str | None = None, limit: in
     # a needle with NUL would match across the index's label separators; the query handles it
     if through_index and "\x00" not in needle:
         index = kept(store, _LABEL_INDEX_KEY, DLOM_VOCABULARIES)
-        if index is None:
-            warm_label_index_in_background(store)
+        if index is None and store in _INDEXED:
+            derive_in_background(store, _LABEL_INDEX_KEY, lambda: _build_label_index(store), DLOM_VOCABULARIES)
     if index is not None:
         wanted = parse_iri(class_iri, "class").value if class_iri else None
         matches = ranked_matches(index, needle.lower(), wanted)
