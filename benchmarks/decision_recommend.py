@@ -35,7 +35,6 @@ import datetime as dt
 import json
 import platform
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +43,7 @@ import numpy as np
 from pyoxigraph import Triple
 
 from benchmarks.generate_graph import TRIPLES_PER_MODEL, generate_graph
+from benchmarks.timing import timed_ms
 from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision.facet_index import current_index, facet_index, forget_index
 from decision.objectives import Objective, objective_matrix
@@ -88,22 +88,10 @@ def build_store(n_models: int) -> Store:
     return store
 
 
-def p50(fn: Callable[[], object], reps: int) -> tuple[float, float]:
-    """(p50, p90) wall time in ms over ``reps`` runs after one warm-up."""
-    fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(0.9 * len(times)))]
-
-
 def _limited(fn: Callable[[], object], reps: int) -> tuple[float, float] | str:
-    """:func:`p50`, or what stopped it: a query past its time limit."""
+    """:func:`benchmarks.timing.timed_ms`, or what stopped it: a query past its time limit."""
     try:
-        return p50(fn, reps)
+        return timed_ms(fn, reps)
     except QueryTimeoutError as e:
         return f"not answered: {e}"
 
@@ -150,13 +138,13 @@ def main() -> None:
 
         results = {
             "candidates": len(found),
-            "anchor_numpy_eq1_ms": p50(numpy_eq1, reps),
-            "retrieval_index_ms": p50(lambda: (forget(store), retrieve(store, req)), reps),
-            "ranking_step_ms": p50(lambda: rank_candidates(values, weights), reps),
-            "objective_values_ms": p50(lambda: objective_matrix(found.raw_columns(),
+            "anchor_numpy_eq1_ms": timed_ms(numpy_eq1, reps),
+            "retrieval_index_ms": timed_ms(lambda: (forget(store), retrieve(store, req)), reps),
+            "ranking_step_ms": timed_ms(lambda: rank_candidates(values, weights), reps),
+            "objective_values_ms": timed_ms(lambda: objective_matrix(found.raw_columns(),
                                                                 [rated.get(i, {}) for i in found.iris]), reps),
-            "recommend_first_index_ms": p50(lambda: (forget(store), recommend(store, data)), reps),
-            "recommend_rerank_ms": p50(lambda: recommend(store, data), reps),
+            "recommend_first_index_ms": timed_ms(lambda: (forget(store), recommend(store, data)), reps),
+            "recommend_rerank_ms": timed_ms(lambda: recommend(store, data), reps),
         }
         rec = recommend(store, data)
         results["recommend_breakdown_ms"] = {k: round(v, 2) for k, v in rec.timings_ms.items()}
@@ -173,7 +161,7 @@ def main() -> None:
             return sum(1 for _ in store.select(q.text, substitutions=q.params).rows)
 
         results = report["scenarios"][name]  # type: ignore[index]
-        results["anchor_bare_sparql_ms"] = p50(bare_query, qreps)
+        results["anchor_bare_sparql_ms"] = timed_ms(bare_query, qreps)
         # retrieval and recommend stop a query at their time limit (30 s): a figure beyond it is that
         results["retrieval_query_ms"] = _limited(lambda: (forget(store), retrieve(store, req)), qreps)
         results["recommend_first_query_ms"] = _limited(lambda: (forget(store), recommend(store, data)), qreps)

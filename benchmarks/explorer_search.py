@@ -7,24 +7,12 @@ per needle, the index's build time and memory.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
+from benchmarks.timing import timed_ms
 from kg import exploration
 from kg.store import open_store
 
 NEEDLES = ("nucleo", "resnet", "raspberry", "w8a8", "mobilenet", "jetson orin")
-
-
-def _times(fn, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """p50 and p95 of ``fn()`` in milliseconds."""
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t0) * 1000)
-    runs.sort()
-    return statistics.median(runs), runs[min(len(runs) - 1, int(0.95 * len(runs)))]
 
 
 def main() -> None:
@@ -45,8 +33,8 @@ def main() -> None:
     print(f"{'needle':14} {'matches':>8} {'index p50':>10} {'p95':>8} {'SPARQL p50':>11} {'p95':>8}  (ms; a 20-result page)")
     for q in NEEDLES:
         total = exploration.search_page(store, q).total
-        fast = _times(lambda: exploration.search_page(store, q), args.repeat)
-        slow = _times(lambda: exploration.search_page(store, q, through_index=False), args.sparql_repeat)
+        fast = timed_ms(lambda: exploration.search_page(store, q), args.repeat, upper=0.95, warm_up=False)
+        slow = timed_ms(lambda: exploration.search_page(store, q, through_index=False), args.sparql_repeat, upper=0.95, warm_up=False)
         print(f"{q:14} {total:8} {fast[0]:10.1f} {fast[1]:8.1f} {slow[0]:11.0f} {slow[1]:8.0f}")
 
 

@@ -27,7 +27,6 @@ from decision import facet_index as fi
 from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision.requirements import PREFERRABLE_FIELDS, parse_requirements
 from decision.retrieval import CandidateSet, _retrieve, build_query, plan_query, retrieve
-from kg.bootstrap import ensure_initialized
 from kg.derived_results import forget
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.ontology import ontology_quads
@@ -82,14 +81,6 @@ def both_paths(store: Store, body: dict[str, Any], index: fi.FacetIndex | None =
     index = index or fi.facet_index(store)
     assert index is not None
     return fi.answer(index, plan_query(req), q), _retrieve(store, req, q, None)
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Iterator[Store]:
-    store = open_store("oxigraph://")
-    ensure_initialized(store)
-    yield store
-    store.close()
 
 
 @pytest.mark.parametrize("body", SHIPPED_BODIES, ids=["readme-resnet-cloud", "readme-iot", "example-yaml", "paper"])

@@ -1,0 +1,20 @@
+"""Wall-clock timing of a callable, as the benchmarks report it: the median and one upper percentile."""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def timed_ms(fn: Callable[[], object], reps: int, upper: float = 0.9, warm_up: bool = True) -> tuple[float, float]:
+    """(median, the ``upper`` quantile) of ``fn()``'s wall time in ms over ``reps`` runs, after one
+    untimed run when ``warm_up``."""
+    if warm_up:
+        fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(upper * len(times)))]
