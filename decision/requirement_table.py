@@ -343,6 +343,16 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("performance.min_accuracy", float, Comparison.MIN, "Accuracy as a fraction in [0, 1].",
                 node="perf", predicate="dlom:accuracy", var="acc", option="--min-accuracy",
                 help="Minimum accuracy (0-1).", needs="a measured accuracy", how=_MEASURE),
+    Requirement("performance.max_accuracy_loss_points", float, Comparison.MAX,
+                "At most this many percentage points of accuracy (a metric published in %, e.g. top-1) lost "
+                "against the unoptimized float network on the same samples (dlom:accuracyLossPoints): what the "
+                "model's precision and runtime cost, measured on a device for the same network, precision, "
+                "runtime and release — for AI Hub Models on the one device it publishes accuracy for.",
+                unit=" points", node="m", predicate="dlom:accuracyLossPoints", var="accLoss",
+                attribute="accuracy_loss_points",
+                option="--max-accuracy-loss", help="Maximum accuracy lost against float, percentage points.",
+                bounds={"ge": 0}, needs="a measured accuracy beside its float reference",
+                how="import on-device accuracy with its float reference (`dlom import qai-hub-models`)"),
     Requirement("performance.max_latency_ms", float, Comparison.MAX, "Highest acceptable inference latency, ms.",
                 unit=" ms", node="perf", predicate="dlom:inferenceLatencyMs", var="lat", option="--max-latency-ms",
                 help="Maximum inference latency, ms.", bounds={"gt": 0}, needs="a measured latency", how=_MEASURE),

@@ -81,6 +81,7 @@ class PerformanceRequirements(_Strict):
     """Step 5 — the minimum accepted performance (measured, not predicted)."""
 
     min_accuracy: float | None = _field("performance.min_accuracy")
+    max_accuracy_loss_points: float | None = _field("performance.max_accuracy_loss_points")
     max_latency_ms: float | None = _field("performance.max_latency_ms")
     max_energy_uj: float | None = _field("performance.max_energy_uj")
     min_throughput_ips: float | None = _field("performance.min_throughput_ips")

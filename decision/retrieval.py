@@ -467,6 +467,7 @@ class Candidate:
     security_protocol: str | None = None
     monthly_cost_usd: float | None = None
     server_hardware: str | None = None
+    accuracy_loss_points: float | None = None  # dlom:accuracyLossPoints (measured, possibly on another device)
     records: dict[str, PerformanceRecord] = field(default_factory=dict)
     techniques: int = 0
 
@@ -482,11 +483,12 @@ class Candidate:
 
 
 _DETAILS = SPARQL_PREFIXES + """SELECT ?m ?label ?area ?purpose ?year ?cost ?ndev ?cpd ?dln ?dlnLabel ?layers ?params
-  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw ?price ?host ?board ?cpu ?acc ?ff WHERE {
+  ?macs ?dataset ?dev ?devLabel ?mem ?clock ?cloud ?shielded ?protocol ?monthly ?hw ?price ?host ?board ?cpu ?acc ?ff ?accLoss WHERE {
   %s
   ?m dlom:usesDLN ?dln .
   OPTIONAL { ?m rdfs:label ?label } OPTIONAL { ?m dlom:applicationArea ?area } OPTIONAL { ?m dlom:purpose ?purpose }
   OPTIONAL { ?m dlom:yearCreated ?year } OPTIONAL { ?m dlom:totalCostUsd ?cost }
+  OPTIONAL { ?m dlom:accuracyLossPoints ?accLoss }
   OPTIONAL { ?m dlom:numberOfIoTDevices ?ndev } OPTIONAL { ?m dlom:costPerDeviceUsd ?cpd }
   OPTIONAL { ?dln rdfs:label ?dlnLabel } OPTIONAL { ?dln dlom:numberOfLayers ?layers }
   OPTIONAL { ?dln dlom:numberOfParameters ?params } OPTIONAL { ?dln dlom:macs ?macs }
@@ -533,7 +535,8 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
     result = store.select(_DETAILS % values_rows(["m"], [(NamedNode(i),) for i in iris]))
     out: dict[int, Candidate] = {}
     for (m, label, area, purpose, year, cost, ndev, cpd, dln, dln_label, layers, params, macs, dataset,
-         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host, board, cpu, acc, ff) in result.rows:
+         dev, dev_label, mem, clock, cloud, shielded, protocol, monthly, hw, price, host, board, cpu, acc, ff,
+         acc_loss) in result.rows:
         i = iris[m.value]  # type: ignore[union-attr]
         c = out.get(i)
         if c is None:
@@ -548,7 +551,7 @@ def load_candidates(store: Store, found: CandidateSet, indices: list[int]) -> di
                 macs=_num(macs), training_dataset=_text(dataset), memory_kb=_num(mem), clock_mhz=_num(clock),
                 cloud=_text(cloud), shielded_execution=None if shielded is None else shielded.value in ("true", "1"),
                 security_protocol=_text(protocol), monthly_cost_usd=_num(monthly), server_hardware=_text(hw),
-                techniques=int(found.techniques[i]))
+                accuracy_loss_points=_num(acc_loss), techniques=int(found.techniques[i]))
         if dev is not None and dev.value not in c.devices:
             c.devices[dev.value] = _text(dev_label) or dev.value
         if dev is not None and host is not None:

@@ -562,7 +562,7 @@ MAX_LABELLED_IRIS = 500
 QUDT_UNIT = "http://qudt.org/schema/qudt/unit"
 UNIT_SYMBOLS: dict[str, str | None] = {
     "MegaHZ": "MHz", "KibiBYTE": "KB", "MegaBYTE": "MB", "CCY_USD": "USD", "MilliSEC": "ms", "MicroJ": "µJ",
-    "MilliW": "mW", "MegaPIXEL": "MP", "UNITLESS": None, "NUM": None,
+    "MilliW": "mW", "MegaPIXEL": "MP", "PERCENT": "%", "UNITLESS": None, "NUM": None,
 }
 """The symbol shown after a value of a property with that QUDT unit (``qudt:unit`` in the ontology; the
 property IRIs name the same units, e.g. ``dlom:memoryKB``). Counts and ratios (NUM, UNITLESS) show none;

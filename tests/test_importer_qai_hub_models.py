@@ -8,7 +8,7 @@ to the first).
 from __future__ import annotations
 
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ def raw_release(wheel: Path) -> dict[str, Any]:
     """The figures of one wheel, read straight from its YAML: latency rows, LLM rows, accuracy values,
     similar devices."""
     z = zipfile.ZipFile(wheel)
-    rows, llm, acc = [], [], []
+    rows, llm, acc, loss = [], [], [], []
     for name in z.namelist():
         parts = name.split("/")
         if len(parts) != 4 or parts[:2] != ["qai_hub_models", "models"] or parts[2].startswith("_"):
@@ -60,10 +60,13 @@ def raw_release(wheel: Path) -> dict[str, Any]:
                     for prec, rd in pd.items():
                         for rt, v in rd.items():
                             acc.append((parts[2], dev, prec, rt, Decimal(str(v["partial_metric"]))))
+                            if metric.get("metric_unit") == "%" and metric.get("partial_torch_metric") is not None:
+                                loss.append((parts[2], prec, rt, Decimal(str(metric["partial_torch_metric"]))
+                                             - Decimal(str(v["partial_metric"]))))
     similar: set[str] = set()
     if "qai_hub_models/similar_devices.yaml" in z.namelist():
         similar = set((yaml.load(z.read("qai_hub_models/similar_devices.yaml"), Loader=_LOADER) or {})["devices"])
-    return {"rows": rows, "llm": llm, "accuracy": acc, "similar": similar}
+    return {"rows": rows, "llm": llm, "accuracy": acc, "loss": loss, "similar": similar}
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +140,43 @@ def test_every_device_accuracy_value_is_a_performance_of_its_configuration(impor
         expected = Counter((d, p, rt, float(v)) for _, d, p, rt, v in data["accuracy"])
         found = Counter((d, p, rt, v) for r, d, p, rt, v in got if r == version)
         assert found == expected
+
+
+def dln_iri(model_id: str) -> str:
+    return SHARED_DLNS[model_id].iri.value if model_id in SHARED_DLNS else \
+        f"https://w3id.org/dlom/id/dln/{PACKAGE}/{model_id.replace('_', '-')}"
+
+
+def test_every_model_carries_the_accuracy_its_precision_and_runtime_lose(imported: Any, raw: dict[str, Any]) -> None:
+    """dlom:accuracyLossPoints = float reference − on-device value of the % metric, the largest over the
+    devices measured, on every model (each device's) of that network, precision, runtime and release."""
+    store, _ = imported
+    got = select(store, """
+        SELECT ?round ?dln ?prec ?rt ?loss (COUNT(?p) AS ?records) (MAX(?ref - ?v) AS ?worst) WHERE {
+          ?m dlom:benchmarkRound ?round ; dlom:usesDLN ?dln ; dlom:precision ?prec ; dlom:runtime ?rt ;
+             dlom:accuracyLossPoints ?loss ; dlom:accuracyLossMeasuredBy ?p .
+          ?p a dlom:MeasuredPerformance ; dlom:metricUnit "%" ; dlom:floatReferenceValue ?ref ; dlom:metricValue ?v }
+        GROUP BY ?m ?round ?dln ?prec ?rt ?loss""")
+    assert got and all(abs(loss - worst) < 1e-9 for *_, loss, _, worst in got)
+    found: dict[tuple[str, str, str, str], set[float]] = defaultdict(set)
+    for r, dln, p, rt, loss, _, _ in got:
+        found[(r, dln, p, rt)].add(round(loss, 6))
+    worst: dict[tuple[str, str, str, str], Decimal] = {}  # per AI Hub model id
+    for version, data in raw.items():
+        for model_id, prec, rt, lost in data["loss"]:
+            key = (version, model_id, prec, rt)
+            worst[key] = max(worst.get(key, lost), lost)
+    expected: dict[tuple[str, str, str, str], set[float]] = defaultdict(set)
+    for (version, model_id, prec, rt), lost in worst.items():
+        expected[(version, dln_iri(model_id), prec, rt)].add(round(float(lost), 6))
+    assert found == expected
+    # no model of such a configuration is left without it (on every device, not only the one measured)
+    models = select(store, """
+        SELECT ?round ?dln ?prec ?rt ?loss WHERE {
+          ?m dlom:benchmarkRound ?round ; dlom:usesDLN ?dln ; dlom:precision ?prec ; dlom:runtime ?rt .
+          OPTIONAL { ?m dlom:accuracyLossPoints ?loss } }""")
+    without = [row for row in models if tuple(row[:4]) in expected and row[4] is None]
+    assert without == [] and sum(1 for row in models if row[4] is not None) == len(got)
 
 
 def test_copied_numbers_are_marked_and_linked_to_the_measurement_they_copy(imported: Any, raw: dict[str, Any]) -> None:

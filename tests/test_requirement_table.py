@@ -41,6 +41,7 @@ CASES: dict[str, tuple[Any, list[Any]]] = {
     "device.framework": ("TensorFlow Lite", ["TensorFlow Lite", " TENSORFLOW LITE Micro ", "PyTorch", None]),
     "device.form_factor": ("iot", ["IoT", " IOT ", "IoT board", "Phone", None]),
     "performance.min_accuracy": (0.9, [0.95, 0.9, 0.8, None]),
+    "performance.max_accuracy_loss_points": (1.0, [0.4, 1.0, 2.5, None]),
     "performance.max_latency_ms": (50.0, [5.0, 50.0, 80.0, None]),
     "performance.max_energy_uj": (100.0, [50.0, 100.0, 500.0, None]),
     "performance.min_throughput_ips": (10.0, [100.0, 10.0, 1.0, None]),

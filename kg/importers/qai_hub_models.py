@@ -868,6 +868,8 @@ def release_triples(t: TripleBuilder, data: ReleaseData, rows: list[Row], labell
                 _llm_facts(t, target, e, r.file, r.line)
                 counts["llm_entries"] += 1
 
+    # (model, precision, runtime) → (points lost against float, the accuracy record) per device measured
+    losses: dict[tuple[str, str, str], list[tuple[Decimal, NamedNode]]] = defaultdict(list)
     for a in data.accuracy:
         comps = sorted({r.component for r in data.rows if r.model == a.model and r.precision == a.precision})
         component = comps[0] if len(comps) == 1 else ""
@@ -894,12 +896,22 @@ def release_triples(t: TripleBuilder, data: ReleaseData, rows: list[Row], labell
         torch = metric.get("partial_torch_metric")
         if isinstance(torch, int | float) and not isinstance(torch, bool):
             t.add(perf, DLOM.floatReferenceValue, Decimal(str(torch)))
+            if unit == "%":  # every % metric published is an accuracy (higher is better)
+                losses[(a.model, a.precision, a.runtime)].append((Decimal(str(torch)) - a.value, perf))
         samples = metric.get("num_partial_samples")
         if isinstance(samples, int) and not isinstance(samples, bool) and samples > 0:
             t.add(perf, DLOM.sampleCount, samples)
         t.add(perf, PROV.wasGeneratedBy, publication)
         t.add(perf, PROV.wasDerivedFrom, source(a.file))
         counts["accuracy_values"] += 1
+    # The accuracy cost of a precision and runtime, on every model of that network, precision, runtime
+    # and release (each device's, not only the one measured): the largest loss measured, with its records.
+    for (model_id, precision, _component, _dev, runtime), m in models.items():
+        measured = losses.get((model_id, precision, runtime))
+        if measured:
+            t.add(m, DLOM.accuracyLossPoints, max(loss for loss, _ in measured))
+            for _, perf in measured:
+                t.add(m, DLOM.accuracyLossMeasuredBy, perf)
     counts["devices"] += len(devices)
     counts["models"] += len(models)
 

@@ -35,6 +35,8 @@ const FIELD_UI = {
   "device.form_factor": { label: "Form factor", optionsKey: "form_factors", hint: "As the source files the device: IoT, Phone, Auto, XR, Compute." },
   "device.this_machine": null,
   "performance.min_accuracy": { label: "Accuracy, at least", kind: "percent", unit: "%", hint: "Between 0 and 100 %." },
+  "performance.max_accuracy_loss_points": { label: "Accuracy lost to quantization, at most", unit: "points",
+    hint: "Percentage points of top-1 (or another % metric) lost against the float network on the same samples, measured on the device." },
   "performance.max_latency_ms": { label: "Inference latency, at most" },
   "performance.max_energy_uj": { label: "Energy per inference, at most", unit: "µJ" },
   "performance.min_throughput_ips": { label: "Throughput, at least" },
