@@ -43,10 +43,13 @@ router = APIRouter(route_class=FieldErrorRoute, tags=["Decision support"])
 class ObjectiveOut(BaseModel):
     objective: Objective
     value: float = Field(description="1-5, 5 best")
-    source: str = Field(description="the evidence: derived (measured) | effects (Table 1, no measurement) | "
-                        "missing (neutral 3) | rating (users' ratings are the only evidence)")
-    source_label: str = Field(description="for people: 'measured', 'effect-derived (Table 1)', 'rated (n)', "
-                              "'measured + rated (n)', 'no data' ('predicted' for a predicted model)")
+    source: str = Field(description="the evidence: derived (measured) | measured-effects (no measurement of the "
+                        "model; the paired measurements of its precision vs float) | effects (Table 1, no "
+                        "measurement) | missing (neutral 3) | rating (users' ratings are the only evidence)")
+    source_label: str = Field(description="for people: 'measured', 'measured effects (n paired measurements)', "
+                              "'effect-derived (Table 1)', 'rated (n)', 'measured + rated (n)', 'no data' "
+                              "('predicted' for a predicted model's derived values)")
+    pairs: int = Field(0, description="measured-effects: how many paired measurements the value rests on")
     ratings: int = Field(0, description="how many user ratings the value includes (Bayesian average with the evidence)")
     rating_mean: float | None = None
     basis: str

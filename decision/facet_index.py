@@ -6,8 +6,8 @@ whole cost of a first recommendation. This index holds, per model (rows ordered 
 tests and fetches — its DLN, device, cloud configuration and their attributes
 (:data:`decision.retrieval.PROPERTIES` and the device's price), the device description and frameworks
 the device-type and framework filters search, whether it runs on a benchmark host — and one row per
-(model, performance record) with the record's kind and metrics; plus each model's techniques and their
-classes, and what :mod:`decision.diversity` groups near-identical variants by (DLN family, hardware). :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with
+(model, performance record) with the record's kind and metrics; plus each model's techniques, their
+classes and precisions, and what :mod:`decision.diversity` groups near-identical variants by (DLN family, hardware). :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with
 numpy masks, each requirement's test taken from its row of the requirement table
 (:meth:`Requirement.matches_column` for numbers, :meth:`Requirement.matches` once per distinct text),
 and gives the same :class:`CandidateSet` as the query (``tests/test_facet_index.py`` holds the two to it).
@@ -138,6 +138,7 @@ class FacetIndex:
     only_predicted: np.ndarray  # every record of the model is predicted (an unmeasured model)
     techniques: np.ndarray
     technique_classes: Texts  # a frozenset of class IRIs
+    technique_precisions: Texts  # a frozenset of the techniques' dlom:precision values (measured effects)
     variant: Texts  # what decision.diversity groups by: (DLN IRI, its architecture families, its hardware)
     irregular: dict[str, str] = field(default_factory=dict)  # model IRI → why the columns cannot stand for it
     build_ms: float = 0.0
@@ -154,7 +155,8 @@ class FacetIndex:
         """The memory of the columns and their distinct values (IRIs and texts counted as Python strings)."""
         arrays = [*self.numbers.values(), *self.perf_numbers.values(), self.has_dev, self.has_cloud, self.on_host,
                   self.any_framework, self.perf_model, self.perf_predicted, self.only_predicted, self.techniques]
-        texts = [*self.texts.values(), self.device_text, self.frameworks, self.technique_classes, self.variant]
+        texts = [*self.texts.values(), self.device_text, self.frameworks, self.technique_classes,
+                 self.technique_precisions, self.variant]
         total = sum(a.nbytes for a in arrays) + sum(t.codes.nbytes for t in texts)
         total += sum(sys.getsizeof(s) for s in self.iris) + sum(sys.getsizeof(s) for s in self.perf_iri)
         for t in texts:
@@ -358,8 +360,8 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
                     why.append(f"{perf}: {bad}")
         cols["only_predicted"].append(predicted > 0 and measured == 0)
         cols["irregular"].append("; ".join(why) if why else None)
-    techniques, classes = technique_columns(store, order)
-    cols["techniques"], cols["technique_classes"] = techniques, classes
+    techniques, classes, precisions = technique_columns(store, order)
+    cols["techniques"], cols["technique_classes"], cols["technique_precisions"] = techniques, classes, precisions
     return order, cols
 
 
@@ -373,7 +375,8 @@ def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: 
         _encode(cols["frameworks"]), boolean["any_framework"], np.array(cols["perf_model"], dtype=np.intp),
         list(cols["perf_iri"]), boolean["perf_predicted"],
         {v: np.array(cols[f"perf:{v}"], dtype=float) for v in _PERF_VARS}, boolean["only_predicted"],
-        np.asarray(cols["techniques"], dtype=float), _encode(list(cols["technique_classes"])), _encode(cols["variant"]),
+        np.asarray(cols["techniques"], dtype=float), _encode(list(cols["technique_classes"])),
+        _encode(list(cols["technique_precisions"])), _encode(cols["variant"]),
         {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms)
 
 
@@ -396,7 +399,8 @@ def _columns_of(index: FacetIndex) -> dict[str, Any]:
              "any_framework": index.any_framework.tolist(), "perf_model": index.perf_model.tolist(),
              "perf_iri": list(index.perf_iri), "perf_predicted": index.perf_predicted.tolist(),
              "only_predicted": index.only_predicted.tolist(), "techniques": index.techniques.tolist(),
-             "technique_classes": index.technique_classes.take(every), "variant": index.variant.take(every),
+             "technique_classes": index.technique_classes.take(every),
+             "technique_precisions": index.technique_precisions.take(every), "variant": index.variant.take(every),
              "irregular": [index.irregular.get(i) for i in index.iris]}
     cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in _PERF_VARS}
     return cols
@@ -483,7 +487,8 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
         records(index.perf_predicted, part.perf_predicted),
         {v: records(index.perf_numbers[v], part.perf_numbers[v]) for v in _PERF_VARS},
         rows(index.only_predicted, part.only_predicted), rows(index.techniques, part.techniques),
-        texts(index.technique_classes, part.technique_classes), texts(index.variant, part.variant),
+        texts(index.technique_classes, part.technique_classes),
+        texts(index.technique_precisions, part.technique_precisions), texts(index.variant, part.variant),
         {i: w for i, w in index.irregular.items() if i not in touched} | part.irregular, build_ms)
 
 
@@ -709,7 +714,7 @@ def answer(index: FacetIndex, plan: QueryPlan, q: CandidateQuery) -> CandidateSe
     has_records = np.bincount(k, minlength=len(rows)) > 0
     return CandidateSet([index.iris[r] for r in rows.tolist()], numbers, texts, records, has_records & all_predicted,
                         index.has_cloud[rows], index.techniques[rows], q.text, (time.perf_counter() - t0) * 1000,
-                        index.technique_classes.take(rows))
+                        index.technique_classes.take(rows), index.technique_precisions.take(rows))
 
 
 def candidates_from_index(store: Store, plan: QueryPlan, q: CandidateQuery) -> CandidateSet | None:

@@ -9,16 +9,20 @@ A value combines the evidence there is, and every value says where it came from
 (:class:`ValueSource`, and the number of ratings it includes):
 
 * ``derived`` — computed from the model's recorded metrics (measurements) by the normalizations below;
-* ``effects`` — no metric exists, but the model applies optimization techniques whose families have a
+* ``measured-effects`` — no metric of the model exists, but it applies a technique that carries a
+  ``dlom:precision`` (e.g. w8a8) whose effect against float is measured on this graph's paired
+  measurements (latency and performance only; see *Measured effects* below);
+* ``effects`` — neither, but the model applies optimization techniques whose families have a
   Table 1 effect on the objective (see *Table 1 effects* below);
 * ``missing`` — neither: the neutral midpoint 3 is used so the objective neither helps nor hurts;
 * users' dlom:Rating values for the objective (the same 1-5 scale, 5 best) are then combined with that
   value as a *Bayesian average weighted by the number of ratings*: the evidence value counts as
-  :data:`PRIOR_WEIGHT` ratings (5 for a measurement, 2 for Table 1 effects, 1 for the neutral 3), so
+  :data:`PRIOR_WEIGHT` ratings (5 for a measurement, 3 for measured effects, 2 for Table 1 effects, 1
+  for the neutral 3), so
   ``value = (w × evidence + n × mean rating) / (w + n)``. One rating of 5 moves a measured 3.07 to
   3.39, not to 5; many ratings dominate. A cell whose only evidence is ratings has source ``rating``
-  (the neutral 3 as one prior rating); a measured or effects cell keeps its source and carries the
-  ratings it includes (:attr:`ObjectiveValue.ratings`), and its basis shows the arithmetic.
+  (the neutral 3 as one prior rating); a measured, measured-effects or effects cell keeps its source and
+  carries the ratings it includes (:attr:`ObjectiveValue.ratings`), and its basis shows the arithmetic.
 
 Derivations (all relative to the *candidate set*, i.e. min-max over the models being compared, since
 the 1-5 scale is a ranking aid, not an absolute unit; when every candidate has the same raw measure
@@ -36,10 +40,36 @@ the derived value is 3):
 * complexity — mean of the available reverse log-scaled measures of the DLN's parameters, MACs and
   layers, and the number of optimization techniques applied (reverse, linear).
 
+Measured effects (:mod:`decision.measured_effects`: for each precision, the distribution of the
+quantized/float latency ratio and of the on-device accuracy change in points (% metrics), over the pairs
+of measurements of the same network, component, device, runtime and release; only
+dlom:MeasuredPerformance counts, never a dlom:CopiedPerformance; every pair of the store, whatever the
+candidate's runtime or device; read by :func:`read_measured_effects`, kept until the store changes).
+For a model and objective with no derivation, where the model's techniques carry precisions (the AI Hub
+importer gives each quantization its ``dlom:precision``):
+
+* latency is measured by the latency ratio (no change at 1, lower is better), performance by the
+  accuracy change (no change at 0, higher is better); the other objectives are not measured this way;
+* a precision's step is +1 when the interquartile range of its pairs lies wholly on the improving side
+  (ratio q3 < 1; change q1 > 0), -1 when wholly on the worsening side (ratio q1 > 1; change q3 < 0),
+  and 0 otherwise: the middle half of the measurements do not agree on a direction (no threshold is
+  chosen; the quartiles are the data's own);
+* a precision with no pair of that statistic does not count; when none of the model's precisions has
+  one the cell is left to Table 1 below. Otherwise the measured effects decide the cell, in place of
+  every Table 1 effect on it (the pairs measure the precision against float with everything else
+  equal; a qualitative family step on top would count quantization twice): the value is
+  ``clamp(3 + Σ step, 1, 5)`` with source ``measured-effects``, the basis naming the precision, the
+  statistic and n, e.g. "from measured effects of w8a8 vs float: latency ratio median 0.41 (IQR
+  0.30–0.55, 2,345 pairs on this graph): faster (+1) → neutral 3 + 1 = 4", and
+  :attr:`ObjectiveValue.pairs` the number of pairs (source label "measured effects (2,345 paired
+  measurements)");
+* when the steps sum to 0 the cell stays ``missing`` (neutral 3) with a basis saying "no consistent
+  change": measurements that show no direction override Table 1's qualitative one.
+
 Table 1 effects (§2.5, Table 1 of the paper; data in the graph as dlom:TechniqueEffect individuals,
 read by :func:`read_technique_effects` — never restated in code). Each effect says whether a technique
 family improves (+1), worsens (-1) or does not change (0) an objective's 1-5 score. The rule, for a
-model and an objective with no rating and no derivation:
+model and an objective with no rating, no derivation and no measured effect (above):
 
 * the families considered are the classes the model's techniques are instances of (directly or via
   rdfs:subClassOf) that have an effect on the objective; each family counts once per model, however
@@ -52,23 +82,25 @@ model and an objective with no rating and no derivation:
 * when every such effect is 0 (or the model has no technique with an effect) the value stays
   ``missing``: "no effect" on an unknown level says nothing about the level.
 
-Effects never adjust a value derived from measurements (ratings are averaged in afterwards, with the
+Effects (measured or Table 1) never adjust a value derived from measurements (ratings are averaged in afterwards, with the
 effects value as a weaker prior than a measurement): a measurement of a model
 already includes whatever its techniques did (adding the effect would count it twice), and a derived
 value is a position within the candidate set that a fixed step would distort. Effects only replace the
-uninformative neutral 3. Without a :class:`TechniqueEffects` (e.g. the GNN's scoring of configurations
-that all carry metrics) no effects are applied.
+uninformative neutral 3. Without a :class:`TechniqueEffects` / :class:`MeasuredEffects` (e.g. the
+GNN's scoring of configurations, which all carry metrics and no techniques) no effects are applied.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
 import numpy as np
 from pyoxigraph import NamedNode
 
-from kg.namespaces import DLOM, SPARQL_PREFIXES
+from decision.measured_effects import FLOAT, Distribution, PrecisionEffect, measured_effects
+from kg.derived_results import derived
+from kg.namespaces import DLOM, DLOM_VOCABULARIES, SPARQL_PREFIXES
 from kg.store import Store
 
 SCALE_MIN = 1.0
@@ -116,19 +148,24 @@ class ValueSource(str, Enum):
     DERIVED = "derived"
     MISSING = "missing"
     EFFECTS = "effects"
+    MEASURED_EFFECTS = "measured-effects"
 
 
 # The per-cell source codes of ObjectiveMatrix.sources (int8, so a large candidate set stays small).
-_RATING, _DERIVED, _MISSING, _EFFECTS = 0, 1, 2, 3
+_RATING, _DERIVED, _MISSING, _EFFECTS, _MEASURED_EFFECTS = 0, 1, 2, 3, 4
 
-PRIOR_WEIGHT: dict[ValueSource, float] = {ValueSource.DERIVED: 5.0, ValueSource.EFFECTS: 2.0, ValueSource.MISSING: 1.0}
+PRIOR_WEIGHT: dict[ValueSource, float] = {ValueSource.DERIVED: 5.0, ValueSource.MEASURED_EFFECTS: 3.0,
+                                          ValueSource.EFFECTS: 2.0, ValueSource.MISSING: 1.0}
 """How many ratings the evidence value of a cell counts as in the Bayesian average with users' ratings
-(by the evidence's source): a measurement outweighs a few ratings, Table 1's qualitative step less so,
-and the uninformative neutral 3 counts as a single rating."""
-_PRIOR_BY_CODE = {_DERIVED: PRIOR_WEIGHT[ValueSource.DERIVED], _EFFECTS: PRIOR_WEIGHT[ValueSource.EFFECTS],
-                  _MISSING: PRIOR_WEIGHT[ValueSource.MISSING]}
+(by the evidence's source): a measurement of the model outweighs a few ratings, the step measured for
+its precision on other models somewhat less, Table 1's qualitative step less still, and the
+uninformative neutral 3 counts as a single rating."""
+_SOURCE_CODES = {_DERIVED: ValueSource.DERIVED, _MEASURED_EFFECTS: ValueSource.MEASURED_EFFECTS,
+                 _EFFECTS: ValueSource.EFFECTS, _MISSING: ValueSource.MISSING}
+_PRIOR_BY_CODE = {code: PRIOR_WEIGHT[source] for code, source in _SOURCE_CODES.items()}
 _SOURCE_LABELS = {ValueSource.DERIVED: "measured", ValueSource.EFFECTS: "effect-derived (Table 1)",
-                  ValueSource.MISSING: "no data", ValueSource.RATING: "rated"}
+                  ValueSource.MEASURED_EFFECTS: "measured effects", ValueSource.MISSING: "no data",
+                  ValueSource.RATING: "rated"}
 
 
 @dataclass(frozen=True)
@@ -141,14 +178,17 @@ class ObjectiveValue:
     basis: str
     ratings: int = 0  # how many user ratings the value includes (Bayesian average, see the module docstring)
     rating_mean: float | None = None
+    pairs: int = 0  # measured effects: how many paired measurements the value rests on
 
     @property
     def source_label(self) -> str:
         """How a person reads the source: 'measured', 'rated (3)', 'effect-derived (Table 1)',
-        'measured + rated (1)', 'no data'."""
+        'measured effects (2,345 paired measurements)', 'measured + rated (1)', 'no data'."""
         if self.source == ValueSource.RATING:
             return f"rated ({self.ratings})"
         base = _SOURCE_LABELS[self.source]
+        if self.source == ValueSource.MEASURED_EFFECTS:
+            base += f" ({self.pairs:,} paired measurement{'s' if self.pairs != 1 else ''})"
         return f"{base} + rated ({self.ratings})" if self.ratings else base
 
 
@@ -172,6 +212,8 @@ class RawMeasures:
     techniques: int | None = None
     # the classes (with superclasses) of the techniques applied: what Table 1 effects are looked up by
     technique_classes: frozenset[str] = frozenset()
+    # the dlom:precision of the techniques applied (e.g. 'w8a8'): what measured effects are looked up by
+    technique_precisions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -194,6 +236,8 @@ class RawColumns:
     techniques: np.ndarray
     # per candidate, the classes (with superclasses) of its techniques; None = not retrieved (no effects)
     technique_classes: list[frozenset[str]] | None = None
+    # per candidate, the precisions of its techniques; None = not retrieved (no measured effects)
+    technique_precisions: list[frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.accuracy)
@@ -211,7 +255,8 @@ class RawColumns:
             cost_usd=col("cost_usd"), cost_per_device_usd=col("cost_per_device_usd"),
             inference_latency_ms=col("inference_latency_ms"), system_latency_ms=col("system_latency_ms"),
             parameters=col("parameters"), macs=col("macs"), layers=col("layers"), techniques=col("techniques"),
-            technique_classes=[m.technique_classes for m in measures])
+            technique_classes=[m.technique_classes for m in measures],
+            technique_precisions=[m.technique_precisions for m in measures])
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -316,14 +361,91 @@ def read_technique_effects(store: Store, timeout_s: float | None = 30.0) -> Tech
     return TechniqueEffects(effects, labels)
 
 
+# What a measured effect speaks for: the objective, the statistic of PrecisionEffect that measures it,
+# the value of no change, whether a higher value of the statistic is better, and how it reads.
+_MEASURED_STATISTICS: dict[Objective, tuple[str, float, bool, str]] = {
+    Objective.LATENCY: ("latency_ratio", 1.0, False, "latency ratio"),
+    Objective.PERFORMANCE: ("accuracy_change", 0.0, True, "accuracy change (points)"),
+}
+_DIRECTION_WORDS = {Objective.LATENCY: ("faster", "slower"), Objective.PERFORMANCE: ("more accurate", "less accurate")}
+
+
+def measured_step(d: Distribution, no_change: float, higher_is_better: bool) -> int:
+    """The step a measured distribution of paired changes gives an objective's 1-5 score: +1 when its
+    interquartile range lies wholly on the improving side of ``no_change``, -1 when wholly on the
+    worsening side, 0 otherwise (the middle half of the pairs do not agree on a direction). A
+    distribution without pairs gives 0."""
+    if not d.n or d.q1 is None or d.q3 is None:
+        return 0
+    if d.q1 > no_change:
+        return 1 if higher_is_better else -1
+    if d.q3 < no_change:
+        return -1 if higher_is_better else 1
+    return 0
+
+
+@dataclass(frozen=True)
+class MeasuredEffects:
+    """The measured effects of precisions against float (:func:`decision.measured_effects.measured_effects`,
+    every pair of the store) by precision name, as objective values use them (see the module docstring)."""
+
+    by_precision: dict[str, PrecisionEffect] = field(default_factory=dict)
+
+    def value_from(self, precisions: Iterable[str], objective: Objective) -> tuple[float | None, str, int] | None:
+        """For a model whose techniques carry ``precisions``: None when none of them has paired
+        measurements of the statistic that measures ``objective``; else (the value — None when the
+        steps sum to 0, "no consistent change", which leaves the cell missing —, its basis, the number
+        of pairs)."""
+        spec = _MEASURED_STATISTICS.get(objective)
+        if spec is None:
+            return None
+        attribute, no_change, higher_is_better, name = spec
+        better, worse = _DIRECTION_WORDS[objective]
+        parts, total, pairs = [], 0, 0
+        for precision in sorted(set(precisions)):
+            effect = self.by_precision.get(precision)
+            d: Distribution | None = getattr(effect, attribute) if effect is not None else None
+            if d is None or not d.n or d.median is None:
+                continue
+            step = measured_step(d, no_change, higher_is_better)
+            total, pairs = total + step, pairs + d.n
+            if attribute == "latency_ratio":
+                spread = f"median {d.median:.2f} (IQR {d.q1:.2f}–{d.q3:.2f}"
+            else:
+                spread = f"median {d.median:+.2f} (IQR {d.q1:+.2f} to {d.q3:+.2f}"
+            what = better if step > 0 else (worse if step < 0 else "no consistent change")
+            parts.append(f"{precision} vs {FLOAT}: {name} {spread}, {d.n:,} pair{'s' if d.n != 1 else ''} "
+                         f"on this graph): {what} ({step:+d})")
+        if not parts:
+            return None
+        head = "from measured effects of " + "; ".join(parts)
+        if total == 0:
+            return None, f"{head} → no data: neutral {NEUTRAL:g}", pairs
+        unclamped = NEUTRAL + total
+        value = min(max(unclamped, SCALE_MIN), SCALE_MAX)
+        return value, (f"{head} → neutral {NEUTRAL:g} {'-' if total < 0 else '+'} {abs(total):g} = {unclamped:g}"
+                       + (f", clamped to {value:g}" if value != unclamped else "")), pairs
+
+
+def read_measured_effects(store: Store) -> MeasuredEffects:
+    """The measured effects of every precision in the store, passed to :func:`objective_matrix`. Kept per
+    generation of DLOM's vocabularies in the store (:func:`kg.derived_results.derived`): computing them
+    reads every paired measurement (seconds on the shipped graph), a recommendation should not repeat
+    that, and a new measurement shows in the next one."""
+    return derived(store, ("decision.measured_effects_by_precision",),
+                   lambda: MeasuredEffects({e.precision: e for e in measured_effects(store)}), DLOM_VOCABULARIES)
+
+
 @dataclass
 class ObjectiveMatrix:
     """Objective values of a candidate set (rows: candidates, columns: :data:`OBJECTIVES`).
 
     ``values`` holds what Eq. 1 uses; ``sources`` the :class:`ValueSource` code per cell (0 rating
-    only, 1 derived, 2 missing, 3 effects); ``basis`` an index into ``basis_labels`` per cell;
-    ``rating_counts`` / ``rating_means`` the users' ratings per cell (0 / NaN: none) and ``priors``
-    the evidence value they were averaged with. Per-cell objects are only built on demand
+    only, 1 derived, 2 missing, 3 effects, 4 measured effects); ``basis`` an index into ``basis_labels``
+    per cell (a missing or rating-only cell may have one: measured effects that found no consistent
+    change); ``rating_counts`` / ``rating_means`` the users' ratings per cell (0 / NaN: none),
+    ``priors`` the evidence value they were averaged with, and ``pairs`` the paired measurements a
+    measured-effects cell rests on. Per-cell objects are only built on demand
     (:meth:`detail`) so a 10k-candidate set stays a few numpy arrays.
     """
 
@@ -336,6 +458,7 @@ class ObjectiveMatrix:
     rating_counts: np.ndarray | None = None
     rating_means: np.ndarray | None = None
     priors: np.ndarray | None = None
+    pairs: np.ndarray | None = None
 
     def _security_basis(self, i: int) -> str:
         shielded = self.shielded_execution[i]
@@ -350,21 +473,23 @@ class ObjectiveMatrix:
             n = int(self.rating_counts[i, j]) if self.rating_counts is not None else 0
             mean = float(self.rating_means[i, j]) if n and self.rating_means is not None else None
             value = float(self.values[i, j])
+            label = self.basis_labels[int(self.basis[i, j])]
+            pairs = int(self.pairs[i, j]) if self.pairs is not None else 0
             if code == _RATING:
-                source, basis = ValueSource.RATING, "no measurement or Table 1 effect: the neutral 3"
+                source, basis = ValueSource.RATING, label or "no measurement or Table 1 effect: the neutral 3"
             elif code == _DERIVED:
                 source = ValueSource.DERIVED
-                basis = self._security_basis(i) if j == 2 else self.basis_labels[int(self.basis[i, j])]
-            elif code == _EFFECTS:
-                source, basis = ValueSource.EFFECTS, self.basis_labels[int(self.basis[i, j])]
+                basis = self._security_basis(i) if j == 2 else label
+            elif code in (_EFFECTS, _MEASURED_EFFECTS):
+                source, basis = _SOURCE_CODES[code], label
             else:
-                source, basis = ValueSource.MISSING, "no data: neutral 3"
+                source, basis = ValueSource.MISSING, label or "no data: neutral 3"
             if n and mean is not None and self.priors is not None:
                 w = _PRIOR_BY_CODE[_MISSING if code == _RATING else code]
                 prior = float(self.priors[i, j])
                 basis += (f"; Bayesian average with {n} user rating(s) (mean {mean:.3g}): "
                           f"({w:g} × {prior:.3g} + {n} × {mean:.3g}) / ({w:g} + {n}) = {value:.3g}")
-            out.append(ObjectiveValue(obj, value, source, basis, n, mean))
+            out.append(ObjectiveValue(obj, value, source, basis, n, mean, pairs if code == _MEASURED_EFFECTS else 0))
         return out
 
 
@@ -398,28 +523,73 @@ def _complexity_label(mask: int) -> str:
     return "mean of reverse-scaled " + ", ".join(n for k, n in enumerate(_COMPLEXITY_PARTS) if mask & (1 << k))
 
 
+def _label_index(labels: list[str]) -> Callable[[str], int]:
+    """A function giving a basis text's index in ``labels``, appending it the first time."""
+    index: dict[str, int] = {}
+
+    def of(text: str) -> int:
+        k = index.get(text)
+        if k is None:
+            labels.append(text)
+            k = index[text] = len(labels) - 1
+        return k
+    return of
+
+
+def _apply_measured_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, labels: list[str],
+                            pairs: np.ndarray, precisions: Sequence[frozenset[str]],
+                            measured: MeasuredEffects) -> np.ndarray:
+    """Fill the missing cells that measured effects determine (in place; see the module docstring);
+    returns the missing cells they cover (filled, or left missing as 'no consistent change'), which
+    Table 1 does not fill."""
+    mix_index: dict[frozenset[str], int] = {}
+    of_candidate = np.fromiter((mix_index.setdefault(mix, len(mix_index)) for mix in precisions), dtype=int,
+                               count=len(precisions))
+    mix_values = np.full((len(mix_index), N_OBJECTIVES), np.nan)
+    mix_covered = np.zeros((len(mix_index), N_OBJECTIVES), dtype=bool)
+    mix_basis = np.zeros((len(mix_index), N_OBJECTIVES), dtype=basis.dtype)
+    mix_pairs = np.zeros((len(mix_index), N_OBJECTIVES), dtype=pairs.dtype)
+    label_of = _label_index(labels)
+    for mix, m in mix_index.items():
+        for j, obj in enumerate(OBJECTIVES):
+            found = measured.value_from(mix, obj) if mix else None
+            if found is None:
+                continue
+            value, text, n = found
+            mix_covered[m, j], mix_basis[m, j], mix_pairs[m, j] = True, label_of(text), n
+            if value is not None:
+                mix_values[m, j] = value
+    covered = mix_covered[of_candidate] & (sources == _MISSING)
+    candidate_values = mix_values[of_candidate]
+    fill = covered & ~np.isnan(candidate_values)
+    values[fill] = candidate_values[fill]
+    sources[fill] = _MEASURED_EFFECTS
+    basis[covered] = mix_basis[of_candidate][covered]
+    pairs[covered] = mix_pairs[of_candidate][covered]
+    return covered
+
+
 def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, labels: list[str],
-                   classes: Sequence[frozenset[str]], effects: TechniqueEffects) -> None:
-    """Fill the missing cells that Table 1 effects determine (in place; see the module docstring)."""
+                   classes: Sequence[frozenset[str]], effects: TechniqueEffects,
+                   blocked: np.ndarray | None = None) -> None:
+    """Fill the missing cells that Table 1 effects determine, except the ``blocked`` ones (in place;
+    see the module docstring)."""
     # Candidates share a few technique mixes: work out each mix once, then fill all cells at once.
     mix_index: dict[frozenset[str], int] = {}
     of_candidate = np.fromiter((mix_index.setdefault(mix, len(mix_index)) for mix in classes), dtype=int,
                                count=len(classes))
     mix_values = np.full((len(mix_index), N_OBJECTIVES), np.nan)
     mix_basis = np.zeros((len(mix_index), N_OBJECTIVES), dtype=basis.dtype)
-    label_index: dict[str, int] = {}
+    label_of = _label_index(labels)
     for mix, m in mix_index.items():
         for j, obj in enumerate(OBJECTIVES):
             found = effects.value_from(mix, obj) if mix else None
-            if found is None:
-                continue
-            k = label_index.get(found[1])
-            if k is None:
-                labels.append(found[1])
-                k = label_index[found[1]] = len(labels) - 1
-            mix_values[m, j], mix_basis[m, j] = found[0], k
+            if found is not None:
+                mix_values[m, j], mix_basis[m, j] = found[0], label_of(found[1])
     candidate_values = mix_values[of_candidate]
     fill = ~np.isnan(candidate_values) & (sources == _MISSING)
+    if blocked is not None:
+        fill &= ~blocked
     values[fill] = candidate_values[fill]
     basis[fill] = mix_basis[of_candidate][fill]
     sources[fill] = _EFFECTS
@@ -427,11 +597,14 @@ def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, l
 
 def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
                      ratings: Sequence[dict[Objective, tuple[float, int]]] | None = None,
-                     effects: TechniqueEffects | None = None) -> ObjectiveMatrix:
+                     effects: TechniqueEffects | None = None,
+                     measured: MeasuredEffects | None = None) -> ObjectiveMatrix:
     """The objective values of a candidate set: the value derived from the raw measures, else — given
-    ``effects`` and the candidates' technique classes — the value from Table 1's effects, else the
-    neutral 3 marked missing; then combined with the users' ratings (``ratings[i]`` maps an objective
-    to (mean, count)) as a Bayesian average weighted by the number of ratings (:data:`PRIOR_WEIGHT`).
+    ``measured`` and the candidates' technique precisions — the value from the measured effects of
+    their precisions (latency, performance), else — given ``effects`` and the candidates' technique
+    classes — the value from Table 1's effects, else the neutral 3 marked missing; then combined with
+    the users' ratings (``ratings[i]`` maps an objective to (mean, count)) as a Bayesian average
+    weighted by the number of ratings (:data:`PRIOR_WEIGHT`).
 
     Each fallback measure (e.g. system latency when inference latency is unknown) is scaled over the
     candidates that use it, so different measures are never mixed on one min-max range.
@@ -441,14 +614,18 @@ def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
     derived.from_measures(raw)
     values, basis, labels = derived.values, derived.basis, derived.labels
     sources = np.where(np.isnan(values), _MISSING, _DERIVED).astype(np.int8)
+    pairs = np.zeros(values.shape, dtype=np.int64)
+    covered = None
+    # only cells still missing: a measurement of the model already reflects what its techniques did
+    if measured is not None and raw.technique_precisions is not None:
+        covered = _apply_measured_effects(values, sources, basis, labels, pairs, raw.technique_precisions, measured)
     if effects is not None and raw.technique_classes is not None:
-        # only cells still missing: a measurement already reflects what the techniques did
-        _apply_effects(values, sources, basis, labels, raw.technique_classes, effects)
+        _apply_effects(values, sources, basis, labels, raw.technique_classes, effects, covered)
     values[sources == _MISSING] = NEUTRAL
     priors = values.copy()
     rating_counts, rating_means = _average_with_ratings(values, sources, priors, ratings or ())
     return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol,
-                           rating_counts, rating_means, priors)
+                           rating_counts, rating_means, priors, pairs)
 
 
 class _DerivedValues:

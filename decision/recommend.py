@@ -22,7 +22,8 @@ from decision.checks import RequirementCheck, check_requirements, soft_met_count
 from decision.diversity import group_variants, variant_keys
 from decision.elicitation import AHPResult, elicit, explicit_weights
 from decision.evidence import Evidence, evidence_for
-from decision.objectives import OBJECTIVES, ObjectiveMatrix, ObjectiveValue, objective_matrix, read_technique_effects
+from decision.objectives import (OBJECTIVES, ObjectiveMatrix, ObjectiveValue, ValueSource, objective_matrix,
+                                 read_measured_effects, read_technique_effects)
 from decision.pareto import pareto_front
 from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, PredictedCandidate
 from decision.ratings import mean_ratings
@@ -116,7 +117,10 @@ def _explanation_dict(e: Explanation) -> dict[str, Any]:
         "rank": e.rank, "model": e.model, "label": e.label, "score": e.score,
         "on_pareto_front": e.on_pareto_front, "predicted": e.predicted,
         "objectives": [{"objective": v.objective.value, "value": v.value, "source": v.source.value, "basis": v.basis,
-                        "source_label": v.source_label.replace("measured", "predicted") if e.predicted else v.source_label,
+                        # a predicted model's own values are predictions; measured effects are still measured
+                        "source_label": (v.source_label.replace("measured", "predicted")
+                                         if e.predicted and v.source == ValueSource.DERIVED else v.source_label),
+                        "pairs": v.pairs,
                         "ratings": v.ratings, "rating_mean": v.rating_mean,
                         "weight": c.weight, "contribution": c.contribution}
                        for v, c in zip(e.values, e.contributions)],
@@ -231,10 +235,11 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     def values_of_candidates() -> ObjectiveMatrix:
         rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
         effects = read_technique_effects(store, timeout_s=timeout_s)
-        return objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris], effects)
+        measured = read_measured_effects(store) if any(found.technique_precisions) else None
+        return objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris], effects, measured)
 
     # The values depend on the store and the requirements, not on the preferences: kept until the store
-    # changes (a new rating or an edited Table 1 effect shows in the next call), so re-ranking is cheap.
+    # changes (a new rating, measurement or an edited Table 1 effect shows in the next call), so re-ranking is cheap.
     matrix = derived(store, ("decision.objective_matrix", candidate_key(req)), values_of_candidates, DLOM_VOCABULARIES)
     t_rank = time.perf_counter()
     ties = [soft_met_counts(found, req)] if req.preferred else []

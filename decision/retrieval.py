@@ -254,6 +254,8 @@ class CandidateSet:
     query_ms: float
     # per candidate, the classes (with superclasses) of its techniques, for Table 1 effects
     technique_classes: list[frozenset[str]] = field(default_factory=list)
+    # per candidate, the dlom:precision of its techniques (e.g. 'w8a8'), for measured effects
+    technique_precisions: list[frozenset[str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.iris)
@@ -278,7 +280,9 @@ class CandidateSet:
             cost_usd=n("projCost", nan), cost_per_device_usd=n("cpd", nan), inference_latency_ms=n("lat", nan),
             system_latency_ms=n("sysLat", nan), parameters=n("params", nan), macs=n("macs", nan),
             layers=n("layers", nan), techniques=self.techniques,
-            technique_classes=self.technique_classes if len(self.technique_classes) == len(self.iris) else None)
+            technique_classes=self.technique_classes if len(self.technique_classes) == len(self.iris) else None,
+            technique_precisions=(self.technique_precisions if len(self.technique_precisions) == len(self.iris)
+                                  else None))
 
 
 def retrieve(store: Store, req: Requirements, timeout_s: float | None = 30.0) -> CandidateSet:
@@ -373,7 +377,7 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
         c = np.array(counts[v], dtype=float)
         numbers[v] = np.where(c > 0, np.array(sums[v]) / np.maximum(c, 1), np.nan)
     predicted = np.array([bool(r) and p for r, p in zip(records, all_predicted)], dtype=bool)
-    techniques, technique_classes = technique_columns(store, iris)
+    techniques, technique_classes, precisions = technique_columns(store, iris)
     # One order whatever the engine's join order: by IRI (and each model's records by IRI), the order
     # the facet index answers in, so ties in the ranking fall the same way on every path and backend.
     order = sorted(range(len(iris)), key=iris.__getitem__)
@@ -381,21 +385,24 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
     return CandidateSet([iris[k] for k in order], {v: c[pick] for v, c in numbers.items()},
                         {v: [t[k] for k in order] for v, t in texts.items()}, [sorted(records[k]) for k in order],
                         predicted[pick], np.array(cloud, dtype=bool)[pick], techniques[pick],
-                        q.text, (time.perf_counter() - t0) * 1000, [technique_classes[k] for k in order])
+                        q.text, (time.perf_counter() - t0) * 1000, [technique_classes[k] for k in order],
+                        [precisions[k] for k in order])
 
 
 BIND_LIMIT = 500  # below this many candidates, per-candidate lookups bind the IRIs instead of scanning all
 
 
-def technique_columns(store: Store, iris: list[str]) -> tuple[np.ndarray, list[frozenset[str]]]:
-    """For each candidate: how many optimization techniques it applies, and the classes they are
+def technique_columns(store: Store, iris: list[str]
+                      ) -> tuple[np.ndarray, list[frozenset[str]], list[frozenset[str]]]:
+    """For each candidate: how many optimization techniques it applies, the classes they are
     instances of with their superclasses (so a technique typed by a subclass of dlom:Quantization
-    still counts as Quantization) — what :mod:`decision.objectives` looks Table 1 effects up by.
+    still counts as Quantization) — what :mod:`decision.objectives` looks Table 1 effects up by — and
+    the dlom:precision of its techniques (e.g. 'w8a8', what measured effects are looked up by).
 
-    Three queries: the candidates' techniques, their types, then the superclasses of the few distinct
-    types (walking rdfs:subClassOf* once per type, not once per technique)."""
+    Four queries: the candidates' techniques, their types, their precisions, then the superclasses of
+    the few distinct types (walking rdfs:subClassOf* once per type, not once per technique)."""
     if not iris:
-        return np.zeros(0), []
+        return np.zeros(0), [], []
     # many candidates: every application is read (no join through the models: rows of other models
     # are dropped here), and each technique's types once, not once per model applying it
     scope = values_rows(["m"], [(NamedNode(i),) for i in iris]) if len(iris) <= BIND_LIMIT else ""
@@ -409,11 +416,17 @@ def technique_columns(store: Store, iris: list[str]) -> tuple[np.ndarray, list[f
     for t, type_ in store.select(SPARQL_PREFIXES + f"SELECT DISTINCT ?t ?type WHERE {{ {scope} "
                                  "?t a ?type FILTER(isIRI(?type)) }").rows:
         type_of.setdefault(t.value, set()).add(type_.value)  # type: ignore[union-attr]
+    precision_of: dict[str, set[str]] = {}
+    for t, p in store.select(SPARQL_PREFIXES + f"SELECT DISTINCT ?t ?p WHERE {{ {scope} "
+                             "?t dlom:precision ?p FILTER(isLiteral(?p)) }").rows:
+        precision_of.setdefault(t.value, set()).add(p.value)  # type: ignore[union-attr]
     techniques: list[set[str]] = [set() for _ in iris]
     types: list[set[str]] = [set() for _ in iris]
+    precisions: list[set[str]] = [set() for _ in iris]
     for k, t in applied:
         techniques[k].add(t)
         types[k] |= type_of.get(t, set())
+        precisions[k] |= precision_of.get(t, set())
     distinct = sorted(set().union(*types))
     closure: dict[str, set[str]] = {t: set() for t in distinct}
     if distinct:
@@ -423,7 +436,7 @@ def technique_columns(store: Store, iris: list[str]) -> tuple[np.ndarray, list[f
         for type_, cls in result.rows:
             closure[type_.value].add(cls.value)  # type: ignore[union-attr]
     classes = [frozenset(c for t in ts for c in closure[t]) for ts in types]
-    return np.array([float(len(t)) for t in techniques]), classes
+    return np.array([float(len(t)) for t in techniques]), classes, [frozenset(p) for p in precisions]
 
 
 @dataclass

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported where the command runs: every dlom command imports
     from decision.recommend import Recommendation
 
 _COMPARISON = re.compile(r"^\s*([a-z]+)\s*([<>=])\s*([a-z]+)\s*(?::\s*([a-z]+))?\s*$")
-_MARK = {"rating": "r", "derived": "d", "effects": "e", "missing": "–"}
+_MARK = {"rating": "r", "derived": "d", "measured-effects": "m", "effects": "e", "missing": "–"}
 
 
 def parse_comparison(text: str) -> dict[str, str]:
@@ -212,7 +212,8 @@ def print_recommendation(rec: Recommendation) -> None:
             console.print(f"  evidence: {where}")
         if e.predicted:
             console.print("  [yellow]PREDICTED performance, not measured[/yellow]")
-    console.print("values: r = mean user rating, d = derived from measurements, e = from Table 1 effects of the "
+    console.print("values: r = mean user rating, d = derived from measurements, m = from the measured effects of "
+                  "the precision applied (paired measurements vs float), e = from Table 1 effects of the "
                   "techniques applied, – = no data (neutral 3)")
     if rec.pareto_front:
         console.print(f"Pareto front: {len(rec.pareto_front)} model(s) — "

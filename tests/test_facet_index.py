@@ -64,6 +64,7 @@ def assert_same(fast: CandidateSet | None, slow: CandidateSet) -> None:
     assert fast.has_cloud.tolist() == slow.has_cloud.tolist()
     assert fast.techniques.tolist() == slow.techniques.tolist()
     assert fast.technique_classes == slow.technique_classes
+    assert fast.technique_precisions == slow.technique_precisions
     assert fast.query == slow.query
 
 
