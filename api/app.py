@@ -27,7 +27,7 @@ from api import admission, auth, build_routes, decision_routes, graph_store, gra
 from api import effects_routes
 from api.predictor import warm_predictor_in_background
 from api.settings import Settings
-from decision.facet_index import warm_facet_index_in_background
+from decision.recommend import warm_decision_support_in_background
 from kg.catalog.queries import warm_model_listing
 from kg.exploration import warm_label_index_in_background
 from kg.errors import DlomError
@@ -180,7 +180,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         if settings.warm_predictor:
             warm_predictor_in_background(app.state)
         if settings.warm_facet_index:  # the derived indexes: the decision support's and the explorer search's
-            warm_facet_index_in_background(store)
+            warm_decision_support_in_background(store)
             warm_label_index_in_background(store)
         yield
         sparql_endpoint.close_query_pool(app)  # kills the query worker processes, running queries included

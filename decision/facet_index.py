@@ -587,11 +587,13 @@ def current_index(store: Store) -> FacetIndex | None:
         if index is not None:
             return index
     if not holder.building.locked():  # (two callers may both start one: the second finds it current)
-        threading.Thread(target=_build_quietly, args=(store,), name="facet-index", daemon=True).start()
+        threading.Thread(target=build_index_quietly, args=(store,), name="facet-index", daemon=True).start()
     return None
 
 
-def _build_quietly(store: Store) -> None:
+def build_index_quietly(store: Store) -> None:
+    """Build the index of ``store`` (:func:`facet_index`), logging instead of raising when it cannot be
+    built: retrieval then queries the store."""
     try:
         facet_index(store)
     except DlomError as e:
@@ -603,13 +605,6 @@ def forget_index(store: Store) -> None:
     (benchmarks compare the two paths)."""
     with _holders_lock:
         _holders.pop(store, None)
-
-
-def warm_facet_index_in_background(store: Store) -> None:
-    """Build the store's index in a daemon thread (``dlom serve`` at start-up), so the first
-    recommendation reads columns; nothing for a store without a generation."""
-    if _generation(store) is not None:
-        threading.Thread(target=_build_quietly, args=(store,), name="warm-facet-index", daemon=True).start()
 
 
 # -- answering ----------------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ Derivations (all relative to the *candidate set*, i.e. min-max over the models b
 the 1-5 scale is a ranking aid, not an absolute unit; when every candidate has the same raw measure
 the derived value is 3):
 
-* performance — accuracy (forward, linear min-max);
+* performance — accuracy (forward, linear min-max), else the points of accuracy the model's precision
+  and runtime lose against float (dlom:accuracyLossPoints; reverse, linear, scaled over the candidates
+  without an accuracy);
 * reliability — dlom:stability (variance of accuracy, reverse, linear), else dlom:latencyCv (reverse,
   linear); neither → missing;
 * security — from the cloud configuration: 2 for a cloud configuration without protections, +2 if it
@@ -210,6 +212,8 @@ class RawMeasures:
     macs: float | None = None
     layers: float | None = None
     techniques: int | None = None
+    # points of accuracy the model's precision and runtime lose against float (dlom:accuracyLossPoints)
+    accuracy_loss_points: float | None = None
     # the classes (with superclasses) of the techniques applied: what Table 1 effects are looked up by
     technique_classes: frozenset[str] = frozenset()
     # the dlom:precision of the techniques applied (e.g. 'w8a8'): what measured effects are looked up by
@@ -234,6 +238,7 @@ class RawColumns:
     macs: np.ndarray
     layers: np.ndarray
     techniques: np.ndarray
+    accuracy_loss_points: np.ndarray | None = None  # None = not retrieved
     # per candidate, the classes (with superclasses) of its techniques; None = not retrieved (no effects)
     technique_classes: list[frozenset[str]] | None = None
     # per candidate, the precisions of its techniques; None = not retrieved (no measured effects)
@@ -255,6 +260,7 @@ class RawColumns:
             cost_usd=col("cost_usd"), cost_per_device_usd=col("cost_per_device_usd"),
             inference_latency_ms=col("inference_latency_ms"), system_latency_ms=col("system_latency_ms"),
             parameters=col("parameters"), macs=col("macs"), layers=col("layers"), techniques=col("techniques"),
+            accuracy_loss_points=col("accuracy_loss_points"),
             technique_classes=[m.technique_classes for m in measures],
             technique_precisions=[m.technique_precisions for m in measures])
 
@@ -504,6 +510,7 @@ class _Basis(IntEnum):
     COST_PER_DEVICE = 5
     INFERENCE_LATENCY = 6
     SYSTEM_LATENCY = 7
+    ACCURACY_LOSS = 8
 
 
 _BASIS_LABELS: dict[_Basis, str] = {
@@ -515,6 +522,8 @@ _BASIS_LABELS: dict[_Basis, str] = {
     _Basis.COST_PER_DEVICE: "cost per device USD (reverse log min-max)",
     _Basis.INFERENCE_LATENCY: "inference latency ms (reverse log min-max)",
     _Basis.SYSTEM_LATENCY: "system latency ms (reverse log min-max)",
+    _Basis.ACCURACY_LOSS: ("accuracy points lost against float, measured for the model's network, precision and "
+                           "runtime, possibly on another device (reverse min-max over candidates without an accuracy)"),
 }
 _COMPLEXITY_PARTS = ("parameters", "MACs", "layers", "techniques")
 
@@ -645,6 +654,9 @@ class _DerivedValues:
 
     def from_measures(self, raw: RawColumns) -> None:
         self.put(Objective.PERFORMANCE, scale(raw.accuracy, forward=True), _Basis.ACCURACY)
+        if raw.accuracy_loss_points is not None:  # scaled apart: points lost are not an accuracy
+            lost = np.where(np.isnan(raw.accuracy), raw.accuracy_loss_points, np.nan)
+            self.put(Objective.PERFORMANCE, scale(lost, forward=False), _Basis.ACCURACY_LOSS)
         self.first_known(Objective.RELIABILITY, (raw.stability, _Basis.STABILITY),
                          (raw.latency_cv, _Basis.LATENCY_CV), log=False)
         self.security(raw)

@@ -10,6 +10,8 @@ the others counted under it (:mod:`decision.diversity`).
 """
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from decision.checks import RequirementCheck, check_requirements, soft_met_count
 from decision.diversity import group_variants, variant_keys
 from decision.elicitation import AHPResult, elicit, explicit_weights
 from decision.evidence import Evidence, evidence_for
+from decision.facet_index import build_index_quietly
 from decision.objectives import (OBJECTIVES, ObjectiveMatrix, ObjectiveValue, ValueSource, objective_matrix,
                                  read_measured_effects, read_technique_effects)
 from decision.pareto import pareto_front
@@ -32,6 +35,7 @@ from decision.retrieval import BIND_LIMIT, Candidate, CandidateSet, candidate_ke
 from decision.scoring import Contribution, contributions, overall_scores, ranking
 from decision.sensitivity import WeightSensitivity, top_choice_sensitivity
 from kg.derived_results import derived
+from kg.errors import DlomError
 from kg.namespaces import DLOM_VOCABULARIES
 from kg.store import Store
 
@@ -334,3 +338,25 @@ def _retrieve_applicable(store: Store, req: Requirements,
         return loose_requirements(req), loose, applied  # nothing left that the data can check: the loose set
     effective = req.model_copy(update={"preferred": list(req.preferred) + not_applied})
     return effective, retrieve(store, effective, timeout_s=timeout_s), applied
+
+
+log = logging.getLogger(__name__)
+
+
+def warm_decision_support_in_background(store: Store) -> None:
+    """At a server's start (``dlom serve``): in one daemon thread, build the store's facet index, then
+    read the measured effects of its precisions (both kept per store generation), so the first
+    recommendation reads columns and finds the effects computed. One after the other: on a small
+    machine two such reads at once would each take twice as long. Nothing for a store without a
+    generation (remote stores: neither is kept for them)."""
+    if getattr(store, "generation", None) is None:
+        return
+
+    def warm() -> None:
+        build_index_quietly(store)
+        try:
+            read_measured_effects(store)
+        except DlomError as e:
+            log.warning("the measured effects could not be read (%s); the first recommendation reads them", e)
+
+    threading.Thread(target=warm, name="warm-decision-support", daemon=True).start()

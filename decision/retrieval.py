@@ -76,7 +76,7 @@ PERF_METRICS = {"acc": "accuracy", "lat": "inferenceLatencyMs", "sysLat": "syste
                  "stab": "stability", "cv": "latencyCv"}
 # what Eq. 1's derived objective values need for every candidate (and energy, a measure the Pareto
 # chart shows in its unit: CandidateSet.measures)
-_SCORING_VARS = ("cost", "ndev", "cpd", "price", "layers", "params", "macs", "shielded", "protocol",
+_SCORING_VARS = ("cost", "ndev", "cpd", "price", "layers", "params", "macs", "shielded", "protocol", "accLoss",
                  "acc", "lat", "sysLat", "stab", "cv", "energy")
 
 
@@ -279,7 +279,7 @@ class CandidateSet:
             shielded_execution=n("shielded", nan), security_protocol=self.texts.get("protocol", [None] * len(self.iris)),
             cost_usd=n("projCost", nan), cost_per_device_usd=n("cpd", nan), inference_latency_ms=n("lat", nan),
             system_latency_ms=n("sysLat", nan), parameters=n("params", nan), macs=n("macs", nan),
-            layers=n("layers", nan), techniques=self.techniques,
+            layers=n("layers", nan), techniques=self.techniques, accuracy_loss_points=n("accLoss", nan),
             technique_classes=self.technique_classes if len(self.technique_classes) == len(self.iris) else None,
             technique_precisions=(self.technique_precisions if len(self.technique_precisions) == len(self.iris)
                                   else None))

@@ -124,6 +124,19 @@ def test_objective_values_say_rating_derived_or_missing() -> None:
     assert m.values.shape == (3, 6) and not np.isnan(m.values).any()
 
 
+def test_performance_falls_back_on_the_accuracy_lost_scaled_apart() -> None:
+    """Without an accuracy, the points a model's precision and runtime lose against float give its
+    performance (fewer lost is better), scaled over those candidates only: never mixed with accuracies."""
+    measures = [RawMeasures(accuracy=0.9), RawMeasures(accuracy=0.5),
+                RawMeasures(accuracy_loss_points=0.2), RawMeasures(accuracy_loss_points=2.0),
+                RawMeasures(accuracy=0.7, accuracy_loss_points=9.0), RawMeasures()]
+    d = [m[0] for m in (objective_matrix(measures).detail(i) for i in range(len(measures)))]
+    assert [x.value for x in d[:2]] == [5.0, 1.0] and "accuracy (min-max" in d[0].basis
+    assert [x.value for x in d[2:4]] == [5.0, 1.0] and all("points lost" in x.basis for x in d[2:4])
+    assert d[4].value == pytest.approx(3.0) and "accuracy (min-max" in d[4].basis  # its own accuracy wins
+    assert d[2].source == ValueSource.DERIVED and d[5].source == ValueSource.MISSING
+
+
 def test_a_dominator_closer_than_rounding_still_ranks_first() -> None:
     """Scores and sums are rounded to 12 decimals so float noise does not decide; a dominator that
     differs by less than that is still placed above the model it dominates (found by hypothesis)."""
