@@ -283,7 +283,7 @@ def test_the_server_builds_the_index_right_after_start_up() -> None:
     try:
         with TestClient(create_app(store, Settings(warm_facet_index=True))):
             for thread in threading.enumerate():
-                if thread.name == "warm-facet-index":
+                if thread.name == "warm-decision-support":
                     thread.join()
             index = fi.current_index(store)
             assert index is not None and model_iri("Priced").value in index.iris
