@@ -244,6 +244,41 @@ def test_wizard_results_and_build_new(sized_page) -> None:  # type: ignore[no-un
     shot(page, f"wizard-8-build-new-{page.viewport_name}")
 
 
+def test_wizard_states_the_accuracy_a_quantization_may_cost(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    """README's IoT question in the wizard: an image classifier on an IoT board under 5 ms with at most 1
+    point of top-1 lost to quantization — the same models match as the API answers for those requirements,
+    and each result shows the check of the points lost."""
+    page.goto("/")
+    page.wait_for_function("document.querySelector('#f-project-purpose')?.options.length > 3")
+    page.select_option("#f-project-purpose", "image classification")
+    page.locator("#allow-unknown").uncheck()  # a model not recording what is asked is not kept
+    for _ in range(3):
+        next_step(page)
+    page.wait_for_function("document.querySelector('#f-device-form_factor')?.options.length > 2")
+    page.select_option("#f-device-form_factor", "IoT")
+    next_step(page)
+    page.fill("#f-performance-max_latency_ms", "5")
+    page.fill("#f-performance-max_accuracy_loss_points", "1")
+    assert "points" in page.locator("[data-field='performance.max_accuracy_loss_points']").inner_text()
+    next_step(page)
+    with page.expect_response(_api_post("/api/recommend", "max_accuracy_loss_points"),
+                              timeout=SERVER_WORK_TIMEOUT_MS) as recommended:
+        page.get_by_role("button", name="Get my recommendations").click()
+    assert recommended.value.status == 200, recommended.value.text()
+    sent = json.loads(recommended.value.request.post_data)
+    assert sent["performance"]["max_latency_ms"] == 5 and sent["performance"]["max_accuracy_loss_points"] == 1
+    without = dict(sent, performance={k: v for k, v in sent["performance"].items() if k != "max_accuracy_loss_points"})
+    fewer = page.request.post(base_url + "/api/recommend", data=without).json()["candidates_considered"]
+    status = page.locator("#results-status")
+    status.wait_for()
+    found = recommended.value.json()["candidates_considered"]
+    assert f"{found} model(s) match" in status.inner_text() and 0 < found < fewer
+    first = page.locator("article.result").first
+    first.wait_for()
+    row = first.locator("details.explanation tr", has_text="max_accuracy_loss_points")
+    assert row.locator("td.status-met").count() == 1, first.inner_text()
+
+
 def test_invalid_answers_show_their_messages(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/#/recommend")
     page.get_by_role("heading", name="Tell me more about your project").wait_for()
