@@ -196,6 +196,8 @@ class Framework:
     id: strawberry.ID
     label: str | None
     vendor: str | None
+    families: list[str] = strawberry.field(description="The products this release belongs to (dlom:frameworkFamily), "
+                                           "one name whatever the submitter's spelling; the label keeps the spelling.")
 
 
 @strawberry.type(description="A deep learning network (dlom:DLN).")

@@ -28,6 +28,7 @@ from bench.networks.registry import NetworkSpec
 from bench.profile import NetworkProfile
 from bench.techniques.distillation import student_dln_name
 from kg.binding import bind
+from kg.framework_names import framework_families
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.store import Store
 from kg.writes import TripleBuilder, WriteReport, write_triples
@@ -117,7 +118,10 @@ def result_triples(result: BenchResult) -> TripleBuilder:
 
     framework = entity("framework", spec.runtime, result.runtime_version)
     t.add(framework, RDF.type, DLOM.Framework)
-    t.add(framework, RDFS.label, f"{'onnxruntime' if spec.runtime == 'onnxruntime' else 'PyTorch (eager)'} {result.runtime_version}")
+    framework_label = f"{'onnxruntime' if spec.runtime == 'onnxruntime' else 'PyTorch (eager)'} {result.runtime_version}"
+    t.add(framework, RDFS.label, framework_label)
+    for family in framework_families(framework_label):
+        t.add(framework, DLOM.frameworkFamily, family)
 
     t.add(BENCH_AGENT, RDF.type, PROV.SoftwareAgent)
     t.add(BENCH_AGENT, RDFS.label, "DLOM benchmark harness (bench/)")

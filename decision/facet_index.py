@@ -129,7 +129,7 @@ class FacetIndex:
     has_cloud: np.ndarray
     on_host: np.ndarray
     device_text: Texts  # the device's description (decision.requirement_table.device_description)
-    frameworks: Texts  # the normalized labels of its and its device's frameworks, a frozenset
+    frameworks: Texts  # the normalized labels and families of its and its device's frameworks, a frozenset
     any_framework: np.ndarray  # it or its device uses a framework (labelled or not)
     perf_model: np.ndarray  # the record's model row
     perf_iri: list[str]
@@ -284,16 +284,16 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     hosts = _typed(store, iris, "dev", [_HOST])
     kinds = _typed(store, iris, "perf", [_MEASURED, _PREDICTED])
     fw = _iri(FRAMEWORK_PROPERTY)
-    labels: dict[str, set[str]] = defaultdict(set)  # model or device → its frameworks' labels
+    labels: dict[str, set[str]] = defaultdict(set)  # model or device → its frameworks' labels and families
     uses: set[str] = set()  # models and devices that use a framework
-    names: dict[str, set[str]] = defaultdict(set)  # framework → its labels
+    names: dict[str, set[str]] = defaultdict(set)  # framework → its labels and families
     if scan:  # models and devices alike: one scan, keyed by who uses the framework
         used_by = [(s.value, f.value) for s, f in _select(store, f"SELECT ?s ?fw WHERE {{ ?s <{fw}> ?fw }}")]
     else:
         used_by = [(s.value, f.value) for s, f in _select(store, f"SELECT ?m ?fw WHERE {{ {scope} ?m <{fw}> ?fw }}")]
         used_by += [(s.value, f.value) for s, f in _select(
             store, f"SELECT DISTINCT ?s ?fw WHERE {{ {scope} ?m dlom:deployedOn ?s . ?s <{fw}> ?fw }}")]
-    for f, label in _select(store, f"SELECT DISTINCT ?fw ?label WHERE {{ ?x <{fw}> ?fw . ?fw rdfs:label ?label }}"):
+    for f, label in _select(store, f"SELECT DISTINCT ?fw ?label WHERE {{ ?x <{fw}> ?fw . ?fw rdfs:label|dlom:frameworkFamily ?label }}"):
         names[f.value].add(label.value)
     for subject, f in used_by:
         uses.add(subject)

@@ -252,14 +252,15 @@ DEVICE_DESCRIPTION: tuple[tuple[str, str], ...] = (("devLabel", "rdfs:label"), (
 """The device's properties the device-types filter searches, in :func:`device_description`'s order
 (its query variable, the property)."""
 FRAMEWORK_PROPERTY = "dlom:usesFramework"
-"""What links a model or its device to a framework (whose rdfs:label the framework filter searches)."""
+"""What links a model or its device to a framework (whose rdfs:label and dlom:frameworkFamily the framework filter
+searches)."""
 
 _DEVICE_TEXT = ", \" \", ".join(sparql_normalized_text(f'COALESCE(?{v}, "")') for v, _ in DEVICE_DESCRIPTION)
 # %s: the VALUES rows of the wanted types (?p_type), bound by the retrieval
 _DEVICE_TYPES = ("EXISTS { " + " ".join(f"OPTIONAL {{ ?dev {p} ?{v} }}" for v, p in DEVICE_DESCRIPTION) + " %s "
                  f"FILTER(CONTAINS(CONCAT({_DEVICE_TEXT}), ?p_type)) }}")
 _FRAMEWORK = (f"EXISTS {{ {{ ?m {FRAMEWORK_PROPERTY} ?fw }} UNION {{ ?dev {FRAMEWORK_PROPERTY} ?fw }} "
-              f"?fw rdfs:label ?fwLabel FILTER(CONTAINS({sparql_normalized_text('?fwLabel')}, ?p_fw)) }}")
+              f"?fw rdfs:label|dlom:frameworkFamily ?fwLabel FILTER(CONTAINS({sparql_normalized_text('?fwLabel')}, ?p_fw)) }}")
 # a model recording no framework at all: its framework is unknown
 ANY_FRAMEWORK = f"EXISTS {{ {{ ?m {FRAMEWORK_PROPERTY} ?fw0 }} UNION {{ ?dev {FRAMEWORK_PROPERTY} ?fw0 }} }}"
 

@@ -471,7 +471,7 @@ class Candidate:
     # what the device-types requirement searches: each device's name, board, processor and accelerator
     # (decision.requirement_table.device_description)
     device_descriptions: set[str] = field(default_factory=set)
-    frameworks: set[str] = field(default_factory=set)  # the labels of its and its devices' frameworks
+    frameworks: set[str] = field(default_factory=set)  # the labels and families of its and its devices' frameworks
     memory_kb: float | None = None
     clock_mhz: float | None = None
     form_factors: set[str] = field(default_factory=set)  # its devices' dlom:formFactor (IoT, Phone, ...)
@@ -527,7 +527,7 @@ _RECORDS = SPARQL_PREFIXES + """SELECT ?perf ?kind ?acc ?lat ?sysLat ?energy ?tp
 _FRAMEWORKS = SPARQL_PREFIXES + """SELECT DISTINCT ?m ?fwLabel WHERE {
   %s
   { ?m dlom:usesFramework ?fw } UNION { ?m dlom:deployedOn ?fwDev . ?fwDev dlom:usesFramework ?fw }
-  ?fw rdfs:label ?fwLabel
+  ?fw rdfs:label|dlom:frameworkFamily ?fwLabel
 }"""
 
 

@@ -22,6 +22,7 @@ from pyoxigraph import Literal, NamedNode
 from kg.binding import values_rows
 from kg.derived_results import derive_in_background, derived, kept
 from kg.errors import DlomError
+from kg.framework_names import offered_framework_names
 from kg.label_index import LabelIndex, build_label_index, ranked_matches
 from kg.namespaces import DLOM, DLOM_VOCABULARIES, PREFIXES, SPARQL_PREFIXES
 from kg.store import Store
@@ -707,7 +708,8 @@ def _spec_row(row: dict[str, Term], key: str) -> dict[str, Any]:
 def wizard_options(store: Store) -> dict[str, list[str]]:
     """The values the graph records for the wizard's text answers, so the UI can suggest values that
     can match: purposes, application areas, DLN labels (matched exactly, ignoring case, '-', '_' and
-    spaces), training datasets, inference frameworks (by :func:`framework_name`), server hardware, and device boards."""
+    spaces), training datasets, inference frameworks (their families, and the
+    :func:`~kg.framework_names.framework_name` of a framework of none), server hardware, and device boards."""
     def distinct(pattern: str) -> list[str]:
         rows = _select(store, f"SELECT DISTINCT ?v WHERE {{ {pattern} }} ORDER BY ?v LIMIT 500")
         return [str(_value(r, "v")) for r in rows if r.get("v") is not None]
@@ -717,37 +719,13 @@ def wizard_options(store: Store) -> dict[str, list[str]]:
         "application_areas": distinct("?m a dlom:Model ; dlom:applicationArea ?v"),
         "networks": distinct("?d a dlom:DLN ; rdfs:label ?v"),
         "training_datasets": distinct("?d a dlom:DLN ; dlom:trainingDataset ?v"),
-        "frameworks": _framework_names(distinct("?f a dlom:Framework ; rdfs:label ?v")),
+        "frameworks": offered_framework_names(
+            distinct("?f a dlom:Framework ; dlom:frameworkFamily ?v"),
+            distinct("?f a dlom:Framework ; rdfs:label ?v FILTER NOT EXISTS { ?f dlom:frameworkFamily ?family }")),
         "server_hardware": distinct("?c a dlom:CloudConfiguration ; dlom:serverHardware ?v"),
         "boards": distinct("?d a dlom:EndDevice ; dlom:board ?v"),
         "form_factors": distinct("?d a dlom:EndDevice ; dlom:formFactor ?v"),
     }
-
-
-# Where a framework label as submitters wrote it turns into its source reference: a quoted or bare URL, a
-# commit id, "from (…)".
-_FRAMEWORK_SOURCE = re.compile(r"""=\s*['"]|https?://|\bcommit\b|\bcommit[_ ]?(?:id|hash)|\s+from\s+\(""", re.I)
-
-
-def framework_name(label: str) -> str:
-    """A framework's label without the source reference submitters appended to it
-    ("TensorFlow Lite for Microcontrollers='https://github.com/…/tree/10b1…'" → "TensorFlow Lite for
-    Microcontrollers", "TVM 0.9.dev commit=c3ace209" → "TVM 0.9.dev"): what the wizard offers. It is
-    the start of the label, so the framework requirement (the label contains the answer) still finds
-    the framework; a label that would be left with fewer than two characters is kept whole."""
-    match = _FRAMEWORK_SOURCE.search(label)
-    name = label[:match.start()].rstrip(" ,;:=(") if match else label.strip()
-    return name if len(name) >= 2 else label.strip()
-
-
-def _framework_names(labels: list[str]) -> list[str]:
-    """The distinct :func:`framework_name` of ``labels``, one per spelling that differs only in case (the
-    framework requirement ignores case), sorted ignoring case."""
-    names: dict[str, str] = {}
-    for label in labels:
-        name = framework_name(label)
-        names.setdefault(name.lower(), name)
-    return sorted(names.values(), key=str.lower)
 
 
 # -- chart data ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from api.app import create_app
 from api.server import serve_in_background
 from api.graphql_api import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS
 from api.settings import Settings
+from kg.framework_names import framework_families
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.ontology import ontology_quads
 from kg.results import QueryResult
@@ -102,6 +103,8 @@ class Seed:
         f = entity("framework", "test", key)
         self.add(f, RDF.type, DLOM.Framework)
         self.add(f, RDFS.label, label)
+        for family in framework_families(label):  # as every importer records it
+            self.add(f, DLOM.frameworkFamily, family)
         return f
 
     def dln(self, key: str, label: str, layers: int, derived_from: NamedNode | None = None) -> NamedNode:
@@ -326,7 +329,7 @@ NESTED = """query($filter: ModelFilter, $first: Int!) {
     edges { node {
       id label yearCreated applicationArea purpose totalCostUsd
       dln { id label numberOfLayers derivedFrom { label } }
-      device { id label priceUsd frameworks { label } }
+      device { id label priceUsd frameworks { label families } }
       devices { label }
       techniques { label family sequenceIndex bitWidth quantizationScheme sparsity temperature teacher { label } }
       performance { id kind inferenceLatencyMs accuracy energyPerInferenceUj
@@ -341,7 +344,8 @@ def test_nested_relations_follow_the_graph(catalog: RunningServer) -> None:
     assert node["id"] == entity("model", "test", "ic-distilled-nucleo").value
     assert node["dln"] == {"id": IRI["resnet"], "label": "ResNet-8", "numberOfLayers": 8, "derivedFrom": []}
     assert node["device"] == {"id": IRI["nucleo"], "label": "Nucleo-L4R5ZI", "priceUsd": 20.0,
-                              "frameworks": [{"label": "TensorFlow Lite Micro"}]}
+                              "frameworks": [{"label": "TensorFlow Lite Micro",
+                                              "families": ["TensorFlow Lite for Microcontrollers"]}]}
     assert [t["family"] for t in node["techniques"]] == ["KNOWLEDGE_DISTILLATION", "QUANTIZATION"]
     assert node["techniques"][0]["temperature"] == 4.0 and node["techniques"][0]["teacher"] == {"label": "ResNet-8"}
     assert node["techniques"][1]["bitWidth"] == 8 and node["techniques"][1]["quantizationScheme"] == "static"

@@ -175,6 +175,7 @@ class FrameworkRecord:
     iri: str
     label: str | None = attribute(RDFS.label)
     vendor: str | None = attribute(DLOM.vendor)
+    families: tuple[str, ...] = relation(DLOM.frameworkFamily)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from kg.errors import InputError
+from kg.framework_names import framework_families
 from kg.hardware import identify_hardware
 from kg.importers import ImportReport, register_importer
 from kg.importers.mlperf_tiny import (
@@ -532,6 +533,8 @@ def describe_system(triples: TripleBuilder, iris: IriRegistry, round_: str, divi
         fw = entity("framework", framework_text)
         triples.add(fw, RDF.type, DLOM.Framework)
         triples.add(fw, RDFS.label, framework_text)
+        for family in framework_families(framework_text):
+            triples.add(fw, DLOM.frameworkFamily, family)
         triples.add(iri, DLOM.usesFramework, fw)
         frameworks.append(fw)
         for compiler, pattern in COMPILERS:

@@ -62,6 +62,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Triple
 
 from kg.errors import InputError
+from kg.framework_names import framework_families
 from kg.hardware import HardwareIdentity, hardware_triples, identify_hardware, possibly_same_triples
 from kg.importers import ImportReport, register_importer
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, Namespace, entity
@@ -728,6 +729,8 @@ def describe_device(triples: TripleBuilder, iris: IriRegistry, submission: Submi
         iri = entity("framework", name)
         triples.add(iri, RDF.type, DLOM.Framework)
         triples.add(iri, RDFS.label, name)
+        for family in framework_families(name):
+            triples.add(iri, DLOM.frameworkFamily, family)
         triples.add(device, DLOM.usesFramework, iri)
         frameworks.append(iri)
     compilers = []

@@ -60,6 +60,7 @@ import yaml
 from pyoxigraph import Literal, NamedNode
 
 from kg.errors import InputError
+from kg.framework_names import framework_families
 from kg.hardware import hardware_iri, hardware_triples, match_key
 from kg.importers import ImportReport, register_importer
 from kg.importers.mlperf_tiny import DCTERMS
@@ -615,7 +616,10 @@ def _runtime_stack(t: TripleBuilder, runtime: str, tools: dict[str, Any]) -> tup
     versions = "; ".join(f"{k} {v}" for k, v in sorted(tools.items()))
     fw = entity("framework", PACKAGE, runtime, *(f"{k}-{v}" for k, v in sorted(tools.items())))
     t.add(fw, RDF.type, DLOM.Framework)
-    t.add(fw, RDFS.label, f"AI Hub {runtime} runtime ({versions or 'no tool versions published'})")
+    label = f"AI Hub {runtime} runtime ({versions or 'no tool versions published'})"
+    t.add(fw, RDFS.label, label)
+    for family in framework_families(label):
+        t.add(fw, DLOM.frameworkFamily, family)
     t.add(fw, DLOM.runtime, runtime)
     if versions:
         t.add(fw, DLOM.softwareVersions, versions)

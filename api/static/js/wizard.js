@@ -31,7 +31,7 @@ const FIELD_UI = {
   "device.min_memory_kb": { label: "Device memory, at least" },
   "device.min_clock_mhz": { label: "Processor clock, at least" },
   "device.framework": { label: "Inference framework", optionsKey: "frameworks", searchable: true,
-    hint: "Type to search; a device matches when one of its frameworks contains what you type." },
+    hint: "Type to search; a device matches when the name or family of one of its frameworks contains what you type (TensorFlow Lite for Microcontrollers finds every spelling of it)." },
   "device.form_factor": { label: "Form factor", optionsKey: "form_factors", hint: "As the source files the device: IoT, Phone, Auto, XR, Compute." },
   "device.this_machine": null,
   "performance.min_accuracy": { label: "Accuracy, at least", kind: "percent", unit: "%", hint: "Between 0 and 100 %." },
