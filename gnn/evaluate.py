@@ -3,8 +3,9 @@
 Splits (over models with a measured latency):
 
 * ``random`` — 20 % of the models held out at random (seeded).
-* ``device`` — leave-devices-out: devices are grouped by board (the same board measured in several
-  MLPerf Tiny rounds is one group, so its other rounds cannot leak into training) and the groups are
+* ``device`` — leave-devices-out: devices are grouped by physical hardware (the ``dlom:Hardware`` entity
+  the importers give every configuration of one board across rounds, submitters and sources; else the
+  board name), so its other rounds cannot leak into training, and the groups are
   split into ``folds`` folds (grouped k-fold); each fold's models are predicted by a model trained
   without any model of those devices. Predictions are pooled over the folds; every device is held out
   exactly once. (``folds=0`` = one fold per group, i.e. strict leave-one-device-out.)
@@ -61,7 +62,10 @@ class SplitResult:
 
 
 def device_group(graph: ExportedGraph, device: int) -> str:
-    """The hardware a device node stands for: its board name (normalized), else its IRI."""
+    """The hardware a device node stands for: its ``dlom:Hardware`` entity, else its board name
+    (normalized), else its IRI."""
+    if device < len(graph.device_hardware) and graph.device_hardware[device] is not None:
+        return str(graph.device_hardware[device])
     a = graph.attrs["device"][device]
     board = a.get("board") or a.get("processor")
     return re.sub(r"[^a-z0-9]+", "", str(board).lower()) if board else graph.iris["device"][device]
@@ -170,8 +174,8 @@ def metrics(graph: ExportedGraph, test: np.ndarray, predicted: np.ndarray, fold_
 
 SPLITS: dict[str, tuple[str, Callable[..., list[Fold]]]] = {
     "random": ("20 % of the measured models held out at random (seed 0)", random_split),
-    "device": ("leave-devices-out: devices grouped by board across rounds, grouped 10-fold; every device "
-               "held out once, predictions pooled", device_split),
+    "device": ("leave-devices-out: devices grouped by physical hardware (dlom:Hardware) across rounds, grouped "
+               "10-fold; every device held out once, predictions pooled", device_split),
     "temporal": ("train on earlier MLPerf Tiny rounds, test on the latest round", temporal_split),
 }
 

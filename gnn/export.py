@@ -69,7 +69,8 @@ class ExportedGraph:
     ``data`` is None when exported with ``tensors=False`` (serving through the ONNX scorer needs only
     the rows, IRIs and attributes, so it runs without torch).
 
-    ``model_*`` arrays are indexed by model row. ``targets`` has one column per :data:`METRICS`
+    ``model_*`` arrays are indexed by model row; ``device_hardware[d]`` is the physical hardware entity
+    (``dlom:hardware``) device row ``d`` is a configuration of, None where the graph records none. ``targets`` has one column per :data:`METRICS`
     (NaN = not measured). ``attrs[node_type][i]`` holds the raw attribute values (by local name) of
     node ``i``, e.g. ``attrs["dln"][0]["numberOfParameters"]``.
     """
@@ -87,6 +88,7 @@ class ExportedGraph:
     technique_family: list[str]
     targets: np.ndarray
     rounds: list[str | None]
+    device_hardware: list[str | None] = field(default_factory=list)  # the dlom:Hardware of each device row
     index: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -340,6 +342,10 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
                    "framework": links(("usesFramework", "usesCompiler"), "framework"),
                    "cloud": links(("usesCloudConfiguration",), "cloud")}
     device_fw = links(("usesFramework", "usesCompiler"), "framework", "EndDevice", "device")
+    device_hardware: list[str | None] = [None] * len(iris["device"])
+    for d, hw in _pairs(store, "EndDevice", ("hardware",), only("device")):
+        if d in index["device"] and device_hardware[index["device"][d]] is None:  # (sorted: the smallest IRI)
+            device_hardware[index["device"][d]] = hw
 
     # A model without a DLN or device (invalid by the shapes, but possible in a raw store) cannot be
     # placed: it is left out rather than guessed.
@@ -357,12 +363,12 @@ def export_graph(store: Store, require_measurements: bool = True, tensors: bool 
     rounds = _rounds(store, iris["model"], only("model"))
 
     data = _hetero_data(attrs, iris, tech_family, compilers, targets, model_dln, model_device, model_links["technique"],
-                        model_fw, model_links["cloud"], device_fw) if tensors else None
+                        model_fw, model_links["cloud"], device_fw, device_hardware) if tensors else None
     return ExportedGraph(
         data=data, iris=iris, labels=labels, attrs=attrs, model_dln=model_dln, model_device=model_device,
         model_techniques=model_links["technique"], model_frameworks=model_fw, model_clouds=model_links["cloud"],
         device_frameworks=device_fw, technique_family=[tech_family[i] for i in iris["technique"]],
-        targets=targets, rounds=rounds)
+        targets=targets, rounds=rounds, device_hardware=device_hardware)
 
 
 def _exported_models(store: Store, only: Collection[str] | None) -> tuple[list[str], list[tuple]]:
@@ -459,7 +465,7 @@ def export_neighbourhood(store: Store, devices: Collection[str], dlns: Collectio
 def _hetero_data(attrs: dict[str, list[dict[str, object]]], iris: dict[str, list[str]], tech_family: dict[str, str],
                  compilers: set[str], targets: np.ndarray, model_dln: np.ndarray, model_device: np.ndarray,
                  tech_links: list[list[int]], model_fw: list[list[int]], cloud_links: list[list[int]],
-                 device_fw: list[list[int]]) -> HeteroData:
+                 device_fw: list[list[int]], device_hardware: list[str | None]) -> HeteroData:
     """The PyTorch Geometric graph of :func:`export_graph` (features, targets, edges and their reverses)."""
     import torch
     from torch_geometric.data import HeteroData
@@ -489,6 +495,14 @@ def _hetero_data(attrs: dict[str, list[dict[str, object]]], iris: dict[str, list
     dfw = _edge_index((d, f) for d, fs in enumerate(device_fw) for f in fs)
     data["device", "device_framework", "framework"].edge_index = dfw
     data["framework", "rev_device_framework", "device"].edge_index = dfw.flip(0)
+    # The configurations of one physical board (each round and submitter makes a device node of its own)
+    # exchange messages, so a board measured before informs a new configuration of it; both directions.
+    by_hardware: dict[str, list[int]] = defaultdict(list)
+    for d, hw in enumerate(device_hardware):
+        if hw is not None:
+            by_hardware[hw].append(d)
+    data["device", "same_hardware", "device"].edge_index = _edge_index(
+        (a, b) for rows in by_hardware.values() for a in rows for b in rows if a != b)
     return data
 
 
