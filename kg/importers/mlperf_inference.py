@@ -32,7 +32,8 @@ What it writes (terms in ``kg/ontology/dlom.ttl``, documented in ``docs/mlperf-i
 * techniques from the measurement JSON: weight data types below fp32 → ``dlom:Quantization`` with
   bit width, stated retraining → ``dlom:FineTuning``, stated sparsity (and the open division's pruned
   model names) → ``dlom:Pruning``, weight transformations as published → ``dlom:OptimizationTechnique``;
-  the system's framework → ``dlom:Framework`` and the compilers it names → ``dlom:HardwareOptimization``.
+  the system's framework → ``dlom:Framework`` (with the products it names, ``dlom:frameworkFamily``) and the
+  compilers it names → ``dlom:HardwareOptimization``.
 
 Contract: everything is read and checked before anything is written, in one
 :func:`kg.writes.write_triples` call (which takes the bulk path for a large write). A malformed

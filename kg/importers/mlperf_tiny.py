@@ -12,7 +12,8 @@ What it writes (ontology ``kg/ontology/dlom.ttl``):
 
 * each system JSON → a ``dlom:EndDevice`` with normalized figures (clock in MHz, memory and storage in KB)
   beside ``dlom:sourceRecord``, the record as published (a key published twice maps to the list of its
-  values, in order); its inference framework (``dlom:Framework``), general compiler (``dlom:Compiler``),
+  values, in order); its inference framework (``dlom:Framework``, with the products it names as
+  ``dlom:frameworkFamily``), general compiler (``dlom:Compiler``),
   quantization method (``dlom:Quantization``) and ML model compiler (``dlom:HardwareOptimization``);
 * each (round, division, submitter, system, benchmark[, open-division model]) with results → a
   ``dlom:Model`` and a ``dlom:MeasuredPerformance`` (median throughput, latency = 1000 / throughput,
