@@ -318,10 +318,16 @@ def test_mixed_load(tmp_path: Path) -> None:
         # The candidate set of a requirement is computed once per state of the DLOM vocabularies (several
         # seconds on the shipped graph, issue 18) and writes of other predicates keep it (kg.derived_results):
         # asked once before the load, so the load measures isolation, not that first computation.
+        # On a slow machine the first computation may pass the server's deadline (503 with Retry-After):
+        # asked again until it is kept.
         with server.client("127.0.3.1") as c:
             c.timeout = httpx.Timeout(60)
-            assert c.post("/api/recommend", params={"top_k": 3},
-                          json={"performance": {"max_latency_ms": 100}}).status_code == 200
+            deadline = time.monotonic() + 180
+            while (first := c.post("/api/recommend", params={"top_k": 3},
+                                   json={"performance": {"max_latency_ms": 100}})).status_code == 503 \
+                    and time.monotonic() < deadline:
+                time.sleep(1)
+            assert first.status_code == 200, first.text[:300]
         stop = time.monotonic() + LOAD_S
         threads = [threading.Thread(target=writer, args=(i,)) for i in range(1, 5)]
         threads += [threading.Thread(target=reader, args=(i,)) for i in range(1, 3)]
