@@ -293,7 +293,8 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
         used_by = [(s.value, f.value) for s, f in _select(store, f"SELECT ?m ?fw WHERE {{ {scope} ?m <{fw}> ?fw }}")]
         used_by += [(s.value, f.value) for s, f in _select(
             store, f"SELECT DISTINCT ?s ?fw WHERE {{ {scope} ?m dlom:deployedOn ?s . ?s <{fw}> ?fw }}")]
-    for f, label in _select(store, f"SELECT DISTINCT ?fw ?label WHERE {{ ?x <{fw}> ?fw . ?fw rdfs:label|dlom:frameworkFamily ?label }}"):
+    names_of = f"SELECT DISTINCT ?fw ?label WHERE {{ ?x <{fw}> ?fw . ?fw rdfs:label|dlom:frameworkFamily ?label }}"
+    for f, label in _select(store, names_of):
         names[f.value].add(label.value)
     for subject, f in used_by:
         uses.add(subject)

@@ -260,7 +260,8 @@ _DEVICE_TEXT = ", \" \", ".join(sparql_normalized_text(f'COALESCE(?{v}, "")') fo
 _DEVICE_TYPES = ("EXISTS { " + " ".join(f"OPTIONAL {{ ?dev {p} ?{v} }}" for v, p in DEVICE_DESCRIPTION) + " %s "
                  f"FILTER(CONTAINS(CONCAT({_DEVICE_TEXT}), ?p_type)) }}")
 _FRAMEWORK = (f"EXISTS {{ {{ ?m {FRAMEWORK_PROPERTY} ?fw }} UNION {{ ?dev {FRAMEWORK_PROPERTY} ?fw }} "
-              f"?fw rdfs:label|dlom:frameworkFamily ?fwLabel FILTER(CONTAINS({sparql_normalized_text('?fwLabel')}, ?p_fw)) }}")
+              f"?fw rdfs:label|dlom:frameworkFamily ?fwLabel "
+              f"FILTER(CONTAINS({sparql_normalized_text('?fwLabel')}, ?p_fw)) }}")
 # a model recording no framework at all: its framework is unknown
 ANY_FRAMEWORK = f"EXISTS {{ {{ ?m {FRAMEWORK_PROPERTY} ?fw0 }} UNION {{ ?dev {FRAMEWORK_PROPERTY} ?fw0 }} }}"
 

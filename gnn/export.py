@@ -70,8 +70,8 @@ class ExportedGraph:
     the rows, IRIs and attributes, so it runs without torch).
 
     ``model_*`` arrays are indexed by model row; ``device_hardware[d]`` is the physical hardware entity
-    (``dlom:hardware``) device row ``d`` is a configuration of, None where the graph records none. ``targets`` has one column per :data:`METRICS`
-    (NaN = not measured). ``attrs[node_type][i]`` holds the raw attribute values (by local name) of
+    (``dlom:hardware``) device row ``d`` is a configuration of, None where the graph records none.
+    ``targets`` has one column per :data:`METRICS` (NaN = not measured). ``attrs[node_type][i]`` holds the raw attribute values (by local name) of
     node ``i``, e.g. ``attrs["dln"][0]["numberOfParameters"]``.
     """
 
