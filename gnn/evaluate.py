@@ -64,7 +64,7 @@ class SplitResult:
 def device_group(graph: ExportedGraph, device: int) -> str:
     """The hardware a device node stands for: its ``dlom:Hardware`` entity, else its board name
     (normalized), else its IRI."""
-    if device < len(graph.device_hardware) and graph.device_hardware[device] is not None:
+    if graph.device_hardware[device] is not None:
         return str(graph.device_hardware[device])
     a = graph.attrs["device"][device]
     board = a.get("board") or a.get("processor")

@@ -71,8 +71,8 @@ class ExportedGraph:
 
     ``model_*`` arrays are indexed by model row; ``device_hardware[d]`` is the physical hardware entity
     (``dlom:hardware``) device row ``d`` is a configuration of, None where the graph records none.
-    ``targets`` has one column per :data:`METRICS` (NaN = not measured). ``attrs[node_type][i]`` holds the raw attribute values (by local name) of
-    node ``i``, e.g. ``attrs["dln"][0]["numberOfParameters"]``.
+    ``targets`` has one column per :data:`METRICS` (NaN = not measured). ``attrs[node_type][i]`` holds the
+    raw attribute values (by local name) of node ``i``, e.g. ``attrs["dln"][0]["numberOfParameters"]``.
     """
 
     data: HeteroData | None
@@ -88,7 +88,7 @@ class ExportedGraph:
     technique_family: list[str]
     targets: np.ndarray
     rounds: list[str | None]
-    device_hardware: list[str | None] = field(default_factory=list)  # the dlom:Hardware of each device row
+    device_hardware: list[str | None]  # the dlom:Hardware of each device row
     index: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
