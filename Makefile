@@ -35,8 +35,9 @@ run: setup
 	$(BIN)/dlom init
 	$(BIN)/dlom serve --host 127.0.0.1 --port 8000
 
+# Two workers, one test file each at a time: a file's module fixtures (a loaded store, a server) are built once.
 test: setup setup-browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: setup
 	$(BIN)/python -m benchmarks.kg_import

@@ -20,6 +20,8 @@ Progress goes to stderr; each server's own log goes to ``<cache>/<name>-<port>.l
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -30,6 +32,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,8 +89,26 @@ def _maven(args: list[str], what: str) -> None:
     log(f"maven: {what}: done in {time.monotonic() - started:.1f} s")
 
 
+@contextlib.contextmanager
+def _cache_lock(name: str) -> Iterator[None]:
+    """Held while one process prepares ``name`` in the cache: parallel test workers (pytest-xdist)
+    each start their own servers, and the first prepares them while the others wait."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def prepare_neo4j() -> tuple[Path, str]:
     """Resolve the harness classpath and compile the launcher; returns (classes dir, classpath)."""
+    with _cache_lock("neo4j"):
+        return _prepare_neo4j()
+
+
+def _prepare_neo4j() -> tuple[Path, str]:
     pom = SERVERS / "neo4j" / "pom.xml"
     source = SERVERS / "neo4j" / "src" / "Neo4jTestServer.java"
     work = CACHE / "neo4j"
@@ -100,7 +121,7 @@ def prepare_neo4j() -> tuple[Path, str]:
     missing = [p for p in classpath.split(os.pathsep) if p and not Path(p).exists()]
     if missing:  # ~/.m2 was cleaned since: resolve again
         cp_file.unlink()
-        return prepare_neo4j()
+        return _prepare_neo4j()
     classes = work / "classes"
     compiled = classes / "Neo4jTestServer.class"
     if not compiled.exists() or compiled.stat().st_mtime < source.stat().st_mtime:
@@ -115,6 +136,11 @@ def prepare_neo4j() -> tuple[Path, str]:
 
 def prepare_fuseki() -> Path:
     """The Fuseki server jar (copied out of ~/.m2 into the cache)."""
+    with _cache_lock("fuseki"):
+        return _prepare_fuseki()
+
+
+def _prepare_fuseki() -> Path:
     pom = SERVERS / "fuseki" / "pom.xml"
     out = CACHE / "fuseki"
     jars = sorted(out.glob("jena-fuseki-server-*.jar")) if out.exists() else []
