@@ -6,13 +6,18 @@ import time
 from collections.abc import Callable
 
 
-def timed_ms(fn: Callable[[], object], reps: int, upper: float = 0.9, warm_up: bool = True) -> tuple[float, float]:
+def timed_ms(fn: Callable[[], object], reps: int, upper: float = 0.9, warm_up: bool = True,
+             setup: Callable[[], object] | None = None) -> tuple[float, float]:
     """(median, the ``upper`` quantile) of ``fn()``'s wall time in ms over ``reps`` runs, after one
-    untimed run when ``warm_up``."""
+    untimed run when ``warm_up``; ``setup()`` runs untimed before each."""
     if warm_up:
+        if setup is not None:
+            setup()
         fn()
     times = []
     for _ in range(reps):
+        if setup is not None:
+            setup()
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1000)

@@ -132,13 +132,21 @@ def configuration_keys(store: Store, configurations: Sequence[tuple[str, str, Se
 def group_variants(order: np.ndarray, keys: list[VariantKey], top_k: int) -> list[VariantGroup]:
     """The first ``top_k`` groups in ranking ``order`` (candidate indices, best first), each with all
     its members in rank order. Candidates whose key is unique form a group of one."""
-    groups: dict[VariantKey, VariantGroup] = {}
-    shown: list[VariantGroup] = []
-    for i in order.tolist():
-        g = groups.get(keys[i])
-        if g is not None:
-            g.members.append(i)
-        elif len(shown) < top_k:
-            g = groups[keys[i]] = VariantGroup(i)
-            shown.append(g)
-    return shown
+    if not len(order):
+        return []
+    code_of: dict[VariantKey, int] = {}
+    codes = np.fromiter((code_of.setdefault(k, len(code_of)) for k in keys), dtype=np.int64, count=len(keys))
+    ranked = codes[np.asarray(order)]
+    # a group is shown in the rank of its best member; the first top_k groups are shown
+    first = np.full(len(code_of), len(ranked), dtype=np.int64)
+    np.minimum.at(first, ranked, np.arange(len(ranked)))
+    shown = np.argsort(first, kind="stable")[:top_k]
+    shown = shown[first[shown] < len(ranked)]
+    slot = np.full(len(code_of), -1, dtype=np.int64)
+    slot[shown] = np.arange(len(shown))
+    groups = [VariantGroup(int(order[first[c]])) for c in shown.tolist()]
+    in_shown = np.flatnonzero(slot[ranked] >= 0)
+    for position, g in zip(in_shown.tolist(), slot[ranked[in_shown]].tolist()):
+        if position != first[shown[g]]:
+            groups[g].members.append(int(order[position]))
+    return groups

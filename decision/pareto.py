@@ -24,9 +24,17 @@ def pareto_front(values: np.ndarray) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if len(v) == 0:
         return np.array([], dtype=int)
-    order = np.argsort(-v.sum(axis=1), kind="stable")
+    # Rows with equal values share their fate (neither dominates the other; whatever dominates one
+    # dominates all), and candidates repeat values a lot: find the front of the distinct rows.
+    by_value = np.lexsort(v.T[::-1])  # (np.unique(axis=0) does the same five times slower)
+    sorted_rows = v[by_value]
+    starts = np.concatenate(([True], np.any(sorted_rows[1:] != sorted_rows[:-1], axis=1)))
+    distinct = sorted_rows[starts]
+    which = np.empty(len(v), dtype=np.int64)
+    which[by_value] = np.cumsum(starts) - 1
+    order = np.argsort(-distinct.sum(axis=1), kind="stable")
     remaining = order
-    rows = v[order]
+    rows = distinct[order]
     front = []
     while len(remaining):
         top = rows[0]
@@ -35,4 +43,4 @@ def pareto_front(values: np.ndarray) -> np.ndarray:
         dominated[0] = True  # drop the front point itself from the remaining set
         keep = ~dominated
         remaining, rows = remaining[keep], rows[keep]
-    return np.sort(np.array(front, dtype=int))
+    return np.flatnonzero(np.isin(which, front))

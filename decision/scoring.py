@@ -33,19 +33,11 @@ def ranking(scores: np.ndarray, values: np.ndarray | None = None,
         keys.append(-np.round(values.sum(axis=1), 12))
     # round so floating-point noise does not decide between equal scores
     keys.append(-np.round(scores, 12))
-    order = np.lexsort([np.arange(len(scores))] + keys)
-    if values is not None and len(order) > 1:
-        # Within a run that every key calls equal, order by the values themselves, first objective
-        # first: a dominator is lexicographically greater, so this settles what rounding made equal.
-        sorted_keys = np.stack([k[order] for k in keys], axis=1)
-        tied = np.all(sorted_keys[1:] == sorted_keys[:-1], axis=1)
-        if tied.any():
-            starts = np.flatnonzero(np.diff(np.concatenate(([0], tied.astype(int)))) == 1)
-            ends = np.flatnonzero(np.diff(np.concatenate((tied.astype(int), [0]))) == -1) + 2
-            for a, b in zip(starts, ends):
-                run = order[a:b]
-                order[a:b] = run[np.lexsort([run] + [-values[run, k] for k in reversed(range(values.shape[1]))])]
-    return order
+    if values is not None:
+        # then by the values themselves, first objective first: a dominator is lexicographically
+        # greater, so this settles what rounding made equal (np.lexsort's last key is the primary one)
+        keys = [-values[:, k] for k in reversed(range(values.shape[1]))] + keys
+    return np.lexsort([np.arange(len(scores))] + keys)
 
 
 @dataclass(frozen=True)

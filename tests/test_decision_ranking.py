@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from decision.objectives import NEUTRAL, RawMeasures, ValueSource, objective_matrix, scale
+from decision.diversity import group_variants
 from decision.pareto import dominates, pareto_front
 from decision.scoring import overall_scores, ranking
 from decision.sensitivity import top_choice_sensitivity
@@ -156,3 +157,31 @@ def test_a_model_tied_with_the_top_bounds_its_interval_at_the_current_weight() -
     assert top == 0
     second = top_choice_sensitivity(values, w, top)[1]  # reliability: model 1 is better on it
     assert second.highest_weight == pytest.approx(1 / 6) and second.overtaken_above_by == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(0, 30), st.just(6)),
+                  elements=st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, 2.5])),
+       weight_vectors, st.integers(0, 2))
+def test_ranking_is_the_documented_sort(values, w, n_tie_breakers) -> None:
+    # few distinct values, so ties at every level of the key are common
+    w = w / w.sum()
+    scores = overall_scores(values, w)
+    breakers = [values[:, k] * (k + 1) % 3 for k in range(n_tie_breakers)]
+    expected = sorted(range(len(values)), key=lambda i: (
+        -round(float(scores[i]), 12), -round(float(values[i].sum()), 12), *(-float(t[i]) for t in breakers),
+        *(-float(x) for x in values[i]), i))
+    assert ranking(scores, values, breakers).tolist() == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from("abcdef"), max_size=40), st.randoms(use_true_random=False), st.integers(0, 7))
+def test_variant_groups_are_the_first_groups_in_rank_order(labels, rnd, top_k) -> None:
+    keys = [(label, frozenset(), frozenset()) for label in labels]
+    order = list(range(len(keys)))
+    rnd.shuffle(order)
+    groups = group_variants(np.array(order, dtype=np.int64), keys, top_k)
+    expected: dict[str, list[int]] = {}  # label → its candidates in rank order, groups in order of first appearance
+    for i in order:
+        expected.setdefault(labels[i], []).append(i)
+    assert [[g.representative, *g.members] for g in groups] == list(expected.values())[:top_k]
