@@ -60,25 +60,30 @@ def variant_keys(store: Store, found: CandidateSet) -> list[VariantKey]:
         return []
     index = current_index(store)
     if index is not None and not index.irregular and all(i in index.rows for i in found.iris):
-        dln: list[str | None] = []
-        hardware: list[set[str]] = []
+        rows = np.fromiter((index.rows[i] for i in found.iris), dtype=np.int64, count=len(found))
         labels = index.texts[BY_PATH["network.network"].var]  # type: ignore[index]
-        for row in (index.rows[i] for i in found.iris):
-            dln_iri, families, hw = index.variant.values[index.variant.codes[row]]
-            label = labels.values[labels.codes[row]] if labels.codes[row] >= 0 else None
-            names = [_dln_name(dln_iri, f, None) for f in families] or [_dln_name(dln_iri, None, label)]
-            dln.append(min(names))
-            hardware.append(set(hw))
+        # once per distinct (variant, DLN label) pair: the index holds a few hundred of them
+        pairs = np.stack([index.variant.codes[rows], labels.codes[rows]], axis=1)
+        distinct, which = np.unique(pairs, axis=0, return_inverse=True)
+        names: list[tuple[str, frozenset[str]]] = []
+        for variant_code, label_code in distinct.tolist():
+            dln_iri, dln_families, hw = index.variant.values[variant_code]
+            label = labels.values[label_code] if label_code >= 0 else None
+            candidates = [_dln_name(dln_iri, f, None) for f in dln_families] or [_dln_name(dln_iri, None, label)]
+            names.append((min(candidates), frozenset(hw)))
+        per_candidate = [names[w] for w in which.ravel().tolist()]
+        dln: list[str | None] = [name for name, _ in per_candidate]
+        hardware: list[frozenset[str]] = [hw for _, hw in per_candidate]
     else:
         dln, hardware = _by_query(store, found)
     families_result = store.select(_FAMILIES)
     families = {f.value for (f,) in families_result.rows}  # type: ignore[union-attr]
     classes = found.technique_classes if len(found.technique_classes) == len(found) else [frozenset()] * len(found)
-    return [(dln[k] or found.iris[k], frozenset(hardware[k]), frozenset(classes[k] & families))
-            for k in range(len(found))]
+    applied = {c: frozenset(c & families) for c in set(classes)}  # candidates share a few distinct sets
+    return [(name or iri, hw, applied[c]) for name, iri, hw, c in zip(dln, found.iris, hardware, classes)]
 
 
-def _by_query(store: Store, found: CandidateSet) -> tuple[list[str | None], list[set[str]]]:
+def _by_query(store: Store, found: CandidateSet) -> tuple[list[str | None], list[frozenset[str]]]:
     scope = (values_rows(["m"], [(NamedNode(i),) for i in found.iris]) if len(found) <= BIND_LIMIT
              else "?m a dlom:Model .")
     result = store.select(_KEYS % scope)
@@ -94,7 +99,7 @@ def _by_query(store: Store, found: CandidateSet) -> tuple[list[str | None], list
         dln[k] = min(name, dln[k] or name)  # deterministic when a DLN carries several
         if dev is not None:
             hardware[k].add((hw or dev).value)
-    return dln, hardware
+    return dln, [frozenset(h) for h in hardware]
 
 
 _CONFIGURATION_KEYS = SPARQL_PREFIXES + """SELECT ?node ?family ?label ?hw ?techniqueFamily WHERE { %s
