@@ -19,14 +19,14 @@ def pareto_front(values: np.ndarray) -> np.ndarray:
 
     Repeatedly takes the remaining row with the largest sum — it cannot be dominated, since a
     dominator has a strictly larger sum and would have removed it, transitively, earlier — and drops
-    every row it dominates. Cost: O(front size × n) vectorized, fast for the sizes the DSS sees.
+    every row it dominates. Cost: O(front size × distinct rows) vectorized, fast for the sizes the DSS sees.
     """
     v = np.asarray(values, dtype=float)
     if len(v) == 0:
         return np.array([], dtype=int)
     # Rows with equal values share their fate (neither dominates the other; whatever dominates one
     # dominates all), and candidates repeat values a lot: find the front of the distinct rows.
-    by_value = np.lexsort(v.T[::-1])  # (np.unique(axis=0) does the same five times slower)
+    by_value = np.lexsort(v.T)  # rows with equal values side by side (np.unique(axis=0): five times slower)
     sorted_rows = v[by_value]
     starts = np.concatenate(([True], np.any(sorted_rows[1:] != sorted_rows[:-1], axis=1)))
     distinct = sorted_rows[starts]
