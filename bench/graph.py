@@ -28,7 +28,7 @@ from bench.networks.registry import NetworkSpec
 from bench.profile import NetworkProfile
 from bench.techniques.distillation import student_dln_name
 from kg.binding import bind
-from kg.framework_names import framework_families
+from kg.framework_names import add_framework
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.store import Store
 from kg.writes import TripleBuilder, WriteReport, write_triples
@@ -117,11 +117,8 @@ def result_triples(result: BenchResult) -> TripleBuilder:
     t.extend(host_triples)
 
     framework = entity("framework", spec.runtime, result.runtime_version)
-    t.add(framework, RDF.type, DLOM.Framework)
-    framework_label = f"{'onnxruntime' if spec.runtime == 'onnxruntime' else 'PyTorch (eager)'} {result.runtime_version}"
-    t.add(framework, RDFS.label, framework_label)
-    for family in framework_families(framework_label):
-        t.add(framework, DLOM.frameworkFamily, family)
+    add_framework(t, framework,
+                  f"{'onnxruntime' if spec.runtime == 'onnxruntime' else 'PyTorch (eager)'} {result.runtime_version}")
 
     t.add(BENCH_AGENT, RDF.type, PROV.SoftwareAgent)
     t.add(BENCH_AGENT, RDFS.label, "DLOM benchmark harness (bench/)")

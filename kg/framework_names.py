@@ -3,13 +3,18 @@ the framework families (products) a label names, whatever the submitter's spelli
 
 Submitters spell one product many ways ("TensorFlow Lite for Microcontrollers v2.3.1", "Tensorflow Lite
 Micro 2.3.1", "tflite-micro, https://…, commit_id:…"); the graph keeps each label as published and records
-the product beside it as ``dlom:frameworkFamily``, written by every importer through
-:func:`framework_families`. The framework requirement matches a label or a family, so the wizard can offer
+the product beside it as ``dlom:frameworkFamily``, written by every importer and the bench through
+:func:`add_framework`. The framework requirement matches a label or a family, so the wizard can offer
 one name per product.
 """
 from __future__ import annotations
 
 import re
+
+from pyoxigraph import NamedNode
+
+from kg.namespaces import DLOM, RDF, RDFS
+from kg.writes import TripleBuilder
 
 # Where a framework label as submitters wrote it turns into its source reference: a quoted or bare URL, a
 # commit id, "from (…)".
@@ -59,6 +64,16 @@ def framework_families(label: str) -> tuple[str, ...]:
     repository, not the framework used)."""
     name = framework_name(label)
     return tuple(family for family, pattern in FAMILIES if pattern.search(name))
+
+
+def add_framework(triples: TripleBuilder, framework: NamedNode, label: str, line: int | None = None,
+                  field: str | None = None) -> None:
+    """Add ``framework`` as a ``dlom:Framework`` labelled ``label``, with the :func:`framework_families`
+    the label names: how every writer records a framework."""
+    triples.add(framework, RDF.type, DLOM.Framework, line, field)
+    triples.add(framework, RDFS.label, label, line, field)
+    for family in framework_families(label):
+        triples.add(framework, DLOM.frameworkFamily, family, line, field)
 
 
 def offered_framework_names(families: list[str], unfamiliar_labels: list[str]) -> list[str]:

@@ -56,7 +56,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from kg.errors import InputError
-from kg.framework_names import framework_families
+from kg.framework_names import add_framework
 from kg.hardware import identify_hardware
 from kg.importers import ImportReport, register_importer
 from kg.importers.mlperf_tiny import (
@@ -532,10 +532,7 @@ def describe_system(triples: TripleBuilder, iris: IriRegistry, round_: str, divi
     framework_text = system.first("framework")
     if framework_text:
         fw = entity("framework", framework_text)
-        triples.add(fw, RDF.type, DLOM.Framework)
-        triples.add(fw, RDFS.label, framework_text)
-        for family in framework_families(framework_text):
-            triples.add(fw, DLOM.frameworkFamily, family)
+        add_framework(triples, fw, framework_text)
         triples.add(iri, DLOM.usesFramework, fw)
         frameworks.append(fw)
         for compiler, pattern in COMPILERS:

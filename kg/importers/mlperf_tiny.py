@@ -63,7 +63,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Triple
 
 from kg.errors import InputError
-from kg.framework_names import framework_families
+from kg.framework_names import add_framework
 from kg.hardware import HardwareIdentity, hardware_triples, identify_hardware, possibly_same_triples
 from kg.importers import ImportReport, register_importer
 from kg.namespaces import DLOM, PROV, RDF, RDFS, XSD, Namespace, entity
@@ -728,10 +728,7 @@ def describe_device(triples: TripleBuilder, iris: IriRegistry, submission: Submi
     frameworks = []
     for name in system.texts("Inference Framework"):
         iri = entity("framework", name)
-        triples.add(iri, RDF.type, DLOM.Framework)
-        triples.add(iri, RDFS.label, name)
-        for family in framework_families(name):
-            triples.add(iri, DLOM.frameworkFamily, family)
+        add_framework(triples, iri, name)
         triples.add(device, DLOM.usesFramework, iri)
         frameworks.append(iri)
     compilers = []

@@ -60,7 +60,7 @@ import yaml
 from pyoxigraph import Literal, NamedNode
 
 from kg.errors import InputError
-from kg.framework_names import framework_families
+from kg.framework_names import add_framework
 from kg.hardware import hardware_iri, hardware_triples, match_key
 from kg.importers import ImportReport, register_importer
 from kg.importers.mlperf_tiny import DCTERMS
@@ -615,11 +615,7 @@ def _runtime_stack(t: TripleBuilder, runtime: str, tools: dict[str, Any]) -> tup
     t.add(opt, DLOM.runtime, runtime)
     versions = "; ".join(f"{k} {v}" for k, v in sorted(tools.items()))
     fw = entity("framework", PACKAGE, runtime, *(f"{k}-{v}" for k, v in sorted(tools.items())))
-    t.add(fw, RDF.type, DLOM.Framework)
-    label = f"AI Hub {runtime} runtime ({versions or 'no tool versions published'})"
-    t.add(fw, RDFS.label, label)
-    for family in framework_families(label):
-        t.add(fw, DLOM.frameworkFamily, family)
+    add_framework(t, fw, f"AI Hub {runtime} runtime ({versions or 'no tool versions published'})")
     t.add(fw, DLOM.runtime, runtime)
     if versions:
         t.add(fw, DLOM.softwareVersions, versions)

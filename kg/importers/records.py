@@ -29,7 +29,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from kg.binding import values_rows
 from kg.errors import InputError, ValidationError, Violation
-from kg.framework_names import framework_families
+from kg.framework_names import add_framework
 from kg.importers import ImportReport, register_importer
 from kg.namespaces import DLOM, PREFIXES, PROV, RDF, RDFS, Namespace, entity
 from kg.progress import NoProgress, Progress
@@ -532,11 +532,11 @@ class RecordBuilder:
         node, new = self.resolver.resolve(reader, name, ref, cls, entity(kind, *(id_parts or (ref,))), self.created)
         if new and node.value not in self.created:
             self.created.add(node.value)
-            self.batch.add(node, RDF.type, cls, reader.line, name)
-            self.batch.add(node, RDFS.label, Literal(ref), reader.line, name)
             if cls == DLOM.Framework:
-                for family in framework_families(ref):
-                    self.batch.add(node, DLOM.frameworkFamily, Literal(family), reader.line, name)
+                add_framework(self.batch, node, ref, reader.line, name)
+            else:
+                self.batch.add(node, RDF.type, cls, reader.line, name)
+                self.batch.add(node, RDFS.label, Literal(ref), reader.line, name)
             self.batch.count(kind)
         return node, new
 
