@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from pyoxigraph import NamedNode
 
-from decision.facet_index import current_index
+from decision.encoded_column import EncodedColumn, row_codes
+from decision.facet_index import FacetIndex, current_index
 from decision.requirement_table import BY_PATH, normalized_name
 from decision.retrieval import BIND_LIMIT, CandidateSet
 from kg.binding import values_rows
-from kg.namespaces import SPARQL_PREFIXES
+from kg.derived_results import derived
+from kg.namespaces import DLOM_VOCABULARIES, SPARQL_PREFIXES
 from kg.store import Store
 
 _KEYS = SPARQL_PREFIXES + """SELECT ?m ?dln ?family ?dlnLabel ?dev ?hw WHERE { %s
@@ -52,35 +54,56 @@ def _dln_name(dln: str, family: str | None, label: str | None) -> str:
             else f"dln:{normalized_name(label)}" if label is not None else dln)
 
 
-def variant_keys(store: Store, found: CandidateSet) -> list[VariantKey]:
-    """Per candidate, the (DLN family, hardware, technique families) it is a variant of: from the
-    store's facet index where it has a current one (:mod:`decision.facet_index`), else by two queries —
-    the same keys (``tests/test_facet_index.py``)."""
+def variant_keys(store: Store, found: CandidateSet) -> EncodedColumn:
+    """Per candidate, the (DLN family, hardware, technique families) it is a variant of, as a column of
+    :data:`VariantKey`: from the store's facet index where it has a current one (:mod:`decision.facet_index`;
+    worked out once per distinct (variant, DLN label, technique classes) there — a few hundred among tens
+    of thousands of candidates), else by two queries — the same keys (``tests/test_facet_index.py``)."""
     if not len(found):
-        return []
-    index = current_index(store)
-    if index is not None and not index.irregular and all(i in index.rows for i in found.iris):
-        rows = np.fromiter((index.rows[i] for i in found.iris), dtype=np.int64, count=len(found))
-        labels = index.texts[BY_PATH["network.network"].var]  # type: ignore[index]
-        # once per distinct (variant, DLN label) pair: the index holds a few hundred of them
-        pairs = np.stack([index.variant.codes[rows], labels.codes[rows]], axis=1)
-        distinct, which = np.unique(pairs, axis=0, return_inverse=True)
-        names: list[tuple[str, frozenset[str]]] = []
-        for variant_code, label_code in distinct.tolist():
-            dln_iri, dln_families, hw = index.variant.values[variant_code]
-            label = labels.values[label_code] if label_code >= 0 else None
-            candidates = [_dln_name(dln_iri, f, None) for f in dln_families] or [_dln_name(dln_iri, None, label)]
-            names.append((min(candidates), frozenset(hw)))
-        per_candidate = [names[w] for w in which.ravel().tolist()]
-        dln: list[str | None] = [name for name, _ in per_candidate]
-        hardware: list[frozenset[str]] = [hw for _, hw in per_candidate]
-    else:
-        dln, hardware = _by_query(store, found)
+        return EncodedColumn.of([])
     families_result = store.select(_FAMILIES)
     families = {f.value for (f,) in families_result.rows}  # type: ignore[union-attr]
-    classes = found.technique_classes if len(found.technique_classes) == len(found) else [frozenset()] * len(found)
-    applied = {c: frozenset(c & families) for c in set(classes)}  # candidates share a few distinct sets
-    return [(name or iri, hw, applied[c]) for name, iri, hw, c in zip(dln, found.iris, hardware, classes)]
+    if len(found.technique_classes) == len(found):
+        class_of, class_sets = found.technique_classes.distinct()
+    else:
+        class_of, class_sets = np.zeros(len(found), dtype=np.intp), [frozenset()]
+    applied = [frozenset((c or frozenset()) & families) for c in class_sets]
+    index = current_index(store)
+    if index is not None and not index.irregular and (
+            found.index_generation == index.generation or all(i in index.rows for i in found.iris)):
+        rows = (found.index_rows if found.index_generation == index.generation and found.index_rows is not None
+                else np.fromiter((index.rows[i] for i in found.iris), dtype=np.intp, count=len(found)))
+        of_row, names = derived(store, ("decision.variant_names",), lambda: _variant_names(index), DLOM_VOCABULARIES)
+        configuration = of_row[rows]
+        codes = row_codes([configuration, class_of])
+        first = np.unique(codes, return_index=True)[1]  # a candidate of each distinct key, in code order
+        keys: list[VariantKey] = [(*names[c], applied[k])
+                                  for c, k in zip(configuration[first].tolist(), class_of[first].tolist())]
+        return EncodedColumn(codes.astype(np.int32), keys)
+    dln, hardware = _by_query(store, found)
+    return EncodedColumn.of([(name or iri, hw, applied[c])
+                             for name, iri, hw, c in zip(dln, found.iris, hardware, class_of.tolist())])
+
+
+def _variant_names(index: FacetIndex) -> tuple[np.ndarray, list[tuple[str, frozenset[str]]]]:
+    """Per row of ``index``, the code of its (DLN family, hardware); the distinct ones. The family is
+    worked out once per distinct DLN, the hardware once per distinct variant; kept per store generation."""
+    labels = index.texts[BY_PATH["network.network"].var]  # type: ignore[index]
+    dln = row_codes([index.texts["dln"].codes, labels.codes])
+    family_of: dict[str, int] = {}
+    dln_family = np.array([family_of.setdefault(min([_dln_name(iri, f, None) for f in families]
+                                                    or [_dln_name(iri, None, labels[row])]), len(family_of))
+                           for row in np.unique(dln, return_index=True)[1].tolist()
+                           for iri, families, _ in [index.variant[row]]], dtype=np.intp)
+    hardware_of: dict[frozenset[str], int] = {}
+    variant_hardware = np.array([hardware_of.setdefault(frozenset(v[2]), len(hardware_of)) for v in index.variant.values]
+                                + [-1], dtype=np.intp)
+    family, hardware = dln_family[dln], variant_hardware[index.variant.codes]
+    configuration = row_codes([family, hardware])
+    first = np.unique(configuration, return_index=True)[1]
+    families, hardwares = list(family_of), list(hardware_of)
+    names = [(families[f], hardwares[h]) for f, h in zip(family[first].tolist(), hardware[first].tolist())]
+    return configuration, names
 
 
 def _by_query(store: Store, found: CandidateSet) -> tuple[list[str | None], list[frozenset[str]]]:
@@ -134,20 +157,28 @@ def configuration_keys(store: Store, configurations: Sequence[tuple[str, str, Se
             for dln, dev, ts in configurations]
 
 
-def group_variants(order: np.ndarray, keys: list[VariantKey], top_k: int) -> list[VariantGroup]:
+def group_variants(order: np.ndarray, keys: Sequence[VariantKey] | None, top_k: int) -> list[VariantGroup]:
     """The first ``top_k`` groups in ranking ``order`` (candidate indices, best first), each with all
-    its members in rank order. Candidates whose key is unique form a group of one."""
+    its members in rank order. Candidates whose key is unique form a group of one; ``keys`` None: every
+    candidate is one (no grouping)."""
     if not len(order):
         return []
-    code_of: dict[VariantKey, int] = {}
-    codes = np.fromiter((code_of.setdefault(k, len(code_of)) for k in keys), dtype=np.int64, count=len(keys))
+    if keys is None:
+        codes, n_keys = np.arange(int(np.max(order)) + 1), int(np.max(order)) + 1
+    elif isinstance(keys, EncodedColumn):
+        codes, distinct = keys.distinct()
+        n_keys = len(distinct)
+    else:
+        code_of: dict[VariantKey, int] = {}
+        codes = np.fromiter((code_of.setdefault(k, len(code_of)) for k in keys), dtype=np.int64, count=len(keys))
+        n_keys = len(code_of)
     ranked = codes[np.asarray(order)]
     # a group is shown in the rank of its best member; the first top_k groups are shown
-    first = np.full(len(code_of), len(ranked), dtype=np.int64)
+    first = np.full(n_keys, len(ranked), dtype=np.int64)
     np.minimum.at(first, ranked, np.arange(len(ranked)))
     shown = np.argsort(first, kind="stable")[:top_k]
     shown = shown[first[shown] < len(ranked)]
-    slot = np.full(len(code_of), -1, dtype=np.int64)
+    slot = np.full(n_keys, -1, dtype=np.int64)
     slot[shown] = np.arange(len(shown))
     groups = [VariantGroup(int(order[first[c]])) for c in shown.tolist()]
     in_shown = np.flatnonzero(slot[ranked] >= 0)

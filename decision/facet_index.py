@@ -7,8 +7,10 @@ tests and fetches — its DLN, device, cloud configuration and their attributes
 (:data:`decision.retrieval.PROPERTIES` and the device's price), the device description and frameworks
 the device-type and framework filters search, whether it runs on a benchmark host — and one row per
 (model, performance record) with the record's kind and metrics; plus each model's techniques, their
-classes and precisions, and what :mod:`decision.diversity` groups near-identical variants by (DLN family, hardware). :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with
-numpy masks, each requirement's test taken from its row of the requirement table
+classes and precisions, what :mod:`decision.diversity` groups near-identical variants by (DLN family,
+hardware), and what :mod:`decision.measured_effects` pairs measurements by (the model's DLN, device,
+precision, runtime, component and release; a record's peak memory, metric and context).
+:func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with numpy masks, each requirement's test taken from its row of the requirement table
 (:meth:`Requirement.matches_column` for numbers, :meth:`Requirement.matches` once per distinct text),
 and gives the same :class:`CandidateSet` as the query (``tests/test_facet_index.py`` holds the two to it).
 
@@ -23,9 +25,9 @@ generation (Neo4j, a remote SPARQL endpoint: others write to them) get no index 
 
 Why numpy and not pyarrow or DuckDB: what consumes the columns (the objective matrix, Eq. 1, the Pareto
 front) is numpy already, the masks are a handful of vectorized comparisons, and texts are
-dictionary-encoded (int32 codes into a list of distinct values, as Arrow's dictionary arrays are), so a
-text test runs once per distinct value. pyarrow is not installed here and would add a dependency and a
-conversion to numpy per query; DuckDB would add a second engine whose SQL semantics would need their own
+dictionary-encoded (:class:`decision.encoded_column.EncodedColumn`: int32 codes into a list of distinct
+values, as Arrow's dictionary arrays are), so a text test runs once per distinct value. pyarrow is not
+installed here and would add a dependency and a conversion to numpy per query; DuckDB would add a second engine whose SQL semantics would need their own
 parity. ``benchmarks/decision_recommend.py`` prints the build time, the memory per million models and the
 answer times beside the bare SPARQL query and numpy Eq. 1.
 """
@@ -37,7 +39,7 @@ import threading
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -45,9 +47,10 @@ from typing import Any
 import numpy as np
 from pyoxigraph import NamedNode
 
+from decision.encoded_column import EncodedColumn
 from decision.requirement_table import BY_PATH, DEVICE_DESCRIPTION, FRAMEWORK_PROPERTY, Comparison, Requirement, device_description
 from decision.retrieval import (PERF_METRICS, PRICE, PROPERTIES, TEXT_VARS, CandidateQuery, CandidateSet, QueryPlan,
-                                technique_columns)
+                                RecordLists, technique_columns)
 from kg.binding import values_rows
 from kg.errors import DlomError
 from kg.namespaces import DLOM_VOCABULARIES, PREFIXES, SPARQL_PREFIXES
@@ -90,30 +93,21 @@ _MODEL_NUMBERS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _
 _MODEL_TEXTS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values() if v in TEXT_VARS))
 _PERF_VARS = tuple(sorted(_NODE_VARS["perf"].values()))
 assert set(_PERF_VARS) <= set(PERF_METRICS), "a performance property the candidate set does not average"
-
-
-@dataclass(frozen=True)
-class Texts:
-    """A dictionary-encoded text column: ``codes[i]`` indexes ``values`` (-1: not recorded)."""
-
-    codes: np.ndarray
-    values: list[Any]
-
-    def test(self, match: Any) -> np.ndarray:
-        """Rows whose value ``match(value)`` accepts (computed once per distinct value)."""
-        ok = np.array([bool(match(v)) for v in self.values] + [False], dtype=bool)
-        return ok[self.codes]  # code -1 reads the trailing False
-
-    def take(self, rows: np.ndarray) -> list[Any]:
-        values = self.values
-        return [values[c] if c >= 0 else None for c in self.codes[rows].tolist()]
-
-
-def _encode(items: Sequence[Any]) -> Texts:
-    vocabulary: dict[Any, int] = {}
-    codes = np.fromiter((-1 if x is None else vocabulary.setdefault(x, len(vocabulary)) for x in items),
-                        dtype=np.int32, count=len(items))
-    return Texts(codes, list(vocabulary))
+# What decision.measured_effects pairs measurements by and compares, beside what retrieval reads: the
+# model's configuration (texts), a record's peak memory, metric and context (a long-context record is
+# not the model's plain latency).
+_EFFECT_MODEL_TEXTS = {_iri("dlom:precision"): "precision", _iri("dlom:runtime"): "runtime",
+                       _iri("dlom:component"): "component", _iri("dlom:benchmarkRound"): "round"}
+_EFFECT_PERF_NUMBERS = {_iri("dlom:memoryMaxMb"): "memoryMax", _iri("dlom:metricValue"): "metricValue"}
+_EFFECT_PERF_TEXTS = {_iri("dlom:accuracyMetric"): "metric", _iri("dlom:metricUnit"): "metricUnit"}
+_CONTEXT = _iri("dlom:contextLength")
+_LINKED_TEXTS = ("dln", "dev")  # the IRIs of the model's DLN and device, as texts
+TEXTS = (*_MODEL_TEXTS, *sorted(_EFFECT_MODEL_TEXTS.values()), *_LINKED_TEXTS)
+"""The model-level text columns (:attr:`FacetIndex.texts`)."""
+PERF_NUMBERS = (*_PERF_VARS, *sorted(_EFFECT_PERF_NUMBERS.values()))
+"""The record-level number columns (:attr:`FacetIndex.perf_numbers`)."""
+PERF_TEXTS = tuple(sorted(_EFFECT_PERF_TEXTS.values()))
+"""The record-level text columns (:attr:`FacetIndex.perf_texts`)."""
 
 
 @dataclass(frozen=True)
@@ -124,22 +118,24 @@ class FacetIndex:
     generation: int  # of DLOM's vocabularies, when it was read
     iris: list[str]
     numbers: dict[str, np.ndarray]  # model-level numbers: :data:`_MODEL_NUMBERS` (shielded: 1/0)
-    texts: dict[str, Texts]  # model-level texts: :data:`_MODEL_TEXTS`
+    texts: dict[str, EncodedColumn]  # model-level texts: :data:`TEXTS`
     has_dev: np.ndarray
     has_cloud: np.ndarray
     on_host: np.ndarray
-    device_text: Texts  # the device's description (decision.requirement_table.device_description)
-    frameworks: Texts  # the normalized labels and families of its and its device's frameworks, a frozenset
+    device_text: EncodedColumn  # the device's description (decision.requirement_table.device_description)
+    frameworks: EncodedColumn  # the normalized labels and families of its and its device's frameworks, a frozenset
     any_framework: np.ndarray  # it or its device uses a framework (labelled or not)
     perf_model: np.ndarray  # the record's model row
     perf_iri: list[str]
     perf_predicted: np.ndarray  # a dlom:PredictedPerformance (else a dlom:MeasuredPerformance)
-    perf_numbers: dict[str, np.ndarray]
+    perf_numbers: dict[str, np.ndarray]  # :data:`PERF_NUMBERS`
+    perf_texts: dict[str, EncodedColumn]  # :data:`PERF_TEXTS`
+    perf_in_context: np.ndarray  # the record states a dlom:contextLength
     only_predicted: np.ndarray  # every record of the model is predicted (an unmeasured model)
     techniques: np.ndarray
-    technique_classes: Texts  # a frozenset of class IRIs
-    technique_precisions: Texts  # a frozenset of the techniques' dlom:precision values (measured effects)
-    variant: Texts  # what decision.diversity groups by: (DLN IRI, its architecture families, its hardware)
+    technique_classes: EncodedColumn  # a frozenset of class IRIs
+    technique_precisions: EncodedColumn  # a frozenset of the techniques' dlom:precision values (measured effects)
+    variant: EncodedColumn  # what decision.diversity groups by: (DLN IRI, its architecture families, its hardware)
     irregular: dict[str, str] = field(default_factory=dict)  # model IRI → why the columns cannot stand for it
     build_ms: float = 0.0
 
@@ -154,9 +150,10 @@ class FacetIndex:
     def nbytes(self) -> int:
         """The memory of the columns and their distinct values (IRIs and texts counted as Python strings)."""
         arrays = [*self.numbers.values(), *self.perf_numbers.values(), self.has_dev, self.has_cloud, self.on_host,
-                  self.any_framework, self.perf_model, self.perf_predicted, self.only_predicted, self.techniques]
-        texts = [*self.texts.values(), self.device_text, self.frameworks, self.technique_classes,
-                 self.technique_precisions, self.variant]
+                  self.any_framework, self.perf_model, self.perf_predicted, self.perf_in_context,
+                  self.only_predicted, self.techniques]
+        texts = [*self.texts.values(), *self.perf_texts.values(), self.device_text, self.frameworks,
+                 self.technique_classes, self.technique_precisions, self.variant]
         total = sum(a.nbytes for a in arrays) + sum(t.codes.nbytes for t in texts)
         total += sum(sys.getsizeof(s) for s in self.iris) + sum(sys.getsizeof(s) for s in self.perf_iri)
         for t in texts:
@@ -274,13 +271,14 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
                 models[m.value].links[node].append(o.value)
     order = sorted(models)
     scan = iris is None
-    attrs = {"m": _attributes(store, iris, ["m"], _NODE_VARS["m"])}
+    attrs = {"m": _attributes(store, iris, ["m"], {*_NODE_VARS["m"], *_EFFECT_MODEL_TEXTS})}
     # the DLN's and the device's together: both have labels, read in one pass
     attrs["dln"] = attrs["dev"] = _attributes(store, iris, ["dln", "dev"],
                                               {*_NODE_VARS["dln"], *_NODE_VARS["dev"], *_DESCRIPTION,
                                                _FAMILY, _HARDWARE})
     attrs["cloud"] = _attributes(store, iris, ["cloud"], _NODE_VARS["cloud"])
-    attrs["perf"] = _attributes(store, iris, ["perf"], _NODE_VARS["perf"])
+    attrs["perf"] = _attributes(store, iris, ["perf"], {*_NODE_VARS["perf"], *_EFFECT_PERF_NUMBERS,
+                                                        *_EFFECT_PERF_TEXTS, _CONTEXT})
     hosts = _typed(store, iris, "dev", [_HOST])
     kinds = _typed(store, iris, "perf", [_MEASURED, _PREDICTED])
     fw = _iri(FRAMEWORK_PROPERTY)
@@ -301,10 +299,11 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
         labels[subject] |= names.get(f, set())
     framework_row = BY_PATH["device.framework"]
 
-    cols: dict[str, Any] = {v: [] for v in (*_MODEL_NUMBERS, *_MODEL_TEXTS)}
+    cols: dict[str, Any] = {v: [] for v in (*_MODEL_NUMBERS, *TEXTS)}
     cols |= {k: [] for k in ("has_dev", "has_cloud", "on_host", "device_text", "frameworks", "any_framework",
-                             "perf_model", "perf_iri", "perf_predicted", "only_predicted", "irregular", "variant")}
-    cols |= {f"perf:{v}": [] for v in _PERF_VARS}
+                             "perf_model", "perf_iri", "perf_predicted", "perf_in_context", "only_predicted",
+                             "irregular", "variant")}
+    cols |= {f"perf:{v}": [] for v in (*PERF_NUMBERS, *PERF_TEXTS)}
     for row, iri in enumerate(order):
         model = models[iri]
         why: list[str] = []
@@ -321,6 +320,13 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
                 cols[var].append(value)
                 if bad:
                     why.append(bad)
+        for prop, var in _EFFECT_MODEL_TEXTS.items():
+            value, bad = _text(attrs["m"].get(iri, {}).get(prop, []), var)
+            cols[var].append(value)
+            if bad:
+                why.append(bad)
+        for node in _LINKED_TEXTS:
+            cols[node].append(subject[node])
         dev = subject["dev"]
         got = attrs["dev"].get(dev, {}) if dev is not None else {}
         parts = []
@@ -354,11 +360,17 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
             cols["perf_model"].append(row)
             cols["perf_iri"].append(perf)
             cols["perf_predicted"].append(is_predicted)
-            for prop, var in _NODE_VARS["perf"].items():
+            for prop, var in (*_NODE_VARS["perf"].items(), *_EFFECT_PERF_NUMBERS.items()):
                 value, bad = _number(got.get(prop, []), var)
                 cols[f"perf:{var}"].append(value)
                 if bad:
                     why.append(f"{perf}: {bad}")
+            for prop, var in _EFFECT_PERF_TEXTS.items():
+                text, bad = _text(got.get(prop, []), var)
+                cols[f"perf:{var}"].append(text)
+                if bad:
+                    why.append(f"{perf}: {bad}")
+            cols["perf_in_context"].append(bool(got.get(_CONTEXT)))
         cols["only_predicted"].append(predicted > 0 and measured == 0)
         cols["irregular"].append("; ".join(why) if why else None)
     techniques, classes, precisions = technique_columns(store, order)
@@ -368,16 +380,17 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
 
 def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: float) -> FacetIndex:
     boolean = {k: np.array(cols[k], dtype=bool) for k in ("has_dev", "has_cloud", "on_host", "any_framework",
-                                                          "perf_predicted", "only_predicted")}
+                                                          "perf_predicted", "perf_in_context", "only_predicted")}
     return FacetIndex(
         generation, iris,
-        {v: np.array(cols[v], dtype=float) for v in _MODEL_NUMBERS}, {v: _encode(cols[v]) for v in _MODEL_TEXTS},
-        boolean["has_dev"], boolean["has_cloud"], boolean["on_host"], _encode(cols["device_text"]),
-        _encode(cols["frameworks"]), boolean["any_framework"], np.array(cols["perf_model"], dtype=np.intp),
+        {v: np.array(cols[v], dtype=float) for v in _MODEL_NUMBERS}, {v: EncodedColumn.of(cols[v]) for v in TEXTS},
+        boolean["has_dev"], boolean["has_cloud"], boolean["on_host"], EncodedColumn.of(cols["device_text"]),
+        EncodedColumn.of(cols["frameworks"]), boolean["any_framework"], np.array(cols["perf_model"], dtype=np.intp),
         list(cols["perf_iri"]), boolean["perf_predicted"],
-        {v: np.array(cols[f"perf:{v}"], dtype=float) for v in _PERF_VARS}, boolean["only_predicted"],
-        np.asarray(cols["techniques"], dtype=float), _encode(list(cols["technique_classes"])),
-        _encode(list(cols["technique_precisions"])), _encode(cols["variant"]),
+        {v: np.array(cols[f"perf:{v}"], dtype=float) for v in PERF_NUMBERS},
+        {v: EncodedColumn.of(cols[f"perf:{v}"]) for v in PERF_TEXTS}, boolean["perf_in_context"], boolean["only_predicted"],
+        np.asarray(cols["techniques"], dtype=float), EncodedColumn.of(list(cols["technique_classes"])),
+        EncodedColumn.of(list(cols["technique_precisions"])), EncodedColumn.of(cols["variant"]),
         {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms)
 
 
@@ -393,17 +406,20 @@ def _columns_of(index: FacetIndex) -> dict[str, Any]:
     """The index decoded to per-column Python lists (the form :func:`_read` gives): two indexes of one
     store compare equal in this form whatever their text codes (``tests/test_facet_index.py``)."""
     cols: dict[str, Any] = {v: index.numbers[v].tolist() for v in _MODEL_NUMBERS}
-    cols |= {v: index.texts[v].take(np.arange(len(index))) for v in _MODEL_TEXTS}
     every = np.arange(len(index))
+    cols |= {v: index.texts[v].take(every) for v in TEXTS}
     cols |= {"has_dev": index.has_dev.tolist(), "has_cloud": index.has_cloud.tolist(), "on_host": index.on_host.tolist(),
              "device_text": index.device_text.take(every), "frameworks": index.frameworks.take(every),
              "any_framework": index.any_framework.tolist(), "perf_model": index.perf_model.tolist(),
              "perf_iri": list(index.perf_iri), "perf_predicted": index.perf_predicted.tolist(),
+             "perf_in_context": index.perf_in_context.tolist(),
              "only_predicted": index.only_predicted.tolist(), "techniques": index.techniques.tolist(),
              "technique_classes": index.technique_classes.take(every),
              "technique_precisions": index.technique_precisions.take(every), "variant": index.variant.take(every),
              "irregular": [index.irregular.get(i) for i in index.iris]}
-    cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in _PERF_VARS}
+    cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in PERF_NUMBERS}
+    records = np.arange(len(index.perf_iri))
+    cols |= {f"perf:{v}": index.perf_texts[v].take(records) for v in PERF_TEXTS}
     return cols
 
 
@@ -454,7 +470,7 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
     def rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.concatenate([a[kept], b])[order]
 
-    def texts(a: Texts, b: Texts) -> Texts:
+    def texts(a: EncodedColumn, b: EncodedColumn, join: Callable[[np.ndarray, np.ndarray], np.ndarray] = rows) -> EncodedColumn:
         values = list(a.values)  # a value no row uses any more stays until a rebuild (tested once, no harm)
         where = {v: i for i, v in enumerate(values)}
         for v in b.values:
@@ -462,7 +478,7 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
                 where[v] = len(values)
                 values.append(v)
         remap = np.array([where[v] for v in b.values] + [-1], dtype=np.int32)  # code -1 stays -1
-        return Texts(rows(a.codes, remap[b.codes]), values)
+        return EncodedColumn(join(a.codes, remap[b.codes]), values)
 
     # A record's row: kept models keep their order among themselves (both sides are in IRI order), so
     # the records, each side in (row, IRI) order, need only a stable sort by their new row.
@@ -481,12 +497,14 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
     return FacetIndex(
         part.generation, [iris[k] for k in order.tolist()],
         {v: rows(index.numbers[v], part.numbers[v]) for v in _MODEL_NUMBERS},
-        {v: texts(index.texts[v], part.texts[v]) for v in _MODEL_TEXTS},
+        {v: texts(index.texts[v], part.texts[v]) for v in TEXTS},
         rows(index.has_dev, part.has_dev), rows(index.has_cloud, part.has_cloud), rows(index.on_host, part.on_host),
         texts(index.device_text, part.device_text), texts(index.frameworks, part.frameworks),
         rows(index.any_framework, part.any_framework), record_rows[by_row], [perf_iri[j] for j in by_row.tolist()],
         records(index.perf_predicted, part.perf_predicted),
-        {v: records(index.perf_numbers[v], part.perf_numbers[v]) for v in _PERF_VARS},
+        {v: records(index.perf_numbers[v], part.perf_numbers[v]) for v in PERF_NUMBERS},
+        {v: texts(index.perf_texts[v], part.perf_texts[v], records) for v in PERF_TEXTS},
+        records(index.perf_in_context, part.perf_in_context),
         rows(index.only_predicted, part.only_predicted), rows(index.techniques, part.techniques),
         texts(index.technique_classes, part.technique_classes),
         texts(index.technique_precisions, part.technique_precisions), texts(index.variant, part.variant),
@@ -687,7 +705,7 @@ def answer(index: FacetIndex, plan: QueryPlan, q: CandidateQuery) -> CandidateSe
     k = records_of[chosen]
 
     numbers: dict[str, np.ndarray] = {}
-    texts: dict[str, list[str | None]] = {}
+    texts: dict[str, EncodedColumn] = {}
     for var in q.variables[4:]:
         if var in PERF_METRICS:
             values = index.perf_numbers[var][chosen]
@@ -699,18 +717,20 @@ def answer(index: FacetIndex, plan: QueryPlan, q: CandidateQuery) -> CandidateSe
         elif var == "projCost":
             numbers[var] = projected[rows]
         elif var in TEXT_VARS:
-            texts[var] = index.texts[var].take(rows)
+            texts[var] = index.texts[var].subset(rows)
         else:
             numbers[var] = index.numbers[var][rows]
-    chosen_rows = np.flatnonzero(chosen)
-    records: list[list[str]] = [[] for _ in rows]
-    for j, c in zip(chosen_rows.tolist(), k.tolist()):
-        records[c].append(index.perf_iri[j])  # in (model, IRI) order already
+    # the records are in (model row, IRI) order already: each candidate's are one run of them
+    perf_iri = index.perf_iri
+    records = RecordLists([perf_iri[j] for j in np.flatnonzero(chosen).tolist()],
+                          np.r_[0, np.cumsum(np.bincount(k, minlength=len(rows)))].astype(np.intp))
     all_predicted = np.bincount(k[~index.perf_predicted[chosen]], minlength=len(rows)) == 0
     has_records = np.bincount(k, minlength=len(rows)) > 0
-    return CandidateSet([index.iris[r] for r in rows.tolist()], numbers, texts, records, has_records & all_predicted,
+    iris = index.iris
+    return CandidateSet([iris[r] for r in rows.tolist()], numbers, texts, records, has_records & all_predicted,
                         index.has_cloud[rows], index.techniques[rows], q.text, (time.perf_counter() - t0) * 1000,
-                        index.technique_classes.take(rows), index.technique_precisions.take(rows))
+                        index.technique_classes.subset(rows), index.technique_precisions.subset(rows),
+                        rows, index.generation)
 
 
 def candidates_from_index(store: Store, plan: QueryPlan, q: CandidateQuery) -> CandidateSet | None:

@@ -46,7 +46,8 @@ Measured effects (:mod:`decision.measured_effects`: for each precision, the dist
 quantized/float latency ratio and of the on-device accuracy change in points (% metrics), over the pairs
 of measurements of the same network, component, device, runtime and release; only
 dlom:MeasuredPerformance counts, never a dlom:CopiedPerformance; every pair of the store, whatever the
-candidate's runtime or device; read by :func:`read_measured_effects`, kept until the store changes).
+candidate's runtime or device; read by :func:`decision.measured_effects.read_measured_effects`, kept until
+the store changes).
 For a model and objective with no derivation, where the model's techniques carry precisions (the AI Hub
 importer gives each quantization its ``dlom:precision``):
 
@@ -93,16 +94,16 @@ GNN's scoring of configurations, which all carry metrics and no techniques) no e
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
 import numpy as np
 from pyoxigraph import NamedNode
 
-from decision.measured_effects import FLOAT, Distribution, PrecisionEffect, measured_effects
-from kg.derived_results import derived
-from kg.namespaces import DLOM, DLOM_VOCABULARIES, SPARQL_PREFIXES
+from decision.encoded_column import EncodedColumn
+from decision.precision_effects import FLOAT, Distribution, PrecisionEffect
+from kg.namespaces import DLOM, SPARQL_PREFIXES
 from kg.store import Store
 
 SCALE_MIN = 1.0
@@ -229,7 +230,7 @@ class RawColumns:
     latency_cv: np.ndarray
     has_cloud: np.ndarray  # bool
     shielded_execution: np.ndarray  # 1.0 yes, 0.0 no, NaN unknown
-    security_protocol: list[str | None]
+    security_protocol: Sequence[str | None]
     cost_usd: np.ndarray
     cost_per_device_usd: np.ndarray
     inference_latency_ms: np.ndarray
@@ -240,9 +241,9 @@ class RawColumns:
     techniques: np.ndarray
     accuracy_loss_points: np.ndarray | None = None  # None = not retrieved
     # per candidate, the classes (with superclasses) of its techniques; None = not retrieved (no effects)
-    technique_classes: list[frozenset[str]] | None = None
+    technique_classes: Sequence[frozenset[str]] | None = None
     # per candidate, the precisions of its techniques; None = not retrieved (no measured effects)
-    technique_precisions: list[frozenset[str]] | None = None
+    technique_precisions: Sequence[frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.accuracy)
@@ -433,15 +434,6 @@ class MeasuredEffects:
                        + (f", clamped to {value:g}" if value != unclamped else "")), pairs
 
 
-def read_measured_effects(store: Store) -> MeasuredEffects:
-    """The measured effects of every precision in the store, passed to :func:`objective_matrix`. Kept per
-    generation of DLOM's vocabularies in the store (:func:`kg.derived_results.derived`): computing them
-    reads every paired measurement (seconds on the shipped graph), a recommendation should not repeat
-    that, and a new measurement shows in the next one."""
-    return derived(store, ("decision.measured_effects_by_precision",),
-                   lambda: MeasuredEffects({e.precision: e for e in measured_effects(store)}), DLOM_VOCABULARIES)
-
-
 @dataclass
 class ObjectiveMatrix:
     """Objective values of a candidate set (rows: candidates, columns: :data:`OBJECTIVES`).
@@ -460,7 +452,7 @@ class ObjectiveMatrix:
     basis: np.ndarray
     basis_labels: list[str]
     shielded_execution: np.ndarray
-    security_protocol: list[str | None]
+    security_protocol: Sequence[str | None]
     rating_counts: np.ndarray | None = None
     rating_means: np.ndarray | None = None
     priors: np.ndarray | None = None
@@ -545,21 +537,30 @@ def _label_index(labels: list[str]) -> Callable[[str], int]:
     return of
 
 
+def _mixes(column: Sequence[frozenset[str]]) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """(per candidate, the index of its set among the distinct sets; the distinct sets). Candidates share
+    a few technique mixes: each is worked out once, then all cells are filled at once."""
+    if isinstance(column, EncodedColumn):
+        of_candidate, mixes = column.distinct()
+        return of_candidate, [m or frozenset() for m in mixes]
+    index: dict[frozenset[str], int] = {}
+    of_candidate = np.fromiter((index.setdefault(mix, len(index)) for mix in column), dtype=np.intp, count=len(column))
+    return of_candidate, list(index)
+
+
 def _apply_measured_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, labels: list[str],
                             pairs: np.ndarray, precisions: Sequence[frozenset[str]],
                             measured: MeasuredEffects) -> np.ndarray:
     """Fill the missing cells that measured effects determine (in place; see the module docstring);
     returns the missing cells they cover (filled, or left missing as 'no consistent change'), which
     Table 1 does not fill."""
-    mix_index: dict[frozenset[str], int] = {}
-    of_candidate = np.fromiter((mix_index.setdefault(mix, len(mix_index)) for mix in precisions), dtype=int,
-                               count=len(precisions))
-    mix_values = np.full((len(mix_index), N_OBJECTIVES), np.nan)
-    mix_covered = np.zeros((len(mix_index), N_OBJECTIVES), dtype=bool)
-    mix_basis = np.zeros((len(mix_index), N_OBJECTIVES), dtype=basis.dtype)
-    mix_pairs = np.zeros((len(mix_index), N_OBJECTIVES), dtype=pairs.dtype)
+    of_candidate, mixes = _mixes(precisions)
+    mix_values = np.full((len(mixes), N_OBJECTIVES), np.nan)
+    mix_covered = np.zeros((len(mixes), N_OBJECTIVES), dtype=bool)
+    mix_basis = np.zeros((len(mixes), N_OBJECTIVES), dtype=basis.dtype)
+    mix_pairs = np.zeros((len(mixes), N_OBJECTIVES), dtype=pairs.dtype)
     label_of = _label_index(labels)
-    for mix, m in mix_index.items():
+    for m, mix in enumerate(mixes):
         for j, obj in enumerate(OBJECTIVES):
             found = measured.value_from(mix, obj) if mix else None
             if found is None:
@@ -583,14 +584,11 @@ def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, l
                    blocked: np.ndarray | None = None) -> None:
     """Fill the missing cells that Table 1 effects determine, except the ``blocked`` ones (in place;
     see the module docstring)."""
-    # Candidates share a few technique mixes: work out each mix once, then fill all cells at once.
-    mix_index: dict[frozenset[str], int] = {}
-    of_candidate = np.fromiter((mix_index.setdefault(mix, len(mix_index)) for mix in classes), dtype=int,
-                               count=len(classes))
-    mix_values = np.full((len(mix_index), N_OBJECTIVES), np.nan)
-    mix_basis = np.zeros((len(mix_index), N_OBJECTIVES), dtype=basis.dtype)
+    of_candidate, mixes = _mixes(classes)
+    mix_values = np.full((len(mixes), N_OBJECTIVES), np.nan)
+    mix_basis = np.zeros((len(mixes), N_OBJECTIVES), dtype=basis.dtype)
     label_of = _label_index(labels)
-    for mix, m in mix_index.items():
+    for m, mix in enumerate(mixes):
         for j, obj in enumerate(OBJECTIVES):
             found = effects.value_from(mix, obj) if mix else None
             if found is not None:
@@ -604,8 +602,12 @@ def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, l
     sources[fill] = _EFFECTS
 
 
+Ratings = Sequence[dict[Objective, tuple[float, int]]] | Mapping[int, dict[Objective, tuple[float, int]]]
+"""Users' ratings of candidates: per candidate (a sequence), or by candidate index for the rated ones only."""
+
+
 def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
-                     ratings: Sequence[dict[Objective, tuple[float, int]]] | None = None,
+                     ratings: Ratings | None = None,
                      effects: TechniqueEffects | None = None,
                      measured: MeasuredEffects | None = None) -> ObjectiveMatrix:
     """The objective values of a candidate set: the value derived from the raw measures, else — given
@@ -632,7 +634,7 @@ def objective_matrix(measures: Sequence[RawMeasures] | RawColumns,
         _apply_effects(values, sources, basis, labels, raw.technique_classes, effects, covered)
     values[sources == _MISSING] = NEUTRAL
     priors = values.copy()
-    rating_counts, rating_means = _average_with_ratings(values, sources, priors, ratings or ())
+    rating_counts, rating_means = _average_with_ratings(values, sources, priors, ratings or {})
     return ObjectiveMatrix(values, sources, basis, labels, raw.shielded_execution, raw.security_protocol,
                            rating_counts, rating_means, priors, pairs)
 
@@ -676,7 +678,9 @@ class _DerivedValues:
 
     def security(self, raw: RawColumns) -> None:
         """2 for a cloud part with what it secures known, +2 for shielded execution, +1 for a protocol."""
-        has_protocol = np.array([bool(p) for p in raw.security_protocol], dtype=bool)
+        protocols = raw.security_protocol
+        has_protocol = (protocols.test(bool) if isinstance(protocols, EncodedColumn)
+                        else np.array([bool(p) for p in protocols], dtype=bool))
         shielded_known = ~np.isnan(raw.shielded_execution)
         secured = raw.has_cloud & (shielded_known | has_protocol)
         self.values[secured, OBJECTIVES.index(Objective.SECURITY)] = (
@@ -703,12 +707,12 @@ class _DerivedValues:
 
 
 def _average_with_ratings(values: np.ndarray, sources: np.ndarray, priors: np.ndarray,
-                          ratings: Sequence[dict[Objective, tuple[float, int]]]) -> tuple[np.ndarray, np.ndarray]:
+                          ratings: Ratings) -> tuple[np.ndarray, np.ndarray]:
     """Combine each rated cell with its evidence value ``priors`` as a Bayesian average (in place on
     ``values`` and ``sources``); returns the rating counts and means per cell (0 / NaN: none)."""
     rating_counts = np.zeros(values.shape, dtype=np.int64)
     rating_means = np.full(values.shape, np.nan)
-    for i, rated in enumerate(ratings):
+    for i, rated in (ratings.items() if isinstance(ratings, Mapping) else enumerate(ratings)):
         for obj, (mean, count) in rated.items():
             if count <= 0:
                 continue

@@ -25,8 +25,9 @@ from decision.diversity import group_variants, variant_keys
 from decision.elicitation import AHPResult, elicit, explicit_weights
 from decision.evidence import Evidence, evidence_for
 from decision.facet_index import build_index_quietly
+from decision.measured_effects import read_measured_effects
 from decision.objectives import (OBJECTIVES, ObjectiveMatrix, ObjectiveValue, ValueSource, objective_matrix,
-                                 read_measured_effects, read_technique_effects)
+                                 read_technique_effects)
 from decision.pareto import pareto_front
 from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, PredictedCandidate
 from decision.ratings import mean_ratings
@@ -192,11 +193,13 @@ class RankedSet:
     sensitivity: list[WeightSensitivity]
 
 
-def rank_candidates(values: np.ndarray, weights: np.ndarray, tie_breakers: list[np.ndarray] | None = None) -> RankedSet:
-    """Eq. 1 scores, the ranking, the Pareto front and the top choice's sensitivity."""
+def rank_candidates(values: np.ndarray, weights: np.ndarray, tie_breakers: list[np.ndarray] | None = None,
+                    front: np.ndarray | None = None) -> RankedSet:
+    """Eq. 1 scores, the ranking, the Pareto front (computed here unless given: it does not depend on
+    the weights) and the top choice's sensitivity."""
     scores = overall_scores(values, weights)
     order = ranking(scores, values, tie_breakers or [])
-    front = pareto_front(values)
+    front = pareto_front(values) if front is None else front
     sens = top_choice_sensitivity(values, weights, int(order[0])) if len(order) else []
     return RankedSet(values, scores, order, front, sens)
 
@@ -240,14 +243,17 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
         rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
         effects = read_technique_effects(store, timeout_s=timeout_s)
         measured = read_measured_effects(store) if any(found.technique_precisions) else None
-        return objective_matrix(found.raw_columns(), [rated.get(iri, {}) for iri in found.iris], effects, measured)
+        ratings = {i: rated[iri] for i, iri in enumerate(found.iris) if iri in rated} if rated else {}
+        return objective_matrix(found.raw_columns(), ratings, effects, measured)
 
     # The values depend on the store and the requirements, not on the preferences: kept until the store
     # changes (a new rating, measurement or an edited Table 1 effect shows in the next call), so re-ranking is cheap.
     matrix = derived(store, ("decision.objective_matrix", candidate_key(req)), values_of_candidates, DLOM_VOCABULARIES)
     t_rank = time.perf_counter()
     ties = [soft_met_counts(found, req)] if req.preferred else []
-    ranked = rank_candidates(matrix.values, pref.weights, ties)
+    front = derived(store, ("decision.pareto_front", candidate_key(req)), lambda: pareto_front(matrix.values),
+                    DLOM_VOCABULARIES)
+    ranked = rank_candidates(matrix.values, pref.weights, ties, front)
     ranking_ms = (time.perf_counter() - t_rank) * 1000
 
     front_set = set(ranked.front.tolist())
@@ -258,7 +264,7 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
                        DLOM_VOCABULARIES)
         groups = group_variants(ranked.order, keys, top_k)
     else:
-        groups = group_variants(ranked.order, [(str(i), frozenset(), frozenset()) for i in range(n)], top_k)
+        groups = group_variants(ranked.order, None, top_k)
     top = [g.representative for g in groups]
     members = {g.representative: g.members for g in groups}
     listed = {i: ks[:SIMILAR_LISTED] for i, ks in members.items()}

@@ -36,12 +36,14 @@ for the few models that are shown.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from pyoxigraph import Literal, NamedNode
 
+from decision.encoded_column import EncodedColumn
 from decision.objectives import RawColumns
 from decision.requirement_table import ANY_FRAMEWORK, BY_PATH, REQUIREMENTS, Requirement, device_description
 from decision.requirements import Requirements
@@ -237,6 +239,41 @@ _MEASURES = {"acc": "accuracy", "lat": "inference_latency_ms", "energy": "energy
 """The query variables :meth:`CandidateSet.measures` reports, by the name explanations give them."""
 
 
+@dataclass(frozen=True, eq=False)
+class RecordLists(Sequence[list[str]]):
+    """Per candidate, the IRIs of its matching performance records: candidate i's are
+    ``iris[starts[i]:starts[i + 1]]`` (one flat list, not a list per candidate). Reads as a list of lists."""
+
+    iris: list[str]
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, lists: Sequence[Sequence[str]]) -> RecordLists:
+        return cls([r for rs in lists for r in rs], np.cumsum([0, *map(len, lists)], dtype=np.intp))
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> list[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[list[str]]: ...
+
+    def __getitem__(self, i: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        if i < 0:
+            i += len(self)
+        return self.iris[int(self.starts[i]):int(self.starts[i + 1])]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(self[k] == list(other[k]) for k in range(len(self)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass
 class CandidateSet:
     """The retrieved models as columns: ``iris[i]`` is candidate i; ``numbers[var][i]`` its value of a
@@ -245,17 +282,20 @@ class CandidateSet:
 
     iris: list[str]
     numbers: dict[str, np.ndarray]
-    texts: dict[str, list[str | None]]
-    records: list[list[str]]
+    texts: dict[str, Sequence[str | None]]
+    records: RecordLists
     predicted: np.ndarray
     has_cloud: np.ndarray
     techniques: np.ndarray
     query: str
     query_ms: float
     # per candidate, the classes (with superclasses) of its techniques, for Table 1 effects
-    technique_classes: list[frozenset[str]] = field(default_factory=list)
+    technique_classes: EncodedColumn = field(default_factory=lambda: EncodedColumn.of([]))
     # per candidate, the dlom:precision of its techniques (e.g. 'w8a8'), for measured effects
-    technique_precisions: list[frozenset[str]] = field(default_factory=list)
+    technique_precisions: EncodedColumn = field(default_factory=lambda: EncodedColumn.of([]))
+    # answered from the facet index (decision.facet_index): the candidates' rows there, and its generation
+    index_rows: np.ndarray | None = None
+    index_generation: int | None = None
 
     def __len__(self) -> int:
         return len(self.iris)
@@ -383,10 +423,11 @@ def _retrieve(store: Store, req: Requirements, q: CandidateQuery, timeout_s: flo
     order = sorted(range(len(iris)), key=iris.__getitem__)
     pick = np.array(order, dtype=np.intp)
     return CandidateSet([iris[k] for k in order], {v: c[pick] for v, c in numbers.items()},
-                        {v: [t[k] for k in order] for v, t in texts.items()}, [sorted(records[k]) for k in order],
+                        {v: [t[k] for k in order] for v, t in texts.items()},
+                        RecordLists.of([sorted(records[k]) for k in order]),
                         predicted[pick], np.array(cloud, dtype=bool)[pick], techniques[pick],
-                        q.text, (time.perf_counter() - t0) * 1000, [technique_classes[k] for k in order],
-                        [precisions[k] for k in order])
+                        q.text, (time.perf_counter() - t0) * 1000, EncodedColumn.of([technique_classes[k] for k in order]),
+                        EncodedColumn.of([precisions[k] for k in order]))
 
 
 BIND_LIMIT = 500  # below this many candidates, per-candidate lookups bind the IRIs instead of scanning all

@@ -27,17 +27,26 @@ def ranking(scores: np.ndarray, values: np.ndarray | None = None,
     the weights ignore the objective where they differ), then by each tie-breaker (descending), then
     by the values in objective order, then by index so the order is deterministic."""
     scores = np.asarray(scores, dtype=float)
-    keys = [-np.asarray(t, dtype=float) for t in reversed(tie_breakers)]
-    if values is not None:
-        values = np.asarray(values, dtype=float)
-        keys.append(-np.round(values.sum(axis=1), 12))
     # round so floating-point noise does not decide between equal scores
-    keys.append(-np.round(scores, 12))
+    primary = -np.round(scores, 12)
+    order = np.argsort(primary, kind="stable")  # equal scores in index order
+    ranked = primary[order]
+    equal_next = ranked[1:] == ranked[:-1]
+    tied = np.flatnonzero(np.r_[equal_next, False] | np.r_[False, equal_next])
+    if not len(tied):
+        return order
+    # Only candidates whose score equals another's need the further keys: sort those within their run
+    # of equal scores (np.lexsort's last key is the primary one).
+    sub = order[tied]
+    run = np.cumsum(np.r_[True, ranked[tied][1:] != ranked[tied][:-1]])
+    keys = [-np.asarray(t, dtype=float)[sub] for t in reversed(tie_breakers)]
     if values is not None:
+        v = np.asarray(values, dtype=float)[sub]
         # then by the values themselves, first objective first: a dominator is lexicographically
-        # greater, so this settles what rounding made equal (np.lexsort's last key is the primary one)
-        keys = [-values[:, k] for k in reversed(range(values.shape[1]))] + keys
-    return np.lexsort([np.arange(len(scores))] + keys)
+        # greater, so this settles what rounding made equal
+        keys = [-v[:, k] for k in reversed(range(v.shape[1]))] + keys + [-np.round(v.sum(axis=1), 12)]
+    order[tied] = sub[np.lexsort([sub, *keys, run])]
+    return order
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,15 @@ def derive_in_background(store: Store, key: Hashable, compute: Callable[[], Any]
     threading.Thread(target=run, name=f"derive-{key[0] if isinstance(key, tuple) else key}", daemon=True).start()
 
 
-def forget(store: Store) -> None:
-    """Drop every result kept for ``store`` (the next call of :func:`derived` computes afresh)."""
-    with _registry_lock:
-        _by_store.pop(store, None)
+def forget(store: Store, which: Callable[[Hashable], bool] | None = None) -> None:
+    """Drop every result kept for ``store``, or those whose key ``which`` accepts (the next call of
+    :func:`derived` computes them afresh)."""
+    if which is None:
+        with _registry_lock:
+            _by_store.pop(store, None)
+        return
+    results = _by_store.get(store)
+    if results is not None:
+        with results.lock:
+            for key in [k for k in results.entries if which(k)]:
+                del results.entries[key]

@@ -14,18 +14,20 @@ from typing import Any
 
 import pytest
 from decision_graph import ModelSpec, model_iri, write_models
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from decision import facet_index as fi
-from decision.measured_effects import Distribution, PrecisionEffect
+from decision import measured_effects as me
+from decision.measured_effects import Distribution, PrecisionEffect, measured_effects, read_measured_effects
 from decision.objectives import (PRIOR_WEIGHT, MeasuredEffects, Objective, RawMeasures, TechniqueEffects, ValueSource,
-                                 measured_step, objective_matrix, read_measured_effects)
+                                 measured_step, objective_matrix)
 from decision.recommend import recommend
 from decision.requirements import parse_requirements
 from decision.retrieval import _retrieve, build_query, plan_query
-from kg.namespaces import DLOM, RDF, RDFS, entity
+from kg.namespaces import DLOM, DLOM_VOCABULARIES, PROV, RDF, RDFS, entity
 from kg.repositories import Repository
 from kg.store import Store
+from kg.writes import write_triples
 
 QUANT = DLOM.Quantization.value
 TABLE1 = TechniqueEffects({QUANT: {Objective.LATENCY: 1.0, Objective.PERFORMANCE: -1.0, Objective.RELIABILITY: -1.0}},
@@ -243,3 +245,39 @@ def test_the_facet_index_carries_the_precisions_as_the_query_does(store: Store) 
     by_iri = dict(zip(slow.iris, slow.technique_precisions))
     assert by_iri[model_iri("Quant-A").value] == frozenset({"w8a8"}) and by_iri[model_iri("Plain-B").value] == frozenset()
     assert slow.raw_columns().technique_precisions == slow.technique_precisions
+
+
+def test_a_validated_write_shows_in_the_effects_the_index_gives(store: Store) -> None:
+    _graph(store)
+    index = fi.facet_index(store)
+    assert index is not None and not index.irregular
+    first = read_measured_effects(store)
+    # a fourth network, measured slower in w8a8, written through the validated path: the index is brought
+    # forward (not rebuilt) and the next read pairs it, as the queries do
+    triples = [q.triple for q in _pair_quads(store, "NetH", "float", 10.0) + _pair_quads(store, "NetH", "w8a8", 30.0)]
+    run = entity("run", "effects-test")
+    described = {t.subject for t in triples if t.predicate == RDF.type and t.object != DLOM.Model}
+    write_triples(store, triples + [Triple(s, RDFS.label, Literal("NetH test entity")) for s in described]
+                  + [Triple(s, PROV.wasGeneratedBy, run) for s in described if "/performance/" in s.value]
+                  + [Triple(run, RDF.type, PROV.Activity), Triple(run, RDFS.label, Literal("a test run"))])
+    updated = fi.current_index(store)
+    assert updated is not None and updated is not index and updated.generation == store.generation_of(DLOM_VOCABULARIES)
+    again = read_measured_effects(store)
+    assert again is not first and again.by_precision["w8a8"].latency_ratio.n == 4
+    assert measured_effects(store) == me._effects(*me._by_query(store), None, None, None)
+
+
+def test_a_configuration_measured_twice_counts_once_with_its_median(store: Store) -> None:
+    quads = _pair_quads(store, "NetA", "float", 10.0) + _pair_quads(store, "NetA", "w8a8", 4.0)
+    # a second float record of the same model: 10 and 20 ms, median 15
+    m = entity("model", "effects-test", "NetA", "float", "Phone", "MeasuredPerformance")
+    perf = entity("performance", "effects-test", "NetA", "float", "Phone", "second")
+    g = Repository.MODELS_AND_PERFORMANCE.graph
+    store.add(quads + [Quad(m, DLOM.hasPerformance, perf, g), Quad(perf, RDF.type, DLOM.MeasuredPerformance, g),
+                       Quad(perf, DLOM.inferenceLatencyMs, Literal(20.0), g)])
+    by_query = measured_effects(store)
+    assert fi.current_index(store) is None  # (no index asked for: the queries answered)
+    (w8a8,) = by_query
+    assert (w8a8.latency_ratio.n, w8a8.latency_ratio.median) == (1, 4.0 / 15.0)
+    fi.facet_index(store)
+    assert measured_effects(store) == by_query

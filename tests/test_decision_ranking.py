@@ -9,6 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 from decision.objectives import NEUTRAL, RawMeasures, ValueSource, objective_matrix, scale
 from decision.diversity import group_variants
+from decision.encoded_column import EncodedColumn
 from decision.pareto import dominates, pareto_front
 from decision.scoring import overall_scores, ranking
 from decision.sensitivity import top_choice_sensitivity
@@ -180,8 +181,12 @@ def test_variant_groups_are_the_first_groups_in_rank_order(labels, rnd, top_k) -
     keys = [(label, frozenset(), frozenset()) for label in labels]
     order = list(range(len(keys)))
     rnd.shuffle(order)
-    groups = group_variants(np.array(order, dtype=np.int64), keys, top_k)
     expected: dict[str, list[int]] = {}  # label → its candidates in rank order, groups in order of first appearance
     for i in order:
         expected.setdefault(labels[i], []).append(i)
-    assert [[g.representative, *g.members] for g in groups] == list(expected.values())[:top_k]
+    # the keys as a list, dictionary-encoded, and encoded with one code per row (equal values repeated)
+    for column in (keys, EncodedColumn.of(keys), EncodedColumn(np.arange(len(keys), dtype=np.int32), keys)):
+        groups = group_variants(np.array(order, dtype=np.int64), column, top_k)
+        assert [[g.representative, *g.members] for g in groups] == list(expected.values())[:top_k]
+    alone = group_variants(np.array(order, dtype=np.int64), None, top_k)  # no grouping
+    assert [[g.representative, *g.members] for g in alone] == [[i] for i in order][:top_k]

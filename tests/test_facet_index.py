@@ -24,6 +24,7 @@ from api.settings import Settings
 from benchmarks.generate_graph import APPLICATION_AREAS, PURPOSES, TRIPLES_PER_MODEL, generate_graph
 from decision import diversity
 from decision import facet_index as fi
+from decision import measured_effects
 from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision.requirements import PREFERRABLE_FIELDS, parse_requirements
 from decision.retrieval import CandidateSet, _retrieve, build_query, plan_query, retrieve
@@ -91,6 +92,18 @@ def test_the_index_answers_as_the_query_on_the_shipped_graph(shipped: Store, bod
     assert_same_variants(shipped, slow)
     # the paper's Medical company finds nothing in the shipped graph (the same nothing on both paths)
     assert len(slow) > 0 or body is SHIPPED_BODIES[-1]
+
+
+def test_the_index_gives_the_measured_effects_the_queries_give_on_the_shipped_graph(shipped: Store) -> None:
+    index = fi.facet_index(shipped)
+    assert index is not None and not index.irregular
+    by_query, from_index = measured_effects._by_query(shipped), measured_effects._from_index(index)
+    assert [len(m.pair) for m in from_index] == [len(m.pair) for m in by_query]
+    assert len(by_query[0].pair) > 10_000  # the AI Hub Models measurements, paired
+    for runtime, form_factor in ((None, None), ("tflite", None), ("qnn_dlc", "phone"), (None, "IoT")):
+        found = measured_effects._effects(*from_index, runtime, form_factor, None)
+        assert found == measured_effects._effects(*by_query, runtime, form_factor, None)
+        assert runtime is not None or any(e.latency_ratio.n for e in found)
 
 
 # -- generated graphs ---------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api import effects_routes
+from decision import facet_index as fi
+from decision import measured_effects as me
 from decision.measured_effects import Distribution, effect_filter_values, measured_effects
 from kg.importers.qai_hub_models import import_qai_hub_models
 from kg.ontology import ontology_quads
@@ -153,6 +155,21 @@ def test_copies_are_not_counted_twice(store: Any, effects: dict[str, Any]) -> No
     assert copies > 0
     ratios, _ = raw_pairs()  # built without the copies
     assert effects["w8a8"].latency_ratio.n == len(ratios["w8a8"])
+
+
+EFFECT_FILTERS = [(None, None), ("tflite", None), ("qnn_dlc", None), (None, "phone"), ("onnx", "IoT"), ("no-such", None)]
+
+
+def test_the_facet_index_gives_what_the_queries_give(store: Any, effects: dict[str, Any]) -> None:
+    by_query = me._by_query(store)
+    index = fi.facet_index(store)
+    assert index is not None and not index.irregular and fi.current_index(store) is index
+    from_index = me._from_index(index)
+    assert [len(m.pair) for m in from_index] == [len(m.pair) for m in by_query]
+    for runtime, form_factor in EFFECT_FILTERS:
+        assert me._effects(*from_index, runtime, form_factor, None) == me._effects(*by_query, runtime, form_factor, None)
+    # measured_effects reads the index now, and gives what it gave by query
+    assert {e.precision: e for e in measured_effects(store)} == effects
 
 
 def test_cli_answers_from_the_graph(store: Any, tmp_path: Path) -> None:
