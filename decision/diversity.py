@@ -56,38 +56,38 @@ def _dln_name(dln: str, family: str | None, label: str | None) -> str:
 
 def variant_keys(store: Store, found: CandidateSet) -> EncodedColumn:
     """Per candidate, the (DLN family, hardware, technique families) it is a variant of, as a column of
-    :data:`VariantKey`: from the store's facet index where it has a current one (:mod:`decision.facet_index`;
-    worked out once per distinct (variant, DLN label, technique classes) there — a few hundred among tens
-    of thousands of candidates), else by two queries — the same keys (``tests/test_facet_index.py``)."""
+    :data:`VariantKey`: from the store's facet index where it has a current one (:mod:`decision.facet_index`:
+    every model's key worked out once per store generation, :func:`_keys_of_index`), else by two queries
+    — the same keys (``tests/test_facet_index.py``)."""
     if not len(found):
         return EncodedColumn.of([])
-    families_result = store.select(_FAMILIES)
-    families = {f.value for (f,) in families_result.rows}  # type: ignore[union-attr]
-    if len(found.technique_classes) == len(found):
-        class_of, class_sets = found.technique_classes.distinct()
-    else:
-        class_of, class_sets = np.zeros(len(found), dtype=np.intp), [frozenset()]
-    applied = [frozenset((c or frozenset()) & families) for c in class_sets]
     index = current_index(store)
     if index is not None and not index.irregular and (
             found.index_generation == index.generation or all(i in index.rows for i in found.iris)):
         rows = (found.index_rows if found.index_generation == index.generation and found.index_rows is not None
                 else np.fromiter((index.rows[i] for i in found.iris), dtype=np.intp, count=len(found)))
-        of_row, names = derived(store, ("decision.variant_names",), lambda: _variant_names(index), DLOM_VOCABULARIES)
-        configuration = of_row[rows]
-        codes = row_codes([configuration, class_of])
-        first = np.unique(codes, return_index=True)[1]  # a candidate of each distinct key, in code order
-        keys: list[VariantKey] = [(*names[c], applied[k])
-                                  for c, k in zip(configuration[first].tolist(), class_of[first].tolist())]
-        return EncodedColumn(codes.astype(np.int32), keys)
+        of_row, keys = derived(store, ("decision.variant_keys_of_index",), lambda: _keys_of_index(store, index),
+                               DLOM_VOCABULARIES)
+        return EncodedColumn(of_row[rows], keys, distinct_values=True)
+    families = _technique_families(store)
+    if len(found.technique_classes) == len(found):
+        class_of, class_sets = found.technique_classes.distinct()
+    else:
+        class_of, class_sets = np.zeros(len(found), dtype=np.intp), [frozenset()]
+    applied = [frozenset((c or frozenset()) & families) for c in class_sets]
     dln, hardware = _by_query(store, found)
     return EncodedColumn.of([(name or iri, hw, applied[c])
                              for name, iri, hw, c in zip(dln, found.iris, hardware, class_of.tolist())])
 
 
-def _variant_names(index: FacetIndex) -> tuple[np.ndarray, list[tuple[str, frozenset[str]]]]:
-    """Per row of ``index``, the code of its (DLN family, hardware); the distinct ones. The family is
-    worked out once per distinct DLN, the hardware once per distinct variant; kept per store generation."""
+def _technique_families(store: Store) -> set[str]:
+    return {f.value for (f,) in store.select(_FAMILIES).rows}  # type: ignore[union-attr]
+
+
+def _keys_of_index(store: Store, index: FacetIndex) -> tuple[np.ndarray, list[VariantKey]]:
+    """Per row of ``index``, the code of its variant key (equal keys, one code); the distinct keys. The
+    DLN family is worked out once per distinct DLN, the hardware once per distinct variant, the
+    technique families once per distinct set of technique classes."""
     labels = index.texts[BY_PATH["network.network"].var]  # type: ignore[index]
     dln = row_codes([index.texts["dln"].codes, labels.codes])
     family_of: dict[str, int] = {}
@@ -98,12 +98,18 @@ def _variant_names(index: FacetIndex) -> tuple[np.ndarray, list[tuple[str, froze
     hardware_of: dict[frozenset[str], int] = {}
     variant_hardware = np.array([hardware_of.setdefault(frozenset(v[2]), len(hardware_of)) for v in index.variant.values]
                                 + [-1], dtype=np.intp)
-    family, hardware = dln_family[dln], variant_hardware[index.variant.codes]
-    configuration = row_codes([family, hardware])
-    first = np.unique(configuration, return_index=True)[1]
-    families, hardwares = list(family_of), list(hardware_of)
-    names = [(families[f], hardwares[h]) for f, h in zip(family[first].tolist(), hardware[first].tolist())]
-    return configuration, names
+    technique_families = _technique_families(store)
+    class_of, class_sets = index.technique_classes.distinct()
+    applied_of: dict[frozenset[str], int] = {}
+    set_applied = np.array([applied_of.setdefault(frozenset((c or frozenset()) & technique_families), len(applied_of))
+                            for c in class_sets], dtype=np.intp)
+    family, hardware, applied = dln_family[dln], variant_hardware[index.variant.codes], set_applied[class_of]
+    codes = row_codes([family, hardware, applied])
+    first = np.unique(codes, return_index=True)[1]
+    names, hardwares, applieds = list(family_of), list(hardware_of), list(applied_of)
+    keys = [(names[f], hardwares[h], applieds[a])
+            for f, h, a in zip(family[first].tolist(), hardware[first].tolist(), applied[first].tolist())]
+    return codes.astype(np.int32), keys
 
 
 def _by_query(store: Store, found: CandidateSet) -> tuple[list[str | None], list[frozenset[str]]]:
@@ -165,6 +171,8 @@ def group_variants(order: np.ndarray, keys: Sequence[VariantKey] | None, top_k: 
         return []
     if keys is None:
         codes, n_keys = np.arange(int(np.max(order)) + 1), int(np.max(order)) + 1
+    elif isinstance(keys, EncodedColumn) and keys.distinct_values and not (keys.codes < 0).any():
+        codes, n_keys = keys.codes, len(keys.values)
     elif isinstance(keys, EncodedColumn):
         codes, distinct = keys.distinct()
         n_keys = len(distinct)

@@ -15,10 +15,12 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False)
 class EncodedColumn(Sequence[Any]):
-    """``codes[i]`` indexes ``values`` (-1: not recorded). Values need not be distinct or all used."""
+    """``codes[i]`` indexes ``values`` (-1: not recorded). Values need not be all used, nor distinct
+    unless ``distinct_values`` says so (then a code is its value's identity: equal codes, equal values)."""
 
     codes: np.ndarray
     values: list[Any]
+    distinct_values: bool = False
 
     @classmethod
     def of(cls, items: Sequence[Any]) -> EncodedColumn:
@@ -26,7 +28,7 @@ class EncodedColumn(Sequence[Any]):
         vocabulary: dict[Any, int] = {}
         codes = np.fromiter((-1 if x is None else vocabulary.setdefault(x, len(vocabulary)) for x in items),
                             dtype=np.int32, count=len(items))
-        return cls(codes, list(vocabulary))
+        return cls(codes, list(vocabulary), distinct_values=True)
 
     def test(self, match: Callable[[Any], object]) -> np.ndarray:
         """Rows whose value ``match(value)`` accepts (computed once per distinct value; never for None)."""
@@ -40,7 +42,7 @@ class EncodedColumn(Sequence[Any]):
 
     def subset(self, rows: np.ndarray) -> EncodedColumn:
         """The column of ``rows`` (an array operation: the values are shared)."""
-        return EncodedColumn(self.codes[rows], self.values)
+        return EncodedColumn(self.codes[rows], self.values, self.distinct_values)
 
     @cached_property
     def _distinct(self) -> tuple[np.ndarray, list[Any]]:

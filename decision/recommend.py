@@ -242,7 +242,7 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     def values_of_candidates() -> ObjectiveMatrix:
         rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
         effects = read_technique_effects(store, timeout_s=timeout_s)
-        measured = read_measured_effects(store) if any(found.technique_precisions) else None
+        measured = read_measured_effects(store) if found.technique_precisions.test(bool).any() else None
         ratings = {i: rated[iri] for i, iri in enumerate(found.iris) if iri in rated} if rated else {}
         return objective_matrix(found.raw_columns(), ratings, effects, measured)
 
