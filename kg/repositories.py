@@ -4,8 +4,11 @@ Every subject is routed to the repository of its class; queries see the union of
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
+from typing import overload
 
 from pyoxigraph import NamedNode, Quad, Triple
 
@@ -48,7 +51,41 @@ def repository_for_types(types: Iterable[str]) -> Repository:
     return Repository.MODELS_AND_PERFORMANCE
 
 
-def route(triples: Iterable[Triple], known_types: dict[str, list[str]] | None = None) -> list[Quad]:
+class QuadsByGraph(Sequence[Quad]):
+    """Quads held as triples grouped by named graph, each group in the order given. It reads as the
+    sequence of its quads, graph by graph (made as they are read); a store may load each group whole
+    instead (:meth:`kg.stores.oxigraph.OxigraphStore.bulk_add`), without a quad object per triple."""
+
+    def __init__(self, by_graph: dict[NamedNode, list[Triple]]) -> None:
+        self.by_graph = by_graph
+        self._starts = list(itertools.accumulate((len(ts) for ts in by_graph.values()), initial=0))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __iter__(self) -> Iterator[Quad]:
+        for g, triples in self.by_graph.items():
+            for t in triples:
+                yield Quad(t.subject, t.predicate, t.object, g)
+
+    @overload
+    def __getitem__(self, i: int) -> Quad: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Quad]: ...
+
+    def __getitem__(self, i: int | slice) -> Quad | list[Quad]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        k = bisect.bisect_right(self._starts, i) - 1
+        g, triples = list(self.by_graph.items())[k]
+        t = triples[i - self._starts[k]]
+        return Quad(t.subject, t.predicate, t.object, g)
+
+
+def route_by_graph(triples: Iterable[Triple], known_types: dict[str, list[str]] | None = None) -> QuadsByGraph:
     """Place each triple in the named graph of its subject's class.
 
     The subject's types come from the triples themselves, then from ``known_types`` (types already in
@@ -61,14 +98,19 @@ def route(triples: Iterable[Triple], known_types: dict[str, list[str]] | None = 
         if t.predicate == rdf_type and isinstance(t.object, NamedNode):
             types.setdefault(t.subject, []).append(t.object.value)
     known_types = known_types or {}
-    graphs: dict[object, NamedNode] = {}
-    quads = []
-    append = quads.append
+    graphs: dict[object, list[Triple]] = {}
+    by_graph: dict[NamedNode, list[Triple]] = {}
     for t in triples:
         subject = t.subject
-        g = graphs.get(subject)
-        if g is None:
+        group = graphs.get(subject)
+        if group is None:
             subject_types = types.get(subject) or known_types.get(subject.value if isinstance(subject, NamedNode) else str(subject), [])
-            g = graphs[subject] = repository_for_types(subject_types).graph
-        append(Quad(subject, t.predicate, t.object, g))
-    return quads
+            g = repository_for_types(subject_types).graph
+            group = graphs[subject] = by_graph.setdefault(g, [])
+        group.append(t)
+    return QuadsByGraph(by_graph)
+
+
+def route(triples: Iterable[Triple], known_types: dict[str, list[str]] | None = None) -> list[Quad]:
+    """The quads of :func:`route_by_graph`, graph by graph."""
+    return list(route_by_graph(triples, known_types))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Protocol, TypedDict, TypeVar, Unpack, runtime_checkable
+from typing import Any, Protocol, TypedDict, TypeVar, Unpack, runtime_checkable
 from urllib.parse import urlsplit
 
 from pyoxigraph import NamedNode, Quad
@@ -71,6 +71,18 @@ class Queries(Protocol):
         return _of_form(self.query(sparql, **options), GraphResult, "construct", sparql)
 
 
+def run_check_first(add: Callable[[Iterable[Quad]], None]) -> Callable[..., None]:
+    """A backend's :meth:`Store.bulk_add` that runs ``check`` first, then ``add`` (one transaction
+    either way: a server has no faster atomic path)."""
+
+    def bulk_add(self: Any, quads: Iterable[Quad], check: Callable[[], None] | None = None) -> None:
+        if check is not None:
+            check()
+        add(self, quads)
+
+    return bulk_add
+
+
 @runtime_checkable
 class Store(Queries, Protocol):
     """A quad store with SPARQL 1.1. Every write method is atomic: it lands whole or not at all."""
@@ -93,8 +105,10 @@ class Store(Queries, Protocol):
         """Add quads atomically (validated writes go through :func:`kg.writes.write_triples`)."""
         ...
 
-    def bulk_add(self, quads: Iterable[Quad]) -> None:
-        """Add many quads atomically; a backend may take a faster path than :meth:`add` for this."""
+    def bulk_add(self, quads: Iterable[Quad], check: Callable[[], None] | None = None) -> None:
+        """Add many quads atomically; a backend may take a faster path than :meth:`add` for this.
+        ``check()`` may refuse the write by raising (nothing is then written): a backend runs it before
+        writing, or while it loads the quads where it can do both at once (see :func:`run_check_first`)."""
         ...
 
     def load_nquads(self, data: bytes) -> None:

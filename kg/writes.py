@@ -19,7 +19,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from kg.binding import values_rows
 from kg.errors import ValidationError
 from kg.namespaces import DLOM_VOCABULARIES, PREFIXES, RDF
-from kg.repositories import route
+from kg.repositories import route_by_graph
 from kg.store import Store
 from kg.terms import literal
 from kg.validation import validate
@@ -189,16 +189,18 @@ def _collector_paused(pause: bool) -> Iterator[None]:
 
 
 def _write(store: Store, triples: list[Triple], source: str | None, bulk: bool | None) -> WriteReport:
-    check_triples(store, triples, source)
     rdf_type = RDF.type
     subjects = {t.subject for t in triples}
     typed = {t.subject for t in triples if t.predicate == rdf_type}
     untyped = sorted(s.value for s in subjects - typed if isinstance(s, NamedNode))
-    quads = route(triples, known_types={k: sorted(v) for k, v in existing_types(store, untyped).items()})
+    quads = route_by_graph(triples, known_types={k: sorted(v) for k, v in existing_types(store, untyped).items()})
     before = _generations(store)
     if bulk if bulk is not None else len(quads) >= BULK_MIN_QUADS:
-        store.bulk_add(quads)
+        # validated while the store loads the quads, where it can do both at once (nothing is written
+        # if validation fails)
+        store.bulk_add(quads, check=lambda: check_triples(store, triples, source))
     else:
+        check_triples(store, triples, source)
         store.add(quads)
     after = _generations(store)
     if _listeners and before is not None and after is not None:

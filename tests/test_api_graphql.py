@@ -14,7 +14,7 @@ Seeded catalog (five hand-built models; figures chosen so each filter and sort o
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -404,8 +404,8 @@ class CountingStore(Queries):
     def add(self, quads: Iterable[Quad]) -> None:
         self.inner.add(quads)
 
-    def bulk_add(self, quads: Iterable[Quad]) -> None:
-        self.inner.bulk_add(quads)
+    def bulk_add(self, quads: Iterable[Quad], check: Callable[[], None] | None = None) -> None:
+        self.inner.bulk_add(quads, check)
 
     def load_nquads(self, data: bytes) -> None:
         self.inner.load_nquads(data)

@@ -204,3 +204,60 @@ def test_a_bulk_write_killed_at_each_step_reopens_to_one_whole_copy(tmp_path: Pa
     assert not staging.exists() and not old.exists()
     assert not (path / _STAGED_MARK).exists()
     shutil.rmtree(path)
+
+
+@pytest.mark.parametrize("cores", [2, 1], ids=["check-while-loading", "check-first"])
+def test_a_bulk_write_its_check_refuses_leaves_the_store_as_it_was(tmp_path: Path, cores: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bulk_add``'s check (validation) runs while the staging copy loads where the host has a second
+    core, first on a one-core host (simulated): either way a refused write leaves the store as it was
+    and no staging copy, and an accepted one lands whole."""
+    from kg.stores import oxigraph
+
+    monkeypatch.setattr(oxigraph.os, "cpu_count", lambda: cores)
+    path = tmp_path / "store"
+    store = open_store(f"oxigraph://{path}")
+    try:
+        store.add([_quad(0)])
+        checked: list[int] = []
+
+        def refuse() -> None:
+            checked.append(1)
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            store.bulk_add([_quad(i) for i in range(1, 500)], check=refuse)
+        assert checked == [1]
+        assert [q.subject.value for q in store.quads()] == ["urn:dlom-test:s0"]
+        assert not (tmp_path / "store.staging").exists()
+        store.bulk_add([_quad(i) for i in range(1, 500)], check=lambda: checked.append(2))
+        assert checked == [1, 2] and len(list(store.quads())) == 500
+    finally:
+        store.close()
+
+
+def test_an_invalid_bulk_import_writes_nothing(tmp_path: Path) -> None:
+    """A validated write large enough for the bulk path: one invalid record among thousands, and the
+    on-disk store is as it was (the validation ran beside the load of the staging copy)."""
+    from pyoxigraph import Triple
+
+    from kg.errors import ValidationError
+    from kg.namespaces import DLOM, RDF, RDFS
+    from kg.ontology import ontology_quads
+    from kg.writes import BULK_MIN_QUADS, write_triples
+
+    store = open_store(f"oxigraph://{tmp_path / 'store'}")
+    try:
+        store.add(ontology_quads())
+        before = len(list(store.quads()))
+        triples = []
+        for i in range(BULK_MIN_QUADS // 2 + 1):
+            dln = NamedNode(f"https://w3id.org/dlom/id/dln/bulk-test/{i}")
+            triples += [Triple(dln, RDF.type, DLOM.DLN), Triple(dln, RDFS.label, Literal(f"network {i}"))]
+        triples.append(Triple(NamedNode("https://w3id.org/dlom/id/dln/bulk-test/0"), DLOM.numberOfLayers,
+                              Literal("many")))  # not an integer
+        with pytest.raises(ValidationError, match="numberOfLayers"):
+            write_triples(store, triples, source="bulk test")
+        assert len(list(store.quads())) == before
+    finally:
+        store.close()

@@ -57,7 +57,7 @@ from kg.binding import bind
 from kg.errors import QueryError, QueryTimeoutError, StoreURLError
 from kg.stores.nquads import parse_nquads
 from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
-from kg.store import Queries, register_backend
+from kg.store import Queries, register_backend, run_check_first
 from kg.terms import Term
 
 _DEFAULT_TIMEOUT_S = 60.0
@@ -325,7 +325,7 @@ class RemoteSparqlStore(Queries):
         if quads:
             self._update("INSERT DATA {\n" + _quads_block(quads) + "}")
 
-    bulk_add = add  # one transaction either way; the server has no faster atomic path
+    bulk_add = run_check_first(add)
 
     def load_nquads(self, data: bytes) -> None:
         self.add(parse_nquads(data))

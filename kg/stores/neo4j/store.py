@@ -22,7 +22,7 @@ from rdflib.plugins.sparql.update import evalUpdate
 from kg.binding import bind
 from kg.errors import QueryError, QueryTimeoutError, StoreURLError
 from kg.results import BooleanResult, GraphResult, QueryResult, Solutions
-from kg.store import Queries, register_backend
+from kg.store import Queries, register_backend, run_check_first
 from kg.stores.neo4j.rdflib_view import (CypherTripleStore, ViewDataset, annotate_filter_pushdown,
                                          cypher_evaluation, scope_values_variables)
 from kg.stores.neo4j.terms import GraphKey, graph_key, quad_to_stored, split_property_key, stored_to_quad
@@ -213,7 +213,7 @@ class Neo4jStore(Queries):
         if stored:
             self._write(lambda tx: write_quads(tx, stored))
 
-    bulk_add = add  # one transaction either way; the server has no faster atomic path
+    bulk_add = run_check_first(add)
 
     def load_nquads(self, data: bytes) -> None:
         self.add(parse_nquads(data))
