@@ -712,14 +712,19 @@ def _average_with_ratings(values: np.ndarray, sources: np.ndarray, priors: np.nd
     ``values`` and ``sources``); returns the rating counts and means per cell (0 / NaN: none)."""
     rating_counts = np.zeros(values.shape, dtype=np.int64)
     rating_means = np.full(values.shape, np.nan)
-    for i, rated in (ratings.items() if isinstance(ratings, Mapping) else enumerate(ratings)):
-        for obj, (mean, count) in rated.items():
-            if count <= 0:
-                continue
-            j = OBJECTIVES.index(obj)
-            w = _PRIOR_BY_CODE[int(sources[i, j])]
-            values[i, j] = (w * priors[i, j] + count * float(mean)) / (w + count)
-            rating_counts[i, j], rating_means[i, j] = int(count), float(mean)
-            if sources[i, j] == _MISSING:
-                sources[i, j] = _RATING  # ratings are the only evidence
+    column = {obj: j for j, obj in enumerate(OBJECTIVES)}
+    cells = [(i, column[obj], float(mean), int(count))
+             for i, rated in (ratings.items() if isinstance(ratings, Mapping) else enumerate(ratings))
+             for obj, (mean, count) in rated.items() if count > 0]
+    if not cells:
+        return rating_counts, rating_means
+    rows, cols = np.array([c[0] for c in cells], dtype=np.intp), np.array([c[1] for c in cells], dtype=np.intp)
+    means, counts = np.array([c[2] for c in cells]), np.array([c[3] for c in cells], dtype=np.int64)
+    weight_of = np.full(max(_PRIOR_BY_CODE) + 1, np.nan)
+    weight_of[list(_PRIOR_BY_CODE)] = list(_PRIOR_BY_CODE.values())
+    w = weight_of[sources[rows, cols]]
+    values[rows, cols] = (w * priors[rows, cols] + counts * means) / (w + counts)
+    rating_counts[rows, cols], rating_means[rows, cols] = counts, means
+    missing = sources[rows, cols] == _MISSING
+    sources[rows[missing], cols[missing]] = _RATING  # ratings are the only evidence
     return rating_counts, rating_means

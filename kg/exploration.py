@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from collections.abc import Iterable
 from typing import Any
@@ -23,7 +23,7 @@ from kg.binding import values_rows
 from kg.derived_results import derive_in_background, derived, kept
 from kg.errors import DlomError
 from kg.framework_names import offered_framework_names
-from kg.label_index import LabelIndex, build_label_index, ranked_matches
+from kg.label_index import LabelIndex, RankedMatches, build_label_index, ranked_matches
 from kg.namespaces import DLOM, DLOM_VOCABULARIES, PREFIXES, SPARQL_PREFIXES
 from kg.store import Store
 from kg.terms import Term, to_python
@@ -223,9 +223,8 @@ def search_page(store: Store, text: str, class_iri: str | None = None, limit: in
         matches = ranked_matches(index, needle.lower(), wanted)
     else:
         matches = _matches_by_sparql(store, needle, class_iri)
-    counted: dict[int, int] = defaultdict(int)
-    for rank, _, _ in matches:
-        counted[rank] += 1
+    counted = (matches.rank_counts() if isinstance(matches, RankedMatches)
+               else Counter(rank for rank, _, _ in matches))
     by_rank = {SEARCH_RANKS[rank]: counted[rank] for rank in sorted(counted)}
     page = matches[int(offset): int(offset) + limit]
     classes = _classes_of(store, [iri for _, _, iri in page])

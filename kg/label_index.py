@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -133,13 +134,46 @@ def build_label_index(store: Store, rank_of: Callable[[Iterable[str | None]], in
                       (time.perf_counter() - t0) * 1000)
 
 
-def ranked_matches(index: LabelIndex, needle: str, class_iri: str | None) -> list[tuple[int, str, str]]:
-    """(rank, shown label, IRI) of every subject with a label containing ``needle`` (lower-cased), optionally
-    only direct instances of ``class_iri``, in display order — what the SPARQL path gives: the shown label is
-    the least matching label (rows of a subject ascend by label, so its first matching row)."""
+@dataclass(frozen=True, eq=False)
+class RankedMatches(Sequence[tuple[int, str, str]]):
+    """The matches of a search in display order, as rows of the index: reads as the sequence of
+    (rank, shown label, IRI), each made when it is read — a page of a needle matching tens of thousands
+    of entities makes only the page's."""
+
+    source: LabelIndex
+    rows: np.ndarray
+    subjects: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, str, str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[int, str, str]]: ...
+
+    def __getitem__(self, i: int | slice) -> tuple[int, str, str] | list[tuple[int, str, str]]:
+        index = self.source
+        if isinstance(i, slice):
+            rows, subjects = self.rows[i], self.subjects[i]
+            return [(r, index.labels[row], index.iris[s])
+                    for r, row, s in zip(index.rank[subjects].tolist(), rows.tolist(), subjects.tolist())]
+        s = int(self.subjects[i])
+        return int(index.rank[s]), index.labels[int(self.rows[i])], index.iris[s]
+
+    def rank_counts(self) -> dict[int, int]:
+        """How many matches have each rank (ranks without any left out)."""
+        counts = np.bincount(self.source.rank[self.subjects].astype(np.int64))
+        return {r: int(n) for r, n in enumerate(counts.tolist()) if n}
+
+
+def ranked_matches(index: LabelIndex, needle: str, class_iri: str | None) -> RankedMatches:
+    """Every subject with a label containing ``needle`` (lower-cased), optionally only direct instances of
+    ``class_iri``, in display order — what the SPARQL path gives: the shown label is the least matching
+    label (rows of a subject ascend by label, so its first matching row)."""
     rows = index.matching_rows(needle)
     if not len(rows):
-        return []
+        return RankedMatches(index, rows, rows)
     subjects = index.row_subject[rows]
     first = np.r_[True, subjects[1:] != subjects[:-1]]
     rows, subjects = rows[first], subjects[first]
@@ -147,9 +181,7 @@ def ranked_matches(index: LabelIndex, needle: str, class_iri: str | None) -> lis
         keep = index.with_class(class_iri)[subjects]
         rows, subjects = rows[keep], subjects[keep]
     order = np.argsort(index.row_key[rows], kind="stable")
-    rows, subjects = rows[order], subjects[order]
-    ranks = index.rank[subjects].tolist()
-    return [(r, index.labels[row], index.iris[s]) for r, row, s in zip(ranks, rows.tolist(), subjects.tolist())]
+    return RankedMatches(index, rows[order], subjects[order])
 
 
-__all__ = ["LabelIndex", "build_label_index", "ranked_matches"]
+__all__ = ["LabelIndex", "RankedMatches", "build_label_index", "ranked_matches"]
