@@ -172,7 +172,8 @@ def main() -> None:
     report["measured_effects_ms"] = {"index": timed_ms(lambda: (forget(store), read_measured_effects(store)), reps)}
     # then without the index: what answering by query costs (the CLI, remote stores), and its floor
     forget_index(store)
-    report["measured_effects_ms"]["query"] = timed_ms(lambda: (forget(store), read_measured_effects(store)), qreps)  # type: ignore[index]
+    report["measured_effects_ms"]["query"] = timed_ms(  # type: ignore[index]
+        lambda: (forget(store), read_measured_effects(store)), qreps)
     for name, data in scenarios.items():
         req = parse_requirements(data)
         q = build_query(req)

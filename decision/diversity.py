@@ -91,19 +91,21 @@ def _keys_of_index(store: Store, index: FacetIndex) -> tuple[np.ndarray, list[Va
     labels = index.texts[BY_PATH["network.network"].var]  # type: ignore[index]
     dln = row_codes([index.texts["dln"].codes, labels.codes])
     family_of: dict[str, int] = {}
-    dln_family = np.array([family_of.setdefault(min([_dln_name(iri, f, None) for f in families]
-                                                    or [_dln_name(iri, None, labels[row])]), len(family_of))
-                           for row in np.unique(dln, return_index=True)[1].tolist()
-                           for iri, families, _ in [index.variant[row]]], dtype=np.intp)
+    dln_family = []
+    for row in np.unique(dln, return_index=True)[1].tolist():  # a model of each distinct DLN (and label)
+        iri, families, _ = index.variant[row]
+        name = min([_dln_name(iri, f, None) for f in families] or [_dln_name(iri, None, labels[row])])
+        dln_family.append(family_of.setdefault(name, len(family_of)))
     hardware_of: dict[frozenset[str], int] = {}
-    variant_hardware = np.array([hardware_of.setdefault(frozenset(v[2]), len(hardware_of)) for v in index.variant.values]
-                                + [-1], dtype=np.intp)
+    variant_hardware = np.array([hardware_of.setdefault(frozenset(hw), len(hardware_of))
+                                 for _, _, hw in index.variant.values] + [-1], dtype=np.intp)
     technique_families = _technique_families(store)
     class_of, class_sets = index.technique_classes.distinct()
     applied_of: dict[frozenset[str], int] = {}
     set_applied = np.array([applied_of.setdefault(frozenset((c or frozenset()) & technique_families), len(applied_of))
                             for c in class_sets], dtype=np.intp)
-    family, hardware, applied = dln_family[dln], variant_hardware[index.variant.codes], set_applied[class_of]
+    family = np.array(dln_family, dtype=np.intp)[dln]
+    hardware, applied = variant_hardware[index.variant.codes], set_applied[class_of]
     codes = row_codes([family, hardware, applied])
     first = np.unique(codes, return_index=True)[1]
     names, hardwares, applieds = list(family_of), list(hardware_of), list(applied_of)
@@ -171,15 +173,13 @@ def group_variants(order: np.ndarray, keys: Sequence[VariantKey] | None, top_k: 
         return []
     if keys is None:
         codes, n_keys = np.arange(int(np.max(order)) + 1), int(np.max(order)) + 1
-    elif isinstance(keys, EncodedColumn) and keys.distinct_values and not (keys.codes < 0).any():
-        codes, n_keys = keys.codes, len(keys.values)
-    elif isinstance(keys, EncodedColumn):
-        codes, distinct = keys.distinct()
-        n_keys = len(distinct)
     else:
-        code_of: dict[VariantKey, int] = {}
-        codes = np.fromiter((code_of.setdefault(k, len(code_of)) for k in keys), dtype=np.int64, count=len(keys))
-        n_keys = len(code_of)
+        column = keys if isinstance(keys, EncodedColumn) else EncodedColumn.of(list(keys))
+        if column.distinct_values and not (column.codes < 0).any():
+            codes, n_keys = column.codes, len(column.values)  # a code is its key already
+        else:
+            codes, distinct = column.distinct()
+            n_keys = len(distinct)
     ranked = codes[np.asarray(order)]
     # a group is shown in the rank of its best member; the first top_k groups are shown
     first = np.full(n_keys, len(ranked), dtype=np.int64)

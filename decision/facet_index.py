@@ -10,7 +10,8 @@ the device-type and framework filters search, whether it runs on a benchmark hos
 classes and precisions, what :mod:`decision.diversity` groups near-identical variants by (DLN family,
 hardware), and what :mod:`decision.measured_effects` pairs measurements by (the model's DLN, device,
 precision, runtime, component and release; a record's peak memory, metric and context).
-:func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with numpy masks, each requirement's test taken from its row of the requirement table
+:func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with numpy masks,
+each requirement's test taken from its row of the requirement table
 (:meth:`Requirement.matches_column` for numbers, :meth:`Requirement.matches` once per distinct text),
 and gives the same :class:`CandidateSet` as the query (``tests/test_facet_index.py`` holds the two to it).
 
@@ -27,9 +28,9 @@ Why numpy and not pyarrow or DuckDB: what consumes the columns (the objective ma
 front) is numpy already, the masks are a handful of vectorized comparisons, and texts are
 dictionary-encoded (:class:`decision.encoded_column.EncodedColumn`: int32 codes into a list of distinct
 values, as Arrow's dictionary arrays are), so a text test runs once per distinct value. pyarrow is not
-installed here and would add a dependency and a conversion to numpy per query; DuckDB would add a second engine whose SQL semantics would need their own
-parity. ``benchmarks/decision_recommend.py`` prints the build time, the memory per million models and the
-answer times beside the bare SPARQL query and numpy Eq. 1.
+installed here and would add a dependency and a conversion to numpy per query; DuckDB would add a second
+engine whose SQL semantics would need their own parity. ``benchmarks/decision_recommend.py`` prints the
+build time, the memory per million models and the answer times beside the bare SPARQL query and numpy Eq. 1.
 """
 from __future__ import annotations
 
@@ -470,7 +471,8 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
     def rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.concatenate([a[kept], b])[order]
 
-    def texts(a: EncodedColumn, b: EncodedColumn, join: Callable[[np.ndarray, np.ndarray], np.ndarray] = rows) -> EncodedColumn:
+    def texts(a: EncodedColumn, b: EncodedColumn,
+              join: Callable[[np.ndarray, np.ndarray], np.ndarray] = rows) -> EncodedColumn:
         values = list(a.values)  # a value no row uses any more stays until a rebuild (tested once, no harm)
         where = {v: i for i, v in enumerate(values)}
         for v in b.values:
@@ -478,7 +480,7 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
                 where[v] = len(values)
                 values.append(v)
         remap = np.array([where[v] for v in b.values] + [-1], dtype=np.int32)  # code -1 stays -1
-        return EncodedColumn(join(a.codes, remap[b.codes]), values)
+        return EncodedColumn(join(a.codes, remap[b.codes]), values, distinct_values=True)
 
     # A record's row: kept models keep their order among themselves (both sides are in IRI order), so
     # the records, each side in (row, IRI) order, need only a stable sort by their new row.

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from decision.encoded_column import row_codes
+from decision.encoded_column import EncodedColumn, row_codes
 from decision.facet_index import FacetIndex, current_index
 from decision.objectives import MeasuredEffects
 from decision.precision_effects import FLOAT, Distribution, PrecisionEffect
@@ -71,20 +71,6 @@ def _rows(store: Store, query: str) -> list[dict[str, Any]]:
     return [{v: to_python(t) for v, t in zip(result.variables, row)} for row in result.rows]
 
 
-class _Codes:
-    """Dictionary encoding of keys as they come: ``code(key)`` gives each distinct key its int."""
-
-    def __init__(self) -> None:
-        self.of: dict[Any, int] = {}
-
-    def code(self, key: Any) -> int:
-        return self.of.setdefault(key, len(self.of))
-
-    @property
-    def values(self) -> list[Any]:
-        return list(self.of)
-
-
 @dataclass(frozen=True)
 class Measurements:
     """Measured values, one row each, as codes: ``pair`` is what a quantized row shares with its float
@@ -119,20 +105,21 @@ class Measurements:
 
 def _by_query(store: Store) -> tuple[Measurements, Measurements]:
     """The latency and accuracy measurements read with SPARQL (any store)."""
-    precisions, runtimes, form_factors, metrics = _Codes(), _Codes(), _Codes(), _Codes()
 
     def measurements(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], tuple], value: str,
                      memory: str | None, metric: Callable[[dict[str, Any]], tuple[str, str]] | None) -> Measurements:
-        pairs = _Codes()
-        cols = [(pairs.code(key(r)), precisions.code(r["precision"]), runtimes.code(r["runtime"]),
-                 form_factors.code(r["formFactor"]) if r.get("formFactor") is not None else -1,
-                 metrics.code(metric(r)) if metric else -1, float(r[value]),
-                 float(r[memory]) if memory and r.get(memory) is not None else np.nan) for r in rows]
-        pair, precision, runtime, form_factor, metric_code = (np.array([c[k] for c in cols], dtype=np.intp)
-                                                              for k in range(5))
-        return Measurements(pair, precision, runtime, form_factor, metric_code,
-                            np.array([c[5] for c in cols], dtype=float), np.array([c[6] for c in cols], dtype=float),
-                            precisions.values, runtimes.values, form_factors.values, metrics.values)
+        def column(of: Callable[[dict[str, Any]], Any]) -> EncodedColumn:
+            return EncodedColumn.of([of(r) for r in rows])
+
+        precision, runtime = column(lambda r: r["precision"]), column(lambda r: r["runtime"])
+        form_factor = column(lambda r: r.get("formFactor"))
+        metrics = column(metric) if metric else EncodedColumn(np.full(len(rows), -1, dtype=np.int32), [])
+        return Measurements(column(key).codes.astype(np.intp), precision.codes.astype(np.intp),
+                            runtime.codes.astype(np.intp), form_factor.codes.astype(np.intp),
+                            metrics.codes.astype(np.intp), np.array([float(r[value]) for r in rows], dtype=float),
+                            np.array([float(r[memory]) if memory and r.get(memory) is not None else np.nan
+                                      for r in rows], dtype=float),
+                            precision.values, runtime.values, form_factor.values, metrics.values)
 
     latency = measurements(_rows(store, _LATENCY_QUERY), lambda r: (r["dln"], r.get("component") or "", r["device"],
                                                                      r["runtime"], r.get("round") or ""),

@@ -18,6 +18,10 @@ Metrics: MAE of ln latency; Spearman ρ between predicted and measured latency; 
 within ±10 % and ±25 % of the measured latency; MAE of accuracy and of ln energy where measured;
 NDCG@10 of the ranking by predicted Eq.-1 score against the measured Eq.-1 score (min-max scaled
 within the group as relevance), within each DLN (a user ranks deployments of one network), averaged over DLN groups with ≥ 2 held-out models.
+Proposals: P@5 — of the 5 held-out configurations with the best predicted Eq.-1 score (every network and
+device of a fold together, as Build new proposes), the share among the 5 truly best; regret@5 — how many
+Eq.-1 points the best of those 5 falls short of the truly best; beside them, what 5 configurations drawn at
+random give in expectation (exact, by order statistics), the reference a proposal must beat.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import gammaln
 from scipy.stats import spearmanr
 
 from decision.objectives import Objective, objective_matrix
@@ -40,7 +45,10 @@ from gnn.train import configuration_columns, train_ensemble
 from kg.progress import NoProgress, Progress
 
 GNN_NAME = "GNN (ensemble)"
-METRIC_COLUMNS = ("MAE ln lat", "Spearman ρ", "±10 %", "±25 %", "NDCG@10", "MAE acc", "MAE ln energy", "n")
+PROPOSALS = 5
+"""How many configurations a user would build from the proposals (the k of P@k and regret@k)."""
+METRIC_COLUMNS = ("MAE ln lat", "Spearman ρ", "±10 %", "±25 %", "NDCG@10", f"P@{PROPOSALS}", f"regret@{PROPOSALS}",
+                  "MAE acc", "MAE ln energy", "n")
 
 
 @dataclass
@@ -128,25 +136,78 @@ def ndcg_at_k(true_scores: np.ndarray, predicted_scores: np.ndarray, k: int = 10
     return float((rel[order] * disc[: order.size]).sum() / idcg)
 
 
-def group_ndcg(graph: ExportedGraph, test: np.ndarray, predicted: np.ndarray, fold_of: np.ndarray) -> float:
-    """Mean NDCG@10 over (fold, DLN) groups of ≥ 2 held-out models. Predicted metrics are used only
-    where the truth is measured, so both rankings see the same objectives."""
+def _eq1_scores(graph: ExportedGraph, rows: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(measured, predicted) Eq.-1 scores (equal weights) of the model ``rows``, their objective values
+    scaled over these rows. Predicted metrics are used only where the truth is measured, so both
+    rankings see the same objectives."""
     weights = np.full(len(Objective), 1.0 / len(Objective))
+    true_m = graph.targets[rows]
+    pred_m = np.where(np.isnan(true_m), np.nan, predicted)
+    counts = [len(graph.model_techniques[j]) for j in rows]
+    dlns, devices = graph.model_dln[rows], graph.model_device[rows]
+    return tuple(overall_scores(objective_matrix(configuration_columns(graph, dlns, devices, counts, m)).values, weights)
+                 for m in (true_m, pred_m))  # type: ignore[return-value]
+
+
+def group_ndcg(graph: ExportedGraph, test: np.ndarray, predicted: np.ndarray, fold_of: np.ndarray) -> float:
+    """Mean NDCG@10 over (fold, DLN) groups of ≥ 2 held-out models."""
     values = []
     keys = sorted({(int(f), int(graph.model_dln[i])) for f, i in zip(fold_of, test)})
     for f, d in keys:
         sel = np.flatnonzero((fold_of == f) & (graph.model_dln[test] == d))
         if sel.size < 2:
             continue
-        true_m = graph.targets[test[sel]]
-        pred_m = np.where(np.isnan(true_m), np.nan, predicted[sel])
-        rows = test[sel]
-        counts = [len(graph.model_techniques[j]) for j in rows]
-        dlns = np.full(len(rows), d)
-        st = overall_scores(objective_matrix(configuration_columns(graph, dlns, graph.model_device[rows], counts, true_m)).values, weights)
-        sp = overall_scores(objective_matrix(configuration_columns(graph, dlns, graph.model_device[rows], counts, pred_m)).values, weights)
-        values.append(ndcg_at_k(st, sp))
+        values.append(ndcg_at_k(*_eq1_scores(graph, test[sel], predicted[sel])))
     return float(np.mean(values)) if values else float("nan")
+
+
+def proposal_quality(true_scores: np.ndarray, predicted_scores: np.ndarray, k: int = PROPOSALS) -> tuple[float, float]:
+    """(precision@k, regret@k) of proposing the ``k`` configurations with the best predicted Eq.-1 score:
+    the share of them among the ``k`` truly best, and how far the best of them falls short of the truly
+    best configuration (Eq.-1 points on the 1-5 scale; 0 when it is among them). Ties in the truth count
+    as best when they equal the k-th best score."""
+    t = np.asarray(true_scores, dtype=float)
+    k = min(k, t.size)
+    chosen = np.argsort(-np.asarray(predicted_scores, dtype=float), kind="stable")[:k]
+    kth_best = np.sort(t)[::-1][k - 1]
+    return float((t[chosen] >= kth_best - 1e-12).mean()), float(t.max() - t[chosen].max())
+
+
+def random_proposal_quality(true_scores: np.ndarray, k: int = PROPOSALS) -> tuple[float, float]:
+    """What ``k`` configurations drawn at random (without replacement) give on average: (expected
+    precision@k, expected regret@k), exactly (order statistics, not sampled)."""
+    t = np.sort(np.asarray(true_scores, dtype=float))  # ascending
+    n, k = t.size, min(k, t.size)
+    kth_best = t[::-1][k - 1]
+    precision = float((t >= kth_best - 1e-12).sum() / n)  # each draw hits a best one with this chance
+    # P(the best of k draws is the i-th smallest) = C(i-1, k-1) / C(n, k), i = k..n
+    i = np.arange(1, n + 1)
+    with np.errstate(over="ignore"):
+        log_p = np.where(i >= k, _log_comb(i - 1, k - 1) - _log_comb(np.array([n]), k)[0], -np.inf)
+    expected_best = float((np.exp(log_p) * t).sum())
+    return precision, float(t.max() - expected_best)
+
+
+def _log_comb(n: np.ndarray, k: int) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    return np.where(n >= k, gammaln(n + 1) - gammaln(k + 1) - gammaln(np.maximum(n - k, 0) + 1), -np.inf)
+
+
+def proposal_metrics(graph: ExportedGraph, test: np.ndarray, predicted: np.ndarray, fold_of: np.ndarray,
+                     by: Callable[[np.ndarray], tuple[float, float]] | None = None) -> tuple[float, float]:
+    """Mean (precision@k, regret@k) over the folds with more than :data:`PROPOSALS` held-out models,
+    ranking every held-out model of a fold (all networks and devices together: what Build new proposes
+    from). ``by``: a function of the measured scores alone instead (the random reference)."""
+    found = []
+    for f in np.unique(fold_of).tolist():
+        sel = np.flatnonzero(fold_of == f)
+        if sel.size <= PROPOSALS:
+            continue
+        true_s, pred_s = _eq1_scores(graph, test[sel], predicted[sel])
+        found.append(by(true_s) if by is not None else proposal_quality(true_s, pred_s))
+    if not found:
+        return float("nan"), float("nan")
+    return float(np.mean([p for p, _ in found])), float(np.mean([r for _, r in found]))
 
 
 def metrics(graph: ExportedGraph, test: np.ndarray, predicted: np.ndarray, fold_of: np.ndarray) -> dict[str, float]:
@@ -160,16 +221,23 @@ def metrics(graph: ExportedGraph, test: np.ndarray, predicted: np.ndarray, fold_
     rho = spearmanr(predicted[lat, 0], true[lat, 0]).statistic if varied else float("nan")
     acc = ~np.isnan(true[:, 1])
     en = ~np.isnan(true[:, 2])
+    precision, regret = proposal_metrics(graph, test, predicted, fold_of)
     return {
         "MAE ln lat": float(np.abs(err).mean()) if lat.any() else float("nan"),
         "Spearman ρ": float(rho),
         "±10 %": float((ratio <= 0.10).mean()) if lat.any() else float("nan"),
         "±25 %": float((ratio <= 0.25).mean()) if lat.any() else float("nan"),
         "NDCG@10": group_ndcg(graph, test, predicted, fold_of),
+        f"P@{PROPOSALS}": precision,
+        f"regret@{PROPOSALS}": regret,
         "MAE acc": float(np.abs(np.clip(predicted[acc, 1], 0, 1) - true[acc, 1]).mean()) if acc.any() else float("nan"),
         "MAE ln energy": float(np.abs(predicted[en, 2] - true[en, 2]).mean()) if en.any() else float("nan"),
         "n": float(test.size),
     }
+
+
+RANDOM_PICKS = "random picks (expected)"
+"""The reference row of the proposal columns: k configurations drawn at random, in expectation."""
 
 
 SPLITS: dict[str, tuple[str, Callable[..., list[Fold]]]] = {
@@ -203,6 +271,9 @@ def evaluate_split(graph: ExportedGraph, split: str, config: ModelConfig, folds:
     result = SplitResult(split, description, int(test_all.size))
     for name, pred in predictions.items():
         result.rows[name] = metrics(graph, test_all, pred, fold_of)
+    precision, regret = proposal_metrics(graph, test_all, predictions[GNN_NAME], fold_of, by=random_proposal_quality)
+    result.rows[RANDOM_PICKS] = {c: float("nan") for c in METRIC_COLUMNS} | {
+        f"P@{PROPOSALS}": precision, f"regret@{PROPOSALS}": regret, "n": float(test_all.size)}
     return result
 
 

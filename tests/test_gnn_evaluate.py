@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from gnn.baselines import BASELINES, matrix_factorization, per_dln_mean
-from gnn.evaluate import GNN_NAME, device_group, device_split, evaluate_split, ndcg_at_k, random_split, temporal_split
+from gnn.evaluate import (GNN_NAME, RANDOM_PICKS, device_group, device_split, evaluate_split, ndcg_at_k, proposal_quality,
+                          random_proposal_quality, random_split, temporal_split)
 from gnn.export import export_graph
 from gnn.model import ModelConfig
 from gnn.report import markdown_report
@@ -33,6 +34,26 @@ def test_ndcg() -> None:
     assert ndcg_at_k(true, true) == pytest.approx(1.0)
     assert ndcg_at_k(true, -true) < 0.7 < ndcg_at_k(true, np.array([5.0, 3.0, 4.0, 2.0, 1.0]))
     assert ndcg_at_k(np.array([3.0, 3.0]), np.array([1.0, 2.0])) == pytest.approx(1.0)  # all equally relevant
+
+
+def test_proposal_quality() -> None:
+    true = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    assert proposal_quality(true, true, k=3) == (1.0, 0.0)  # the truly best three, the best among them
+    precision, regret = proposal_quality(true, -true, k=3)  # the worst three
+    assert precision == 0.0 and regret == pytest.approx(8.0 - 3.0)
+    assert proposal_quality(true, np.array([0, 0, 0, 0, 0, 9, 9, 0.0]), k=2) == (0.5, 1.0)
+
+
+def test_random_picks_are_the_exact_expectation() -> None:
+    rng = np.random.default_rng(0)
+    true = rng.random(12)
+    precision, regret = random_proposal_quality(true, k=4)
+    # every 4-subset equally likely: the mean over all of them
+    import itertools
+    subsets = list(itertools.combinations(range(12), 4))
+    best4 = set(np.argsort(-true)[:4].tolist())
+    assert precision == pytest.approx(np.mean([len(best4 & set(c)) / 4 for c in subsets]))
+    assert regret == pytest.approx(np.mean([true.max() - true[list(c)].max() for c in subsets]))
 
 
 def test_splits_hold_out_what_they_say(graph) -> None:
@@ -63,9 +84,12 @@ def test_baselines_predict_every_metric(graph) -> None:
 
 def test_evaluate_split_and_report(graph) -> None:
     result = evaluate_split(graph, "temporal", ModelConfig(hidden=8, members=2, epochs=5))
-    assert set(result.rows) == {GNN_NAME, *BASELINES}
-    for row in result.rows.values():
-        assert row["n"] == 12 and 0.0 <= row["±25 %"] <= 1.0 and row["MAE ln lat"] >= 0
+    assert set(result.rows) == {GNN_NAME, RANDOM_PICKS, *BASELINES}
+    for name, row in result.rows.items():
+        assert row["n"] == 12 and 0.0 <= row["P@5"] <= 1.0 and row["regret@5"] >= 0
+        if name != RANDOM_PICKS:
+            assert 0.0 <= row["±25 %"] <= 1.0 and row["MAE ln lat"] >= 0
+    assert np.isnan(result.rows[RANDOM_PICKS]["MAE ln lat"])  # predicts nothing: only the proposal columns
     doc = markdown_report([result], graph, ModelConfig(), "test machine", "2026-01-01 00:00 UTC", 10)
     assert "## temporal split" in doc and "test machine" in doc and "## Verdict" in doc
-    assert "| gradient-boosted trees |" in doc
+    assert "| gradient-boosted trees |" in doc and f"| {RANDOM_PICKS} |" in doc and "P@5" in doc
