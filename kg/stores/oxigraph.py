@@ -9,7 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -245,17 +245,11 @@ class OxigraphStore(Queries):
         if check is None:
             return self._swap_in(lambda copy: copy.bulk_extend(quads))
 
-        def load_while_checking(copy: ox.Store) -> None:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-load") as pool:
-                loads = [pool.submit(copy.bulk_load, data, format=fmt, to_graph=graph)  # in order, one at a time
-                         for data, fmt, graph in _text_chunks(quads)]
-                try:
-                    check()
-                finally:
-                    for load in loads:  # (a load cannot be stopped: wait for it, then drop the copy)
-                        load.result()
+        def load_as_text(copy: ox.Store, pool: ThreadPoolExecutor) -> list[Future[None]]:
+            return [pool.submit(copy.bulk_load, data, format=fmt, to_graph=graph)  # in order, one at a time
+                    for data, fmt, graph in _text_chunks(quads)]
 
-        self._swap_in(load_while_checking)
+        self._swap_in(load_as_text, check)
 
     @_changes_store()
     def load_nquads(self, data: bytes) -> None:
@@ -269,21 +263,34 @@ class OxigraphStore(Queries):
         except SyntaxError as e:
             raise QueryError(f"malformed N-Quads: {e}") from None
 
-    def _swap_in(self, load: Callable[[ox.Store], None]) -> None:
-        """Run ``load`` on a staging copy of this on-disk store and swap the copy in (see :meth:`bulk_add`)."""
+    def _swap_in(self, load: Callable[..., Any], check: Callable[[], None] | None = None) -> None:
+        """Run ``load`` on a staging copy of this on-disk store and swap the copy in (see :meth:`bulk_add`).
+        With ``check``, ``load(copy, pool)`` submits the loading to a one-thread ``pool`` and returns its
+        futures, and ``check()`` runs meanwhile; if it (or a load) raises, the copy is closed and removed
+        once the loads end, and nothing is swapped in."""
         assert self.path is not None
         staging, old = _sibling(self.path, "staging"), _sibling(self.path, "old")
         _remove_staging(staging)
         self._store.flush()
         self._store.backup(str(staging))
+        copy = ox.Store(str(staging))
         try:
-            copy = ox.Store(str(staging))
-            load(copy)
+            if check is None:
+                load(copy)
+            else:
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-load") as pool:
+                    loads = load(copy, pool)
+                    try:
+                        check()
+                    finally:
+                        for loading in loads:  # (a load cannot be stopped: wait for it, then drop the copy)
+                            loading.result()
             copy.flush()
-            del copy
         except BaseException:
+            copy = None  # type: ignore[assignment]  # closes it: an open store may write into the directory removed next
             _remove_staging(staging)
             raise
+        copy = None  # type: ignore[assignment]  # closed before the swap
         _fsync_write(staging / _STAGED_MARK)
         del self._store  # releases the RocksDB lock of the old copy
         shutil.rmtree(old, ignore_errors=True)
