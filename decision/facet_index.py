@@ -8,8 +8,9 @@ tests and fetches — its DLN, device, cloud configuration and their attributes
 the device-type and framework filters search, whether it runs on a benchmark host — and one row per
 (model, performance record) with the record's kind and metrics; plus each model's techniques, their
 classes and precisions, what :mod:`decision.diversity` groups near-identical variants by (DLN family,
-hardware), and what :mod:`decision.measured_effects` pairs measurements by (the model's DLN, device,
-precision, runtime, component and release; a record's peak memory, metric and context).
+hardware), what :mod:`decision.measured_effects` pairs measurements by (the model's DLN, device,
+precision, runtime, component and release; a record's peak memory, metric and context), and one row per
+(model, dlom:Rating) with the rating's objective and value (:func:`decision.ratings.candidate_ratings`).
 :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with numpy masks,
 each requirement's test taken from its row of the requirement table
 (:meth:`Requirement.matches_column` for numbers, :meth:`Requirement.matches` once per distinct text),
@@ -88,7 +89,7 @@ _NODE_VARS["dev"][_iri(PRICE)] = "price"
 _DESCRIPTION = tuple(_iri(p) for _, p in DEVICE_DESCRIPTION)
 _FAMILY, _HARDWARE = _iri("dlom:architectureFamily"), _iri("dlom:hardware")  # what variants share (diversity)
 _LINKS = {"dln": "dlom:usesDLN", "dev": "dlom:deployedOn", "cloud": "dlom:usesCloudConfiguration",
-          "perf": "dlom:hasPerformance"}
+          "perf": "dlom:hasPerformance", "rating": "dlom:hasRating"}
 _MODEL_NUMBERS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values()
                               if v not in TEXT_VARS))
 _MODEL_TEXTS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values() if v in TEXT_VARS))
@@ -102,6 +103,8 @@ _EFFECT_MODEL_TEXTS = {_iri("dlom:precision"): "precision", _iri("dlom:runtime")
 _EFFECT_PERF_NUMBERS = {_iri("dlom:memoryMaxMb"): "memoryMax", _iri("dlom:metricValue"): "metricValue"}
 _EFFECT_PERF_TEXTS = {_iri("dlom:accuracyMetric"): "metric", _iri("dlom:metricUnit"): "metricUnit"}
 _CONTEXT = _iri("dlom:contextLength")
+# What decision.ratings averages: each dlom:Rating's objective and value.
+_RATED_OBJECTIVE, _RATING_VALUE = _iri("dlom:ratedObjective"), _iri("dlom:ratingValue")
 _LINKED_TEXTS = ("dln", "dev")  # the IRIs of the model's DLN and device, as texts
 TEXTS = (*_MODEL_TEXTS, *sorted(_EFFECT_MODEL_TEXTS.values()), *_LINKED_TEXTS)
 """The model-level text columns (:attr:`FacetIndex.texts`)."""
@@ -137,6 +140,9 @@ class FacetIndex:
     technique_classes: EncodedColumn  # a frozenset of class IRIs
     technique_precisions: EncodedColumn  # a frozenset of the techniques' dlom:precision values (measured effects)
     variant: EncodedColumn  # what decision.diversity groups by: (DLN IRI, its architecture families, its hardware)
+    rating_model: np.ndarray  # per (model, dlom:Rating) row, in (model, rating IRI) order: the model's row
+    rating_objective: EncodedColumn  # the rating's dlom:ratedObjective IRI
+    rating_value: np.ndarray  # its dlom:ratingValue
     irregular: dict[str, str] = field(default_factory=dict)  # model IRI → why the columns cannot stand for it
     build_ms: float = 0.0
 
@@ -152,9 +158,9 @@ class FacetIndex:
         """The memory of the columns and their distinct values (IRIs and texts counted as Python strings)."""
         arrays = [*self.numbers.values(), *self.perf_numbers.values(), self.has_dev, self.has_cloud, self.on_host,
                   self.any_framework, self.perf_model, self.perf_predicted, self.perf_in_context,
-                  self.only_predicted, self.techniques]
+                  self.only_predicted, self.techniques, self.rating_model, self.rating_value]
         texts = [*self.texts.values(), *self.perf_texts.values(), self.device_text, self.frameworks,
-                 self.technique_classes, self.technique_precisions, self.variant]
+                 self.technique_classes, self.technique_precisions, self.variant, self.rating_objective]
         total = sum(a.nbytes for a in arrays) + sum(t.codes.nbytes for t in texts)
         total += sum(sys.getsizeof(s) for s in self.iris) + sum(sys.getsizeof(s) for s in self.perf_iri)
         for t in texts:
@@ -266,7 +272,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     for m, dln in _select(store, f"SELECT ?m ?dln WHERE {{ {linked} ?m dlom:usesDLN ?dln }}"):
         if m.value in typed:
             models[m.value].links["dln"].append(dln.value)
-    for node in ("dev", "cloud", "perf"):
+    for node in ("dev", "cloud", "perf", "rating"):
         for m, o in _select(store, f"SELECT ?m ?o WHERE {{ {linked} ?m {_LINKS[node]} ?o }}"):
             if m.value in models:
                 models[m.value].links[node].append(o.value)
@@ -280,6 +286,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     attrs["cloud"] = _attributes(store, iris, ["cloud"], _NODE_VARS["cloud"])
     attrs["perf"] = _attributes(store, iris, ["perf"], {*_NODE_VARS["perf"], *_EFFECT_PERF_NUMBERS,
                                                         *_EFFECT_PERF_TEXTS, _CONTEXT})
+    attrs["rating"] = _attributes(store, iris, ["rating"], {_RATED_OBJECTIVE, _RATING_VALUE})
     hosts = _typed(store, iris, "dev", [_HOST])
     kinds = _typed(store, iris, "perf", [_MEASURED, _PREDICTED])
     fw = _iri(FRAMEWORK_PROPERTY)
@@ -303,7 +310,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     cols: dict[str, Any] = {v: [] for v in (*_MODEL_NUMBERS, *TEXTS)}
     cols |= {k: [] for k in ("has_dev", "has_cloud", "on_host", "device_text", "frameworks", "any_framework",
                              "perf_model", "perf_iri", "perf_predicted", "perf_in_context", "only_predicted",
-                             "irregular", "variant")}
+                             "irregular", "variant", "rating_model", "rating_objective", "rating_value")}
     cols |= {f"perf:{v}": [] for v in (*PERF_NUMBERS, *PERF_TEXTS)}
     for row, iri in enumerate(order):
         model = models[iri]
@@ -373,6 +380,20 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
                     why.append(f"{perf}: {bad}")
             cols["perf_in_context"].append(bool(got.get(_CONTEXT)))
         cols["only_predicted"].append(predicted > 0 and measured == 0)
+        for rating in sorted(set(links.get("rating", ()))):
+            got = attrs["rating"].get(rating, {})
+            objective, value = got.get(_RATED_OBJECTIVE, []), got.get(_RATING_VALUE, [])
+            if not objective or not value:
+                continue  # the ratings query matches only a rating with both
+            if len(objective) > 1 or len(value) > 1:
+                why.append(f"{rating}: {len(objective)} objectives, {len(value)} values")
+                continue
+            number, bad = _number(value, "ratingValue")
+            if bad:
+                why.append(f"{rating}: {bad}")
+            cols["rating_model"].append(row)
+            cols["rating_objective"].append(objective[0].value)
+            cols["rating_value"].append(number)
         cols["irregular"].append("; ".join(why) if why else None)
     techniques, classes, precisions = technique_columns(store, order)
     cols["techniques"], cols["technique_classes"], cols["technique_precisions"] = techniques, classes, precisions
@@ -392,6 +413,8 @@ def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: 
         {v: EncodedColumn.of(cols[f"perf:{v}"]) for v in PERF_TEXTS}, boolean["perf_in_context"], boolean["only_predicted"],
         np.asarray(cols["techniques"], dtype=float), EncodedColumn.of(list(cols["technique_classes"])),
         EncodedColumn.of(list(cols["technique_precisions"])), EncodedColumn.of(cols["variant"]),
+        np.array(cols["rating_model"], dtype=np.intp), EncodedColumn.of(cols["rating_objective"]),
+        np.array(cols["rating_value"], dtype=float),
         {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms)
 
 
@@ -417,7 +440,9 @@ def _columns_of(index: FacetIndex) -> dict[str, Any]:
              "only_predicted": index.only_predicted.tolist(), "techniques": index.techniques.tolist(),
              "technique_classes": index.technique_classes.take(every),
              "technique_precisions": index.technique_precisions.take(every), "variant": index.variant.take(every),
-             "irregular": [index.irregular.get(i) for i in index.iris]}
+             "irregular": [index.irregular.get(i) for i in index.iris], "rating_model": index.rating_model.tolist(),
+             "rating_objective": index.rating_objective.take(np.arange(len(index.rating_model))),
+             "rating_value": index.rating_value.tolist()}
     cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in PERF_NUMBERS}
     records = np.arange(len(index.perf_iri))
     cols |= {f"perf:{v}": index.perf_texts[v].take(records) for v in PERF_TEXTS}
@@ -486,23 +511,33 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
     # the records, each side in (row, IRI) order, need only a stable sort by their new row.
     final = np.empty(len(iris), dtype=np.intp)
     final[order] = np.arange(len(iris))
-    kept_records = np.flatnonzero(np.isin(index.perf_model, kept))
     old_row = np.full(len(index), -1, dtype=np.intp)
     old_row[kept] = final[: len(kept)]
-    record_rows = np.concatenate([old_row[index.perf_model[kept_records]], final[len(kept) + part.perf_model]])
-    by_row = np.argsort(record_rows, kind="stable")
 
-    def records(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.concatenate([a[kept_records], b])[by_row]
+    def record_table(a_model: np.ndarray, b_model: np.ndarray
+                     ) -> tuple[np.ndarray, Callable[[Sequence[Any], Sequence[Any]], Any]]:
+        """(the records' new model rows, how to splice a column of them: arrays, or lists)."""
+        kept_records = np.flatnonzero(np.isin(a_model, kept))
+        new_rows = np.concatenate([old_row[a_model[kept_records]], final[len(kept) + b_model]])
+        by_row = np.argsort(new_rows, kind="stable")
 
-    perf_iri = [index.perf_iri[j] for j in kept_records.tolist()] + part.perf_iri
+        def splice(a: Sequence[Any], b: Sequence[Any]) -> Any:
+            if isinstance(a, np.ndarray):
+                return np.concatenate([a[kept_records], b])[by_row]
+            joined = [a[j] for j in kept_records.tolist()] + list(b)
+            return [joined[j] for j in by_row.tolist()]
+
+        return new_rows[by_row], splice
+
+    record_rows, records = record_table(index.perf_model, part.perf_model)
+    rating_rows, ratings = record_table(index.rating_model, part.rating_model)
     return FacetIndex(
         part.generation, [iris[k] for k in order.tolist()],
         {v: rows(index.numbers[v], part.numbers[v]) for v in _MODEL_NUMBERS},
         {v: texts(index.texts[v], part.texts[v]) for v in TEXTS},
         rows(index.has_dev, part.has_dev), rows(index.has_cloud, part.has_cloud), rows(index.on_host, part.on_host),
         texts(index.device_text, part.device_text), texts(index.frameworks, part.frameworks),
-        rows(index.any_framework, part.any_framework), record_rows[by_row], [perf_iri[j] for j in by_row.tolist()],
+        rows(index.any_framework, part.any_framework), record_rows, records(index.perf_iri, part.perf_iri),
         records(index.perf_predicted, part.perf_predicted),
         {v: records(index.perf_numbers[v], part.perf_numbers[v]) for v in PERF_NUMBERS},
         {v: texts(index.perf_texts[v], part.perf_texts[v], records) for v in PERF_TEXTS},
@@ -510,6 +545,8 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
         rows(index.only_predicted, part.only_predicted), rows(index.techniques, part.techniques),
         texts(index.technique_classes, part.technique_classes),
         texts(index.technique_precisions, part.technique_precisions), texts(index.variant, part.variant),
+        rating_rows, texts(index.rating_objective, part.rating_objective, ratings),
+        ratings(index.rating_value, part.rating_value),
         {i: w for i, w in index.irregular.items() if i not in touched} | part.irregular, build_ms)
 
 

@@ -30,9 +30,9 @@ from decision.objectives import (OBJECTIVES, ObjectiveMatrix, ObjectiveValue, Va
                                  read_technique_effects)
 from decision.pareto import pareto_front
 from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, PredictedCandidate
-from decision.ratings import mean_ratings
+from decision.ratings import candidate_ratings
 from decision.requirements import Requirements, parse_requirements
-from decision.retrieval import BIND_LIMIT, Candidate, CandidateSet, candidate_key, labels_of, load_candidates, retrieve
+from decision.retrieval import Candidate, CandidateSet, candidate_key, labels_of, load_candidates, retrieve
 from decision.scoring import Contribution, contributions, overall_scores, ranking
 from decision.sensitivity import WeightSensitivity, top_choice_sensitivity
 from kg.derived_results import derived
@@ -240,11 +240,9 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
         return rec
 
     def values_of_candidates() -> ObjectiveMatrix:
-        rated = mean_ratings(store, found.iris if n <= BIND_LIMIT else None)
         effects = read_technique_effects(store, timeout_s=timeout_s)
         measured = read_measured_effects(store) if found.technique_precisions.test(bool).any() else None
-        ratings = {i: rated[iri] for i, iri in enumerate(found.iris) if iri in rated} if rated else {}
-        return objective_matrix(found.raw_columns(), ratings, effects, measured)
+        return objective_matrix(found.raw_columns(), candidate_ratings(store, found), effects, measured)
 
     # The values depend on the store and the requirements, not on the preferences: kept until the store
     # changes (a new rating, measurement or an edited Table 1 effect shows in the next call), so re-ranking is cheap.

@@ -5,6 +5,7 @@ a validated write, rebuilt after any other change). The embedded store only: sto
 (Neo4j, remote SPARQL) get no index and always run the query."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +23,11 @@ from pyoxigraph import Triple
 from api.app import create_app
 from api.settings import Settings
 from benchmarks.generate_graph import APPLICATION_AREAS, PURPOSES, TRIPLES_PER_MODEL, generate_graph
-from decision import diversity
+from decision import diversity, ratings
 from decision import facet_index as fi
 from decision import measured_effects
 from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
+from decision.objectives import Objective
 from decision.requirements import PREFERRABLE_FIELDS, parse_requirements
 from decision.retrieval import CandidateSet, _retrieve, build_query, plan_query, retrieve
 from kg.derived_results import forget
@@ -245,6 +247,39 @@ def test_a_validated_write_updates_the_index_for_the_models_it_touches(monkeypat
             assert_same(*both_paths(store, body, updated))
             assert_same(retrieve(store, parse_requirements(body)), _retrieve(store, parse_requirements(body),
                                                                               build_query(parse_requirements(body)), None))
+    finally:
+        store.close()
+
+
+def test_ratings_come_from_the_index_as_from_the_query_and_follow_each_new_rating(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _generated(11)
+    try:
+        found_by_query = retrieve(store, parse_requirements({}))
+        assert fi.current_index(store) is None
+
+        def both() -> tuple[dict, dict]:
+            forget(store)
+            found = retrieve(store, parse_requirements({}))
+            assert found.index_rows is not None  # answered from the index
+            return ratings.candidate_ratings(store, found), ratings.candidate_ratings(store, found_by_query)
+
+        fi.facet_index(store)
+        builds: list[int] = []
+        real = fi.build_index
+        at = dt.datetime(2026, 12, 6, tzinfo=dt.timezone.utc)
+        monkeypatch.setattr(fi, "build_index", lambda s: builds.append(1) or real(s))
+        for k, (name, value) in enumerate([("Bare", 2), ("Bare", 5), ("Priced", 4), ("Bare", 3)]):
+            ratings.rate_model(store, model_iri(name).value, {Objective.COST: value, Objective.LATENCY: 6 - value},
+                               "tester", at + dt.timedelta(minutes=k))
+            fast, slow = both()
+            assert fast.keys() == slow.keys() and fast
+            for i in slow:
+                assert fast[i].keys() == slow[i].keys()
+                for o, (mean, n) in slow[i].items():
+                    assert fast[i][o][1] == n and fast[i][o][0] == pytest.approx(mean, rel=1e-12)
+        assert builds == []  # brought forward, never rebuilt
+        bare = found_by_query.iris.index(model_iri("Bare").value)
+        assert fast[bare][Objective.COST] == (pytest.approx(10 / 3), 3)
     finally:
         store.close()
 
