@@ -27,6 +27,7 @@ from api import admission, auth, build_routes, decision_routes, graph_store, gra
 from api import effects_routes
 from api.predictor import warm_predictor_in_background
 from api.settings import Settings
+from decision.catalog_listing import list_models_through_index
 from decision.recommend import warm_decision_support_in_background
 from kg.catalog.queries import warm_model_listing
 from kg.exploration import warm_label_index_in_background
@@ -172,6 +173,7 @@ def warm_in_background(store: Store) -> None:
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """The DLOM web app over ``store``. The app holds no business logic: it calls the libraries."""
     settings = settings or Settings()
+    list_models_through_index()  # the model listings read through the facet index where it is current
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -9,8 +9,11 @@ the device-type and framework filters search, whether it runs on a benchmark hos
 (model, performance record) with the record's kind and metrics; plus each model's techniques, their
 classes and precisions, what :mod:`decision.diversity` groups near-identical variants by (DLN family,
 hardware), what :mod:`decision.measured_effects` pairs measurements by (the model's DLN, device,
-precision, runtime, component and release; a record's peak memory, metric and context), and one row per
-(model, dlom:Rating) with the rating's objective and value (:func:`decision.ratings.candidate_ratings`).
+precision, runtime, component and release; a record's peak memory, metric and context), one row per
+(model, dlom:Rating) with the rating's objective and value (:func:`decision.ratings.candidate_ratings`),
+and what the catalog's model listing filters and sorts by, with that query's semantics — every value a
+model has, its figures aggregated as the query aggregates them (:data:`LISTING_TEXTS`,
+:data:`LISTING_NUMBERS`; :mod:`decision.catalog_listing` answers the GraphQL and REST listings from them).
 :func:`candidates_from_index` evaluates a :class:`decision.retrieval.QueryPlan` over it with numpy masks,
 each requirement's test taken from its row of the requirement table
 (:meth:`Requirement.matches_column` for numbers, :meth:`Requirement.matches` once per distinct text),
@@ -54,6 +57,8 @@ from decision.requirement_table import BY_PATH, DEVICE_DESCRIPTION, FRAMEWORK_PR
 from decision.retrieval import (PERF_METRICS, PRICE, PROPERTIES, TEXT_VARS, CandidateQuery, CandidateSet, QueryPlan,
                                 RecordLists, technique_columns)
 from kg.binding import values_rows
+from kg.catalog.queries import DeviceClass
+from kg.catalog.records import TechniqueFamily
 from kg.errors import DlomError
 from kg.namespaces import DLOM_VOCABULARIES, PREFIXES, SPARQL_PREFIXES
 from kg.store import Store
@@ -70,6 +75,8 @@ _RDF_TYPE = PREFIXES["rdf"] + "type"
 _HOST = PREFIXES["dlom"] + "BenchmarkHost"
 _MEASURED = PREFIXES["dlom"] + "MeasuredPerformance"
 _PREDICTED = PREFIXES["dlom"] + "PredictedPerformance"
+_COPIED = PREFIXES["dlom"] + "CopiedPerformance"
+_STRING = _XSD + "string"
 
 MAX_INCREMENTAL_MODELS = 2000
 """A write touching more models than this rebuilds the index (re-reading them one by one would not be cheaper)."""
@@ -89,7 +96,7 @@ _NODE_VARS["dev"][_iri(PRICE)] = "price"
 _DESCRIPTION = tuple(_iri(p) for _, p in DEVICE_DESCRIPTION)
 _FAMILY, _HARDWARE = _iri("dlom:architectureFamily"), _iri("dlom:hardware")  # what variants share (diversity)
 _LINKS = {"dln": "dlom:usesDLN", "dev": "dlom:deployedOn", "cloud": "dlom:usesCloudConfiguration",
-          "perf": "dlom:hasPerformance", "rating": "dlom:hasRating"}
+          "perf": "dlom:hasPerformance", "rating": "dlom:hasRating", "tech": "dlom:appliesOptimization"}
 _MODEL_NUMBERS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values()
                               if v not in TEXT_VARS))
 _MODEL_TEXTS = tuple(sorted(v for n in ("m", "dln", "dev", "cloud") for v in _NODE_VARS[n].values() if v in TEXT_VARS))
@@ -112,6 +119,27 @@ PERF_NUMBERS = (*_PERF_VARS, *sorted(_EFFECT_PERF_NUMBERS.values()))
 """The record-level number columns (:attr:`FacetIndex.perf_numbers`)."""
 PERF_TEXTS = tuple(sorted(_EFFECT_PERF_TEXTS.values()))
 """The record-level text columns (:attr:`FacetIndex.perf_texts`)."""
+# What kg.catalog's model listing filters and sorts by (kg.catalog.queries.ModelFilter), read with the
+# listing query's semantics: every value a model has (a set, not the one value retrieval reads), texts
+# lower-cased where the filter ignores case; figures aggregated as the query aggregates them.
+_LABEL = _iri("rdfs:label")
+_LISTED_MODEL = {_LABEL: "labels", _iri("dlom:applicationArea"): "areas", _iri("dlom:purpose"): "purposes",
+                 _iri("dlom:runtime"): "runtimes", _iri("dlom:precision"): "precisions"}
+_LISTED_MODEL_FIGURES = {_iri("dlom:yearCreated"): "year", _iri("dlom:totalCostUsd"): "cost"}
+_LISTED_PERF = {_iri("dlom:scenario"): "scenarios", _iri("dlom:primaryComputeUnit"): "compute_units"}
+_LISTED_PERF_FIGURES = {_iri("dlom:inferenceLatencyMs"): ("latency", min), _iri("dlom:accuracy"): ("accuracy", max),
+                        _iri("dlom:energyPerInferenceUj"): ("energy", min)}
+_FORM_FACTOR, _ACCELERATOR = _iri("dlom:formFactor"), _iri("dlom:accelerator")
+_ACCELERATOR_MODEL, _SOC_HARDWARE = _iri("dlom:acceleratorModel"), _iri("dlom:socHardware")
+_QUANTIZATION, _SCHEME = _iri("dlom:Quantization"), _iri("dlom:quantizationScheme")
+_DEVICE_CLASSES = tuple(c.value for c in DeviceClass)
+_FAMILIES = tuple(f.value for f in TechniqueFamily)
+LISTING_NUMBERS = ("accuracy", "cost", "energy", "latency", "year")
+"""The listing's figures (:attr:`FacetIndex.listing_numbers`), as kg.catalog.queries defines them."""
+LISTING_TEXTS = ("label", "labels", "areas", "purposes", "runtimes", "precisions", "scenarios", "compute_units",
+                 "devices", "dlns", "families", "device_classes", "form_factors", "accelerators", "hardware")
+"""The listing's texts (:attr:`FacetIndex.listing_texts`): 'label' is the least label; the others are
+frozensets of every value the model has."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +173,9 @@ class FacetIndex:
     rating_value: np.ndarray  # its dlom:ratingValue
     irregular: dict[str, str] = field(default_factory=dict)  # model IRI → why the columns cannot stand for it
     build_ms: float = 0.0
+    listing_numbers: dict[str, np.ndarray] = field(default_factory=dict)  # :data:`LISTING_NUMBERS`
+    listing_texts: dict[str, EncodedColumn] = field(default_factory=dict)  # :data:`LISTING_TEXTS`
+    unlisted: dict[str, str] = field(default_factory=dict)  # model IRI → why the listing columns cannot stand for it
 
     def __len__(self) -> int:
         return len(self.iris)
@@ -158,9 +189,11 @@ class FacetIndex:
         """The memory of the columns and their distinct values (IRIs and texts counted as Python strings)."""
         arrays = [*self.numbers.values(), *self.perf_numbers.values(), self.has_dev, self.has_cloud, self.on_host,
                   self.any_framework, self.perf_model, self.perf_predicted, self.perf_in_context,
-                  self.only_predicted, self.techniques, self.rating_model, self.rating_value]
+                  self.only_predicted, self.techniques, self.rating_model, self.rating_value,
+                  *self.listing_numbers.values()]
         texts = [*self.texts.values(), *self.perf_texts.values(), self.device_text, self.frameworks,
-                 self.technique_classes, self.technique_precisions, self.variant, self.rating_objective]
+                 self.technique_classes, self.technique_precisions, self.variant, self.rating_objective,
+                 *self.listing_texts.values()]
         total = sum(a.nbytes for a in arrays) + sum(t.codes.nbytes for t in texts)
         total += sum(sys.getsizeof(s) for s in self.iris) + sum(sys.getsizeof(s) for s in self.perf_iri)
         for t in texts:
@@ -272,23 +305,29 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     for m, dln in _select(store, f"SELECT ?m ?dln WHERE {{ {linked} ?m dlom:usesDLN ?dln }}"):
         if m.value in typed:
             models[m.value].links["dln"].append(dln.value)
-    for node in ("dev", "cloud", "perf", "rating"):
+    for node in ("dev", "cloud", "perf", "rating", "tech"):
         for m, o in _select(store, f"SELECT ?m ?o WHERE {{ {linked} ?m {_LINKS[node]} ?o }}"):
             if m.value in models:
                 models[m.value].links[node].append(o.value)
     order = sorted(models)
     scan = iris is None
-    attrs = {"m": _attributes(store, iris, ["m"], {*_NODE_VARS["m"], *_EFFECT_MODEL_TEXTS})}
+    attrs = {"m": _attributes(store, iris, ["m"], {*_NODE_VARS["m"], *_EFFECT_MODEL_TEXTS, *_LISTED_MODEL,
+                                                   *_LISTED_MODEL_FIGURES})}
     # the DLN's and the device's together: both have labels, read in one pass
     attrs["dln"] = attrs["dev"] = _attributes(store, iris, ["dln", "dev"],
                                               {*_NODE_VARS["dln"], *_NODE_VARS["dev"], *_DESCRIPTION,
-                                               _FAMILY, _HARDWARE})
-    attrs["cloud"] = _attributes(store, iris, ["cloud"], _NODE_VARS["cloud"])
+                                               _FAMILY, _HARDWARE, _SOC_HARDWARE, _FORM_FACTOR, _ACCELERATOR})
+    attrs["cloud"] = _attributes(store, iris, ["cloud"], {*_NODE_VARS["cloud"], _ACCELERATOR_MODEL, _HARDWARE,
+                                                          _SOC_HARDWARE})
     attrs["perf"] = _attributes(store, iris, ["perf"], {*_NODE_VARS["perf"], *_EFFECT_PERF_NUMBERS,
-                                                        *_EFFECT_PERF_TEXTS, _CONTEXT})
+                                                        *_EFFECT_PERF_TEXTS, _CONTEXT, *_LISTED_PERF,
+                                                        *_LISTED_PERF_FIGURES})
     attrs["rating"] = _attributes(store, iris, ["rating"], {_RATED_OBJECTIVE, _RATING_VALUE})
-    hosts = _typed(store, iris, "dev", [_HOST])
-    kinds = _typed(store, iris, "perf", [_MEASURED, _PREDICTED])
+    attrs["tech"] = _attributes(store, iris, ["tech"], {_SCHEME})
+    types = {"dev": _typed(store, iris, "dev", _DEVICE_CLASSES), "cloud": _typed(store, iris, "cloud", _DEVICE_CLASSES),
+             "perf": _typed(store, iris, "perf", [_MEASURED, _PREDICTED, _COPIED]),
+             "tech": _typed(store, iris, "tech", _FAMILIES)}
+    kinds = types["perf"]
     fw = _iri(FRAMEWORK_PROPERTY)
     labels: dict[str, set[str]] = defaultdict(set)  # model or device → its frameworks' labels and families
     uses: set[str] = set()  # models and devices that use a framework
@@ -312,6 +351,8 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
                              "perf_model", "perf_iri", "perf_predicted", "perf_in_context", "only_predicted",
                              "irregular", "variant", "rating_model", "rating_objective", "rating_value")}
     cols |= {f"perf:{v}": [] for v in (*PERF_NUMBERS, *PERF_TEXTS)}
+    cols |= {f"listing:{v}": [] for v in (*LISTING_NUMBERS, *LISTING_TEXTS)}
+    cols["unlisted"] = {m: "no dlom:usesDLN (the index has no row for it)" for m in typed if m not in models}
     for row, iri in enumerate(order):
         model = models[iri]
         why: list[str] = []
@@ -349,7 +390,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
         cols["variant"].append((subject["dln"], families, hardware))
         cols["has_dev"].append(dev is not None)
         cols["has_cloud"].append(subject["cloud"] is not None)
-        cols["on_host"].append(dev is not None and dev in hosts)
+        cols["on_host"].append(dev is not None and _HOST in types["dev"].get(dev, ()))
         its = labels.get(iri, set()) | (labels.get(dev, set()) if dev is not None else set())
         # the labels as the framework filter compares them (normalized once here, not per query)
         cols["frameworks"].append(frozenset(framework_row.parameter(n) for n in its))
@@ -357,7 +398,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
         measured = predicted = 0
         for perf in sorted(set(links.get("perf", ()))):
             got = attrs["perf"].get(perf, {})
-            kind = kinds.get(perf, set())
+            kind = kinds.get(perf, set()) - {_COPIED}
             if not kind:
                 continue  # neither measured nor predicted (e.g. copied): the query never matches it
             if len(kind) > 1:
@@ -395,9 +436,76 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
             cols["rating_objective"].append(objective[0].value)
             cols["rating_value"].append(number)
         cols["irregular"].append("; ".join(why) if why else None)
+        listed, unlisted = _listing_row(iri, links, attrs, types)
+        for var, value in listed.items():
+            cols[f"listing:{var}"].append(value)
+        if unlisted:
+            cols["unlisted"][iri] = unlisted
     techniques, classes, precisions = technique_columns(store, order)
     cols["techniques"], cols["technique_classes"], cols["technique_precisions"] = techniques, classes, precisions
     return order, cols
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _lower_texts(terms: Sequence[Any]) -> frozenset[str]:
+    return frozenset(t.value.lower() for t in terms) if terms else _NONE
+
+
+def _figure(terms: Sequence[Any], aggregate: Callable[[Iterable[float]], float], what: str
+            ) -> tuple[float, str | None]:
+    """The aggregate of numeric literals (NaN: none), or why it is not one."""
+    if not terms:
+        return np.nan, None
+    values = []
+    for t in terms:
+        value, bad = _number([t], what)
+        if bad:
+            return np.nan, bad
+        values.append(value)
+    return (aggregate(values) if values else np.nan), None
+
+
+def _listing_row(iri: str, links: dict[str, list[str]], attrs: dict[str, dict[str, dict[str, list]]],
+                 types: dict[str, dict[str, set[str]]]) -> tuple[dict[str, Any], str | None]:
+    """The model's listing columns (:data:`LISTING_NUMBERS`, :data:`LISTING_TEXTS`) by the semantics of
+    :func:`kg.catalog.queries.model_list_query`, and why they cannot stand for it (None: they can)."""
+    got = attrs["m"].get(iri, {})
+    row: dict[str, Any] = {}
+    why: list[str] = []
+    labels = [t.value for t in got.get(_LABEL, [])]
+    row["label"] = min(labels) if labels else None
+    for prop, var in _LISTED_MODEL.items():
+        row[var] = _lower_texts(got.get(prop, []))
+    for prop, var in _LISTED_MODEL_FIGURES.items():
+        row[var], bad = _figure(got.get(prop, []), min, var)
+        why += [bad] if bad else []
+    schemes = (t.value.lower() for tech in set(links.get("tech", ())) if _QUANTIZATION in types["tech"].get(tech, ())
+               for t in attrs["tech"].get(tech, {}).get(_SCHEME, []))
+    row["precisions"] = row["precisions"] | frozenset(schemes)
+    row["families"] = frozenset(c for tech in set(links.get("tech", ())) for c in types["tech"].get(tech, ()))
+    row["dlns"] = frozenset(links.get("dln", ()))
+    devices, clouds = set(links.get("dev", ())), set(links.get("cloud", ()))
+    row["devices"] = frozenset(devices)
+    row["device_classes"] = frozenset(c for d in devices for c in types["dev"].get(d, ())) | frozenset(
+        c for d in clouds for c in types["cloud"].get(d, ()))
+    of_devices = [attrs["dev"].get(d, {}) for d in devices]
+    of_clouds = [attrs["cloud"].get(d, {}) for d in clouds]
+    row["form_factors"] = _lower_texts([t for a in of_devices for t in a.get(_FORM_FACTOR, [])])
+    row["accelerators"] = _lower_texts([*(t for a in of_devices for t in a.get(_ACCELERATOR, [])),
+                                        *(t for a in of_clouds for t in a.get(_ACCELERATOR_MODEL, []))])
+    row["hardware"] = frozenset(t.value for a in (*of_devices, *of_clouds) for p in (_HARDWARE, _SOC_HARDWARE)
+                                for t in a.get(p, []) if isinstance(t, NamedNode))
+    records = [(p, attrs["perf"].get(p, {})) for p in sorted(set(links.get("perf", ())))]
+    for prop, var in _LISTED_PERF.items():  # of every record, as the filter's pattern matches a plain literal
+        row[var] = frozenset(t.value for _, a in records for t in a.get(prop, [])
+                             if getattr(getattr(t, "datatype", None), "value", None) == _STRING)
+    counted = [a for p, a in records if not types["perf"].get(p, set()) & {_PREDICTED, _COPIED}]
+    for prop, (var, aggregate) in _LISTED_PERF_FIGURES.items():
+        row[var], bad = _figure([t for a in counted for t in a.get(prop, [])], aggregate, var)
+        why += [bad] if bad else []
+    return row, ("; ".join(why) if why else None)
 
 
 def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: float) -> FacetIndex:
@@ -415,7 +523,10 @@ def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: 
         EncodedColumn.of(list(cols["technique_precisions"])), EncodedColumn.of(cols["variant"]),
         np.array(cols["rating_model"], dtype=np.intp), EncodedColumn.of(cols["rating_objective"]),
         np.array(cols["rating_value"], dtype=float),
-        {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms)
+        {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms,
+        listing_numbers={v: np.array(cols[f"listing:{v}"], dtype=float) for v in LISTING_NUMBERS},
+        listing_texts={v: EncodedColumn.of(cols[f"listing:{v}"]) for v in LISTING_TEXTS},
+        unlisted=dict(cols["unlisted"]))
 
 
 def build_index(store: Store) -> FacetIndex:
@@ -442,7 +553,9 @@ def _columns_of(index: FacetIndex) -> dict[str, Any]:
              "technique_precisions": index.technique_precisions.take(every), "variant": index.variant.take(every),
              "irregular": [index.irregular.get(i) for i in index.iris], "rating_model": index.rating_model.tolist(),
              "rating_objective": index.rating_objective.take(np.arange(len(index.rating_model))),
-             "rating_value": index.rating_value.tolist()}
+             "rating_value": index.rating_value.tolist(), "unlisted": dict(index.unlisted)}
+    cols |= {f"listing:{v}": index.listing_numbers[v].tolist() for v in LISTING_NUMBERS}
+    cols |= {f"listing:{v}": index.listing_texts[v].take(every) for v in LISTING_TEXTS}
     cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in PERF_NUMBERS}
     records = np.arange(len(index.perf_iri))
     cols |= {f"perf:{v}": index.perf_texts[v].take(records) for v in PERF_TEXTS}
@@ -459,7 +572,7 @@ def _touched_models(store: Store, triples: Sequence[Any]) -> set[str] | None:
     # a blank node of this write cannot be linked from an earlier one: its model is among the subjects
     subjects = sorted({t.subject.value for t in triples if isinstance(t.subject, NamedNode)})
     found: set[str] = set()
-    links = " ".join((*_LINKS.values(), "dlom:appliesOptimization", FRAMEWORK_PROPERTY))
+    links = " ".join((*_LINKS.values(), FRAMEWORK_PROPERTY))
     for chunk in range(0, len(subjects), 1000):
         scope = values_rows(["s"], [(NamedNode(s),) for s in subjects[chunk:chunk + 1000]])
         for text in (f"SELECT ?s WHERE {{ {scope} ?s a dlom:Model }}",
@@ -547,7 +660,10 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
         texts(index.technique_precisions, part.technique_precisions), texts(index.variant, part.variant),
         rating_rows, texts(index.rating_objective, part.rating_objective, ratings),
         ratings(index.rating_value, part.rating_value),
-        {i: w for i, w in index.irregular.items() if i not in touched} | part.irregular, build_ms)
+        {i: w for i, w in index.irregular.items() if i not in touched} | part.irregular, build_ms,
+        listing_numbers={v: rows(index.listing_numbers[v], part.listing_numbers[v]) for v in LISTING_NUMBERS},
+        listing_texts={v: texts(index.listing_texts[v], part.listing_texts[v]) for v in LISTING_TEXTS},
+        unlisted={i: w for i, w in index.unlisted.items() if i not in touched} | part.unlisted)
 
 
 def _replace_generation(index: FacetIndex, generation: int) -> FacetIndex:

@@ -15,12 +15,14 @@ A model without the figure a range filter names is left out; when sorting, model
 come last in either direction. Ties are broken by model IRI, so pages are stable.
 
 Cost: :func:`find_models` evaluates the filters and sort key over every model (the store has no sorted
-index), so it grows linearly with the number of models; the batch fetches do not grow with the graph.
+index), so it grows linearly with the number of models; the batch fetches do not grow with the graph. A
+registered listing source (:func:`add_listing_source`: the facet index, :mod:`decision.catalog_listing`)
+answers the same in numpy where it can, and the store query runs where it cannot.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -117,7 +119,7 @@ _SCENARIO_NAMES = {_fold(v): v for v in SCENARIOS.values()}
 _COMPUTE_UNIT_NAMES = {_fold(v): v for v in COMPUTE_UNITS}
 _DEVICE_CLASS_NAMES = {**{_fold(c.name): c.name for c in DeviceClass},
                        **{_fold(c.value.rsplit("#", 1)[1]): c.name for c in DeviceClass}}
-_IRI_TEXT = re.compile(r"^(https?://|urn:)\S+$")
+IRI_TEXT = re.compile(r"^(https?://|urn:)\S+$")
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ class ModelFilter:
         if isinstance(self.device_class, str):
             object.__setattr__(self, "device_class",
                                DeviceClass[_closed_value("device_class", self.device_class, _DEVICE_CLASS_NAMES)])
-        if self.accelerator is not None and _IRI_TEXT.match(self.accelerator):
+        if self.accelerator is not None and IRI_TEXT.match(self.accelerator):
             _iri_terms([self.accelerator], "accelerator")
 
 
@@ -231,7 +233,10 @@ _PERFORMANCE_FIGURES: dict[str, tuple[str, str, str]] = {
     "energy": ("MIN", "en", "dlom:energyPerInferenceUj"),
 }
 _FIGURES = {**_MODEL_FIGURES, **_PERFORMANCE_FIGURES}
-_SORT_VARIABLE = {ModelSortKey.LATENCY: "latency", ModelSortKey.ACCURACY: "accuracy",
+FIGURE_FIELDS = {"year": "year", "cost": "cost_usd", "latency": "latency_ms", "accuracy": "accuracy",
+                 "energy": "energy_uj"}
+"""A figure's name → the :class:`ModelRow` field that holds it."""
+SORT_FIGURE = {ModelSortKey.LATENCY: "latency", ModelSortKey.ACCURACY: "accuracy",
                   ModelSortKey.ENERGY: "energy", ModelSortKey.COST: "cost", ModelSortKey.YEAR: "year"}
 
 
@@ -263,11 +268,20 @@ def _equal_filter(variable: str, text: str, pattern: str) -> str:
 
 
 # A mixed precision as the MLPerf Inference importer writes it, 'mixed precision (int8+fp16)', folded to
-# '+int8+fp16+' so that each part is found as '+<part>+'.
+# '+int8+fp16+' so that each part is found as '+<part>+'. The same rule twice: as SPARQL, and in Python
+# for the listing over the facet index (decision.catalog_listing).
 _PRECISION_PATTERN = ("{ ?m dlom:precision ?v } UNION "
                       "{ ?m dlom:appliesOptimization ?q . ?q a dlom:Quantization ; dlom:quantizationScheme ?v } "
                       "FILTER(LCASE(STR(?v)) = LCASE(?prec) || CONTAINS(REPLACE(LCASE(STR(?v)), "
                       "\"^mixed precision [(](.*)[)]$\", \"+$1+\"), CONCAT(\"+\", LCASE(?prec), \"+\")))")
+_MIXED_PRECISION = re.compile(r"mixed precision [(](.*)[)]")
+
+
+def precision_matches(value: str, wanted: str) -> bool:
+    """Whether a recorded precision ``value`` (lower-cased) is the ``wanted`` one (lower-cased), as
+    :data:`_PRECISION_PATTERN` tests it: equal, or one part of a mixed precision."""
+    mixed = _MIXED_PRECISION.fullmatch(value)
+    return value == wanted or f"+{wanted}+" in (f"+{mixed.group(1)}+" if mixed else value)
 
 
 def _deployment_filters(flt: ModelFilter) -> list[str]:
@@ -289,7 +303,7 @@ def _deployment_filters(flt: ModelFilter) -> list[str]:
         out.append(_models_where(f"{values_rows(['prec'], [(Literal(flt.precision),)])} {_PRECISION_PATTERN}"))
     if flt.form_factor:
         out.append(_equal_filter("ff", flt.form_factor, "?d dlom:formFactor ?v . ?m dlom:deployedOn ?d ."))
-    if flt.accelerator and _IRI_TEXT.match(flt.accelerator):
+    if flt.accelerator and IRI_TEXT.match(flt.accelerator):
         out.append(_models_where(f"{values_rows(['hw'], _iri_terms([flt.accelerator], 'accelerator'))} "
                                  "{ ?d dlom:hardware ?hw } UNION { ?d dlom:socHardware ?hw } "
                                  "{ ?m dlom:deployedOn ?d } UNION { ?m dlom:usesCloudConfiguration ?d }"))
@@ -301,13 +315,23 @@ def _deployment_filters(flt: ModelFilter) -> list[str]:
     return out
 
 
+def figure_ranges(flt: ModelFilter) -> dict[str, Range]:
+    """The figures (names of :data:`FIGURE_FIELDS`) the filter bounds, with their ranges."""
+    ranges = {"cost": flt.cost_usd, "latency": flt.latency_ms, "accuracy": flt.accuracy, "energy": flt.energy_uj,
+              "year": flt.year}
+    return {name: rng for name, rng in ranges.items() if rng is not None and not rng.is_open}
+
+
+def listed_figures(flt: ModelFilter, sort: ModelSortKey) -> frozenset[str]:
+    """The figures a listing computes (and its rows show; the others are None): those the filter bounds
+    and the one it is sorted by."""
+    return frozenset({*figure_ranges(flt), *([SORT_FIGURE[sort]] if sort in SORT_FIGURE else [])})
+
+
 def model_list_query(flt: ModelFilter, sort: ModelSortKey) -> str:
     """The SPARQL text of :func:`find_models`: every model matching ``flt``, unordered, with the
     figures the filter and the sort need."""
-    needed = {name for name, rng in (("cost", flt.cost_usd), ("latency", flt.latency_ms), ("accuracy", flt.accuracy),
-                                      ("energy", flt.energy_uj), ("year", flt.year)) if rng and not rng.is_open}
-    if sort in _SORT_VARIABLE:
-        needed.add(_SORT_VARIABLE[sort])
+    needed = listed_figures(flt, sort)
     inner: list[str] = ["?m a dlom:Model .", "OPTIONAL { ?m rdfs:label ?lab }"]
     if flt.devices:
         inner.append(f"FILTER EXISTS {{ {values_rows(['dev'], _iri_terms(flt.devices, 'device'))} ?m dlom:deployedOn ?dev }}")
@@ -328,23 +352,22 @@ def model_list_query(flt: ModelFilter, sort: ModelSortKey) -> str:
         if name in needed:
             aggregates.append(f"({function}(?{var}) AS ?{name})")
             inner.append(f"OPTIONAL {{ ?m {predicate} ?{var} }}")
-    performance = [(name, spec) for name, spec in _PERFORMANCE_FIGURES.items() if name in needed]
-    if performance:
-        aggregates += [f"({function}(?{var}) AS ?{name})" for name, (function, var, _) in performance]
-        inner.append("OPTIONAL { ?m dlom:hasPerformance ?perf . FILTER NOT EXISTS { ?perf a dlom:PredictedPerformance } "
-                     "FILTER NOT EXISTS { ?perf a dlom:CopiedPerformance } "
-                     + " ".join(f"OPTIONAL {{ ?perf {predicate} ?{var} }}" for _, (_, var, predicate) in performance)
-                     + " }")
+    for name, (function, var, predicate) in _PERFORMANCE_FIGURES.items():
+        if name in needed:
+            # One OPTIONAL per figure, each requiring its value: under one OPTIONAL of the records, a record
+            # without the figure (an accuracy record, when the figure is latency) binds nothing, and the
+            # engine's MIN over a group with an unbound row is unbound — the model would have no figure.
+            aggregates.append(f"({function}(?{var}) AS ?{name})")
+            inner.append(f"OPTIONAL {{ ?m dlom:hasPerformance ?{var}_perf . ?{var}_perf {predicate} ?{var} . "
+                         f"FILTER NOT EXISTS {{ ?{var}_perf a dlom:PredictedPerformance }} "
+                         f"FILTER NOT EXISTS {{ ?{var}_perf a dlom:CopiedPerformance }} }}")
 
     # Range bounds enter as VALUES-bound variables; grouping by them (each has one value) makes them
     # visible to HAVING, so the whole listing is one flat GROUP BY query (the same query as a subquery under
     # an outer FILTER measured 10-50% slower).
     bounds: list[str] = []
     having: list[str] = []
-    for name, rng in (("cost", flt.cost_usd), ("latency", flt.latency_ms), ("accuracy", flt.accuracy),
-                      ("energy", flt.energy_uj), ("year", flt.year)):
-        if rng is None or rng.is_open:
-            continue
+    for name, rng in figure_ranges(flt).items():
         function, var, _ = _FIGURES[name]
         aggregate = f"{function}(?{var})"
         for end, op, value in (("min", ">=", rng.minimum), ("max", "<=", rng.maximum)):
@@ -386,6 +409,19 @@ def find_models(
     return ModelPage(rows=list(window[:limit]), offset=offset, has_next=len(window) > limit, total=len(ordered))
 
 
+ListingSource = Callable[[Store, ModelFilter, ModelSortKey, bool], "Sequence[ModelRow] | None"]
+"""A faster way to the whole order of a listing — what :func:`find_models` slices pages from — that
+must give the rows the store query gives, or None where it cannot (the query answers)."""
+_listing_sources: list[ListingSource] = []
+
+
+def add_listing_source(source: ListingSource) -> None:
+    """Have :func:`find_models` ask ``source`` before it queries the store (once per source; the
+    decision support's facet index registers one, :mod:`decision.catalog_listing`)."""
+    if source not in _listing_sources:
+        _listing_sources.append(source)
+
+
 def warm_model_listing(store: Store) -> None:
     """Compute the default listing of models (every model, label order) and keep it (see
     :func:`find_models`), so the first page any client asks for is a slice of it. On the shipped graph
@@ -393,12 +429,20 @@ def warm_model_listing(store: Store) -> None:
     find_models(store, limit=1)
 
 
-_ROW_FIELD = {ModelSortKey.LATENCY: "latency_ms", ModelSortKey.ACCURACY: "accuracy",
-              ModelSortKey.ENERGY: "energy_uj", ModelSortKey.COST: "cost_usd", ModelSortKey.YEAR: "year"}
-
-
 def _ordered_models(store: Store, flt: ModelFilter, sort: ModelSortKey, descending: bool,
-                    timeout_s: float | None) -> tuple[ModelRow, ...]:
+                    timeout_s: float | None) -> Sequence[ModelRow]:
+    model_list_query(flt, sort)  # first: a bad filter fails here alike on every path
+    for source in _listing_sources:
+        found = source(store, flt, sort, descending)
+        if found is not None:
+            return found
+    return query_listing(store, flt, sort, descending, timeout_s)
+
+
+def query_listing(store: Store, flt: ModelFilter, sort: ModelSortKey = ModelSortKey.LABEL, descending: bool = False,
+                  timeout_s: float | None = None) -> tuple[ModelRow, ...]:
+    """Every model satisfying ``flt`` in :func:`find_models`' order, by the store query alone (what a
+    listing source must give; parity tests and benchmarks compare the two)."""
     # Sorted here rather than by ORDER BY: Oxigraph sorts the whole match either way (there is no
     # index order to read a page from), and decodes both strings at every comparison of labels, which
     # costs about twice what sorting them here does (measured on ~45k models).
@@ -407,7 +451,7 @@ def _ordered_models(store: Store, flt: ModelFilter, sort: ModelSortKey, descendi
     if sort is ModelSortKey.LABEL:
         figure = lambda r: r.label.casefold() if r.label is not None else None  # noqa: E731
     else:
-        figure = lambda r: getattr(r, _ROW_FIELD[sort])  # noqa: E731
+        figure = lambda r: getattr(r, FIGURE_FIELDS[SORT_FIGURE[sort]])  # noqa: E731
     present = sorted((r for r in rows if figure(r) is not None), key=figure, reverse=descending)  # stable: IRI order within ties
     return tuple(present + [r for r in rows if figure(r) is None])
 
@@ -478,15 +522,19 @@ def frameworks_by_iri(store: Store, iris: Sequence[str], timeout_s: float | None
     return _records(store, FrameworkRecord, iris, timeout_s)
 
 
+# Each field where it may hang (off the run, or off the record) in an OPTIONAL of its own: an OPTIONAL
+# over a UNION of the two is evaluated by reading every triple of the predicate (1.1 s instead of 6 ms for
+# a 50-record page on the shipped graph).
 _PROVENANCE_QUERY = SPARQL_PREFIXES + """
-SELECT ?p ?run ?runLabel ?round ?division ?submitter ?submitterLabel ?source WHERE {
+SELECT ?p ?run ?runLabel ?round_run ?round_p ?division_run ?division_p ?submitter_run ?submitterLabel_run
+       ?submitter_p ?submitterLabel_p ?source WHERE {
   %s
   ?p prov:wasGeneratedBy ?run .
   OPTIONAL { ?run rdfs:label ?runLabel }
-  OPTIONAL { { ?run dlom:benchmarkRound ?round } UNION { ?p dlom:benchmarkRound ?round } }
-  OPTIONAL { { ?run dlom:division ?division } UNION { ?p dlom:division ?division } }
-  OPTIONAL { { ?run prov:wasAssociatedWith ?submitter } UNION { ?p prov:wasAttributedTo ?submitter }
-             OPTIONAL { ?submitter rdfs:label ?submitterLabel } }
+  OPTIONAL { ?run dlom:benchmarkRound ?round_run } OPTIONAL { ?p dlom:benchmarkRound ?round_p }
+  OPTIONAL { ?run dlom:division ?division_run } OPTIONAL { ?p dlom:division ?division_p }
+  OPTIONAL { ?run prov:wasAssociatedWith ?submitter_run OPTIONAL { ?submitter_run rdfs:label ?submitterLabel_run } }
+  OPTIONAL { ?p prov:wasAttributedTo ?submitter_p OPTIONAL { ?submitter_p rdfs:label ?submitterLabel_p } }
   OPTIONAL { ?p prov:wasDerivedFrom ?src .
              OPTIONAL { ?src dlom:sourcePath ?srcPath } OPTIONAL { ?src rdfs:label ?srcLabel }
              BIND(COALESCE(?srcPath, ?srcLabel, STR(?src)) AS ?source) }
@@ -494,8 +542,9 @@ SELECT ?p ?run ?runLabel ?round ?division ?submitter ?submitterLabel ?source WHE
 
 
 def provenance_of(store: Store, performance_iris: Sequence[str], timeout_s: float | None = None) -> dict[str, ProvenanceRecord]:
-    """Provenance of each performance record (one query per batch). Where a record has several values
-    of a field the smallest is taken, so the answer does not depend on store order."""
+    """Provenance of each performance record (one query per batch): its run, and the round, division and
+    submitter of the run or of the record itself. Where a record has several values of a field the
+    smallest is taken, so the answer does not depend on store order."""
     unique = list(dict.fromkeys(performance_iris))
     rows_by_iri: dict[str, list[dict]] = {}
     for start in range(0, len(unique), BATCH_SIZE):
@@ -504,18 +553,18 @@ def provenance_of(store: Store, performance_iris: Sequence[str], timeout_s: floa
         for row in result.dicts():
             rows_by_iri.setdefault(row["p"].value, []).append(row)
 
-    def smallest(rows: list[dict], var: str) -> str | None:
-        values = sorted(to_python(r[var]) for r in rows if var in r)
+    def smallest(rows: list[dict], *variables: str) -> str | None:
+        values = sorted(to_python(r[v]) for r in rows for v in variables if v in r)
         return str(values[0]) if values else None
 
     return {
         iri: ProvenanceRecord(
             activity_iri=smallest(rows, "run"),
             activity_label=smallest(rows, "runLabel"),
-            round=smallest(rows, "round"),
-            division=smallest(rows, "division"),
-            submitter_iri=smallest(rows, "submitter"),
-            submitter_label=smallest(rows, "submitterLabel"),
+            round=smallest(rows, "round_run", "round_p"),
+            division=smallest(rows, "division_run", "division_p"),
+            submitter_iri=smallest(rows, "submitter_run", "submitter_p"),
+            submitter_label=smallest(rows, "submitterLabel_run", "submitterLabel_p"),
             sources=tuple(sorted({str(to_python(r["source"])) for r in rows if "source" in r})),
         )
         for iri, rows in rows_by_iri.items()
