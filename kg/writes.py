@@ -198,17 +198,28 @@ def _write(store: Store, triples: list[Triple], source: str | None, bulk: bool |
     if bulk if bulk is not None else len(quads) >= BULK_MIN_QUADS:
         # validated while the store loads the quads, where it can do both at once (nothing is written
         # if validation fails)
-        store.bulk_add(quads, check=lambda: check_triples(store, triples, source))
+        try:
+            store.bulk_add(quads, check=lambda: check_triples(store, triples, source))
+        except ValidationError:
+            # nothing was written, but the write moved the generation: say so, or a derived index
+            # would take the move for a change it cannot follow and rebuild
+            _notify(store, before, ())
+            raise
     else:
         check_triples(store, triples, source)
         store.add(quads)
+    _notify(store, before, triples)
+    return WriteReport(triples=len(quads), subjects=len(subjects))
+
+
+def _notify(store: Store, before: tuple[int, int] | None, triples: Sequence[Triple]) -> None:
+    """Tell the write listeners that ``triples`` were added since the generations ``before``."""
     after = _generations(store)
     if _listeners and before is not None and after is not None:
         moves = getattr(store, "GENERATION_MOVES_PER_WRITE", None)
         notice = WriteNotice(store, triples, before[1], after[1], moves is not None and after[0] - before[0] == moves)
         for listener in tuple(_listeners):
             listener(notice)
-    return WriteReport(triples=len(quads), subjects=len(subjects))
 
 
 @dataclass(frozen=True)
@@ -217,7 +228,8 @@ class WriteNotice:
     without a rebuild (:mod:`decision.facet_index`). ``before``/``after``: the generation of DLOM's
     vocabularies (:meth:`Store.generation_of` of :data:`kg.namespaces.DLOM_VOCABULARIES`) around the
     write; ``sole``: no other write ran meanwhile (the store's generation moved by exactly its own write),
-    so the store at ``after`` is the store at ``before`` plus ``triples``. Writes are add-only here; any
+    so the store at ``after`` is the store at ``before`` plus ``triples`` (none: a bulk write its
+    validation refused, which wrote nothing but moved the generation). Writes are add-only here; any
     other change (SPARQL updates, removals) sends no notice, and a listener must see the gap."""
 
     store: Store

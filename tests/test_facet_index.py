@@ -32,7 +32,8 @@ from decision.requirements import PREFERRABLE_FIELDS, parse_requirements
 from decision.retrieval import CandidateSet, _retrieve, build_query, plan_query, retrieve
 from kg.catalog.queries import ModelFilter, ModelSortKey, Range, TechniqueFamily, query_listing
 from kg.derived_results import forget
-from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
+from kg.errors import ValidationError
+from kg.namespaces import DLOM, DLOM_VOCABULARIES, PROV, RDF, RDFS, entity
 from kg.ontology import ontology_quads
 from kg.repositories import route
 from kg.store import Store, open_store
@@ -306,6 +307,25 @@ def test_ratings_come_from_the_index_as_from_the_query_and_follow_each_new_ratin
         assert builds == []  # brought forward, never rebuilt
         bare = found_by_query.iris.index(model_iri("Bare").value)
         assert fast[bare][Objective.COST] == (pytest.approx(10 / 3), 3)
+    finally:
+        store.close()
+
+
+def test_a_bulk_write_its_validation_refuses_leaves_the_index_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _generated(12)
+    try:
+        first = fi.facet_index(store)
+        builds: list[int] = []
+        real = fi.build_index
+        monkeypatch.setattr(fi, "build_index", lambda s: builds.append(1) or real(s))
+        generation = store.generation_of(DLOM_VOCABULARIES)
+        bad = model_iri("Refused")  # a model without a DLN: the shapes refuse it
+        with pytest.raises(ValidationError):
+            write_triples(store, [Triple(bad, RDF.type, DLOM.Model), Triple(bad, RDFS.label, literal("refused"))], bulk=True)
+        assert store.generation_of(DLOM_VOCABULARIES) != generation  # the bulk path moved it, writing nothing
+        index = fi.current_index(store)
+        assert index is not None and builds == []  # brought to the new generation, not rebuilt
+        assert _columns(index) == _columns(first) and bad.value not in index.iris
     finally:
         store.close()
 
