@@ -18,7 +18,8 @@ needs that the other routers do not provide.
   page's result table (:func:`kg.exploration.labels_and_units`).
 * ``GET /api/model-card?iri=`` — the Fig. 8b fields of a model (:func:`kg.exploration.model_card`).
 * ``GET /api/wizard-options`` — values the graph records for the wizard's text answers.
-* ``GET /api/charts/latency-accuracy`` and ``GET /api/charts/predicted-vs-measured`` — chart data.
+* ``GET /api/charts/latency-accuracy`` and ``GET /api/charts/predicted-vs-measured`` — chart data
+  (:mod:`decision.chart_data`: through the facet index where it is current).
 
 Client mistakes get 4xx with ``{"errors": [{"field", "message"}]}`` (:mod:`api.rest_errors`, the
 shape of every REST route, parameter validation included); an IRI the graph does not know is a 404 in
@@ -36,6 +37,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.rest_errors import ErrorList, FieldErrorRoute, error_response
+from decision import chart_data
 from decision.requirement_table import REQUIREMENTS
 from kg import exploration
 from kg.exploration import ExplorationInputError
@@ -198,9 +200,9 @@ def wizard_options(request: Request) -> Any:
 
 @router.get("/api/charts/latency-accuracy", summary="Inference latency against accuracy, per model")
 def latency_accuracy(request: Request) -> Any:
-    return exploration.latency_accuracy_points(_store(request))
+    return chart_data.latency_accuracy_points(_store(request))
 
 
 @router.get("/api/charts/predicted-vs-measured", summary="Predicted against measured figures")
 def predicted_vs_measured(request: Request) -> Any:
-    return exploration.predicted_vs_measured(_store(request))
+    return chart_data.predicted_vs_measured(_store(request))

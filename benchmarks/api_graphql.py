@@ -24,8 +24,6 @@ Usage: python -m benchmarks.api_graphql [n_triples | store URL] [repetitions]
 from __future__ import annotations
 
 import asyncio
-import os
-import platform
 import statistics
 import sys
 import time
@@ -42,6 +40,7 @@ from api.graphql_api import GraphQLContext, schema
 from api.server import serve_in_background
 from api.settings import Settings
 from benchmarks.generate_graph import generate_graph
+from benchmarks.timing import machine_line
 from decision.catalog_listing import list_models_through_index
 from decision.facet_index import facet_index
 from kg.catalog import queries as catalog
@@ -209,9 +208,7 @@ def main() -> None:
         resources.close()
         loop.close()
     console.print(table)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    console.print(f"graph: {store.count():,} quads; {reps} repetitions each; machine: {platform.machine()}, "
-                  f"{os.cpu_count()} CPUs, load average {load:.1f}; Python {platform.python_version()}, {platform.system()}")
+    console.print(f"graph: {store.count():,} quads; {reps} repetitions each; {machine_line()}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,11 @@ class EncodedColumn(Sequence[Any]):
         ok = np.array([bool(match(v)) for v in self.values] + [False], dtype=bool)
         return ok[self.codes]  # code -1 reads the trailing False
 
+    def map(self, function: Callable[[Any], Any]) -> EncodedColumn:
+        """The column of ``function(value)`` for each row's value (computed once per distinct value; a row
+        without a value stays without)."""
+        return EncodedColumn(self.codes, [function(v) for v in self.values])
+
     def take(self, rows: np.ndarray) -> list[Any]:
         """The values of ``rows``, as a list."""
         values = self.values

@@ -109,6 +109,8 @@ _EFFECT_MODEL_TEXTS = {_iri("dlom:precision"): "precision", _iri("dlom:runtime")
                        _iri("dlom:component"): "component", _iri("dlom:benchmarkRound"): "round"}
 _EFFECT_PERF_NUMBERS = {_iri("dlom:memoryMaxMb"): "memoryMax", _iri("dlom:metricValue"): "metricValue"}
 _EFFECT_PERF_TEXTS = {_iri("dlom:accuracyMetric"): "metric", _iri("dlom:metricUnit"): "metricUnit"}
+_CHART_PERF_TEXTS = {_iri("dlom:predictorVersion"): "version"}  # what decision.chart_data shows of a prediction
+_PERF_TEXT_PROPERTIES = _EFFECT_PERF_TEXTS | _CHART_PERF_TEXTS
 _CONTEXT = _iri("dlom:contextLength")
 # What decision.ratings averages: each dlom:Rating's objective and value.
 _RATED_OBJECTIVE, _RATING_VALUE = _iri("dlom:ratedObjective"), _iri("dlom:ratingValue")
@@ -117,7 +119,7 @@ TEXTS = (*_MODEL_TEXTS, *sorted(_EFFECT_MODEL_TEXTS.values()), *_LINKED_TEXTS)
 """The model-level text columns (:attr:`FacetIndex.texts`)."""
 PERF_NUMBERS = (*_PERF_VARS, *sorted(_EFFECT_PERF_NUMBERS.values()))
 """The record-level number columns (:attr:`FacetIndex.perf_numbers`)."""
-PERF_TEXTS = tuple(sorted(_EFFECT_PERF_TEXTS.values()))
+PERF_TEXTS = tuple(sorted(_PERF_TEXT_PROPERTIES.values()))
 """The record-level text columns (:attr:`FacetIndex.perf_texts`)."""
 # What kg.catalog's model listing filters and sorts by (kg.catalog.queries.ModelFilter), read with the
 # listing query's semantics: every value a model has (a set, not the one value retrieval reads), texts
@@ -131,15 +133,18 @@ _LISTED_PERF_FIGURES = {_iri("dlom:inferenceLatencyMs"): ("latency", min), _iri(
                         _iri("dlom:energyPerInferenceUj"): ("energy", min)}
 _FORM_FACTOR, _ACCELERATOR = _iri("dlom:formFactor"), _iri("dlom:accelerator")
 _ACCELERATOR_MODEL, _SOC_HARDWARE = _iri("dlom:acceleratorModel"), _iri("dlom:socHardware")
+_BENCHMARK, _PURPOSE, _PROCESSOR = _iri("dlom:benchmark"), _iri("dlom:purpose"), _iri("dlom:processor")
 _QUANTIZATION, _SCHEME = _iri("dlom:Quantization"), _iri("dlom:quantizationScheme")
 _DEVICE_CLASSES = tuple(c.value for c in DeviceClass)
 _FAMILIES = tuple(f.value for f in TechniqueFamily)
 LISTING_NUMBERS = ("accuracy", "cost", "energy", "latency", "year")
 """The listing's figures (:attr:`FacetIndex.listing_numbers`), as kg.catalog.queries defines them."""
 LISTING_TEXTS = ("label", "labels", "areas", "purposes", "runtimes", "precisions", "scenarios", "compute_units",
-                 "devices", "dlns", "families", "device_classes", "form_factors", "accelerators", "hardware")
-"""The listing's texts (:attr:`FacetIndex.listing_texts`): 'label' is the least label; the others are
-frozensets of every value the model has."""
+                 "devices", "dlns", "families", "device_classes", "form_factors", "accelerators", "hardware",
+                 "benchmark", "purpose", "device_label", "processor", "technique_iris")
+"""The listing's texts (:attr:`FacetIndex.listing_texts`) and what the charts show of a model
+(:mod:`decision.chart_data`): 'label', 'benchmark', 'purpose', 'device_label' and 'processor' are the least
+value (of the model, of its devices); the others are frozensets of every value the model has."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ class FacetIndex:
     listing_numbers: dict[str, np.ndarray] = field(default_factory=dict)  # :data:`LISTING_NUMBERS`
     listing_texts: dict[str, EncodedColumn] = field(default_factory=dict)  # :data:`LISTING_TEXTS`
     unlisted: dict[str, str] = field(default_factory=dict)  # model IRI → why the listing columns cannot stand for it
+    unplotted: dict[str, str] = field(default_factory=dict)  # model IRI → why its record columns cannot stand for a record
 
     def __len__(self) -> int:
         return len(self.iris)
@@ -312,15 +318,16 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     order = sorted(models)
     scan = iris is None
     attrs = {"m": _attributes(store, iris, ["m"], {*_NODE_VARS["m"], *_EFFECT_MODEL_TEXTS, *_LISTED_MODEL,
-                                                   *_LISTED_MODEL_FIGURES})}
+                                                   *_LISTED_MODEL_FIGURES, _BENCHMARK})}
     # the DLN's and the device's together: both have labels, read in one pass
     attrs["dln"] = attrs["dev"] = _attributes(store, iris, ["dln", "dev"],
                                               {*_NODE_VARS["dln"], *_NODE_VARS["dev"], *_DESCRIPTION,
-                                               _FAMILY, _HARDWARE, _SOC_HARDWARE, _FORM_FACTOR, _ACCELERATOR})
+                                               _FAMILY, _HARDWARE, _SOC_HARDWARE, _FORM_FACTOR, _ACCELERATOR,
+                                               _LABEL, _PROCESSOR})
     attrs["cloud"] = _attributes(store, iris, ["cloud"], {*_NODE_VARS["cloud"], _ACCELERATOR_MODEL, _HARDWARE,
                                                           _SOC_HARDWARE})
     attrs["perf"] = _attributes(store, iris, ["perf"], {*_NODE_VARS["perf"], *_EFFECT_PERF_NUMBERS,
-                                                        *_EFFECT_PERF_TEXTS, _CONTEXT, *_LISTED_PERF,
+                                                        *_PERF_TEXT_PROPERTIES, _CONTEXT, *_LISTED_PERF,
                                                         *_LISTED_PERF_FIGURES})
     attrs["rating"] = _attributes(store, iris, ["rating"], {_RATED_OBJECTIVE, _RATING_VALUE})
     attrs["tech"] = _attributes(store, iris, ["tech"], {_SCHEME})
@@ -353,6 +360,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     cols |= {f"perf:{v}": [] for v in (*PERF_NUMBERS, *PERF_TEXTS)}
     cols |= {f"listing:{v}": [] for v in (*LISTING_NUMBERS, *LISTING_TEXTS)}
     cols["unlisted"] = {m: "no dlom:usesDLN (the index has no row for it)" for m in typed if m not in models}
+    cols["unplotted"] = {}
     for row, iri in enumerate(order):
         model = models[iri]
         why: list[str] = []
@@ -396,6 +404,7 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
         cols["frameworks"].append(frozenset(framework_row.parameter(n) for n in its))
         cols["any_framework"].append(iri in uses or (dev is not None and dev in uses))
         measured = predicted = 0
+        before_records = len(why)
         for perf in sorted(set(links.get("perf", ()))):
             got = attrs["perf"].get(perf, {})
             kind = kinds.get(perf, set()) - {_COPIED}
@@ -414,13 +423,15 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
                 cols[f"perf:{var}"].append(value)
                 if bad:
                     why.append(f"{perf}: {bad}")
-            for prop, var in _EFFECT_PERF_TEXTS.items():
+            for prop, var in _PERF_TEXT_PROPERTIES.items():
                 text, bad = _text(got.get(prop, []), var)
                 cols[f"perf:{var}"].append(text)
                 if bad:
                     why.append(f"{perf}: {bad}")
             cols["perf_in_context"].append(bool(got.get(_CONTEXT)))
         cols["only_predicted"].append(predicted > 0 and measured == 0)
+        if len(why) > before_records:  # a record the columns cannot stand for
+            cols["unplotted"][iri] = "; ".join(why[before_records:])
         for rating in sorted(set(links.get("rating", ()))):
             got = attrs["rating"].get(rating, {})
             objective, value = got.get(_RATED_OBJECTIVE, []), got.get(_RATING_VALUE, [])
@@ -449,6 +460,11 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
 _NONE: frozenset[str] = frozenset()
 
 
+def _least(terms: Sequence[Any]) -> str | None:
+    """The least of the terms' texts (SPARQL's MIN(STR(?x))), None for none."""
+    return min(t.value for t in terms) if terms else None
+
+
 def _lower_texts(terms: Sequence[Any]) -> frozenset[str]:
     return frozenset(t.value.lower() for t in terms) if terms else _NONE
 
@@ -474,8 +490,8 @@ def _listing_row(iri: str, links: dict[str, list[str]], attrs: dict[str, dict[st
     got = attrs["m"].get(iri, {})
     row: dict[str, Any] = {}
     why: list[str] = []
-    labels = [t.value for t in got.get(_LABEL, [])]
-    row["label"] = min(labels) if labels else None
+    row["label"] = _least(got.get(_LABEL, []))
+    row["benchmark"], row["purpose"] = _least(got.get(_BENCHMARK, [])), _least(got.get(_PURPOSE, []))
     for prop, var in _LISTED_MODEL.items():
         row[var] = _lower_texts(got.get(prop, []))
     for prop, var in _LISTED_MODEL_FIGURES.items():
@@ -488,10 +504,13 @@ def _listing_row(iri: str, links: dict[str, list[str]], attrs: dict[str, dict[st
     row["dlns"] = frozenset(links.get("dln", ()))
     devices, clouds = set(links.get("dev", ())), set(links.get("cloud", ()))
     row["devices"] = frozenset(devices)
+    row["technique_iris"] = frozenset(links.get("tech", ()))
     row["device_classes"] = frozenset(c for d in devices for c in types["dev"].get(d, ())) | frozenset(
         c for d in clouds for c in types["cloud"].get(d, ()))
     of_devices = [attrs["dev"].get(d, {}) for d in devices]
     of_clouds = [attrs["cloud"].get(d, {}) for d in clouds]
+    row["device_label"] = _least([t for a in of_devices for t in a.get(_LABEL, [])])
+    row["processor"] = _least([t for a in of_devices for t in a.get(_PROCESSOR, [])])
     row["form_factors"] = _lower_texts([t for a in of_devices for t in a.get(_FORM_FACTOR, [])])
     row["accelerators"] = _lower_texts([*(t for a in of_devices for t in a.get(_ACCELERATOR, [])),
                                         *(t for a in of_clouds for t in a.get(_ACCELERATOR_MODEL, []))])
@@ -526,7 +545,7 @@ def _assemble(generation: int, iris: list[str], cols: dict[str, Any], build_ms: 
         {i: w for i, w in zip(iris, cols["irregular"]) if w is not None}, build_ms,
         listing_numbers={v: np.array(cols[f"listing:{v}"], dtype=float) for v in LISTING_NUMBERS},
         listing_texts={v: EncodedColumn.of(cols[f"listing:{v}"]) for v in LISTING_TEXTS},
-        unlisted=dict(cols["unlisted"]))
+        unlisted=dict(cols["unlisted"]), unplotted=dict(cols["unplotted"]))
 
 
 def build_index(store: Store) -> FacetIndex:
@@ -553,7 +572,8 @@ def _columns_of(index: FacetIndex) -> dict[str, Any]:
              "technique_precisions": index.technique_precisions.take(every), "variant": index.variant.take(every),
              "irregular": [index.irregular.get(i) for i in index.iris], "rating_model": index.rating_model.tolist(),
              "rating_objective": index.rating_objective.take(np.arange(len(index.rating_model))),
-             "rating_value": index.rating_value.tolist(), "unlisted": dict(index.unlisted)}
+             "rating_value": index.rating_value.tolist(), "unlisted": dict(index.unlisted),
+             "unplotted": dict(index.unplotted)}
     cols |= {f"listing:{v}": index.listing_numbers[v].tolist() for v in LISTING_NUMBERS}
     cols |= {f"listing:{v}": index.listing_texts[v].take(every) for v in LISTING_TEXTS}
     cols |= {f"perf:{v}": index.perf_numbers[v].tolist() for v in PERF_NUMBERS}
@@ -663,7 +683,8 @@ def _splice(index: FacetIndex, part: FacetIndex, touched: set[str], build_ms: fl
         {i: w for i, w in index.irregular.items() if i not in touched} | part.irregular, build_ms,
         listing_numbers={v: rows(index.listing_numbers[v], part.listing_numbers[v]) for v in LISTING_NUMBERS},
         listing_texts={v: texts(index.listing_texts[v], part.listing_texts[v]) for v in LISTING_TEXTS},
-        unlisted={i: w for i, w in index.unlisted.items() if i not in touched} | part.unlisted)
+        unlisted={i: w for i, w in index.unlisted.items() if i not in touched} | part.unlisted,
+        unplotted={i: w for i, w in index.unplotted.items() if i not in touched} | part.unplotted)
 
 
 def _replace_generation(index: FacetIndex, generation: int) -> FacetIndex:

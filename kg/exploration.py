@@ -10,6 +10,7 @@ missing value means (``None`` = the graph does not record it).
 """
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections import Counter, defaultdict
@@ -739,6 +740,7 @@ _FAMILY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # a chart asks for the same few processors thousands of times
 def device_family(processor: str | None) -> str:
     """A coarse processor family for colouring charts, e.g. '32-bit Arm® Cortex®-M4 (DSP + FPU)' →
     'Arm Cortex-M4'; 'unknown' when the device records no processor; otherwise the processor name."""
@@ -751,76 +753,107 @@ def device_family(processor: str | None) -> str:
     return processor.strip()[:40]
 
 
+def chart_point(model: str, label: str | None, accuracy: float, latency_ms: float, energy_uj: float | None,
+                predicted: bool, benchmark: str | None, purpose: str | None, device: str | None,
+                device_label: str | None, processor: str | None) -> dict[str, Any]:
+    """One point of the latency-accuracy chart (one performance record of a model), as both the query
+    (:func:`latency_accuracy_points`) and the facet index (:mod:`decision.chart_data`) give it."""
+    return {
+        "model": model, "label": label or local_name(model), "accuracy": accuracy, "inference_latency_ms": latency_ms,
+        "energy_uj": energy_uj, "kind": "predicted" if predicted else "measured",
+        "benchmark": benchmark or purpose or "unknown",
+        "device": device_label or (local_name(device) if device else "unknown"), "family": device_family(processor),
+    }
+
+
 def latency_accuracy_points(store: Store) -> dict[str, Any]:
-    """Every model with both an accuracy and an inference latency: one point per (model, device),
-    with the device's family, the benchmark and whether the figures are measured or predicted. Also
-    how many models lack one of the two (so the chart can say what it leaves out)."""
+    """Every measured or predicted performance record with both an accuracy and an inference latency:
+    one point each, in (model, record) IRI order, with the model's device, the device's family, the
+    benchmark and whether the figures are measured or predicted; where a model has several labels,
+    benchmarks, purposes or devices, the least. Also how many models there are (so the chart can say
+    what it leaves out)."""
     rows = _select(store, """
-        SELECT ?m ?label ?acc ?lat ?energy ?kind ?bench ?purpose ?dev ?devLabel ?proc WHERE {
+        SELECT ?m ?perf ?kind (MIN(STR(?label0)) AS ?label) (MIN(?acc0) AS ?acc) (MIN(?lat0) AS ?lat)
+               (MIN(?energy0) AS ?energy) (MIN(STR(?bench0)) AS ?bench) (MIN(STR(?purpose0)) AS ?purpose)
+               (MIN(STR(?dev0)) AS ?dev) (MIN(STR(?devLabel0)) AS ?devLabel) (MIN(STR(?proc0)) AS ?proc) WHERE {
           ?m a dlom:Model ; dlom:hasPerformance ?perf .
           ?perf a ?kind . FILTER(?kind IN (dlom:MeasuredPerformance, dlom:PredictedPerformance))
-          ?perf dlom:accuracy ?acc ; dlom:inferenceLatencyMs ?lat .
-          OPTIONAL { ?perf dlom:energyPerInferenceUj ?energy }
-          OPTIONAL { ?m rdfs:label ?label } OPTIONAL { ?m dlom:benchmark ?bench } OPTIONAL { ?m dlom:purpose ?purpose }
-          OPTIONAL { ?m dlom:deployedOn ?dev OPTIONAL { ?dev rdfs:label ?devLabel } OPTIONAL { ?dev dlom:processor ?proc } }
-        } ORDER BY ?m""")
-    points = [{
-        "model": _value(r, "m"), "label": _value(r, "label") or local_name(_value(r, "m")),
-        "accuracy": _value(r, "acc"), "inference_latency_ms": _value(r, "lat"), "energy_uj": _value(r, "energy"),
-        "kind": "predicted" if _value(r, "kind") == DLOM.PredictedPerformance.value else "measured",
-        "benchmark": _value(r, "bench") or _value(r, "purpose") or "unknown",
-        "device": _value(r, "devLabel") or (local_name(_value(r, "dev")) if r.get("dev") else "unknown"),
-        "family": device_family(_value(r, "proc")),
-    } for r in rows]
+          ?perf dlom:accuracy ?acc0 ; dlom:inferenceLatencyMs ?lat0 .
+          OPTIONAL { ?perf dlom:energyPerInferenceUj ?energy0 }
+          OPTIONAL { ?m rdfs:label ?label0 } OPTIONAL { ?m dlom:benchmark ?bench0 } OPTIONAL { ?m dlom:purpose ?purpose0 }
+          OPTIONAL { ?m dlom:deployedOn ?dev0 OPTIONAL { ?dev0 rdfs:label ?devLabel0 } OPTIONAL { ?dev0 dlom:processor ?proc0 } }
+        } GROUP BY ?m ?perf ?kind ORDER BY ?m ?perf""")
+    points = [chart_point(_value(r, "m"), _value(r, "label"), _value(r, "acc"), _value(r, "lat"), _value(r, "energy"),
+                          _value(r, "kind") == DLOM.PredictedPerformance.value, _value(r, "bench"), _value(r, "purpose"),
+                          _value(r, "dev"), _value(r, "devLabel"), _value(r, "proc")) for r in rows]
     total = _select(store, "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a dlom:Model }")
-    with_both = len({p["model"] for p in points})
-    return {"points": points, "models": _value(total[0], "n") if total else 0, "models_plotted": with_both}
+    return {"points": points, "models": _value(total[0], "n") if total else 0,
+            "models_plotted": len({p["model"] for p in points})}
 
 
 COMPARED_METRICS: tuple[str, ...] = ("accuracy", "inferenceLatencyMs", "energyPerInferenceUj", "memoryMb")
 
 
-def predicted_vs_measured(store: Store) -> dict[str, Any]:
-    """Pairs of a predicted and a measured figure of the same configuration — the same DLN on the
-    same device(s) with the same optimization techniques (the same model, or two models with that
-    configuration) — for each metric in :data:`COMPARED_METRICS`. ``predictions`` counts predicted
-    performance records; ``pairs`` is empty until some prediction has been measured."""
-    rows = _select(store, """
-        SELECT ?m ?label ?kind ?p ?v ?dln (GROUP_CONCAT(DISTINCT STR(?d); separator=" ") AS ?devices)
-               (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?techniques) ?version WHERE {
-          ?m a dlom:Model ; dlom:hasPerformance ?perf . ?perf a ?kind ; ?p ?v .
-          FILTER(?kind IN (dlom:MeasuredPerformance, dlom:PredictedPerformance))
-          OPTIONAL { ?m rdfs:label ?label } OPTIONAL { ?m dlom:usesDLN ?dln }
-          OPTIONAL { ?m dlom:deployedOn ?d } OPTIONAL { ?m dlom:appliesOptimization ?t }
-          OPTIONAL { ?perf dlom:predictorVersion ?version }
-          VALUES ?p { dlom:accuracy dlom:inferenceLatencyMs dlom:energyPerInferenceUj dlom:memoryMb }
-        } GROUP BY ?m ?label ?kind ?p ?v ?dln ?version""")
-    # configuration → metric → kind → [(value, model, label, version)]
-    groups: dict[tuple[str, str, str], dict[str, dict[str, list[tuple[float, str, str, str | None]]]]] = (
+@dataclass(frozen=True, order=True)
+class MetricValue:
+    """One figure of one model's performance records, what :func:`predicted_vs_measured` pairs: its
+    configuration (DLN, devices, techniques: IRIs), whether it is predicted, and the predictor's version."""
+
+    model: str
+    predicted: bool
+    metric: str  # one of COMPARED_METRICS
+    value: float
+    dln: str
+    devices: tuple[str, ...]
+    techniques: tuple[str, ...]
+    label: str
+    version: str | None
+
+
+def pair_predictions(values: Iterable[MetricValue]) -> dict[str, Any]:
+    """Each predicted figure beside the mean of the measured figures of the same configuration and
+    metric (:func:`predicted_vs_measured`'s answer, from the figures however they were read)."""
+    groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[str, dict[bool, list[MetricValue]]]] = (
         defaultdict(lambda: defaultdict(lambda: defaultdict(list))))
     predicted_records = 0
-    for r in rows:
-        key = (_value(r, "dln") or "", " ".join(sorted((_value(r, "devices") or "").split())),
-               " ".join(sorted((_value(r, "techniques") or "").split())))
-        kind = "predicted" if _value(r, "kind") == DLOM.PredictedPerformance.value else "measured"
-        predicted_records += kind == "predicted"
-        metric = _value(r, "p")[len(str(DLOM)):]
-        groups[key][metric][kind].append((float(_value(r, "v")), _value(r, "m"), _value(r, "label") or "", _value(r, "version")))
+    for v in sorted(set(values)):
+        predicted_records += v.predicted
+        groups[(v.dln, v.devices, v.techniques)][v.metric][v.predicted].append(v)
     pairs = []
-    for key, metrics in groups.items():
+    for metrics in groups.values():
         for metric, kinds in metrics.items():
-            if kinds.get("predicted") and kinds.get("measured"):
-                measured = kinds["measured"]
-                for value, model, label, version in kinds["predicted"]:
-                    pairs.append({"metric": metric, "predicted": value,
-                                  "measured": sum(v for v, *_ in measured) / len(measured),
-                                  "predicted_model": model, "measured_model": measured[0][1],
-                                  "label": label or measured[0][2], "predictor_version": version})
+            measured = kinds.get(False)
+            for p in kinds.get(True, []) if measured else []:
+                pairs.append({"metric": metric, "predicted": p.value, "measured": sum(m.value for m in measured) / len(measured),
+                              "predicted_model": p.model, "measured_model": measured[0].model,
+                              "label": p.label or measured[0].label, "predictor_version": p.version})
     return {"metrics": list(COMPARED_METRICS), "pairs": pairs,
-            "predicted_models": len({m for g in groups.values() for k in g.values() for _, m, _, _ in k.get("predicted", [])}),
+            "predicted_models": len({p.model for g in groups.values() for k in g.values() for p in k.get(True, [])}),
             "predicted_values": predicted_records}
 
 
+def predicted_vs_measured(store: Store) -> dict[str, Any]:
+    """Pairs of a predicted and a measured figure of the same configuration — the same DLN on the
+    same device(s) with the same optimization techniques (the same model, or two models with that
+    configuration) — for each metric in :data:`COMPARED_METRICS`. ``predicted_values`` counts the
+    distinct predicted figures; ``pairs`` is empty until some prediction has been measured."""
+    rows = _select(store, """
+        SELECT ?m (MIN(STR(?label0)) AS ?label) ?kind ?p ?v ?dln (GROUP_CONCAT(DISTINCT STR(?d); separator=" ") AS ?devices)
+               (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?techniques) ?version WHERE {
+          ?m a dlom:Model ; dlom:hasPerformance ?perf . ?perf a ?kind ; ?p ?v .
+          FILTER(?kind IN (dlom:MeasuredPerformance, dlom:PredictedPerformance))
+          OPTIONAL { ?m rdfs:label ?label0 } OPTIONAL { ?m dlom:usesDLN ?dln }
+          OPTIONAL { ?m dlom:deployedOn ?d } OPTIONAL { ?m dlom:appliesOptimization ?t }
+          OPTIONAL { ?perf dlom:predictorVersion ?version }
+          VALUES ?p { dlom:accuracy dlom:inferenceLatencyMs dlom:energyPerInferenceUj dlom:memoryMb }
+        } GROUP BY ?m ?kind ?p ?v ?dln ?version""")
+    return pair_predictions(
+        MetricValue(_value(r, "m"), _value(r, "kind") == DLOM.PredictedPerformance.value, _value(r, "p")[len(str(DLOM)):],
+                    float(_value(r, "v")), _value(r, "dln") or "", tuple(sorted((_value(r, "devices") or "").split())),
+                    tuple(sorted((_value(r, "techniques") or "").split())), _value(r, "label") or "", _value(r, "version"))
+        for r in rows)
+
+
 __all__ = ["CLUSTER_AT", "Cluster", "ClusterPage", "EntityRef", "SEARCH_RANKS", "SearchPage", "cluster_members", "labels_and_units", "search_page", "label_index", "rank_of_classes", "warm_label_index_in_background", "ExplorationInputError", "Neighbourhood", "MODEL_CARD_FIELDS", "classes_in_use", "compact", "describe_node",
-           "device_family", "latency_accuracy_points", "local_name", "model_card", "neighbourhood",
+           "MetricValue", "chart_point", "device_family", "latency_accuracy_points", "pair_predictions", "local_name", "model_card", "neighbourhood",
            "parse_iri", "predicted_vs_measured", "search_entities", "wizard_options"]

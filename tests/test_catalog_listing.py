@@ -54,10 +54,14 @@ def deployment_facts(seed: int) -> list[Triple]:
             out.append(Triple(m, DLOM.precision, literal(rng.choice(PRECISIONS))))
         if rng.random() < 0.15:
             out.append(Triple(m, RDFS.label, literal(f"Second label {i} MobileNet")))
+        if rng.random() < 0.3:
+            out.append(Triple(m, DLOM.benchmark, literal(rng.choice(["Keyword spotting", "Anomaly detection"]))))
         for k in range(rng.choice([0, 1, 2])):  # further records: a scenario, a unit, some only an accuracy
             p = entity("performance", "listing-test", str(i), str(k))
             kind = rng.choice([DLOM.MeasuredPerformance, DLOM.PredictedPerformance, DLOM.CopiedPerformance, None])
             out += [Triple(m, DLOM.hasPerformance, p)] + ([Triple(p, RDF.type, kind)] if kind else [])
+            if kind == DLOM.PredictedPerformance:
+                out.append(Triple(p, DLOM.predictorVersion, literal(rng.choice(["gnn-1", "gnn-2"]))))
             if kind == DLOM.CopiedPerformance:
                 out.append(Triple(p, RDF.type, DLOM.MeasuredPerformance))
             if rng.random() < 0.6:
@@ -66,6 +70,8 @@ def deployment_facts(seed: int) -> list[Triple]:
                 out.append(Triple(p, DLOM.primaryComputeUnit, literal(rng.choice(UNITS))))
             if rng.random() < 0.6:
                 out.append(Triple(p, DLOM.inferenceLatencyMs, literal(round(rng.uniform(0.1, 200), 3))))
+                if kind == DLOM.PredictedPerformance and rng.random() < 0.5:  # a point of the latency-accuracy chart
+                    out.append(Triple(p, DLOM.accuracy, literal(round(rng.uniform(0.3, 0.99), 3))))
             else:
                 out.append(Triple(p, DLOM.accuracy, literal(round(rng.uniform(0.3, 0.99), 3))))
     for i in range(300):
@@ -78,6 +84,10 @@ def deployment_facts(seed: int) -> list[Triple]:
             out.append(Triple(d, rng.choice([DLOM.hardware, DLOM.socHardware]), rng.choice(HARDWARE)))
         if rng.random() < 0.05:
             out.append(Triple(d, RDF.type, DLOM.BenchmarkHost))
+        if rng.random() < 0.5:
+            out.append(Triple(d, DLOM.processor, literal(rng.choice(["32-bit Arm Cortex-M4", "RISC-V", "Kryo 585"]))))
+        if rng.random() < 0.1:
+            out.append(Triple(d, RDFS.label, literal(f"Another name of device {i}")))
     for i in range(30):
         c = entity("cloud", "synthetic", str(i))
         if rng.random() < 0.5:

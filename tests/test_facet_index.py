@@ -23,13 +23,14 @@ from pyoxigraph import Triple
 from api.app import create_app
 from api.settings import Settings
 from benchmarks.generate_graph import APPLICATION_AREAS, PURPOSES, TRIPLES_PER_MODEL, generate_graph
-from decision import catalog_listing, diversity, ratings
+from decision import catalog_listing, chart_data, diversity, ratings
 from decision import facet_index as fi
 from decision import measured_effects
 from decision.elicitation import PAPER_EXAMPLE_COMPARISONS
 from decision.objectives import Objective
 from decision.requirements import PREFERRABLE_FIELDS, parse_requirements
 from decision.retrieval import CandidateSet, _retrieve, build_query, plan_query, retrieve
+from kg import exploration
 from kg.catalog.queries import ModelFilter, ModelSortKey, Range, TechniqueFamily, query_listing
 from kg.derived_results import forget
 from kg.errors import ValidationError
@@ -149,6 +150,14 @@ def test_the_index_lists_models_as_the_query_on_the_shipped_graph(shipped: Store
     assert fast is not None  # the shipped graph has no model the listing columns cannot stand for
     slow = query_listing(shipped, flt, sort, descending)
     assert len(slow) > 0 and fast[:] == list(slow)
+
+
+def test_the_charts_come_from_the_index_as_from_the_query_on_the_shipped_graph(shipped: Store) -> None:
+    index = fi.facet_index(shipped)
+    assert index is not None and not index.unplotted and not index.unlisted  # so the charts read the index
+    points = chart_data.latency_accuracy_points(shipped)
+    assert len(points["points"]) > 10_000 and points == exploration.latency_accuracy_points(shipped)
+    assert chart_data.predicted_vs_measured(shipped) == exploration.predicted_vs_measured(shipped)
 
 
 def _generated(seed: int) -> Store:
