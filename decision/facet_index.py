@@ -318,7 +318,12 @@ def _read(store: Store, iris: Iterable[str] | None) -> tuple[list[str], dict[str
     order = sorted(models)
     scan = iris is None
     attrs = {"m": _attributes(store, iris, ["m"], {*_NODE_VARS["m"], *_EFFECT_MODEL_TEXTS, *_LISTED_MODEL,
-                                                   *_LISTED_MODEL_FIGURES, _BENCHMARK})}
+                                                   *_LISTED_MODEL_FIGURES, _BENCHMARK} - {_LABEL})}
+    # the models' labels through the models: a scan of rdfs:label would read every label of the graph
+    for m, label in _select(store, f"SELECT ?m ?o WHERE {{ {scope} ?m rdfs:label ?o }}"):
+        labels = attrs["m"][m.value][_LABEL]
+        if label not in labels:
+            labels.append(label)
     # the DLN's and the device's together: both have labels, read in one pass
     attrs["dln"] = attrs["dev"] = _attributes(store, iris, ["dln", "dev"],
                                               {*_NODE_VARS["dln"], *_NODE_VARS["dev"], *_DESCRIPTION,
