@@ -9,8 +9,10 @@ How a model's figures are defined for filtering and sorting (one rule, stated on
   * latency = the smallest ``dlom:inferenceLatencyMs``, accuracy = the largest ``dlom:accuracy`` and
     energy = the smallest ``dlom:energyPerInferenceUj`` over the model's performance records that are
     neither ``dlom:PredictedPerformance`` (predictions never rank or filter models) nor
-    ``dlom:CopiedPerformance`` (another device's measurement repeated for this one, not a measurement of it);
-  * cost = ``dlom:totalCostUsd``; year = ``dlom:yearCreated``; label = ``rdfs:label``.
+    ``dlom:CopiedPerformance`` (another device's measurement repeated for this one, not a measurement of it),
+    among the records that state the figure (a record of accuracy alone does not take a model's latency away);
+  * cost = the smallest ``dlom:totalCostUsd``; year = the smallest ``dlom:yearCreated``; label = the least
+    ``rdfs:label``.
 A model without the figure a range filter names is left out; when sorting, models without the figure
 come last in either direction. Ties are broken by model IRI, so pages are stable.
 
@@ -237,7 +239,8 @@ FIGURE_FIELDS = {"year": "year", "cost": "cost_usd", "latency": "latency_ms", "a
                  "energy": "energy_uj"}
 """A figure's name → the :class:`ModelRow` field that holds it."""
 SORT_FIGURE = {ModelSortKey.LATENCY: "latency", ModelSortKey.ACCURACY: "accuracy",
-                  ModelSortKey.ENERGY: "energy", ModelSortKey.COST: "cost", ModelSortKey.YEAR: "year"}
+               ModelSortKey.ENERGY: "energy", ModelSortKey.COST: "cost", ModelSortKey.YEAR: "year"}
+"""A sort key → the figure it sorts by (the label sort has none)."""
 
 
 def _iri_terms(iris: Sequence[str], what: str) -> list[tuple[NamedNode]]:
