@@ -1,18 +1,18 @@
 """The catalog's model listings answered over the facet index (issue 18).
 
-:func:`kg.catalog.queries.find_models` — the GraphQL and REST listings — orders every model that
-satisfies a :class:`~kg.catalog.queries.ModelFilter` by one store query (0.4–1.2 s on the shipped graph
-for the first page of a new listing). The facet index (:mod:`decision.facet_index`) holds what that query
-filters and sorts by, read with its semantics (:data:`decision.facet_index.LISTING_TEXTS`); this module
-evaluates the filter there with numpy masks, one text test per distinct value, and sorts with numpy.
+:func:`kg.catalog.queries.find_models` — the GraphQL listing — orders every model that satisfies a
+:class:`~kg.catalog.queries.ModelFilter` by one store query (1.9–2.9 s on the shipped graph for the first
+page of a new listing). The facet index (:mod:`decision.facet_index`) holds what that query filters and
+sorts by, read with its semantics (:data:`decision.facet_index.LISTING_TEXTS`); this module evaluates the
+filter there with numpy masks, one text test per distinct value, and sorts with numpy.
 :func:`list_models_through_index` registers :func:`listing_from_index` as a listing source of
-:mod:`kg.catalog.queries`, which asks it first and queries the store when it answers None: the store has no current index (never asked
-for one, a rebuild is running), or a model the listing columns cannot stand for
-(:attr:`FacetIndex.unlisted`). ``tests/test_catalog_listing.py`` holds the two paths to the same pages.
+:mod:`kg.catalog.queries`, which asks it first and queries the store when it answers None: the store has
+no current index (never asked for one, a rebuild is running), or a model the listing columns cannot
+stand for (:attr:`FacetIndex.unlisted`). ``tests/test_catalog_listing.py`` holds the two paths to the
+same pages.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -104,35 +104,13 @@ def matching_rows(index: FacetIndex, flt: ModelFilter) -> np.ndarray:
     return keep
 
 
-_label_ranks: dict[int, tuple[EncodedColumn, np.ndarray]] = {}  # id of a label column → (it, its ranks)
-_label_ranks_lock = threading.Lock()
-
-
-def _label_rank(labels: EncodedColumn) -> np.ndarray:
-    """Each row's place in the case-folded order of the labels (NaN: no label); equal folds, equal places.
-    Kept for the last few columns: an index brought forward after a write has a new one."""
-    with _label_ranks_lock:
-        found = _label_ranks.get(id(labels))
-    if found is not None and found[0] is labels:
-        return found[1]
-    folded = [v.casefold() for v in labels.values]
-    place = {f: k for k, f in enumerate(sorted(set(folded)))}
-    of_value = np.array([place[f] for f in folded] + [np.nan], dtype=float)  # code -1: NaN
-    ranks = of_value[labels.codes]
-    with _label_ranks_lock:
-        while len(_label_ranks) >= 4:
-            _label_ranks.pop(next(iter(_label_ranks)))
-        _label_ranks[id(labels)] = (labels, ranks)
-    return ranks
-
-
 def ordered_listing(index: FacetIndex, flt: ModelFilter, sort: ModelSortKey, descending: bool) -> ListedModels:
     """Every model of ``index`` satisfying ``flt`` in the order :func:`kg.catalog.queries.find_models`
     gives: by the sort figure (labels case-folded), those without it last, ties by IRI (the index's row
     order, kept by a stable sort)."""
     rows = np.flatnonzero(matching_rows(index, flt))
     if sort is ModelSortKey.LABEL:
-        key = _label_rank(index.listing_texts["label"])[rows]
+        key = index.label_order[rows]
     else:
         key = index.listing_numbers[SORT_FIGURE[sort]][rows]
     present = ~np.isnan(key)
@@ -149,7 +127,6 @@ def listing_from_index(store: Store, flt: ModelFilter, sort: ModelSortKey, desce
     if index is None or index.unlisted:
         return None
     return ordered_listing(index, flt, sort, descending)
-
 
 
 def list_models_through_index() -> None:

@@ -191,6 +191,16 @@ class FacetIndex:
         """Model IRI → its row."""
         return {iri: k for k, iri in enumerate(self.iris)}
 
+    @cached_property
+    def label_order(self) -> np.ndarray:
+        """Each model's place in the case-folded order of the listing labels (NaN: no label); equal folds,
+        equal places — what the listing sorts by label on (:mod:`decision.catalog_listing`)."""
+        labels = self.listing_texts["label"]
+        folded = [v.casefold() for v in labels.values]
+        place = {f: k for k, f in enumerate(sorted(set(folded)))}
+        of_value = np.array([place[f] for f in folded] + [np.nan], dtype=float)  # code -1 reads the NaN
+        return of_value[labels.codes]
+
     def nbytes(self) -> int:
         """The memory of the columns and their distinct values (IRIs and texts counted as Python strings)."""
         arrays = [*self.numbers.values(), *self.perf_numbers.values(), self.has_dev, self.has_cloud, self.on_host,
@@ -485,7 +495,7 @@ def _figure(terms: Sequence[Any], aggregate: Callable[[Iterable[float]], float],
         if bad:
             return np.nan, bad
         values.append(value)
-    return (aggregate(values) if values else np.nan), None
+    return aggregate(values), None
 
 
 def _listing_row(iri: str, links: dict[str, list[str]], attrs: dict[str, dict[str, dict[str, list]]],

@@ -4,7 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import pytest
 from pyoxigraph import NamedNode, Triple
+
+from decision import facet_index
 
 from kg.namespaces import DLOM, PROV, RDF, RDFS, entity
 from kg.store import Store
@@ -125,3 +128,12 @@ def write_models(store: Store, specs: list[ModelSpec]) -> None:
         for r in range(rounds):
             values = {Objective(o): vs[r] for o, vs in spec.ratings.items() if r < len(vs)}
             rate_model(store, model_iri(spec.name).value, values, f"rater{r}", at=base + dt.timedelta(minutes=r))
+
+
+def count_index_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, one entry per full build of a facet index (:func:`decision.facet_index.build_index`)
+    during the test: an index brought forward after a write adds none."""
+    builds: list[int] = []
+    real = facet_index.build_index
+    monkeypatch.setattr(facet_index, "build_index", lambda store: builds.append(1) or real(store))
+    return builds

@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from decision_graph import ModelSpec, model_iri, write_models
+from decision_graph import ModelSpec, count_index_builds, model_iri, write_models
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, Triple
@@ -208,9 +208,7 @@ def test_the_listing_follows_validated_writes_without_a_rebuild(monkeypatch: pyt
     s = _store(7)
     try:
         first = fi.facet_index(s)
-        builds: list[int] = []
-        real = fi.build_index
-        monkeypatch.setattr(fi, "build_index", lambda st_: builds.append(1) or real(st_))
+        builds = count_index_builds(monkeypatch)
         write_models(s, [ModelSpec("Listed", area="Medical", cost=10, accuracy=0.99, latency_ms=0.05)])
         perf = entity("performance", "listing-test", "Listed", "offline")
         write_triples(s, [Triple(model_iri("Listed"), DLOM.hasPerformance, perf), Triple(perf, RDF.type, DLOM.MeasuredPerformance),

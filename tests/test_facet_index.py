@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from decision_graph import ModelSpec, model_iri, write_models
+from decision_graph import ModelSpec, count_index_builds, model_iri, write_models
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -127,7 +127,7 @@ EXTRA = [
 ]
 
 
-# The GraphQL/REST listing filters on the shipped graph's real values, each with a sort (a filter with a
+# The GraphQL listing filters on the shipped graph's real values, each with a sort (a filter with a
 # figure the sort does not name computes both)
 SHIPPED_LISTINGS: list[tuple[ModelFilter, ModelSortKey, bool]] = [
     (ModelFilter(), ModelSortKey.LABEL, False), (ModelFilter(), ModelSortKey.LATENCY, False),
@@ -261,9 +261,7 @@ def test_a_validated_write_updates_the_index_for_the_models_it_touches(monkeypat
         assert fi.current_index(store) is None  # nobody asked for one: the query answers
         first = fi.facet_index(store)
         assert first is not None and fi.current_index(store) is first
-        builds: list[int] = []
-        real = fi.build_index
-        monkeypatch.setattr(fi, "build_index", lambda s: builds.append(1) or real(s))
+        builds = count_index_builds(monkeypatch)
         # a new model, then a new measurement of an existing one, then a device's new price
         write_models(store, [ModelSpec("New", area="Medical", cost=10, accuracy=0.99, latency_ms=1.0)])
         perf = entity("performance", "decision-test", "Bare", "second")
@@ -276,7 +274,7 @@ def test_a_validated_write_updates_the_index_for_the_models_it_touches(monkeypat
         updated = fi.current_index(store)
         assert updated is not None and updated is not first and builds == []
         assert model_iri("New").value in updated.iris
-        fresh = real(store)
+        fresh = fi.build_index(store)  # a full build, to compare with
         assert _columns(updated) == _columns(fresh)
         forget(store)
         for body in ({}, {"project": {"business_focus": "medical"}, "performance": {"max_latency_ms": 4}}):
@@ -300,10 +298,8 @@ def test_ratings_come_from_the_index_as_from_the_query_and_follow_each_new_ratin
             return ratings.candidate_ratings(store, found), ratings.candidate_ratings(store, found_by_query)
 
         fi.facet_index(store)
-        builds: list[int] = []
-        real = fi.build_index
         at = dt.datetime(2026, 12, 6, tzinfo=dt.timezone.utc)
-        monkeypatch.setattr(fi, "build_index", lambda s: builds.append(1) or real(s))
+        builds = count_index_builds(monkeypatch)
         for k, (name, value) in enumerate([("Bare", 2), ("Bare", 5), ("Priced", 4), ("Bare", 3)]):
             ratings.rate_model(store, model_iri(name).value, {Objective.COST: value, Objective.LATENCY: 6 - value},
                                "tester", at + dt.timedelta(minutes=k))
@@ -324,9 +320,7 @@ def test_a_bulk_write_its_validation_refuses_leaves_the_index_current(monkeypatc
     store = _generated(12)
     try:
         first = fi.facet_index(store)
-        builds: list[int] = []
-        real = fi.build_index
-        monkeypatch.setattr(fi, "build_index", lambda s: builds.append(1) or real(s))
+        builds = count_index_builds(monkeypatch)
         generation = store.generation_of(DLOM_VOCABULARIES)
         bad = model_iri("Refused")  # a model without a DLN: the shapes refuse it
         with pytest.raises(ValidationError):
