@@ -152,6 +152,8 @@ def _explorer(page) -> Iterator[str]:  # type: ignore[no-untyped-def]
     page.locator("#open-entity-page").wait_for()
     yield "explorer, a device and its neighbours"
     page.goto("/#/explore?iri=https://w3id.org/dlom/id/dln/resnet-50")
+    # the cluster list of ResNet-50's panel, not of the device's panel shown before
+    page.locator("#entity-panel h2", has_text="ResNet").wait_for()
     page.locator("#cluster-list button").first.click()
     page.locator("#cluster-range").wait_for()
     yield "explorer, a cluster's members"

@@ -260,7 +260,8 @@ def _text_filter(predicate: str, variable: str, text: str) -> str:
 def _models_where(pattern: str) -> str:
     """A subquery of the models ``?m`` that ``pattern`` matches, joined to the listing: evaluated once, not
     once per model as a FILTER EXISTS is (which Oxigraph runs from its most selective pattern, ignoring
-    the bound ?m: 50 s instead of 0.1 s on the shipped graph)."""
+    the bound ?m: 50 s instead of 0.1 s on the shipped graph; for a technique family in memory, 135 s
+    instead of 0.2 s)."""
     return f"{{ SELECT DISTINCT ?m WHERE {{ {pattern} }} }}"
 
 
@@ -337,12 +338,12 @@ def model_list_query(flt: ModelFilter, sort: ModelSortKey) -> str:
     needed = listed_figures(flt, sort)
     inner: list[str] = ["?m a dlom:Model .", "OPTIONAL { ?m rdfs:label ?lab }"]
     if flt.devices:
-        inner.append(f"FILTER EXISTS {{ {values_rows(['dev'], _iri_terms(flt.devices, 'device'))} ?m dlom:deployedOn ?dev }}")
+        inner.append(_models_where(f"{values_rows(['dev'], _iri_terms(flt.devices, 'device'))} ?m dlom:deployedOn ?dev"))
     if flt.dlns:
-        inner.append(f"FILTER EXISTS {{ {values_rows(['dln'], _iri_terms(flt.dlns, 'dln'))} ?m dlom:usesDLN ?dln }}")
-    for i, family in enumerate(dict.fromkeys(flt.technique_families)):
-        block = values_rows([f"fam{i}"], [(NamedNode(family.value),)])
-        inner.append(f"FILTER EXISTS {{ {block} ?m dlom:appliesOptimization ?tech{i} . ?tech{i} a ?fam{i} }}")
+        inner.append(_models_where(f"{values_rows(['dln'], _iri_terms(flt.dlns, 'dln'))} ?m dlom:usesDLN ?dln"))
+    for family in dict.fromkeys(flt.technique_families):
+        block = values_rows(["fam"], [(NamedNode(family.value),)])
+        inner.append(_models_where(f"{block} ?tech a ?fam . ?m dlom:appliesOptimization ?tech"))
     if flt.application_area:
         inner.append(_text_filter("dlom:applicationArea", "area", flt.application_area))
     if flt.purpose:

@@ -117,6 +117,9 @@ export function mountExplorer(root) {
   // -- the graph ------------------------------------------------------------------------------------
 
   async function openEntity(iri) {
+    // The panel of the entity shown before goes at once: its buttons would act on a graph being replaced.
+    selected = iri;
+    clear(panel).append(h("p", { class: "muted", role: "status" }, "Loading the neighbourhood…"));
     await ready;
     if (cy) { cy.elements().remove(); expanded.clear(); }
     await expand(iri);
@@ -202,7 +205,8 @@ export function mountExplorer(root) {
     selected = iri;
     if (cy) { cy.nodes().unselect(); cy.getElementById(iri).select(); }
     const res = await neighbourhoodOf(iri);
-    if (!res.ok || selected !== iri) return;
+    if (selected !== iri) return;
+    if (!res.ok) { clear(panel).append(h("p", { class: "notice bad", role: "alert" }, errorsOf(res).map((e) => e.message).join("; "))); return; }
     const n = res.data;
     // dom.js append (not the DOM's): it flattens the optional sections and skips the absent ones
     append(clear(panel), [
