@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,9 +33,9 @@ from decision.prediction import NO_PREDICTOR_MESSAGE, CandidatePredictor, Predic
 from decision.ratings import candidate_ratings
 from decision.requirements import Requirements, parse_requirements
 from decision.retrieval import Candidate, CandidateSet, candidate_key, labels_of, load_candidates, retrieve
-from decision.scoring import Contribution, contributions, overall_scores, ranking
+from decision.scoring import Contribution, contributions, overall_scores, ranking, tie_order
 from decision.sensitivity import WeightSensitivity, top_choice_sensitivity
-from kg.derived_results import derived
+from kg.derived_results import derived, derived_per_item
 from kg.errors import DlomError
 from kg.namespaces import DLOM_VOCABULARIES
 from kg.store import Store
@@ -194,13 +194,23 @@ class RankedSet:
 
 
 def rank_candidates(values: np.ndarray, weights: np.ndarray, tie_breakers: list[np.ndarray] | None = None,
-                    front: np.ndarray | None = None) -> RankedSet:
-    """Eq. 1 scores, the ranking, the Pareto front (computed here unless given: it does not depend on
-    the weights) and the top choice's sensitivity."""
+                    front: np.ndarray | None = None, settled: np.ndarray | None = None) -> RankedSet:
+    """Eq. 1 scores, the ranking, the Pareto front and the top choice's sensitivity. The front and the
+    tie order (``settled``, :func:`decision.scoring.tie_order`) do not depend on the weights: computed
+    here unless given."""
     scores = overall_scores(values, weights)
-    order = ranking(scores, values, tie_breakers or [])
+    order = ranking(scores, values, tie_breakers or [], settled)
     front = pareto_front(values) if front is None else front
-    sens = top_choice_sensitivity(values, weights, int(order[0])) if len(order) else []
+    sens: list[WeightSensitivity] = []
+    if len(order):
+        # Only a model of the Pareto front can overtake the top one: a dominated model's line never
+        # rises above its dominator's for any weights in [0, 1], so its dominator crosses first.
+        # (The top one is on the front: the tie order puts a dominator first.)
+        rows = np.union1d(front, [int(order[0])])
+        top = int(np.searchsorted(rows, int(order[0])))
+        sens = [replace(s, overtaken_below_by=None if s.overtaken_below_by is None else int(rows[s.overtaken_below_by]),
+                        overtaken_above_by=None if s.overtaken_above_by is None else int(rows[s.overtaken_above_by]))
+                for s in top_choice_sensitivity(values[rows], weights, top)]
     return RankedSet(values, scores, order, front, sens)
 
 
@@ -251,7 +261,9 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     ties = [soft_met_counts(found, req)] if req.preferred else []
     front = derived(store, ("decision.pareto_front", candidate_key(req)), lambda: pareto_front(matrix.values),
                     DLOM_VOCABULARIES)
-    ranked = rank_candidates(matrix.values, pref.weights, ties, front)
+    settled = derived(store, ("decision.tie_order", candidate_key(req), tuple(t.tobytes() for t in ties)),
+                      lambda: tie_order(matrix.values, ties), DLOM_VOCABULARIES)
+    ranked = rank_candidates(matrix.values, pref.weights, ties, front, settled)
     ranking_ms = (time.perf_counter() - t_rank) * 1000
 
     front_set = set(ranked.front.tolist())
@@ -266,9 +278,13 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     top = [g.representative for g in groups]
     members = {g.representative: g.members for g in groups}
     listed = {i: ks[:SIMILAR_LISTED] for i, ks in members.items()}
-    similar_labels = labels_of(store, [found.iris[k] for ks in listed.values() for k in ks])
-    shown = load_candidates(store, found, top)
-    proofs = evidence_for(store, [r for i in top for r in found.records[i]])
+    # What the shown models are read for is kept per model until the store changes: under new weights
+    # the top five mostly share models with the last five asked for.
+    similar_labels = _labels(store, [found.iris[k] for ks in listed.values() for k in ks])
+    shown = derived_per_item(store, ("decision.shown_candidates", candidate_key(req)), top,
+                             lambda todo: load_candidates(store, found, todo), DLOM_VOCABULARIES)
+    proofs = derived_per_item(store, ("decision.evidence",), [r for i in top for r in found.records[i]],
+                              lambda todo: evidence_for(store, todo), DLOM_VOCABULARIES)
     explanations = []
     for i in top:
         c = shown[i]
@@ -282,7 +298,7 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
                       "score": float(ranked.scores[k])} for k in listed[i]],
             similar_count=len(members[i])))
     overtakers = {k for s in ranked.sensitivity for k in (s.overtaken_below_by, s.overtaken_above_by) if k is not None}
-    label = labels_of(store, [found.iris[i] for i in sorted(front_set | overtakers)])
+    label = _labels(store, [found.iris[i] for i in sorted(front_set | overtakers)])
     front = sorted(({"model": found.iris[i], "label": label[found.iris[i]], "rank": int(position[i]),
                      "score": float(ranked.scores[i]),
                      "values": {o.value: float(v) for o, v in zip(OBJECTIVES, matrix.values[i])},
@@ -299,6 +315,12 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
                           timings_ms={"retrieval": (t_retrieved - t0) * 1000, "ranking": ranking_ms,
                                       "total": (time.perf_counter() - t0) * 1000},
                           requirements_applied=applied)
+
+
+def _labels(store: Store, iris: list[str]) -> dict[str, str]:
+    """:func:`decision.retrieval.labels_of`, each model's kept until the store changes."""
+    return derived_per_item(store, ("decision.model_labels",), iris, lambda todo: labels_of(store, todo),
+                            DLOM_VOCABULARIES)
 
 
 SIMILAR_LISTED = 5  # how many of a group's variants an explanation lists (all are counted)

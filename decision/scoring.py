@@ -20,33 +20,41 @@ def overall_scores(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=float) @ np.asarray(weights, dtype=float)
 
 
-def ranking(scores: np.ndarray, values: np.ndarray | None = None,
-            tie_breakers: Sequence[np.ndarray] = ()) -> np.ndarray:
-    """Candidate indices from best to worst: by Eq. 1 score (descending); equal scores by the sum of
-    the objective values (descending — so a dominated model never outranks its dominator, even when
-    the weights ignore the objective where they differ), then by each tie-breaker (descending), then
-    by the values in objective order, then by index so the order is deterministic."""
-    scores = np.asarray(scores, dtype=float)
-    # round so floating-point noise does not decide between equal scores
-    primary = -np.round(scores, 12)
-    order = np.argsort(primary, kind="stable")  # equal scores in index order
-    ranked = primary[order]
-    equal_next = ranked[1:] == ranked[:-1]
-    tied = np.flatnonzero(np.r_[equal_next, False] | np.r_[False, equal_next])
-    if not len(tied):
-        return order
-    # Only candidates whose score equals another's need the further keys: sort those within their run
-    # of equal scores (np.lexsort's last key is the primary one).
-    sub = order[tied]
-    run = np.cumsum(np.r_[True, ranked[tied][1:] != ranked[tied][:-1]])
-    keys = [-np.asarray(t, dtype=float)[sub] for t in reversed(tie_breakers)]
+def tie_order(values: np.ndarray | None, tie_breakers: Sequence[np.ndarray] = (), n: int | None = None) -> np.ndarray:
+    """Candidate indices in the order that settles equal Eq. 1 scores, whatever the weights: by the sum
+    of the objective values (descending — so a dominated model never outranks its dominator, even when
+    the weights ignore the objective where they differ), then by each tie-breaker (descending), then by
+    the values in objective order, then by index. ``n``: the number of candidates when ``values`` is None
+    (then only the tie-breakers and the index count).
+
+    It does not depend on the weights, so a caller re-ranking one candidate set under new weights
+    computes it once (:func:`ranking`'s ``settled``)."""
+    keys: list[np.ndarray] = []
     if values is not None:
-        v = np.asarray(values, dtype=float)[sub]
-        # then by the values themselves, first objective first: a dominator is lexicographically
-        # greater, so this settles what rounding made equal
-        keys = [-v[:, k] for k in reversed(range(v.shape[1]))] + keys + [-np.round(v.sum(axis=1), 12)]
-    order[tied] = sub[np.lexsort([sub, *keys, run])]
-    return order
+        v = np.asarray(values, dtype=float)
+        n = len(v)
+        # first objective first: a dominator is lexicographically greater, so this settles what
+        # rounding made equal (np.lexsort's last key is the primary one)
+        keys = [-v[:, k] for k in reversed(range(v.shape[1]))]
+    keys += [-np.asarray(t, dtype=float) for t in reversed(tie_breakers)]
+    if values is not None:
+        keys.append(-np.round(v.sum(axis=1), 12))
+    if n is None:
+        raise ValueError("tie_order needs the values or the number of candidates")
+    return np.lexsort([np.arange(n), *keys])
+
+
+def ranking(scores: np.ndarray, values: np.ndarray | None = None,
+            tie_breakers: Sequence[np.ndarray] = (), settled: np.ndarray | None = None) -> np.ndarray:
+    """Candidate indices from best to worst: by Eq. 1 score (descending), equal scores in
+    :func:`tie_order` (``settled``: that order, computed beforehand for ``values`` and ``tie_breakers``)."""
+    scores = np.asarray(scores, dtype=float)
+    if settled is None:
+        settled = tie_order(values, tie_breakers, len(scores))
+    # round so floating-point noise does not decide between equal scores; a stable sort of the scores
+    # taken in the tie order keeps that order within equal scores
+    primary = -np.round(scores, 12)
+    return settled[np.argsort(primary[settled], kind="stable")]
 
 
 @dataclass(frozen=True)

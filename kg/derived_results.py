@@ -9,7 +9,8 @@ Only a store that sees every change made to it can say when a result went stale:
 (one process holds it) counts its writes in ``generation``. Stores that other clients write to
 (Neo4j, a remote SPARQL endpoint) have ``generation`` None, and nothing derived from them is kept.
 
-Kept results are shared between callers: treat them as read-only.
+Kept results are shared between callers: treat them as read-only (:func:`derived_per_item` alone adds
+to the entries it keeps).
 """
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from kg.store import Store
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,27 @@ def derived(store: Store, key: Hashable, compute: Callable[[], T], vocabularies:
             if results.computing.get(key, (None, None))[1] is done:
                 del results.computing[key]
         done.set()
+
+
+def derived_per_item(store: Store, key: Hashable, items: Iterable[K], compute: Callable[[list[K]], Mapping[K, V]],
+                     vocabularies: Collection[str] | None = None) -> dict[K, V]:
+    """``{item: value}`` for ``items``, where ``compute(missing)`` gives the values of a list of items (it
+    may leave an item out: it has none): each item computed at most once per generation of ``store`` (or
+    of ``vocabularies``), so a caller asking for a few items of a large set at a time (the top models of
+    a ranking, under new weights) reads only the ones it has not asked for before.
+
+    The values are kept together under ``key`` (one entry of :func:`derived`, which this function alone
+    adds to); ``key`` must name everything a value depends on besides the store's contents and the item.
+    """
+    values: dict[K, V | None] = derived(store, key, dict, vocabularies)
+    wanted = list(dict.fromkeys(items))
+    missing = [i for i in wanted if i not in values]
+    if missing:
+        found = compute(missing)
+        # None marks an item compute had no value for, so it is not asked again. (A write during
+        # compute is harmless: the next call of derived hands out a new, empty entry.)
+        values.update({i: found.get(i) for i in missing})
+    return {i: v for i in wanted if (v := values[i]) is not None}
 
 
 def kept(store: Store, key: Hashable, vocabularies: Collection[str] | None = None) -> Any | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg.derived_results import derived
+from kg.derived_results import derived, derived_per_item
 from kg.store import open_store
 
 G = NamedNode("urn:dlom-test:g")
@@ -44,6 +44,22 @@ def test_a_result_is_computed_once_per_generation_and_every_write_invalidates_it
         assert len(calls) == 1 + len(writes)
     finally:
         store.close()
+
+
+def test_per_item_results_are_read_once_per_item_until_the_store_changes() -> None:
+    store = open_store("oxigraph://")
+    asked: list[list[int]] = []
+
+    def squares(items: list[int]) -> dict[int, int]:
+        asked.append(items)
+        return {i: i * i + store.count() for i in items if i != 3}  # 3 has no value
+
+    assert derived_per_item(store, "sq", [1, 2, 3, 2], squares) == {1: 1, 2: 4}
+    assert derived_per_item(store, "sq", [2, 4, 3, 1], squares) == {2: 4, 4: 16, 1: 1}
+    assert asked == [[1, 2, 3], [4]]  # only what was not asked before, 3 (no value) included
+    assert derived_per_item(store, "other", [2], squares) == {2: 4} and asked[-1] == [2]  # per key
+    store.add([_quad(1)])
+    assert derived_per_item(store, "sq", [1, 4], squares) == {1: 2, 4: 17} and asked[-1] == [1, 4]  # all again
 
 
 def test_results_are_kept_per_key_and_per_store() -> None:

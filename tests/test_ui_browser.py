@@ -139,12 +139,19 @@ def _answer_of(page, url: str, body: dict) -> dict:  # type: ignore[no-untyped-d
 
 def _api_post(path: str, body_has: str | None = None):  # type: ignore[no-untyped-def]
     """A predicate for ``page.expect_response``: the answer to a POST to ``path`` (whose JSON body
-    contains ``body_has``, when given)."""
+    contains ``body_has``, when given). A 429 of the per-client concurrency limit is not the answer:
+    the UI asks again after its Retry-After (``api()`` in dom.js)."""
     def matches(response) -> bool:  # type: ignore[no-untyped-def]
         request = response.request
-        return (request.method == "POST" and path in response.url
+        return (request.method == "POST" and path in response.url and not _asked_again(response)
                 and (body_has is None or body_has in (request.post_data or "")))
     return matches
+
+
+def _asked_again(response) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the UI asks again after this answer: a 429 whose Retry-After is at most 2 s."""
+    wait = response.headers.get("retry-after")
+    return response.status == 429 and wait is not None and wait.isdigit() and int(wait) <= 2
 
 
 def _shown_consistency_ratio(page, response) -> str:  # type: ignore[no-untyped-def]

@@ -27,6 +27,8 @@ export function append(el, children) {
 
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
 
+const RETRIES_429 = 5; // how often a request refused by the per-client concurrency limit is asked again
+
 /** A JSON request. Resolves to {ok, status, data, text, contentType, headers}; never throws for HTTP errors (network failures
  * resolve with status 0 and a message), so every caller can show an honest state. */
 export async function api(path, { method = "GET", body, headers = {}, accept = "application/json" } = {}) {
@@ -36,10 +38,17 @@ export async function api(path, { method = "GET", body, headers = {}, accept = "
     if (!(body instanceof URLSearchParams) && typeof body !== "string") init.headers["Content-Type"] = "application/json";
   }
   let response;
-  try {
-    response = await fetch(path, init);
-  } catch (err) {
-    return { ok: false, status: 0, data: null, text: `the server could not be reached (${err.message})` };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await fetch(path, init);
+    } catch (err) {
+      return { ok: false, status: 0, data: null, text: `the server could not be reached (${err.message})` };
+    }
+    // A 429 was refused before anything ran (this browser had too many requests at once): ask again
+    // after the server's Retry-After when that is short. A long one (the time budget) is shown.
+    const wait = Number(response.headers.get("Retry-After"));
+    if (response.status !== 429 || attempt >= RETRIES_429 || !(wait >= 0 && wait <= 2)) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(wait, 0.25) * 1000));
   }
   const text = await response.text();
   let data = null;
