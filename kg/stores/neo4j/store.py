@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pyoxigraph as ox
 import rdflib
 from neo4j import Driver, GraphDatabase, ManagedTransaction
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
@@ -135,14 +135,15 @@ class Neo4jStore(Queries):
                 dataset = ViewDataset(store=rstore, default_union=True)
                 with cypher_evaluation():  # rdflib evaluates lazily: materializing is evaluating
                     return self._materialize(evalQuery(dataset, parsed), rstore)
-            except ClientError as e:
-                if "TimedOut" in (e.code or "") or "Terminated" in (e.code or ""):
-                    raise QueryTimeoutError(f"query exceeded its {limit:g} s time limit") from None
-                raise QueryError(f"query failed in Neo4j: {e.message}") from None
             except QueryError:
                 raise
             except Neo4jError as e:
-                raise QueryError(f"query failed in Neo4j: {e}") from None
+                # The server's own time limit stops the transaction with a client error
+                # (…Transaction.TransactionTimedOut…) or a transient one (…Transaction.Terminated,
+                # …LockClientStopped while it waited for a lock): each is this query's timeout.
+                if any(word in (e.code or "") for word in ("TimedOut", "Terminated", "LockClientStopped")):
+                    raise QueryTimeoutError(f"query exceeded its {limit:g} s time limit") from None
+                raise QueryError(f"query failed in Neo4j: {e.message or e}") from None
             except Exception as e:  # noqa: BLE001 - rdflib raises bare Exceptions for unsupported forms
                 raise QueryError(f"query failed: {e}") from None
             finally:
