@@ -112,9 +112,11 @@ def _limited(fn: Callable[[], object], reps: int) -> tuple[float, float] | str:
 
 
 def _asked_for_requirements(key: object) -> bool:
-    """A derived result kept for one question (its key names the requirements or the candidates): what a
-    new question computes afresh, while the store-wide ones (measured effects, variant names) stay."""
-    return isinstance(key, tuple) and len(key) > 1 and key[1] is not None
+    """A derived result kept for one question (its key names the requirements or the candidates), or what
+    was read for the models a question showed (kept per model; a new question mostly shows others): what
+    a new question computes afresh, while the store-wide ones (measured effects, variant names) stay."""
+    return isinstance(key, tuple) and (len(key) > 1 and key[1] is not None
+                                       or key[:1] in (("decision.evidence",), ("decision.model_labels",)))
 
 
 def main() -> None:

@@ -569,13 +569,14 @@ def _apply_measured_effects(values: np.ndarray, sources: np.ndarray, basis: np.n
             mix_covered[m, j], mix_basis[m, j], mix_pairs[m, j] = True, label_of(text), n
             if value is not None:
                 mix_values[m, j] = value
+    # np.copyto(where=) rather than boolean-mask assignment: one pass, no gathered temporaries
     covered = mix_covered[of_candidate] & (sources == _MISSING)
     candidate_values = mix_values[of_candidate]
     fill = covered & ~np.isnan(candidate_values)
-    values[fill] = candidate_values[fill]
-    sources[fill] = _MEASURED_EFFECTS
-    basis[covered] = mix_basis[of_candidate][covered]
-    pairs[covered] = mix_pairs[of_candidate][covered]
+    np.copyto(values, candidate_values, where=fill)
+    np.copyto(sources, _MEASURED_EFFECTS, where=fill)
+    np.copyto(basis, mix_basis[of_candidate], where=covered)
+    np.copyto(pairs, mix_pairs[of_candidate], where=covered)
     return covered
 
 
@@ -597,9 +598,9 @@ def _apply_effects(values: np.ndarray, sources: np.ndarray, basis: np.ndarray, l
     fill = ~np.isnan(candidate_values) & (sources == _MISSING)
     if blocked is not None:
         fill &= ~blocked
-    values[fill] = candidate_values[fill]
-    basis[fill] = mix_basis[of_candidate][fill]
-    sources[fill] = _EFFECTS
+    np.copyto(values, candidate_values, where=fill)
+    np.copyto(basis, mix_basis[of_candidate], where=fill)
+    np.copyto(sources, _EFFECTS, where=fill)
 
 
 Ratings = Sequence[dict[Objective, tuple[float, int]]] | Mapping[int, dict[Objective, tuple[float, int]]]
@@ -651,8 +652,8 @@ class _DerivedValues:
     def put(self, objective: Objective, scaled: np.ndarray, basis: int) -> None:
         take = ~np.isnan(scaled)
         col = OBJECTIVES.index(objective)
-        self.values[take, col] = scaled[take]
-        self.basis[take, col] = basis
+        np.copyto(self.values[:, col], scaled, where=take)
+        np.copyto(self.basis[:, col], basis, where=take)
 
     def from_measures(self, raw: RawColumns) -> None:
         self.put(Objective.PERFORMANCE, scale(raw.accuracy, forward=True), _Basis.ACCURACY)

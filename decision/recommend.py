@@ -250,7 +250,9 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
         return rec
 
     def values_of_candidates() -> ObjectiveMatrix:
-        effects = read_technique_effects(store, timeout_s=timeout_s)
+        # Table 1's effects, like the measured ones, are the store's, not the question's: kept across questions
+        effects = derived(store, ("decision.technique_effects",), lambda: read_technique_effects(store, timeout_s=timeout_s),
+                          DLOM_VOCABULARIES)
         measured = read_measured_effects(store) if found.technique_precisions.test(bool).any() else None
         return objective_matrix(found.raw_columns(), candidate_ratings(store, found), effects, measured)
 

@@ -681,6 +681,7 @@ def test_explorer_clusters_large_neighbourhoods_and_draws_one_node_per_board(siz
     page.wait_for_function(f"{CY} && {CY}.getElementById({board!r}).length === 1")
     assert page.evaluate(f"{CY}.nodes().filter(n => (n.data('classes') || []).includes('dlom:EndDevice')).length") == 0
     assert "drawn as its physical board" in page.locator("#graph-status").inner_text()
+    page.locator("#entity-panel h2", has_text="NUCLEO").wait_for()  # the model's panel, rendered after its graph
     assert "(through 1 configuration)" in page.locator("#entity-panel").inner_text()
     # the board's own neighbourhood reaches its per-source configurations and the models on any of them
     page.locator("#entity-panel button.link", has_text="NUCLEO-L4R5ZI").click()
