@@ -258,12 +258,14 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
 
     # The values depend on the store and the requirements, not on the preferences: kept until the store
     # changes (a new rating, measurement or an edited Table 1 effect shows in the next call), so re-ranking is cheap.
-    matrix = derived(store, ("decision.objective_matrix", candidate_key(req)), values_of_candidates, DLOM_VOCABULARIES)
+    # (the key of every result derived from the candidate set: it builds the retrieval query, so once)
+    set_key = candidate_key(req)
+    matrix = derived(store, ("decision.objective_matrix", set_key), values_of_candidates, DLOM_VOCABULARIES)
     t_rank = time.perf_counter()
     ties = [soft_met_counts(found, req)] if req.preferred else []
-    front = derived(store, ("decision.pareto_front", candidate_key(req)), lambda: pareto_front(matrix.values),
+    front = derived(store, ("decision.pareto_front", set_key), lambda: pareto_front(matrix.values),
                     DLOM_VOCABULARIES)
-    settled = derived(store, ("decision.tie_order", candidate_key(req), tuple(t.tobytes() for t in ties)),
+    settled = derived(store, ("decision.tie_order", set_key, tuple(t.tobytes() for t in ties)),
                       lambda: tie_order(matrix.values, ties), DLOM_VOCABULARIES)
     ranked = rank_candidates(matrix.values, pref.weights, ties, front, settled)
     ranking_ms = (time.perf_counter() - t_rank) * 1000
@@ -272,7 +274,7 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     position = np.empty(n, dtype=int)
     position[ranked.order] = np.arange(1, n + 1)
     if diverse:
-        keys = derived(store, ("decision.variant_keys", candidate_key(req)), lambda: variant_keys(store, found),
+        keys = derived(store, ("decision.variant_keys", set_key), lambda: variant_keys(store, found),
                        DLOM_VOCABULARIES)
         groups = group_variants(ranked.order, keys, top_k)
     else:
@@ -283,7 +285,7 @@ def recommend(store: Store, requirements: Requirements | Mapping[str, Any], *,
     # What the shown models are read for is kept per model until the store changes: under new weights
     # the top five mostly share models with the last five asked for.
     similar_labels = _labels(store, [found.iris[k] for ks in listed.values() for k in ks])
-    shown = derived_per_item(store, ("decision.shown_candidates", candidate_key(req)), top,
+    shown = derived_per_item(store, ("decision.shown_candidates", set_key), top,
                              lambda todo: load_candidates(store, found, todo), DLOM_VOCABULARIES)
     proofs = derived_per_item(store, ("decision.evidence",), [r for i in top for r in found.records[i]],
                               lambda todo: evidence_for(store, todo), DLOM_VOCABULARIES)

@@ -29,19 +29,16 @@ def tie_order(values: np.ndarray | None, tie_breakers: Sequence[np.ndarray] = ()
 
     It does not depend on the weights, so a caller re-ranking one candidate set under new weights
     computes it once (:func:`ranking`'s ``settled``)."""
-    keys: list[np.ndarray] = []
-    if values is not None:
-        v = np.asarray(values, dtype=float)
-        n = len(v)
-        # first objective first: a dominator is lexicographically greater, so this settles what
-        # rounding made equal (np.lexsort's last key is the primary one)
-        keys = [-v[:, k] for k in reversed(range(v.shape[1]))]
-    keys += [-np.asarray(t, dtype=float) for t in reversed(tie_breakers)]
-    if values is not None:
-        keys.append(-np.round(v.sum(axis=1), 12))
-    if n is None:
-        raise ValueError("tie_order needs the values or the number of candidates")
-    return np.lexsort([np.arange(n), *keys])
+    breakers = [-np.asarray(t, dtype=float) for t in reversed(tie_breakers)]
+    if values is None:
+        if n is None:
+            raise ValueError("tie_order needs the values or the number of candidates")
+        return np.lexsort([np.arange(n), *breakers])
+    v = np.asarray(values, dtype=float)
+    # np.lexsort's last key is the primary one. The values first objective first: a dominator is
+    # lexicographically greater, so this settles what rounding made equal.
+    by_values = [-v[:, k] for k in reversed(range(v.shape[1]))]
+    return np.lexsort([np.arange(len(v)), *by_values, *breakers, -np.round(v.sum(axis=1), 12)])
 
 
 def ranking(scores: np.ndarray, values: np.ndarray | None = None,
