@@ -79,6 +79,7 @@ class CandidateBatch:
     techniques: Tensor
     frameworks: Tensor
     clouds: Tensor
+    sparse_means: tuple[Tensor, Tensor, Tensor] | None = None
 
     def __len__(self) -> int:
         return int(self.dln.shape[0])
@@ -87,6 +88,20 @@ class CandidateBatch:
         rows = torch.as_tensor(rows, dtype=torch.long)
         return CandidateBatch(self.dln[rows], self.device[rows], self.techniques[rows], self.frameworks[rows],
                               self.clouds[rows])
+
+    def means(self) -> tuple[Tensor, Tensor, Tensor]:
+        """The technique, framework and cloud :func:`mean_operator` matrices of the batch."""
+        if self.sparse_means is not None:
+            return self.sparse_means
+        return mean_operator(self.techniques), mean_operator(self.frameworks), mean_operator(self.clouds)
+
+    def to(self, device: torch.device, sparse_means: bool = False) -> CandidateBatch:
+        """The batch on ``device``; with ``sparse_means`` its mean operators are computed once, as sparse
+        matrices (training passes over one batch hundreds of times, and most of each row is empty)."""
+        moved = CandidateBatch(*(t.to(device) for t in (self.dln, self.device, self.techniques, self.frameworks, self.clouds)))
+        if sparse_means:
+            moved.sparse_means = tuple(m.to_sparse().coalesce() for m in moved.means())
+        return moved
 
 
 def multi_hot(sets: list[list[int]], width: int) -> Tensor:
@@ -149,17 +164,23 @@ class HeteroEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: dict[str, Tensor], edges: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
+        """The jumping-knowledge state of every node of the read-out's types (:data:`READOUT_PARTS`).
+
+        Model nodes only carry messages: the read-out never reads them, so the last round sends them
+        none (those relations are a third of the work) and they get no output."""
         h = {t: torch.relu(self.project[t](x[t])) for t in NODE_TYPES}
         layers = [h]
         # HeteroConv skips relations without edges; node types it did not reach keep their state.
         present = {et: ei for et, ei in edges.items() if et in self.edge_types and ei.shape[1] > 0}
-        for conv in self.convs:
-            out = conv(h, present) if present else {}
+        for i, conv in enumerate(self.convs):
+            last = i == len(self.convs) - 1
+            used = {et: ei for et, ei in present.items() if not (last and et[2] == "model")}
+            out = conv(h, used) if used else {}
             h = {t: self.dropout(torch.relu(h[t] + out[t])) if t in out else h[t] for t in NODE_TYPES}
             layers.append(h)
         # Jumping knowledge (concatenation of every layer's state): a node's own attributes reach the
         # read-out undiluted by its neighbourhood, which matters for devices never measured.
-        return {t: torch.cat([hl[t] for hl in layers], dim=1) for t in NODE_TYPES}
+        return {t: torch.cat([hl[t] for hl in layers], dim=1) for t in READOUT_PARTS}
 
 
 def readout_tables(h: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -172,14 +193,39 @@ def readout_tables(h: dict[str, Tensor]) -> dict[str, Tensor]:
 
 def readout(tables: dict[str, Tensor], dln: Tensor, device: Tensor, techniques: Tensor, frameworks: Tensor,
             clouds: Tensor) -> Tensor:
-    """The configuration embedding ``[h_dln, h_device, mean h_tech, mean h_fw, mean h_cloud]``.
-
-    Only gathers and matrix products, so the same code traces to a small ONNX graph."""
+    """The configuration embedding ``[h_dln, h_device, mean h_tech, mean h_fw, mean h_cloud]``: what the
+    head reads, by definition. Training and scoring compute the head's first layer over it without
+    building it (:func:`first_layer`); the tests check that the two agree."""
     parts = [tables["dln"][dln], tables["device"][device]]
     for mh, t in ((techniques, "technique"), (frameworks, "framework"), (clouds, "cloud")):
-        count = mh.sum(dim=1, keepdim=True).clamp(min=1.0)
-        parts.append((mh @ tables[t]) / count)
+        parts.append(mean_operator(mh) @ tables[t])
     return torch.cat(parts, dim=1)
+
+
+def mean_operator(multi_hot_rows: Tensor) -> Tensor:
+    """Row ``i`` averages the table rows set in multi-hot row ``i`` (all zeros for an empty set)."""
+    return multi_hot_rows / multi_hot_rows.sum(dim=1, keepdim=True).clamp(min=1.0)
+
+
+def project_parts(tables: dict[str, Tensor], first: Tensor) -> dict[str, Tensor]:
+    """Each read-out part's table through its column block of the head's first layer (weight ``first``).
+
+    The first head layer is linear in the concatenated read-out, and a mean of rows commutes with a
+    linear map, so ``first · readout(...)`` equals :func:`first_layer` over these projections: the
+    960-wide read-out of every configuration is never built. Training and the ONNX scorer both use it."""
+    width = tables["dln"].shape[1]
+    return {part: tables[part] @ first[:, j * width:(j + 1) * width].t() for j, part in enumerate(READOUT_PARTS)}
+
+
+def first_layer(projected: dict[str, Tensor], bias: Tensor, dln: Tensor, device: Tensor,
+                means: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    """The head's first linear layer (before its activation) for configurations, from
+    :func:`project_parts`; ``means`` are the technique, framework and cloud :func:`mean_operator`
+    matrices (dense, or sparse COO in training, where the cloud column is almost always empty)."""
+    h = projected["dln"][dln] + projected["device"][device] + bias
+    for op, part in zip(means, ("technique", "framework", "cloud")):
+        h = h + (torch.sparse.mm(op, projected[part]) if op.is_sparse else op @ projected[part])
+    return h
 
 
 class ConfigurationHead(nn.Module):
@@ -194,6 +240,13 @@ class ConfigurationHead(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         return self.mlp(z)
 
+    def from_tables(self, tables: dict[str, Tensor], dln: Tensor, device: Tensor,
+                    means: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+        """``forward(readout(...))``, computed through :func:`first_layer` (same weights, same values)."""
+        first = self.mlp[0]
+        h = first_layer(project_parts(tables, first.weight), first.bias, dln, device, means)
+        return self.mlp[3:](self.mlp[2](self.mlp[1](h)))
+
 
 class MemberNet(nn.Module):
     """One ensemble member: encoder + read-out + head."""
@@ -204,6 +257,4 @@ class MemberNet(nn.Module):
         self.head = ConfigurationHead(config.hidden, config.layers, config.dropout)
 
     def forward(self, x: dict[str, Tensor], edges: dict[EdgeType, Tensor], batch: CandidateBatch) -> Tensor:
-        tables = readout_tables(self.encoder(x, edges))
-        z = readout(tables, batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds)
-        return self.head(z)
+        return self.head.from_tables(readout_tables(self.encoder(x, edges)), batch.dln, batch.device, batch.means())

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from gnn.export import ExportedGraph
+from gnn.model import READOUT_PARTS, first_layer, mean_operator, project_parts
 from gnn.onnx_scorer import INPUT_NAMES, OUTPUT_NAMES, SCORER_NODE_TYPES
 from gnn.train import Ensemble
 
@@ -20,29 +21,25 @@ from gnn.train import Ensemble
 class ScorerModule(nn.Module):
     """The ensemble's read-out and heads over fixed embedding tables (the torch twin of the ONNX graph).
 
-    Algebraically the members' heads, rearranged for speed: the first head layer is linear in the
-    concatenated read-out ``[h_dln, h_device, mean h_tech, mean h_fw, mean h_cloud]``, and a mean of
-    rows commutes with a linear map, so each part's table is projected through its slice of the first
-    layer once, here (``P = table · W1_partᵀ``). Per candidate what remains is gathers, small multi-hot
-    products and two batched layers for all members at once — about 10× fewer operations than
-    concatenating 960-wide read-outs per member.
+    The members' heads, for all members at once: each part's table is projected through its slice of
+    the first head layer once, here (:func:`gnn.model.project_parts`), and the members' projections sit
+    side by side. Per candidate what remains is gathers, small multi-hot products and two batched
+    layers — about 10× fewer operations than concatenating 960-wide read-outs per member.
     """
 
     def __init__(self, ensemble: Ensemble, tables: list[dict[str, Tensor]]) -> None:
         super().__init__()
-        self.parts = ("dln", "device", "technique", "framework", "cloud")
         firsts, seconds, thirds = [], [], []
         for m in ensemble.members:
             layers = [mod for mod in m.head.mlp if isinstance(mod, nn.Linear)]
             firsts.append(layers[0])
             seconds.append(layers[1])
             thirds.append(layers[2])
-        width = tables[0]["dln"].shape[1]
         with torch.no_grad():
-            for j, part in enumerate(self.parts):
-                projected = [tab[part].float() @ first.weight[:, j * width:(j + 1) * width].t()
-                             for tab, first in zip(tables, firsts)]
-                self.register_buffer(f"proj_{part}", torch.cat(projected, dim=1))  # [n_part, K*hidden]
+            projected = [project_parts({k: v.float() for k, v in tab.items()}, first.weight)
+                         for tab, first in zip(tables, firsts)]
+            for part in READOUT_PARTS:
+                self.register_buffer(f"proj_{part}", torch.cat([p[part] for p in projected], dim=1))  # [n_part, K*hidden]
             self.register_buffer("b1", torch.cat([f.bias for f in firsts]))
             self.register_buffer("w2", torch.stack([l.weight.t() for l in seconds]))  # [K, hidden, hidden]
             self.register_buffer("b2", torch.stack([l.bias for l in seconds])[:, None, :])
@@ -55,10 +52,9 @@ class ScorerModule(nn.Module):
 
     def forward(self, dln: Tensor, device: Tensor, techniques: Tensor, frameworks: Tensor,
                 clouds: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        h = self.proj_dln[dln] + self.proj_device[device] + self.b1
-        for mh, proj in ((techniques, self.proj_technique), (frameworks, self.proj_framework), (clouds, self.proj_cloud)):
-            h = h + (mh @ proj) / mh.sum(dim=1, keepdim=True).clamp(min=1.0)
-        h = torch.relu(h)  # [N, K*hidden]
+        projected = {part: getattr(self, f"proj_{part}") for part in READOUT_PARTS}
+        means = (mean_operator(techniques), mean_operator(frameworks), mean_operator(clouds))
+        h = torch.relu(first_layer(projected, self.b1, dln, device, means))  # [N, K*hidden]
         h = h.reshape(h.shape[0], self.members, -1).transpose(0, 1)  # [K, N, hidden]
         h = torch.relu(torch.matmul(h, self.w2) + self.b2)
         o = torch.matmul(h, self.w3) + self.b3  # [K, N, 4]

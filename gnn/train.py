@@ -22,7 +22,7 @@ from decision.objectives import Objective, objective_matrix
 from decision.scoring import overall_scores
 from gnn.errors import EmptyGraphError, NoTrainedModelError
 from gnn.export import METRICS, ExportedGraph, message_edges
-from gnn.model import CandidateBatch, EdgeType, FeatureScaler, MemberNet, ModelConfig, model_batch, readout, readout_tables
+from gnn.model import CandidateBatch, EdgeType, FeatureScaler, MemberNet, ModelConfig, model_batch, readout_tables
 from gnn.prediction import Prediction, configuration_columns, mask_untrained  # torch-free; re-exported
 from kg.progress import NoProgress, Progress
 
@@ -132,8 +132,7 @@ class Ensemble:
         outs = []
         for m, tab in zip(self.members, tables):
             m.eval()
-            z = readout(tab, batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds)
-            outs.append(m.head(z))
+            outs.append(m.head.from_tables(tab, batch.dln, batch.device, batch.means()))
         return torch.stack(outs)
 
     def summarize(self, outputs: Tensor | np.ndarray) -> Prediction:
@@ -267,7 +266,7 @@ def _training_data(graph: ExportedGraph, rows: np.ndarray, device: torch.device)
         link=torch.nan_to_num(link).to(device), link_mask=link_mask.to(device), y_all=y_all.to(device),
         known_all=known_all.to(device), rows_t=torch.as_tensor(rows, device=device), scaler=scaler,
         x={k: v.to(device) for k, v in scaler.transform(graph).items()},
-        batch=CandidateBatch(*(t.to(device) for t in (batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds))))
+        batch=batch.to(device, sparse_means=True))
 
 
 def _edges_on(graph: ExportedGraph, keep: np.ndarray, device: torch.device) -> dict[EdgeType, Tensor]:

@@ -13,8 +13,8 @@ from pyoxigraph import NamedNode, Triple
 
 from gnn.entities import resolve
 from gnn.errors import EmptyGraphError, NoTrainedModelError, UnknownEntityError
-from gnn.export import METRICS, export_graph
-from gnn.model import ModelConfig, model_batch
+from gnn.export import METRICS, export_graph, message_edges
+from gnn.model import ModelConfig, model_batch, readout
 from gnn.onnx_scorer import OnnxCandidatePredictor, OnnxScorer, ScorerModule
 from gnn.predict import predict_configuration
 from gnn.propose import candidate_batch, generate_candidates, memory_fit, propose, write_proposals
@@ -261,6 +261,25 @@ def test_onnx_and_torch_scoring_agree(tiny_store: Store, trained: Ensemble) -> N
         mean, _std, _high = ScorerModule(trained, trained.tables(g))(batch.dln, batch.device, batch.techniques,
                                                                      batch.frameworks, batch.clouds)
     np.testing.assert_allclose(mean.numpy(), torch_p.mean, atol=1e-4)
+
+
+def test_head_over_projected_tables_equals_head_over_the_readout(tiny_store: Store, trained: Ensemble) -> None:
+    """Training computes the head's first layer from projected tables (never building the 960-wide
+    read-out), with sparse mean operators: the same values as the head over the read-out by definition."""
+    g = export_graph(tiny_store)
+    batch = candidate_batch(g, generate_candidates(g, include_unfit=True))
+    sparse = batch.to(torch.device("cpu"), sparse_means=True)
+    assert all(op.is_sparse for op in sparse.means())
+    for member, tables in zip(trained.members, trained.tables(g)):
+        with torch.no_grad():
+            z = readout(tables, batch.dln, batch.device, batch.techniques, batch.frameworks, batch.clouds)
+            reference = member.head(z)
+            dense = member.head.from_tables(tables, batch.dln, batch.device, batch.means())
+            from_sparse = member.head.from_tables(tables, sparse.dln, sparse.device, sparse.means())
+        assert reference.abs().max() > 0.1
+        torch.testing.assert_close(dense, reference, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(from_sparse, reference, atol=1e-5, rtol=1e-5)
+        assert "model" not in member.encoder(trained.scaler.transform(g), message_edges(g, None))
 
 
 def test_candidate_predictor_protocol(tiny_store: Store, trained: Ensemble) -> None:
