@@ -37,6 +37,7 @@ from gnn.prediction import multi_hot_rows
 EdgeType = tuple[str, str, str]
 N_OUTPUTS = len(METRICS) + 1  # the metrics and the high-score link logit
 READOUT_PARTS = ("dln", "device", "technique", "framework", "cloud")
+SET_PARTS = READOUT_PARTS[2:]  # read out as the mean over a set of nodes
 
 
 @dataclass
@@ -186,7 +187,7 @@ class HeteroEncoder(nn.Module):
 def readout_tables(h: dict[str, Tensor]) -> dict[str, Tensor]:
     """Embedding tables for the read-out; set-valued parts get a zero padding row 0."""
     out = {"dln": h["dln"], "device": h["device"]}
-    for t in ("technique", "framework", "cloud"):
+    for t in SET_PARTS:
         out[t] = torch.cat([torch.zeros((1, h[t].shape[1]), dtype=h[t].dtype), h[t]], dim=0)
     return out
 
@@ -197,7 +198,7 @@ def readout(tables: dict[str, Tensor], dln: Tensor, device: Tensor, techniques: 
     head reads, by definition. Training and scoring compute the head's first layer over it without
     building it (:func:`first_layer`); the tests check that the two agree."""
     parts = [tables["dln"][dln], tables["device"][device]]
-    for mh, t in ((techniques, "technique"), (frameworks, "framework"), (clouds, "cloud")):
+    for mh, t in zip((techniques, frameworks, clouds), SET_PARTS):
         parts.append(mean_operator(mh) @ tables[t])
     return torch.cat(parts, dim=1)
 
@@ -223,7 +224,7 @@ def first_layer(projected: dict[str, Tensor], bias: Tensor, dln: Tensor, device:
     :func:`project_parts`; ``means`` are the technique, framework and cloud :func:`mean_operator`
     matrices (dense, or sparse COO in training, where the cloud column is almost always empty)."""
     h = projected["dln"][dln] + projected["device"][device] + bias
-    for op, part in zip(means, ("technique", "framework", "cloud")):
+    for op, part in zip(means, SET_PARTS):
         h = h + (torch.sparse.mm(op, projected[part]) if op.is_sparse else op @ projected[part])
     return h
 
@@ -245,7 +246,7 @@ class ConfigurationHead(nn.Module):
         """``forward(readout(...))``, computed through :func:`first_layer` (same weights, same values)."""
         first = self.mlp[0]
         h = first_layer(project_parts(tables, first.weight), first.bias, dln, device, means)
-        return self.mlp[3:](self.mlp[2](self.mlp[1](h)))
+        return self.mlp[1:](h)
 
 
 class MemberNet(nn.Module):
