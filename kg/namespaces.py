@@ -1,6 +1,7 @@
 """IRIs of the vocabularies DLOM uses and the scheme for naming DLOM's own entities."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -13,7 +14,10 @@ class Namespace(str):
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return NamedNode(self + name)
+        # kept as an attribute: importers name the same terms millions of times, and the next lookup
+        # finds it without calling this
+        node = self.__dict__[name] = NamedNode(self + name)
+        return node
 
     def __getitem__(self, name: str) -> NamedNode:  # type: ignore[override]
         return NamedNode(self + name)
@@ -47,10 +51,14 @@ what they answer (:func:`kg.derived_results.derived`)."""
 SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # an import slugs the same device, model and round names again and again
 def slug(text: str) -> str:
     """A lower-case, IRI-safe slug of ``text`` (stable: the same text always gives the same slug)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    s = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
     return s or "x"
 
 

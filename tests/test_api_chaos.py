@@ -253,7 +253,7 @@ def test_sigterm_stops_the_server_within_5_s_and_keeps_acknowledged_writes(serve
         assert again.stop() < 5.0
 
 
-LOAD_S = 40.0
+LOAD_S = 25.0
 
 
 def read_subjects(server: Server, graph: str, page: int = 5000) -> set[str]:
@@ -274,7 +274,7 @@ def read_subjects(server: Server, graph: str, page: int = 5000) -> set[str]:
 
 
 def test_mixed_load(tmp_path: Path) -> None:
-    """40 s of queries, GraphQL pages, recommendations and token-protected updates from 4 writers (each
+    """25 s of queries, GraphQL pages, recommendations and token-protected updates from 4 writers (each
     its own client): no 5xx, every acknowledged write present afterwards, the server's memory stable."""
     server = Server(tmp_path, deadline_s=15.0)
     graph = "https://example.org/load/writes"

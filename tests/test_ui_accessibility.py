@@ -181,8 +181,9 @@ def _sparql(page) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 def _charts(page) -> Iterator[str]:  # type: ignore[no-untyped-def]
     page.goto("/#/charts")
-    page.wait_for_function("document.querySelector('#latency-accuracy-note')?.textContent.includes('models')")
-    page.locator("#pvm-empty").wait_for()
+    page.wait_for_function("document.querySelector('#latency-accuracy-note')?.textContent.includes('models')",
+                           timeout=SERVER_WORK_TIMEOUT_MS)
+    page.locator("#pvm-empty").wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
     yield "charts"
 
 

@@ -394,9 +394,10 @@ def test_charts_show_graph_data_and_honest_empty_state(page) -> None:  # type: i
     page.goto("/#/charts")
     note = page.locator("#latency-accuracy-note")
     # The charts view renders after its data arrives: until then the note is not in the page at all.
-    page.wait_for_function("document.querySelector('#latency-accuracy-note')?.textContent.includes('models')")
+    page.wait_for_function("document.querySelector('#latency-accuracy-note')?.textContent.includes('models')",
+                           timeout=SERVER_WORK_TIMEOUT_MS)
     assert re.search(r"\d+ of \d+ models", note.inner_text())
-    page.locator("#pvm-empty").wait_for()
+    page.locator("#pvm-empty").wait_for(timeout=SERVER_WORK_TIMEOUT_MS)
     assert "no predictions" in page.locator("#pvm-empty").inner_text()
     shot(page, "charts")
 
@@ -532,7 +533,8 @@ def test_effects_page_shows_what_the_endpoint_answers(sized_page, base_url: str)
 
 def test_chart_palette_is_distinct_and_colour_blind_safe(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/#/charts")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('latency-accuracy-chart'))")
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('latency-accuracy-chart'))",
+                           timeout=SERVER_WORK_TIMEOUT_MS)
     palette = page.evaluate("import('/ui/js/palette.js').then(m => m.PALETTE)")
     for name, matrix in _CVD_MATRICES.items():
         for i, a in enumerate(palette):

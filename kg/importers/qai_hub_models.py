@@ -870,12 +870,19 @@ def release_triples(t: TripleBuilder, data: ReleaseData, rows: list[Row], labell
 
     # (model, precision, runtime) → (points lost against float, the accuracy record) per device measured
     losses: dict[tuple[str, str, str], list[tuple[Decimal, NamedNode]]] = defaultdict(list)
+    # looked up per accuracy record (a thousand of them, over ten thousand rows): indexed once
+    components: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in data.rows:
+        components[(r.model, r.precision)].add(r.component)
+    first_row: dict[tuple[tuple[str, str, str, str], str], Row] = {}
+    for r in rows:
+        first_row.setdefault((r.config, r.device), r)
     for a in data.accuracy:
-        comps = sorted({r.component for r in data.rows if r.model == a.model and r.precision == a.precision})
+        comps = sorted(components.get((a.model, a.precision), ()))
         component = comps[0] if len(comps) == 1 else ""
-        dev_rows = [r for r in rows if r.config == (a.model, a.precision, component, a.runtime) and r.device == a.device]
-        tools = dev_rows[0].record.get("tool_versions") if dev_rows and isinstance(
-            dev_rows[0].record.get("tool_versions"), dict) else {}
+        dev_row = first_row.get(((a.model, a.precision, component, a.runtime), a.device))
+        tools = dev_row.record.get("tool_versions") if dev_row and isinstance(
+            dev_row.record.get("tool_versions"), dict) else {}
         m = model(a.model, a.precision, component, a.device, a.runtime, tools)
         metric = a.metric
         mname = str(metric.get("metric_name") or "metric")

@@ -192,7 +192,8 @@ class OxigraphStore(Queries):
             return BooleanResult(bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            return Solutions(variables, _solution_rows(result, len(variables), deadline, timeout_s))
+            # (a solution iterates over its values in the variables' order, None where one is unbound)
+            return Solutions(variables, _with_deadline(map(tuple, result), deadline, timeout_s))
         return GraphResult(_with_deadline(iter(result), deadline, timeout_s))
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
@@ -408,17 +409,11 @@ def _quads_block(quads: list[Quad]) -> str:
     return "".join(parts)
 
 
-def _solution_rows(
-    solutions: ox.QuerySolutions, width: int, deadline: float | None, timeout_s: float | None
-) -> Iterator[tuple[Term | None, ...]]:
-    for i, solution in enumerate(solutions):
-        if deadline is not None and i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
-            raise QueryTimeoutError(f"query exceeded its {timeout_s:g} s time limit")
-        yield tuple(solution[j] for j in range(width))
-
-
 def _with_deadline(items: Iterator, deadline: float | None, timeout_s: float | None) -> Iterator:
+    if deadline is None:
+        yield from items
+        return
     for i, item in enumerate(items):
-        if deadline is not None and i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+        if i % _CHECK_EVERY == 0 and time.monotonic() > deadline:
             raise QueryTimeoutError(f"query exceeded its {timeout_s:g} s time limit")
         yield item
