@@ -37,17 +37,31 @@ SUMMARY = re.compile(r"^[^/]+/(closed|open|network)/[^/]+/results/[^/]+/[^/]+/[^
 
 
 @lru_cache(maxsize=1)
-def raw_summaries() -> dict[str, str]:
-    """Every performance summary of the archives: member path → its ``Scenario :`` value (spaces removed)."""
-    out: dict[str, str] = {}
+def _raw() -> tuple[dict[str, str], list[str]]:
+    """What the tests count in the archives, read in one pass (reading them takes tens of seconds): every
+    performance summary (member path → its ``Scenario :`` value, spaces removed) and every system
+    description's ``system_type``."""
+    summaries: dict[str, str] = {}
+    system_types: list[str] = []
     for archive in sorted(ARCHIVES.glob("*.tar.gz")):
         with tarfile.open(archive, "r|gz") as tar:
             for member in tar:
-                if member.isfile() and SUMMARY.match(member.name):
+                if not member.isfile():
+                    continue
+                if SUMMARY.match(member.name):
                     text = tar.extractfile(member).read().decode("utf-8", "replace")  # type: ignore[union-attr]
                     m = re.search(r"^Scenario\s*:\s*(.+?)\s*$", text.replace("\x00", "").replace("\r", ""), re.M)
-                    out[member.name] = m.group(1).replace(" ", "") if m else ""
-    return out
+                    summaries[member.name] = m.group(1).replace(" ", "") if m else ""
+                elif re.match(r"^[^/]+/[^/]+/[^/]+/systems/[^/]+\.json$", member.name):
+                    text = tar.extractfile(member).read().decode("utf-8-sig")  # type: ignore[union-attr]
+                    found = re.search(r'"system_type"\s*:\s*"([^"]*)"', text)
+                    system_types.append(found.group(1) if found else "")
+    return summaries, system_types
+
+
+def raw_summaries() -> dict[str, str]:
+    """Every performance summary of the archives: member path → its ``Scenario :`` value (spaces removed)."""
+    return _raw()[0]
 
 
 def rows(store: Store, sparql: str, **values: str) -> list[list[str]]:
@@ -160,17 +174,9 @@ def test_edge_datacenter_and_both(imported: tuple[Store, ImportReport]) -> None:
     assert report.counts["systems"] == len(_system_types()) == 1026
 
 
-@lru_cache(maxsize=1)
 def _system_types() -> list[str]:
-    out = []
-    for archive in sorted(ARCHIVES.glob("*.tar.gz")):
-        with tarfile.open(archive, "r|gz") as tar:
-            for m in tar:
-                if m.isfile() and re.match(r"^[^/]+/[^/]+/[^/]+/systems/[^/]+\.json$", m.name):
-                    text = tar.extractfile(m).read().decode("utf-8-sig")  # type: ignore[union-attr]
-                    found = re.search(r'"system_type"\s*:\s*"([^"]*)"', text)
-                    out.append(found.group(1) if found else "")
-    return out
+    """The ``system_type`` of every system description in the archives."""
+    return _raw()[1]
 
 
 def test_same_board_across_rounds_is_one_hardware_entity(imported: tuple[Store, ImportReport]) -> None:

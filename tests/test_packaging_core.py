@@ -94,28 +94,36 @@ out = {"health": health.status_code, "health_body": health.json(), "sparql": spa
     assert out["ui"] == 200 and out["ui_type"].startswith("text/html")
 
 
-def test_shipped_onnx_predicts_without_torch_as_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="module")
+def shipped_predictions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The shipped scorer's predictions on the shipped graph: without torch ("core"), and with the extras
+    ("full") when the scorer was built for this graph. Both tests below compare with them."""
     code = OPEN_STORE.replace("GROW", "False") + PREDICT
-    core = run_core(code, tmp_path / "core")
+    out = {"core": run_core(code, tmp_path_factory.mktemp("core"))}
+    if out["core"]["exact"]:
+        with pytest.MonkeyPatch.context() as mp:
+            out["full"] = with_extras(code, tmp_path_factory.mktemp("full"), mp)
+    return out
+
+
+def test_shipped_onnx_predicts_without_torch_as_with_it(shipped_predictions: dict[str, dict]) -> None:
+    core = shipped_predictions["core"]
     if not core["exact"]:
         # The shipped graph grew (MLPerf Inference, AI Hub Models) after the shipped predictor was
         # trained; until it is retrained on it, torch rebuilds the scorer for the new graph and the two
         # paths cannot agree. The torch-free path on a graph it was not built for is tested below.
         pytest.skip("the shipped ONNX scorer was built for an earlier shipped graph: retrain it ('dlom gnn train')")
-    full = with_extras(code, tmp_path / "full", monkeypatch)
+    full = shipped_predictions["full"]
     assert core["version"] == full["version"]
     assert core["exact"] is full["exact"] is True, "the shipped scorer is built for the shipped graph"
     assert core["predictions"] and core["predictions"] == full["predictions"]
 
 
-def test_grown_graph_scores_known_nodes_and_names_unknown_ones_without_torch(tmp_path: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_grown_graph_scores_known_nodes_and_names_unknown_ones_without_torch(
+        tmp_path: Path, shipped_predictions: dict[str, dict]) -> None:
     # the reference: the shipped scorer's predictions on the shipped graph without a test DLN (with
     # torch when that is the graph the scorer was built for, else through the same IRI translation)
-    reference = OPEN_STORE.replace("GROW", "False") + PREDICT
-    shipped = run_core(reference, tmp_path / "ref")
-    if shipped["exact"]:
-        shipped = with_extras(reference, tmp_path / "full", monkeypatch)
+    shipped = shipped_predictions["full"] if shipped_predictions["core"]["exact"] else shipped_predictions["core"]
     core = run_core(OPEN_STORE.replace("GROW", "True") + PREDICT + '''
 from gnn.onnx_scorer import UnknownToScorerError
 from gnn.propose import Candidate

@@ -18,6 +18,7 @@ import pytest
 from api.app import create_app
 from api.server import serve_in_background
 from api.settings import Settings
+from decision.facet_index import facet_index
 from kg.bootstrap import ensure_initialized
 from kg.store import open_store
 
@@ -48,6 +49,7 @@ def base_url() -> Iterator[str]:
     model is loaded before the first proposal is asked for."""
     store = open_store("oxigraph://")
     ensure_initialized(store)
+    facet_index(store)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
     app = create_app(store, Settings(update_token="a11y-token", warm_predictor=True))
     with serve_in_background(app) as url:
         wait_for_predictor(app)

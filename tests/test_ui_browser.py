@@ -21,6 +21,7 @@ import pytest
 from api import ui
 from api.app import create_app
 from api.server import serve_in_background
+from decision.facet_index import facet_index
 from kg.bootstrap import ensure_initialized
 from kg.store import open_store
 
@@ -55,6 +56,7 @@ def _app_with_ui(store):  # type: ignore[no-untyped-def]
 def base_url() -> Iterator[str]:
     store = open_store("oxigraph://")
     ensure_initialized(store)
+    facet_index(store)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
     with serve_in_background(_app_with_ui(store)) as url:
         yield url
     store.close()
