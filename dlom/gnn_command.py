@@ -84,7 +84,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of the first member.")] = 0,
     onnx: Annotated[bool, typer.Option(help="Also write the ONNX scorer (predictor.onnx + .json) beside the checkpoint.")] = True,
     half: Annotated[bool, typer.Option("--half", help="Store float16 weights (half the size; how the shipped predictor is built).")] = False,
-    threads: Annotated[int | None, typer.Option(help="CPU threads (default 1: fastest for small graphs on a shared CPU; the grown shipped graph trains 1.6× faster with 2 on an idle 2-core CPU).")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads (default 1: fastest for small graphs on a shared CPU; with 2 on an idle 2-core CPU the grown shipped graph trained 5 × 300 epochs in 13.7 min).")] = None,
 ) -> None:
     """Train the GNN ensemble on every measured model in the store (GPU when there is one)."""
     from gnn.export import export_graph

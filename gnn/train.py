@@ -130,9 +130,10 @@ class Ensemble:
     def raw_outputs(self, tables: list[dict[str, Tensor]], batch: CandidateBatch) -> Tensor:
         """Stacked member outputs [members, N, 4] in standardized units (torch eager scoring)."""
         outs = []
+        means = batch.means()  # the same for every member
         for m, tab in zip(self.members, tables):
             m.eval()
-            outs.append(m.head.from_tables(tab, batch.dln, batch.device, batch.means()))
+            outs.append(m.head.from_tables(tab, batch.dln, batch.device, means))
         return torch.stack(outs)
 
     def summarize(self, outputs: Tensor | np.ndarray) -> Prediction:
