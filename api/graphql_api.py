@@ -152,10 +152,16 @@ async def _load_many(loader: DataLoader[str, R | None], iris: Sequence[str]) -> 
     return [r for r in await loader.load_many(list(iris)) if r is not None]
 
 
+@functools.cache
+def _shared_fields(cls: type, record_type: type, extra: frozenset[str]) -> tuple[str, ...]:
+    """The fields ``cls`` takes from a ``record_type`` record (once per pair: a page makes thousands)."""
+    names = {f.name for f in dataclasses.fields(cls)} - extra
+    return tuple(f.name for f in dataclasses.fields(record_type) if f.name in names)
+
+
 def _from_record(cls: type[T], record: Any, **extra: Any) -> T:
     """A GraphQL object of ``cls`` with the record's like-named fields (``iri`` becomes ``id``)."""
-    names = {f.name for f in dataclasses.fields(cls)} - extra.keys()  # type: ignore[arg-type]
-    values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name in names}
+    values = {name: getattr(record, name) for name in _shared_fields(cls, type(record), frozenset(extra))}
     return cls(id=strawberry.ID(record.iri), **values, **extra)
 
 

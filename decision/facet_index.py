@@ -192,6 +192,17 @@ class FacetIndex:
         return {iri: k for k, iri in enumerate(self.iris)}
 
     @cached_property
+    def iri_array(self) -> np.ndarray:
+        """:attr:`iris` as an object array: a candidate set's IRIs are taken by fancy indexing, about
+        twice as fast as a Python loop over 42k rows."""
+        return np.array(self.iris, dtype=object)
+
+    @cached_property
+    def perf_iri_array(self) -> np.ndarray:
+        """:attr:`perf_iri` as an object array (see :attr:`iri_array`)."""
+        return np.array(self.perf_iri, dtype=object)
+
+    @cached_property
     def label_order(self) -> np.ndarray:
         """Each model's place in the case-folded order of the listing labels (NaN: no label); equal folds,
         equal places — what the listing sorts by label on (:mod:`decision.catalog_listing`)."""
@@ -912,13 +923,11 @@ def answer(index: FacetIndex, plan: QueryPlan, q: CandidateQuery) -> CandidateSe
         else:
             numbers[var] = index.numbers[var][rows]
     # the records are in (model row, IRI) order already: each candidate's are one run of them
-    perf_iri = index.perf_iri
-    records = RecordLists([perf_iri[j] for j in np.flatnonzero(chosen).tolist()],
+    records = RecordLists(index.perf_iri_array[chosen].tolist(),
                           np.r_[0, np.cumsum(np.bincount(k, minlength=len(rows)))].astype(np.intp))
     all_predicted = np.bincount(k[~index.perf_predicted[chosen]], minlength=len(rows)) == 0
     has_records = np.bincount(k, minlength=len(rows)) > 0
-    iris = index.iris
-    return CandidateSet([iris[r] for r in rows.tolist()], numbers, texts, records, has_records & all_predicted,
+    return CandidateSet(index.iri_array[rows].tolist(), numbers, texts, records, has_records & all_predicted,
                         index.has_cloud[rows], index.techniques[rows], q.text, (time.perf_counter() - t0) * 1000,
                         index.technique_classes.subset(rows), index.technique_precisions.subset(rows),
                         rows, index.generation)

@@ -4,9 +4,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
+from conftest_backends import SERVER_MODULES
 from kg.bootstrap import ensure_initialized
 from kg.ontology import ontology_quads
 from kg.store import Store, open_store
@@ -26,6 +29,21 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 MLPERF_TINY = SHARED / "data" / "mlperf-tiny"
 W3C_SPARQL11 = SHARED / "data" / "w3c-sparql11"
+
+
+class LoadFileSharingServers(LoadFileScheduling):
+    """``--dist loadfile``, except that the modules using the Neo4j and Fuseki test servers
+    (tests/conftest_backends.py) go to one worker together, so each server starts once per run, not once
+    per worker (a Neo4j start costs about a minute of CPU). pytest-xdist's own ``loadgroup`` cannot do
+    it here: its group marks do not reach the scheduler under pytest 9."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return "test-servers" if Path(module).name in SERVER_MODULES else module
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    return LoadFileSharingServers(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from kg.store import Store, open_store
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ["oxigraph", "neo4j", "sparql"]
+# The modules that use the servers: tests/conftest.py schedules them on one worker.
+SERVER_MODULES = frozenset({"test_backends_parity.py", "test_store_backends.py", "test_migrate.py"})
 
 
 def _launcher() -> ModuleType:

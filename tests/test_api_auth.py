@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.predictor import load_predictor
 from api.server import serve_in_background
 from api.settings import Settings
 from kg.bootstrap import ensure_initialized
@@ -68,7 +69,11 @@ def store() -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def with_token(store: Store) -> Iterator[httpx.Client]:
-    with serve_in_background(create_app(store, Settings(update_token=TOKEN))) as url, \
+    app = create_app(store, Settings(update_token=TOKEN))
+    # As `dlom serve` warms it up: loading the prediction model (tens of seconds of CPU on a busy
+    # machine) is not the first authorized measurement request's to pay within the request time limit.
+    load_predictor(app.state)
+    with serve_in_background(app) as url, \
             httpx.Client(base_url=url, timeout=30) as client:
         yield client
 

@@ -202,7 +202,10 @@ class OxigraphStore(Queries):
     def count(self, graph: NamedNode | None = None) -> int:
         if graph is None:
             return len(self._store)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
+        # Counted by the engine: iterating quads_for_pattern makes a Python quad per triple (23 s for the
+        # shipped graph's largest repository on disk, against 1.5 s for this query).
+        result = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", substitutions={"g": graph})
+        return int(next(iter(result.rows))[0].value)  # type: ignore[union-attr]
 
     # -- writes (each atomic) ------------------------------------------------------------------
 
