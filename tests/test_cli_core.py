@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyoxigraph import Literal
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -57,7 +58,7 @@ def test_query_formats(home: Path) -> None:
     examples = ("ResNet-50 int8 on Raspberry pi 3", "VWW MobileNetV1 0.25x int8 on Nano 33", "MobileNetV2 int8 on Pi 4",
                 "DS-CNN int8 on Nucleo-L4R5ZI")
     q = ("SELECT ?label WHERE { ?m a dlom:Model ; rdfs:label ?label FILTER(?label IN ("
-         + ", ".join(json.dumps(label) for label in examples) + ")) } ORDER BY ?label")
+         + ", ".join(str(Literal(label)) for label in examples) + ")) } ORDER BY ?label")
     rows = json.loads(dlom(home, "query", q, "--format", "json").stdout)
     labels = [r["label"] for r in rows]
     assert "ResNet-50 int8 on Raspberry pi 3" in labels  # tags

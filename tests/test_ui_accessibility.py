@@ -19,8 +19,7 @@ from api.app import create_app
 from api.server import serve_in_background
 from api.settings import Settings
 from decision.facet_index import facet_index
-from kg.bootstrap import ensure_initialized
-from kg.store import open_store
+from kg.store import Store
 
 pytest.importorskip("playwright.sync_api")
 
@@ -44,17 +43,14 @@ scanned; the SPARQL view's embedded YASQE editor is scanned, and styled by the a
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
+def base_url(shipped: Store) -> Iterator[str]:
     """A server with an update token (so the Build-new panel shows all its controls) whose prediction
     model is loaded before the first proposal is asked for."""
-    store = open_store("oxigraph://")
-    ensure_initialized(store)
-    facet_index(store)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
-    app = create_app(store, Settings(update_token="a11y-token", warm_predictor=True))
+    facet_index(shipped)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
+    app = create_app(shipped, Settings(update_token="a11y-token", warm_predictor=True))
     with serve_in_background(app) as url:
         wait_for_predictor(app)
         yield url
-    store.close()
 
 
 def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]

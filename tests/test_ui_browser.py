@@ -22,8 +22,7 @@ from api import ui
 from api.app import create_app
 from api.server import serve_in_background
 from decision.facet_index import facet_index
-from kg.bootstrap import ensure_initialized
-from kg.store import open_store
+from kg.store import Store
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -53,13 +52,10 @@ def _app_with_ui(store):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    store = open_store("oxigraph://")
-    ensure_initialized(store)
-    facet_index(store)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
-    with serve_in_background(_app_with_ui(store)) as url:
+def base_url(shipped: Store) -> Iterator[str]:
+    facet_index(shipped)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
+    with serve_in_background(_app_with_ui(shipped)) as url:
         yield url
-    store.close()
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,7 @@ from api.app import create_app
 from api.server import serve_in_background
 from api.settings import Settings
 from decision.facet_index import facet_index
-from kg.bootstrap import ensure_initialized
-from kg.store import open_store
+from kg.store import Store
 
 pytest.importorskip("playwright.sync_api")
 
@@ -39,16 +38,13 @@ TOKEN = "ui-build-new-token"
 
 
 @pytest.fixture(scope="module")
-def token_base_url() -> Iterator[str]:
-    store = open_store("oxigraph://")
-    ensure_initialized(store)
-    facet_index(store)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
-    app = create_app(store, Settings(update_token=TOKEN, warm_predictor=True))
+def token_base_url(shipped: Store) -> Iterator[str]:
+    facet_index(shipped)  # as `dlom serve` warms it up: the charts and recommendations read it (by query, tens of s)
+    app = create_app(shipped, Settings(update_token=TOKEN, warm_predictor=True))
     app.state.measurement_overrides = FAST_MEASUREMENT
     with serve_in_background(app) as url:
         wait_for_predictor(app)
         yield url
-    store.close()
 
 
 @pytest.fixture
